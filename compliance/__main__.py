@@ -1,0 +1,5 @@
+"""``python -m compliance`` is the same as the ``pipa-audit`` command."""
+
+from compliance.cli import main
+
+raise SystemExit(main())

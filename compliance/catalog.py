@@ -1,0 +1,250 @@
+"""Catalogs: controls as data, validated by pydantic, expressions compiled and type-checked at load.
+
+A typo in a fact name fails here, with the catalog's file:line, long before an audit runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from compliance import expr
+from compliance.facts import Facts
+from compliance.loading import InputError, Locator, Problem, validate_file
+
+SEVERITIES = ("critical", "high", "medium", "low")
+FACTS_TYPE = expr.T("object", model=Facts)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Strict):
+    ko: str
+    en: str
+
+
+class LegalRef(_Strict):
+    """Where the duty is written: article (조), paragraph (항), item (호), sub-item (목)."""
+
+    article: str = Field(pattern=r"^\d+(-\d+)?$", description="'29' or '39-3' (제39조의3)")
+    paragraph: int | None = None
+    item: int | None = None
+    subitem: str | None = None
+
+    @field_validator("article", mode="before")
+    @classmethod
+    def _article_text(cls, v):
+        return str(v) if isinstance(v, int) else v
+
+    def cite(self, lang: str) -> str:
+        art = self.article.split("-")
+        if lang == "ko":
+            out = f"제{art[0]}조" + (f"의{art[1]}" if len(art) > 1 else "")
+            out += f"제{self.paragraph}항" if self.paragraph else ""
+            out += f"제{self.item}호" if self.item else ""
+            out += f" {self.subitem}목" if self.subitem else ""
+            return out
+        out = f"Art {art[0]}" + (f"-{art[1]}" if len(art) > 1 else "")
+        out += f"({self.paragraph})" if self.paragraph else ""
+        out += f"({self.item})" if self.item else ""
+        out += f"({self.subitem})" if self.subitem else ""
+        return out
+
+
+class Check(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: Text
+    for_each: str | None = None
+    where: str | None = None
+    expect: str
+    label: str | None = Field(None, description="expression naming an offender; default item.id")
+
+
+class Control(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$")
+    ref: LegalRef
+    also: list[str] = Field(default_factory=list, description="other provisions this control serves, as text")
+    title: Text
+    text: Text = Field(description="ko: the legal text verbatim; en: an English gloss")
+    text_status: Literal["verified", "unverified"]
+    severity: Literal["critical", "high", "medium", "low"]
+    applies_when: str | None = None
+    not_applicable: Text | None = Field(None, description="why it did not apply, shown when applies_when is false")
+    checks: list[Check] = Field(min_length=1)
+    evidence: list[str] = Field(default_factory=list, description="attachment kinds an auditor expects")
+    remediation: Text
+    mappings: dict[Literal["isms-p", "iso27001-2022"], list[str]] = Field(default_factory=dict)
+
+
+class CatalogMeta(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    instrument: Text
+    cite_as: Text = Field(description="prefix for citations, e.g. ko '고시', en 'PIPC Notice 2023-6'")
+    version: str
+    effective: dt.date
+    supersedes: list[str] = Field(default_factory=list)
+    source: str | None = None
+
+
+class CatalogFile(_Strict):
+    catalog: CatalogMeta
+    controls: list[Control] = Field(min_length=1)
+
+
+@dataclass
+class CompiledCheck:
+    check: Check
+    for_each: expr.Compiled | None
+    where: expr.Compiled | None
+    expect: expr.Compiled
+    label: expr.Compiled | None
+
+
+@dataclass
+class CompiledControl:
+    control: Control
+    catalog: CatalogMeta
+    applies_when: expr.Compiled | None
+    checks: list[CompiledCheck]
+
+    def cite(self, lang: str) -> str:
+        return f"{getattr(self.catalog.cite_as, lang)} {self.control.ref.cite(lang)}"
+
+    @property
+    def fact_paths(self) -> set[str]:
+        out: set[str] = set()
+        for c in [self.applies_when, *[x for ch in self.checks for x in (ch.for_each, ch.where, ch.expect)]]:
+            if c is not None:
+                out |= c.paths
+        return out
+
+
+@dataclass
+class Catalog:
+    meta: CatalogMeta
+    path: str
+    sha256: str
+    controls: list[CompiledControl] = field(default_factory=list)
+
+
+def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True):
+    try:
+        c = expr.compile_expr(source, FACTS_TYPE, scope)
+    except expr.ExprError as exc:
+        problems.append(Problem(path, locator.line(loc), f"{exc.message} (column {exc.column}): {source}", _dotted(loc)))
+        return None
+    if want_bool and c.type.kind not in ("bool", "any"):
+        problems.append(Problem(path, locator.line(loc), f"must be true/false, but gives {c.type}", _dotted(loc)))
+        return None
+    return c
+
+
+def _dotted(loc) -> str:
+    from compliance.loading import field_path
+
+    return field_path(loc)
+
+
+def load_catalog(path: str | Path) -> Catalog:
+    """Validate one catalog file and compile every expression in it."""
+    model, text = validate_file(path, CatalogFile)
+    path = str(path)
+    locator = Locator(text)
+    problems: list[Problem] = []
+    compiled: list[CompiledControl] = []
+    seen: dict[str, int] = {}
+    for i, control in enumerate(model.controls):
+        if control.id in seen:
+            problems.append(
+                Problem(path, locator.line(("controls", i, "id")), f"duplicate control id '{control.id}'", f"controls[{i}].id")
+            )
+        seen[control.id] = i
+        applies = None
+        if control.applies_when is not None:
+            applies = _compile_at(control.applies_when, locator, ("controls", i, "applies_when"), path, problems)
+        checks = []
+        check_ids: set[str] = set()
+        for j, chk in enumerate(control.checks):
+            base = ("controls", i, "checks", j)
+            if chk.id in check_ids:
+                problems.append(Problem(path, locator.line((*base, "id")), f"duplicate check id '{chk.id}'", ""))
+            check_ids.add(chk.id)
+            scope = None
+            coll = None
+            if chk.for_each is not None:
+                coll = _compile_at(chk.for_each, locator, (*base, "for_each"), path, problems, want_bool=False)
+                if coll is not None and coll.type.kind not in ("list", "any"):
+                    problems.append(Problem(path, locator.line((*base, "for_each")), f"must be a list, but gives {coll.type}", ""))
+                    coll = None
+                if coll is None:
+                    continue
+                elem = coll.type.elem if coll.type.kind == "list" and coll.type.elem else expr.ANY
+                scope = {"item": (elem, "item")}
+            elif chk.where is not None or chk.label is not None:
+                problems.append(Problem(path, locator.line(base), "'where' and 'label' need 'for_each'", ""))
+                continue
+            where = _compile_at(chk.where, locator, (*base, "where"), path, problems, scope) if chk.where else None
+            expect = _compile_at(chk.expect, locator, (*base, "expect"), path, problems, scope)
+            label = (
+                _compile_at(chk.label, locator, (*base, "label"), path, problems, scope, want_bool=False)
+                if chk.label
+                else None
+            )
+            if expect is not None:
+                checks.append(CompiledCheck(chk, coll, where, expect, label))
+        compiled.append(CompiledControl(control, model.catalog, applies, checks))
+    if problems:
+        raise InputError(problems)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Catalog(model.catalog, path, sha, compiled)
+
+
+def catalog_files(directory: str | Path) -> list[Path]:
+    d = Path(directory)
+    if not d.is_dir():
+        raise InputError([Problem(str(d), 0, "catalog directory not found")])
+    files = sorted([*d.glob("*.yaml"), *d.glob("*.yml")])
+    if not files:
+        raise InputError([Problem(str(d), 0, "no catalog files (*.yaml) in this directory")])
+    return files
+
+
+def load_catalogs(directory: str | Path) -> list[Catalog]:
+    """Load every catalog of a directory; all problems of all files reported together."""
+    catalogs, problems = [], []
+    for f in catalog_files(directory):
+        try:
+            catalogs.append(load_catalog(f))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    ids: dict[str, str] = {}
+    for c in catalogs:
+        if c.meta.id in ids:
+            problems.append(Problem(c.path, 0, f"catalog id '{c.meta.id}' also used by {ids[c.meta.id]}"))
+        ids[c.meta.id] = c.path
+    if problems:
+        raise InputError(problems)
+    return catalogs
+
+
+def in_force(catalogs: list[Catalog], as_of: dt.date) -> list[Catalog]:
+    """The catalog versions in force on ``as_of``: already effective, and not superseded by one that is."""
+    effective = [c for c in catalogs if c.meta.effective <= as_of]
+    superseded = {s for c in effective for s in c.meta.supersedes}
+    return sorted((c for c in effective if c.meta.id not in superseded), key=lambda c: c.meta.id)
+
+
+def default_catalog_dir() -> Path:
+    """The bundled catalogs: inside the installed package, or beside it in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "controls", here.parent / "controls"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "controls"

@@ -1,0 +1,264 @@
+"""Applicability → checks → one verdict per control; then waivers.
+
+Time comes from the facts: ``as_of`` (or ``--as-of``) is the only "today", so the same
+inputs always give the same verdicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field
+
+from compliance import __version__
+from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
+from compliance.evidence import AttachmentStatus
+from compliance.expr import EvalError, Missing
+from compliance.facts import Strict
+from compliance.loading import InputError, Locator, Problem
+from compliance.result import (
+    FAILING,
+    VERDICTS,
+    AttachmentResult,
+    AuditResult,
+    CatalogInfo,
+    CheckResult,
+    ControlResult,
+    EvidenceResult,
+    MissingFact,
+    Offender,
+    Summary,
+    WaiverResult,
+    jsonable,
+)
+
+
+class Waiver(Strict):
+    control: str
+    owner: str = Field(min_length=1)
+    justification: str = Field(min_length=10, description="why the finding is accepted for now")
+    expires: dt.date
+    approved_by: str | None = None
+    granted_on: dt.date | None = None
+
+
+class WaiverFile(Strict):
+    waivers: list[Waiver]
+
+
+def check_waiver_targets(waivers: WaiverFile, text: str, path: str, known: set[str]) -> None:
+    """A waiver naming no control, or two waivers for one control, is bad input."""
+    locator = Locator(text)
+    problems, seen = [], set()
+    for i, w in enumerate(waivers.waivers):
+        line = locator.line(("waivers", i, "control"))
+        if w.control not in known:
+            problems.append(Problem(path, line, f"no control '{w.control}' in the catalogs in force", f"waivers[{i}].control"))
+        elif w.control in seen:
+            problems.append(Problem(path, line, f"second waiver for '{w.control}'", f"waivers[{i}].control"))
+        seen.add(w.control)
+    if problems:
+        raise InputError(problems)
+
+
+@dataclass
+class Inputs:
+    """Everything an evaluation reads; built by the CLI (or a test) from files."""
+
+    catalogs: list[Catalog]
+    facts: dict
+    facts_file: str
+    facts_text: str
+    as_of: dt.date
+    attachments: list[AttachmentStatus]
+    waivers: list[Waiver]
+
+
+def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResult:
+    chk = cc.check
+    offenders: list[Offender] = []
+    missing: dict[str, list[str]] = defaultdict(list)
+    in_scope = total = None
+    observed: dict = {}
+    plain_failed = False
+    try:
+        if cc.for_each is None:
+            observed = _observed(root, cc.expect.paths)
+            plain_failed = not cc.expect.fn(root, {})
+        else:
+            items = cc.for_each.fn(root, {})
+            items = items or []
+            total, in_scope = len(items), 0
+            fields = list(dict.fromkeys([*(cc.where.item_fields if cc.where else []), *cc.expect.item_fields]))
+            for n, item in enumerate(items):
+                scope = {"item": item}
+                ident = str(item.get("id", f"#{n + 1}")) if isinstance(item, dict) else f"#{n + 1}"
+                try:
+                    if cc.where is not None and not cc.where.fn(root, scope):
+                        continue
+                    in_scope += 1
+                    if cc.expect.fn(root, scope):
+                        continue
+                except Missing as exc:
+                    missing[exc.path].append(ident)
+                    continue
+                label = str(cc.label.fn(root, scope)) if cc.label else ident
+                values = {f: jsonable(item.get(f, "(absent)")) for f in fields} if isinstance(item, dict) else {}
+                offenders.append(Offender(id=ident, label=label, values=values))
+    except Missing as exc:
+        missing[exc.path] = []
+    except EvalError as exc:
+        raise InputError([Problem(ctl.catalog.id, 0, f"check '{chk.id}' failed to evaluate: {exc}", ctl.control.id)]) from None
+    status = "fail" if offenders or plain_failed else "insufficient" if missing else "pass"
+    return CheckResult(
+        id=chk.id,
+        description=chk.description,
+        expect=chk.expect,
+        for_each=chk.for_each,
+        where=chk.where,
+        status=status,
+        in_scope=in_scope,
+        total=total,
+        offenders=offenders,
+        observed=observed,
+        missing=[MissingFact(path=p, items=ids) for p, ids in missing.items()],
+    )
+
+
+def _observed(root: dict, paths: set[str]) -> dict:
+    """The stated values of the top-level facts a plain check read (leaf paths only)."""
+    out = {}
+    for path in sorted(paths):
+        if "[]" in path or path == "as_of" or any(p.startswith(path + ".") for p in paths):
+            continue
+        value = root
+        for step in path.split("."):
+            value = value.get(step, "(absent)") if isinstance(value, dict) else "(absent)"
+        out[path] = jsonable(value)
+    return out
+
+
+def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]]):
+    """(verdict, checks, evidence, missing-applicability) for one control, before waivers."""
+    c = ctl.control
+    if ctl.applies_when is not None:
+        try:
+            applies = ctl.applies_when.fn(root, {})
+        except Missing as exc:
+            check = CheckResult(
+                id="applies-when",
+                description=Text(ko="적용 대상 여부 판단", en="Whether the duty applies"),
+                expect=c.applies_when or "",
+                for_each=None,
+                where=None,
+                status="insufficient",
+                in_scope=None,
+                total=None,
+                offenders=[],
+                observed={},
+                missing=[MissingFact(path=exc.path)],
+            )
+            return "insufficient-evidence", [check], []
+        if not applies:
+            return "not-applicable", [], []
+    checks = [_run_check(cc, root, ctl) for cc in ctl.checks]
+    evidence = [
+        EvidenceResult(kind=k, attachments=by_kind.get(k, []), status="ok" if by_kind.get(k) else "missing")
+        for k in c.evidence
+    ]
+    if any(ch.status == "fail" for ch in checks):
+        return "non-compliant", checks, evidence
+    if any(ch.status == "insufficient" for ch in checks) or any(e.status == "missing" for e in evidence):
+        return "insufficient-evidence", checks, evidence
+    return "compliant", checks, evidence
+
+
+def _apply_waiver(verdict: str, waiver: Waiver | None, as_of: dt.date):
+    if waiver is None:
+        return verdict, None, None
+    if waiver.granted_on and waiver.granted_on > as_of:
+        status = "not-yet-granted"
+    elif waiver.expires < as_of:
+        status = "expired"
+    elif verdict not in FAILING:
+        status = "not-needed"
+    else:
+        status = "active"
+    info = WaiverResult(
+        owner=waiver.owner,
+        justification=waiver.justification,
+        expires=waiver.expires,
+        approved_by=waiver.approved_by,
+        status=status,
+    )
+    return ("waived", info, verdict) if status == "active" else (verdict, info, None)
+
+
+def evaluate(inputs: Inputs) -> AuditResult:
+    root = dict(inputs.facts)
+    root["as_of"] = inputs.as_of
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for a in inputs.attachments:
+        if a.status == "ok":
+            by_kind[a.kind].append(a.id)
+    waivers = {w.control: w for w in inputs.waivers}
+    controls: list[ControlResult] = []
+    for cat in inputs.catalogs:
+        for ctl in cat.controls:
+            c = ctl.control
+            verdict, checks, evidence = _verdict(ctl, root, by_kind)
+            verdict, waiver, underlying = _apply_waiver(verdict, waivers.get(c.id), inputs.as_of)
+            controls.append(
+                ControlResult(
+                    id=c.id,
+                    catalog=cat.meta.id,
+                    cite=Text(ko=ctl.cite("ko"), en=ctl.cite("en")),
+                    ref=c.ref,
+                    also=c.also,
+                    title=c.title,
+                    text=c.text,
+                    text_status=c.text_status,
+                    severity=c.severity,
+                    verdict=verdict,
+                    underlying_verdict=underlying,
+                    not_applicable=c.not_applicable if verdict == "not-applicable" else None,
+                    applies_when=c.applies_when,
+                    checks=checks,
+                    evidence=evidence,
+                    waiver=waiver,
+                    remediation=c.remediation,
+                    mappings=c.mappings,
+                )
+            )
+    by_verdict = {v: sum(1 for c in controls if c.verdict == v) for v in VERDICTS}
+    failing = {
+        s: sum(1 for c in controls if c.severity == s and c.verdict in FAILING) for s in ("critical", "high", "medium", "low")
+    }
+    facts = inputs.facts
+    return AuditResult(
+        tool_version=__version__,
+        as_of=inputs.as_of,
+        period_start=facts.get("period_start"),
+        auditor=facts.get("auditor"),
+        organization=jsonable(facts.get("organization", {})),
+        facts_file=Path(inputs.facts_file).name,
+        facts_sha256=hashlib.sha256(inputs.facts_text.encode("utf-8")).hexdigest(),
+        catalogs=[
+            CatalogInfo(
+                id=c.meta.id, instrument=c.meta.instrument, version=c.meta.version, effective=c.meta.effective, sha256=c.sha256
+            )
+            for c in inputs.catalogs
+        ],
+        summary=Summary(total=len(controls), by_verdict=by_verdict, failing_by_severity=failing),
+        controls=controls,
+        attachments=[AttachmentResult(**a.__dict__) for a in inputs.attachments],
+        incidents=jsonable(facts.get("incidents") or []),
+        systems=[
+            {k: s.get(k) for k in ("id", "name", "subjects", "user_data", "unique_identifiers", "sensitive_data")}
+            for s in facts.get("systems") or []
+        ],
+    )

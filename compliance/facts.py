@@ -1,0 +1,341 @@
+"""The facts model: what an organisation states about its systems, as a compliance officer fills it in.
+
+Every field carries a Korean and English description (used by ``pipa-audit init`` and the
+JSON Schema for editors). Unknown keys are rejected so a typo is an error, not a silent gap.
+
+Absence has two meanings, fixed per field:
+- most facts are *unknown* when absent (or null): the checks that need them give
+  ``insufficient-evidence``;
+- event fields marked ``absent="none"`` (``left_on``, ``revoked_on``, ``reported_to_pipc_at``…)
+  mean "did not happen" when absent or null, so a current employee needs no ``left_on``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+def fact(ko: str, en: str, *, absent: Literal["unknown", "none"] = "unknown", example: Any = None, **kw):
+    """A facts field: optional in the file, described in both languages."""
+    extra = {"ko": ko, "absent": absent}
+    if example is not None:
+        extra["example"] = example
+    return Field(default=None, description=en, json_schema_extra=extra, **kw)
+
+
+def required(ko: str, en: str, *, example: Any = None, **kw):
+    extra = {"ko": ko, "absent": "error"}
+    if example is not None:
+        extra["example"] = example
+    return Field(description=en, json_schema_extra=extra, **kw)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Organization(Strict):
+    name: str = required("기관(사업자) 명칭", "Name of the organisation", example="Example Commerce Co., Ltd.")
+    kind: Literal["private", "public", "individual", "group"] | None = fact(
+        "기관 유형: private(민간 사업자) / public(공공기관) / individual(개인) / group(단체)",
+        "Kind of processor: private business, public body, individual or group",
+        example="private",
+    )
+    size: Literal["large", "mid", "small", "micro"] | None = fact(
+        "기업 규모: large(대기업) / mid(중견) / small(중소) / micro(소상공인)",
+        "Business size: large, mid-sized, small, micro",
+        example="large",
+    )
+    subjects: int | None = fact(
+        "보유한 개인정보의 정보주체 수(전체 총합)", "Number of data subjects whose data is held", example=120000, ge=0
+    )
+    ict_service_provider: bool | None = fact(
+        "정보통신서비스 제공자 해당 여부", "Is the organisation an ICT service provider?", example=True
+    )
+    key_telecom_operator: bool | None = fact(
+        "「전기통신사업법」 제6조제1항의 기간통신사업자 해당 여부",
+        "Registered/declared key telecommunications operator (Telecommunications Business Act Art 6(1))",
+        example=False,
+    )
+    unique_identifiers: bool | None = fact(
+        "고유식별정보(주민등록번호·여권번호·운전면허번호·외국인등록번호) 처리 여부",
+        "Processes unique identifiers (RRN, passport, driver's licence, alien registration no.)",
+        example=False,
+    )
+    sensitive_data: bool | None = fact("민감정보 처리 여부", "Processes sensitive data", example=False)
+    daily_users_avg: int | None = fact(
+        "전년도 말 기준 직전 3개월간 일일평균 저장·관리 이용자 수",
+        "Daily average number of users stored over the last 3 months of the previous year",
+        example=50000,
+        ge=0,
+    )
+    revenue_krw: int | None = fact("직전 사업연도 매출액(원)", "Revenue of the last business year, KRW", ge=0)
+    privacy_officer: str | None = fact("개인정보 보호책임자(CPO) 성명", "Chief privacy officer (CPO)", example="Kim CPO")
+
+
+class RemoteAccess(Strict):
+    allowed: bool | None = fact(
+        "개인정보취급자의 외부(정보통신망) 접속 허용 여부", "Can handlers reach the system from outside?", example=True
+    )
+    methods: list[Literal["password", "otp", "certificate", "security-token", "vpn", "biometric"]] | None = fact(
+        "외부 접속 시 적용하는 인증·접속 수단 목록",
+        "Authentication / access means applied to access from outside",
+        example=["vpn", "otp"],
+    )
+
+
+class AccessLog(Strict):
+    retention_days: int | None = fact(
+        "접속기록 보관 기간(일)", "How long handlers' access records are kept, in days", example=730, ge=0
+    )
+    tamper_protected: bool | None = fact(
+        "접속기록 위·변조 방지 보관 조치(WORM, 별도 저장 등) 여부",
+        "Are access records protected against forgery/alteration (WORM, separate store)?",
+        example=True,
+    )
+    reviews: list[dt.date] | None = fact(
+        "접속기록 점검 일자 목록(월 1회 이상)", "Dates on which access records were inspected", example=["2025-10-31"]
+    )
+    downloads_reason_checked: bool | None = fact(
+        "개인정보 다운로드 확인 시 사유 확인 여부",
+        "When a download of personal data is found, is its reason confirmed?",
+        example=True,
+    )
+
+
+class System(Strict):
+    id: str = required("개인정보처리시스템 식별자", "Identifier of the processing system", example="sys-shop")
+    name: str | None = fact("시스템 명칭", "System name", example="Shop database")
+    operating_since: dt.date | None = fact("운영 개시일", "In operation since", example="2019-01-01")
+    subjects: int | None = fact(
+        "해당 시스템이 처리하는 정보주체 수", "Data subjects whose data this system processes", example=120000, ge=0
+    )
+    user_data: bool | None = fact(
+        "이용자(정보통신서비스 이용자)의 개인정보 처리 여부", "Does it process users' data (ICT service users)?", example=True
+    )
+    unique_identifiers: bool | None = fact(
+        "고유식별정보 처리 여부", "Does it process unique identifiers?", example=False
+    )
+    sensitive_data: bool | None = fact("민감정보 처리 여부", "Does it process sensitive data?", example=False)
+    ip_restricted: bool | None = fact(
+        "접속 권한을 IP 주소 등으로 제한하는지 여부", "Is access restricted by IP address etc.?", example=True
+    )
+    ip_leak_detection: bool | None = fact(
+        "접속 IP 주소 등을 분석하여 유출 시도를 탐지·대응하는지 여부",
+        "Are accessing IP addresses analysed to detect and respond to leak attempts?",
+        example=True,
+    )
+    remote_access: RemoteAccess | None = fact("외부 접속", "Access from outside")
+    session_timeout_minutes: int | None = fact(
+        "일정 시간 미사용 시 자동 접속 차단 시간(분)", "Idle minutes before the session is cut off", example=30, ge=0
+    )
+    password_storage: Literal["one-way-hash", "reversible-encryption", "plaintext"] | None = fact(
+        "비밀번호 저장 방식", "How passwords are stored", example="one-way-hash"
+    )
+    identifiers_encrypted: bool | None = fact(
+        "주민등록번호·여권번호·운전면허번호·외국인등록번호·신용카드번호·계좌번호·생체인식정보의 암호화 저장 여부",
+        "Are RRN, passport, licence, alien reg., card, account numbers and biometrics encrypted at rest?",
+        example=True,
+    )
+    transit_encrypted: bool | None = fact(
+        "인터넷망 구간 송·수신 시 암호화(TLS 등) 여부", "Is personal data encrypted in transit over the internet?",
+        example=True,
+    )
+    access_log: AccessLog | None = fact("접속기록", "Access records")
+
+
+class Handler(Strict):
+    id: str = required("개인정보취급자 식별자(사번 등)", "Handler identifier (employee no.)", example="h-0001")
+    role: str | None = fact("직무", "Role", example="developer")
+    systems: list[str] | None = fact("접근 권한이 있는 시스템 식별자", "Systems the handler may access", example=["sys-shop"])
+    granted_on: dt.date | None = fact("접근 권한 부여일", "Date access was granted", example="2021-03-02")
+    left_on: dt.date | None = fact(
+        "퇴직일(퇴직하지 않았으면 생략)", "Departure date (omit if still employed)", absent="none"
+    )
+    duties_changed_on: dt.date | None = fact(
+        "업무 변경일(없으면 생략)", "Date the handler's duties changed (omit if none)", absent="none"
+    )
+    access_changed_on: dt.date | None = fact(
+        "업무 변경에 따른 접근 권한 변경일(없으면 생략)", "Date access was changed after a change of duties", absent="none"
+    )
+    access_revoked_on: dt.date | None = fact(
+        "접근 권한 말소일(말소하지 않았으면 생략)", "Date access was revoked (omit if not revoked)", absent="none"
+    )
+
+
+class Account(Strict):
+    id: str = required("계정 ID", "Account id", example="acc-0001")
+    system: str | None = fact("시스템 식별자", "System id", example="sys-shop")
+    holders: list[str] | None = fact("계정을 사용하는 개인정보취급자 ID 목록", "Handlers who use this account", example=["h-0001"])
+    shared_reason: str | None = fact(
+        "계정 공유의 정당한 사유(공유하지 않으면 생략)", "Legitimate reason for sharing (omit if not shared)", absent="none"
+    )
+
+
+class Credential(Strict):
+    id: str = required("인증수단·키 식별자", "Credential or key identifier", example="key-0001")
+    kind: Literal["password", "signing-key", "api-key", "certificate", "ssh-key", "otp-seed", "access-token"] | None = (
+        fact("종류", "Kind", example="signing-key")
+    )
+    owner: str | None = fact("소유 개인정보취급자 ID", "Handler who owns it", example="h-0001")
+    system: str | None = fact("사용 시스템", "System it opens", example="sys-shop")
+    issued_on: dt.date | None = fact("발급일", "Issued on", example="2022-01-10")
+    revoked_on: dt.date | None = fact("폐기·말소일(없으면 생략)", "Revoked on (omit if not revoked)", absent="none")
+    last_used_at: AwareDatetime | None = fact(
+        "마지막 사용 일시(시간대 포함)", "Last use, with timezone (omit if never used)", absent="none"
+    )
+    last_used_from: str | None = fact(
+        "마지막 사용 접속지(IP·국가)", "Where it was last used from (IP / country)", absent="none"
+    )
+
+
+class PasswordPolicy(Strict):
+    min_length: int | None = fact("비밀번호 최소 길이", "Minimum password length", example=10, ge=0)
+    min_char_classes: int | None = fact(
+        "필수 문자 종류 수(영대문자·영소문자·숫자·특수문자 중)",
+        "Character classes required (upper, lower, digit, symbol)",
+        example=2,
+        ge=0,
+        le=4,
+    )
+    lockout_after_failures: int | None = fact(
+        "계정 잠금까지 허용하는 인증 실패 횟수(잠금이 없으면 0)",
+        "Failed attempts before access is restricted (0 = no lockout)",
+        example=5,
+        ge=0,
+    )
+
+
+class InternalPlan(Strict):
+    established_on: dt.date | None = fact("내부 관리계획 수립일", "Internal management plan established on", example="2023-10-01")
+    approved_by: str | None = fact("내부 의사결정 절차 승인자", "Approved by (internal decision procedure)", example="CEO")
+    last_revised_on: dt.date | None = fact("최근 개정일", "Last revised on", absent="none")
+    last_inspected_on: dt.date | None = fact(
+        "개인정보 보호책임자의 최근 이행 실태 점검일", "Last inspection of its implementation by the CPO",
+        absent="none", example="2025-06-30",
+    )
+    attachment: str | None = fact("내부 관리계획 문서의 첨부 ID", "Attachment id of the plan document", example="internal-plan")
+
+
+class AccessRightsRecords(Strict):
+    retention_days: int | None = fact(
+        "접근 권한 부여·변경·말소 내역 보관 기간(일)", "Retention of grant/change/revocation records, days", example=1095,
+        ge=0,
+    )
+    records_since: dt.date | None = fact(
+        "보관 중인 가장 오래된 내역의 일자", "Date of the oldest record still kept", example="2020-01-01"
+    )
+
+
+class Incident(Strict):
+    id: str = required("사고 식별자", "Incident identifier", example="inc-1")
+    began_on: dt.date | None = fact("유출등 발생(개시) 추정일", "Date the leak began (estimate)", example="2025-06-24")
+    aware_at: AwareDatetime | None = fact(
+        "유출등 사실을 알게 된 일시(시간대 포함)", "When the organisation became aware, with timezone",
+        example="2025-11-18T09:00:00+09:00",
+    )
+    contained_at: AwareDatetime | None = fact("유출 차단 일시", "When the leak was contained", absent="none")
+    subjects_affected: int | None = fact("유출된 정보주체 수", "Data subjects affected", example=4500, ge=0)
+    items: list[str] | None = fact("유출된 개인정보 항목", "Items of personal data leaked", example=["name", "email"])
+    sensitive_or_unique: bool | None = fact(
+        "민감정보 또는 고유식별정보 유출 여부", "Were sensitive data or unique identifiers leaked?", example=False
+    )
+    unlawful_external_access: bool | None = fact(
+        "외부로부터의 불법적인 접근에 의한 유출 여부",
+        "Did the leak come from unlawful access from outside to the system or handlers' devices?",
+        example=True,
+    )
+    reported_to_pipc_at: AwareDatetime | None = fact(
+        "개인정보보호위원회 또는 한국인터넷진흥원 신고 일시(신고하지 않았으면 생략)",
+        "When it was reported to the PIPC or KISA (omit if not reported)",
+        absent="none",
+    )
+    subjects_notified_at: AwareDatetime | None = fact(
+        "정보주체 통지 일시(통지하지 않았으면 생략)", "When the data subjects were notified (omit if not)", absent="none"
+    )
+    notice_contents: list[Literal["items", "when-how", "self-help", "response", "contact"]] | None = fact(
+        "통지에 포함한 사항: items(항목) when-how(시점·경위) self-help(피해 최소화 방법) response(대응조치·구제절차) contact(담당부서·연락처)",
+        "What the notice stated: items, when-how, self-help, response, contact",
+        example=["items", "when-how", "self-help", "response", "contact"],
+    )
+
+
+class Attachment(Strict):
+    id: str = required("첨부 식별자", "Attachment identifier", example="internal-plan")
+    path: str = required(
+        "증적 파일 경로(증적 파일이 있는 폴더 기준 상대 경로)", "Path relative to the evidence file's folder",
+        example="evidence/internal-plan.pdf",
+    )
+    kind: str = required("증적 종류", "Kind of evidence", example="internal-management-plan")
+    sha256: str | None = fact("SHA-256(기재 시 대조)", "Expected SHA-256 (checked when given)", pattern=r"^[0-9a-fA-F]{64}$")
+    description: str | None = fact("설명", "Description")
+
+
+class Facts(Strict):
+    as_of: dt.date = required("점검 기준일", "Audit as-of date: every duty is judged on this date", example="2025-11-30")
+    period_start: dt.date | None = fact("점검 대상 기간 시작일", "Start of the audited period", example="2024-12-01")
+    auditor: str | None = fact("점검자", "Auditor", example="Internal audit team")
+    organization: Organization = required("기관 개요", "The organisation")
+    systems: list[System] | None = fact("개인정보처리시스템 목록", "Personal-information processing systems")
+    handlers: list[Handler] | None = fact("개인정보취급자 목록", "Personal-information handlers")
+    accounts: list[Account] | None = fact("개인정보처리시스템 계정 목록", "Accounts on the processing systems")
+    credentials: list[Credential] | None = fact("인증수단·키 목록", "Credentials and keys")
+    password_policy: PasswordPolicy | None = fact("비밀번호·인증 실패 정책", "Password and lockout policy")
+    internal_plan: InternalPlan | None = fact("내부 관리계획", "Internal management plan")
+    access_rights_records: AccessRightsRecords | None = fact(
+        "접근 권한 부여·변경·말소 내역", "Records of access grants, changes and revocations"
+    )
+    incidents: list[Incident] | None = fact(
+        "개인정보 유출등 사고 목록(없으면 빈 목록 [])", "Leaks / incidents (state [] when there were none)"
+    )
+    attachments: list[Attachment] | None = fact("증적 첨부 목록", "Evidence attachments")
+
+
+# ---------------------------------------------------------------------------- to evaluation form
+
+
+def _plan(model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[tuple[str, type[BaseModel], bool], ...]]:
+    """Per model: fields whose absence means none, and nested models to recurse into."""
+    from compliance.expr import type_of_annotation
+
+    none_fields, nested = [], []
+    for name, f in model.model_fields.items():
+        extra = f.json_schema_extra or {}
+        if isinstance(extra, dict) and extra.get("absent") == "none":
+            none_fields.append(name)
+        t = type_of_annotation(f.annotation)
+        if t.kind == "object" and t.model is not None:
+            nested.append((name, t.model, False))
+        elif t.kind == "list" and t.elem is not None and t.elem.kind == "object" and t.elem.model is not None:
+            nested.append((name, t.elem.model, True))
+    return tuple(none_fields), tuple(nested)
+
+
+_PLANS: dict[type, Any] = {}
+
+
+def _normalise(obj: dict, model: type[BaseModel]) -> dict:
+    plan = _PLANS.get(model) or _PLANS.setdefault(model, _plan(model))
+    none_fields, nested = plan
+    for key in [k for k, v in obj.items() if v is None and k not in none_fields]:
+        del obj[key]  # stated as null = unknown, same as absent
+    for key in none_fields:
+        obj.setdefault(key, None)
+    for key, sub, is_list in nested:
+        value = obj.get(key)
+        if value is None:
+            continue
+        if is_list:
+            for x in value:
+                _normalise(x, sub)
+        else:
+            _normalise(value, sub)
+    return obj
+
+
+def to_evaluation_dict(facts: Facts) -> dict:
+    """Plain dicts for the evaluator: unknown facts absent, 'none' events present as None."""
+    return _normalise(facts.model_dump(exclude_unset=True), Facts)

@@ -1,0 +1,52 @@
+"""Glue from files to an AuditResult: load and validate every input, then evaluate.
+
+Every input problem is collected and raised as one InputError before anything is
+evaluated or written, so bad input never yields a partial result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from compliance.catalog import Catalog, in_force, load_catalogs
+from compliance.evaluate import Inputs, WaiverFile, check_waiver_targets, evaluate
+from compliance.evidence import inspect
+from compliance.facts import Facts, to_evaluation_dict
+from compliance.loading import InputError, Problem, validate_file
+from compliance.result import AuditResult
+
+
+def load_facts(path: str | Path) -> tuple[Facts, str]:
+    return validate_file(path, Facts)
+
+
+def prepare(
+    facts_path: str | Path,
+    catalog_dir: str | Path,
+    waivers_path: str | Path | None = None,
+    as_of: dt.date | None = None,
+    strict_evidence: bool = False,
+) -> Inputs:
+    """Load facts, catalogs, waivers and attachments. ``strict_evidence`` turns missing or
+    mismatching attachments into errors (``validate``); otherwise they are evidence gaps."""
+    facts, text = load_facts(facts_path)
+    catalogs: list[Catalog] = load_catalogs(catalog_dir)
+    when = as_of or facts.as_of
+    chosen = in_force(catalogs, when)
+    if not chosen:
+        raise InputError([Problem(str(catalog_dir), 0, f"no catalog is in force on {when.isoformat()}")])
+    statuses, refusals, gaps = inspect(facts.attachments or [], Path(facts_path).parent, str(facts_path), text)
+    problems = refusals + (gaps if strict_evidence else [])
+    waivers = []
+    if waivers_path is not None:
+        wf, wtext = validate_file(waivers_path, WaiverFile)
+        check_waiver_targets(wf, wtext, str(waivers_path), {c.control.id for cat in chosen for c in cat.controls})
+        waivers = wf.waivers
+    if problems:
+        raise InputError(problems)
+    return Inputs(chosen, to_evaluation_dict(facts), str(facts_path), text, when, statuses, waivers)
+
+
+def audit(facts_path, catalog_dir, waivers_path=None, as_of=None) -> AuditResult:
+    return evaluate(prepare(facts_path, catalog_dir, waivers_path, as_of))

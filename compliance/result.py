@@ -1,0 +1,147 @@
+"""AuditResult: the one structure every renderer reads, and the JSON that ``check --format json`` prints.
+
+Its JSON Schema is printed by ``pipa-audit schema result``. Values are plain JSON
+(dates as ISO strings) so the same inputs always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from compliance.catalog import LegalRef, Text
+
+SCHEMA_VERSION = "1.0"
+Verdict = Literal["compliant", "non-compliant", "insufficient-evidence", "not-applicable", "waived"]
+VERDICTS: tuple[str, ...] = ("non-compliant", "insufficient-evidence", "waived", "compliant", "not-applicable")
+FAILING = ("non-compliant", "insufficient-evidence")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Offender(_Model):
+    id: str = Field(description="identifier of the failing item (e.g. a handler id)")
+    label: str
+    values: dict[str, Any] = Field(description="the item's facts the check read, as stated")
+
+
+class MissingFact(_Model):
+    path: str = Field(description="fact path that was absent, e.g. item.access_log")
+    items: list[str] = Field(default_factory=list, description="ids of the items that lack it (empty: top-level fact)")
+
+
+class CheckResult(_Model):
+    id: str
+    description: Text
+    expect: str
+    for_each: str | None
+    where: str | None
+    status: Literal["pass", "fail", "insufficient"]
+    in_scope: int | None = Field(description="items the check judged (after 'where'); null for a plain expect")
+    total: int | None = Field(description="items in the collection")
+    offenders: list[Offender]
+    observed: dict[str, Any] = Field(description="for a plain expect: the stated values of the facts it read")
+    missing: list[MissingFact]
+
+
+class EvidenceResult(_Model):
+    kind: str
+    attachments: list[str]
+    status: Literal["ok", "missing"]
+
+
+class WaiverResult(_Model):
+    owner: str
+    justification: str
+    expires: dt.date
+    approved_by: str | None
+    status: Literal["active", "expired", "not-needed", "not-yet-granted"]
+
+
+class ControlResult(_Model):
+    id: str
+    catalog: str
+    cite: Text
+    ref: LegalRef
+    also: list[str]
+    title: Text
+    text: Text
+    text_status: Literal["verified", "unverified"]
+    severity: Literal["critical", "high", "medium", "low"]
+    verdict: Verdict
+    underlying_verdict: Verdict | None = Field(description="the verdict a waiver set aside")
+    not_applicable: Text | None
+    applies_when: str | None
+    checks: list[CheckResult]
+    evidence: list[EvidenceResult]
+    waiver: WaiverResult | None
+    remediation: Text
+    mappings: dict[str, list[str]]
+
+
+class AttachmentResult(_Model):
+    id: str
+    kind: str
+    path: str
+    status: Literal["ok", "missing", "mismatch"]
+    sha256: str | None
+    size: int | None
+    note: str
+
+
+class CatalogInfo(_Model):
+    id: str
+    instrument: Text
+    version: str
+    effective: dt.date
+    sha256: str
+
+
+class Summary(_Model):
+    total: int
+    by_verdict: dict[str, int]
+    failing_by_severity: dict[str, int]
+
+
+class AuditResult(_Model):
+    schema_version: str = SCHEMA_VERSION
+    tool: str = "pipa-audit"
+    tool_version: str
+    as_of: dt.date
+    period_start: dt.date | None
+    auditor: str | None
+    organization: dict[str, Any]
+    facts_file: str
+    facts_sha256: str
+    catalogs: list[CatalogInfo]
+    summary: Summary
+    controls: list[ControlResult]
+    attachments: list[AttachmentResult]
+    incidents: list[dict[str, Any]] = Field(description="incidents as stated, for the report's timeline")
+    systems: list[dict[str, Any]] = Field(description="systems as stated (id, name, subjects), for the scope section")
+
+    def failing(self, threshold: str) -> list[ControlResult]:
+        """Findings at or above ``threshold`` severity ('none' = never fail)."""
+        from compliance.catalog import SEVERITIES
+
+        if threshold == "none":
+            return []
+        limit = SEVERITIES.index(threshold)
+        return [c for c in self.controls if c.verdict in FAILING and SEVERITIES.index(c.severity) <= limit]
+
+
+def jsonable(value: Any) -> Any:
+    """Facts values as JSON: dates and timestamps in ISO 8601, durations in seconds."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items() if not k.startswith("\0")}
+    return value
