@@ -186,7 +186,7 @@ def load_catalog(path: str | Path) -> Catalog:
                 if coll is None:
                     continue
                 elem = coll.type.elem if coll.type.kind == "list" and coll.type.elem else expr.ANY
-                scope = {"item": (elem, "item")}
+                scope = {"item": (elem, f"{coll.result_path}[]" if coll.result_path else "item")}
             elif chk.where is not None or chk.label is not None:
                 problems.append(Problem(path, locator.line(base), "'where' and 'label' need 'for_each'", ""))
                 continue
@@ -242,9 +242,6 @@ def in_force(catalogs: list[Catalog], as_of: dt.date) -> list[Catalog]:
 
 
 def default_catalog_dir() -> Path:
-    """The bundled catalogs: inside the installed package, or beside it in a source checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "controls", here.parent / "controls"):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "controls"
+    from compliance.bundled import bundled_dir
+
+    return bundled_dir("controls")

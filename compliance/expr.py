@@ -355,6 +355,8 @@ class Compiled:
     """Fact paths read, e.g. 'handlers[].left_on', for templates and coverage."""
     item_fields: list[str]
     """Top-level fields of ``item`` read, in order: shown beside each offender."""
+    result_path: str | None = None
+    """The fact path the whole expression denotes, when it is one (e.g. 'handlers')."""
 
 
 _COMPARABLE = {
@@ -407,8 +409,9 @@ class _Compiler:
         raise ExprError(f"unknown name '{name}'{_hint(name, known)}", n.col)
 
     def v_field(self, n: Node):
-        inner, t, path = self.visit(n.args[0])
-        if path == "item" and n.value not in self.item_fields:
+        target = n.args[0]
+        inner, t, path = self.visit(target)
+        if target.op == "ident" and target.value == "item" and n.value not in self.item_fields:
             self.item_fields.append(n.value)
         return self._field(inner, t, n.value, path, n.col)
 
@@ -758,5 +761,5 @@ def compile_expr(source: str, root: T, scope: dict[str, tuple[T, str]] | None = 
         raise ExprError("empty expression")
     tree = _Parser(source).parse()
     comp = _Compiler(root, scope or {})
-    fn, t, _ = comp.visit(tree)
-    return Compiled(source, fn, t, comp.paths, comp.item_fields)
+    fn, t, path = comp.visit(tree)
+    return Compiled(source, fn, t, comp.paths, comp.item_fields, path)

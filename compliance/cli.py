@@ -1,0 +1,307 @@
+"""``pipa-audit``: init · validate · check · report · demo · schema · catalog.
+
+Exit codes: 0 no failing finding, 1 failing findings (per --fail-on), 2 bad input or usage.
+Bad input prints ``file:line: field: message`` lines and never a traceback or a partial file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from compliance import __version__
+from compliance.catalog import SEVERITIES, default_catalog_dir, in_force, load_catalog, load_catalogs
+from compliance.loading import InputError, Problem, fail, load
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors: one line, exit 2
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r} (use YYYY-MM-DD)") from None
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder, then rename: never a partial file."""
+    target = Path(path)
+    if target.is_dir():
+        raise fail(target, "is a directory; give a file name")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise fail(target, f"folder {parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _emit(data: bytes, output: str | None) -> None:
+    if output and output != "-":
+        write_atomic(output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+# ------------------------------------------------------------------------------------ commands
+
+
+def cmd_init(args) -> int:
+    from compliance.template import render_template
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise fail(out, "already exists; use --force to overwrite")
+    catalogs = load_catalogs(args.catalog)
+    write_atomic(out, render_template(catalogs).encode("utf-8"))
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _kind_of(data) -> str:
+    if isinstance(data, dict):
+        if "catalog" in data and "controls" in data:
+            return "catalog"
+        if "waivers" in data:
+            return "waivers"
+    return "facts"
+
+
+def cmd_validate(args) -> int:
+    from compliance.evaluate import WaiverFile
+    from compliance.evidence import inspect
+    from compliance.facts import Facts
+    from compliance.loading import validate_file
+
+    problems: list[Problem] = []
+    for name in args.files:
+        try:
+            data, text = load(name)
+            kind = _kind_of(data)
+            if kind == "catalog":
+                load_catalog(name)
+            elif kind == "waivers":
+                validate_file(name, WaiverFile, data, text)
+            else:
+                facts, _ = validate_file(name, Facts, data, text)
+                _, refusals, gaps = inspect(facts.attachments or [], Path(name).parent, name, text)
+                if refusals or gaps:
+                    raise InputError(refusals + gaps)
+            print(f"{name}: ok ({kind})")
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return EXIT_OK
+
+
+def _audit(args):
+    from compliance.pipeline import audit
+
+    return audit(args.facts, args.catalog, args.waivers, args.as_of)
+
+
+def _text_table(result, threshold: str) -> str:
+    failing = {c.id for c in result.failing(threshold)}
+    lines = [
+        f"pipa-audit {result.tool_version} · {result.organization.get('name', '')} · as of {result.as_of.isoformat()}",
+        f"catalogs: {', '.join(f'{c.id} ({c.version})' for c in result.catalogs)}",
+        "",
+        f"{'VERDICT':<22} {'SEVERITY':<9} {'CONTROL':<22} {'CITATION':<26} TITLE",
+    ]
+    order = {"non-compliant": 0, "insufficient-evidence": 1, "waived": 2, "compliant": 3, "not-applicable": 4}
+    for c in sorted(result.controls, key=lambda c: (order[c.verdict], SEVERITIES.index(c.severity), c.id)):
+        mark = "✗" if c.id in failing else " "
+        lines.append(f"{mark} {c.verdict:<20} {c.severity:<9} {c.id:<22} {c.cite.en:<26} {c.title.en}")
+        for ch in c.checks:
+            if ch.status == "pass":
+                continue
+            scope = f" {len(ch.offenders)} of {ch.in_scope}" if ch.in_scope is not None else ""
+            detail = ""
+            if ch.offenders:
+                shown = ", ".join(o.label for o in ch.offenders[:5])
+                detail = f": {shown}{' …' if len(ch.offenders) > 5 else ''}"
+            elif ch.observed:
+                detail = ": " + ", ".join(f"{k}={v}" for k, v in ch.observed.items())
+            if ch.missing:
+                detail += " missing " + ", ".join(m.path + (f" ({len(m.items)} items)" if m.items else "") for m in ch.missing)
+            lines.append(f"      - {ch.id} [{ch.status}]{scope}{detail}")
+        for e in c.evidence:
+            if e.status == "missing":
+                lines.append(f"      - evidence '{e.kind}' not submitted")
+        if c.waiver is not None:
+            lines.append(f"      - waiver {c.waiver.status} (expires {c.waiver.expires}, owner {c.waiver.owner})")
+        if c.verdict == "not-applicable" and c.not_applicable:
+            lines.append(f"      - {c.not_applicable.en}")
+    s = result.summary.by_verdict
+    lines += [
+        "",
+        f"{result.summary.total} controls: " + ", ".join(f"{n} {v}" for v, n in s.items()),
+        f"failing at --fail-on {threshold}: {len(failing)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_check(args) -> int:
+    result = _audit(args)
+    if args.format == "text":
+        data = _text_table(result, args.fail_on).encode("utf-8")
+    else:
+        from compliance.render import render
+
+        data = render(result, args.format, "en")
+    _emit(data, args.output)
+    return EXIT_FINDINGS if result.failing(args.fail_on) else EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from compliance.render import render
+
+    fmt = args.format or _format_from_name(args.output)
+    result = _audit(args)
+    _emit(render(result, fmt, args.lang), args.output)
+    if args.output and args.output != "-":
+        print(f"wrote {args.output} ({fmt}, {args.lang})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _format_from_name(name: str | None) -> str:
+    suffix = Path(name or "").suffix.lower().lstrip(".")
+    return {"pdf": "pdf", "html": "html", "htm": "html", "json": "json", "md": "md", "xml": "junit", "sarif": "sarif"}.get(
+        suffix, "pdf"
+    )
+
+
+def cmd_demo(args) -> int:
+    from compliance.bundled import bundled_dir
+    from compliance.pipeline import audit
+    from compliance.render import render
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    facts = bundled_dir("examples") / "ecommerce-breach" / "facts.yaml"
+    result = audit(facts, args.catalog)
+    pdf = out / f"ecommerce-breach-report.{args.lang}.pdf"
+    write_atomic(pdf, render(result, "pdf", args.lang))
+    write_atomic(out / "ecommerce-breach-result.json", render(result, "json"))
+    print(_text_table(result, "low"), end="")
+    print(f"\nwrote {pdf}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_schema(args) -> int:
+    from compliance.catalog import CatalogFile
+    from compliance.evaluate import WaiverFile
+    from compliance.facts import Facts
+    from compliance.result import AuditResult
+
+    model = {"result": AuditResult, "facts": Facts, "catalog": CatalogFile, "waivers": WaiverFile}[args.which]
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    _emit((json.dumps(schema, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), args.output)
+    return EXIT_OK
+
+
+def cmd_catalog(args) -> int:
+    catalogs = load_catalogs(args.catalog)
+    if args.action == "lint":
+        n = sum(len(c.controls) for c in catalogs)
+        print(f"{len(catalogs)} catalogs, {n} controls: ok")
+        return EXIT_OK
+    chosen = {c.meta.id for c in in_force(catalogs, args.as_of)} if args.as_of else None
+    for cat in catalogs:
+        if chosen is not None and cat.meta.id not in chosen:
+            continue
+        print(f"{cat.meta.id}  {cat.meta.instrument.en}  (version {cat.meta.version}, effective {cat.meta.effective})")
+        for ctl in cat.controls:
+            c = ctl.control
+            print(f"  {c.id:<22} {c.severity:<9} {ctl.cite('en'):<26} {c.title.en}")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="pipa-audit", description="Audit evidence against Korea's PIPA and the PIPC safety-measures standard.")
+    p.add_argument("--version", action="version", version=f"pipa-audit {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    catalog_kw = {"default": None, "help": "catalog folder (default: the bundled catalogs)"}
+
+    s = sub.add_parser("init", help="write an evidence template generated from the catalogs")
+    s.add_argument("--catalog", **catalog_kw)
+    s.add_argument("-o", "--output", default="facts.yaml")
+    s.add_argument("--force", action="store_true", help="overwrite an existing file")
+    s.set_defaults(func=cmd_init)
+
+    s = sub.add_parser("validate", help="validate facts, waivers and catalog files")
+    s.add_argument("files", nargs="+")
+    s.set_defaults(func=cmd_validate)
+
+    for name, func, helptext in (("check", cmd_check, "evaluate; exit 1 on failing findings"), ("report", cmd_report, "render the auditor's report")):
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("facts")
+        s.add_argument("--catalog", **catalog_kw)
+        s.add_argument("--waivers", default=None)
+        s.add_argument("--as-of", type=_date, default=None, help="judge on this date (default: as_of in the facts)")
+        s.add_argument("-o", "--output", default=None)
+        s.set_defaults(func=func)
+        if name == "check":
+            s.add_argument("--fail-on", choices=[*SEVERITIES, "none"], default="low")
+            s.add_argument("--format", choices=["text", "json", "junit", "sarif", "md"], default="text")
+        else:
+            s.add_argument("--lang", choices=["ko", "en"], default="ko")
+            s.add_argument("--format", choices=["pdf", "html", "json", "md", "junit", "sarif"], default=None)
+
+    s = sub.add_parser("demo", help="run the bundled seed scenario and write its PDF report")
+    s.add_argument("-o", "--output", default="pipa-audit-demo")
+    s.add_argument("--lang", choices=["ko", "en"], default="ko")
+    s.add_argument("--catalog", **catalog_kw)
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("schema", help="print a JSON Schema: result, facts, catalog or waivers")
+    s.add_argument("which", choices=["result", "facts", "catalog", "waivers"])
+    s.add_argument("-o", "--output", default=None)
+    s.set_defaults(func=cmd_schema)
+
+    s = sub.add_parser("catalog", help="list or lint catalogs")
+    s.add_argument("action", choices=["list", "lint"])
+    s.add_argument("--catalog", **catalog_kw)
+    s.add_argument("--as-of", type=_date, default=None)
+    s.set_defaults(func=cmd_catalog)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "catalog", "unset") is None:
+        args.catalog = default_catalog_dir()
+    if args.command == "report" and not args.output:
+        parser.error("report needs -o FILE (use -o - for standard output)")
+    try:
+        return args.func(args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
