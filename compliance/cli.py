@@ -195,8 +195,8 @@ def cmd_demo(args) -> int:
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    facts = bundled_dir("examples") / "ecommerce-breach" / "facts.yaml"
-    result = audit(facts, args.catalog)
+    example = bundled_dir("examples") / "ecommerce-breach"
+    result = audit(example / "facts.yaml", args.catalog, example / "waivers.yaml")
     pdf = out / f"ecommerce-breach-report.{args.lang}.pdf"
     write_atomic(pdf, render(result, "pdf", args.lang))
     write_atomic(out / "ecommerce-breach-result.json", render(result, "json"))

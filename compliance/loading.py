@@ -59,7 +59,7 @@ class _SafeLoader(yaml.CSafeLoader):
     def construct_object(self, node, deep=False):
         if node in self.constructed_objects or node in self.recursive_objects:
             raise yaml.constructor.ConstructorError(
-                None, None, "YAML aliases (*name) are not allowed", node.start_mark
+                None, None, "YAML anchors and aliases (&name, *name) are not allowed; this value is reused by an alias", node.start_mark
             )
         return super().construct_object(node, deep)
 

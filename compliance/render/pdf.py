@@ -6,7 +6,9 @@ no network, no file elsewhere, whatever a fact value tries to reference.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 from pathlib import Path
 
 from compliance.render import templates_dir
@@ -15,20 +17,21 @@ from compliance.result import AuditResult
 
 
 def _confined_fetcher(root: Path):
-    from weasyprint.urls import default_url_fetcher
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
 
     root = root.resolve()
 
-    def fetch(url: str, *args, **kwargs):
-        if url.startswith("file://"):
-            from urllib.parse import unquote, urlparse
+    class ConfinedFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url.lower().startswith("file:"):
+                target = Path(unquote(urlsplit(url).path)).resolve()
+                if target == root or root in target.parents:
+                    return super().fetch(url, headers)
+            raise ValueError(f"refused to fetch {url!r}: only bundled template files may be read")
 
-            target = Path(unquote(urlparse(url).path)).resolve()
-            if target == root or root in target.parents:
-                return default_url_fetcher(url, *args, **kwargs)
-        raise ValueError(f"refused to fetch {url!r}: only bundled template files may be read")
-
-    return fetch
+    return ConfinedFetcher(allowed_protocols=["file"], allow_redirects=False)
 
 
 def render_pdf(result: AuditResult, lang: str) -> bytes:
@@ -39,4 +42,15 @@ def render_pdf(result: AuditResult, lang: str) -> bytes:
     root = templates_dir()
     html = render_html(result, lang, for_print=True)
     document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=_confined_fetcher(root))
-    return document.write_pdf(uncompressed_pdf=False)
+    # fontTools stamps subset fonts with "now" unless SOURCE_DATE_EPOCH is set; the as-of
+    # date stands in for "now" so the same inputs give the same bytes.
+    epoch = str(int(dt.datetime.combine(result.as_of, dt.time(), dt.timezone.utc).timestamp()))
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = epoch
+    try:
+        return document.write_pdf(uncompressed_pdf=False)
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved

@@ -1,0 +1,47 @@
+"""Shared fixtures: the repository's examples and catalogs, and the real console script."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGS = ROOT / "controls"
+SEED = ROOT / "examples" / "ecommerce-breach"
+CLEAN = ROOT / "examples" / "clean"
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the installed ``pipa-audit`` console script (the thing users run)."""
+    exe = shutil.which("pipa-audit")
+    assert exe, "pipa-audit console script not on PATH: install the project (pip install -e '.[test]')"
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def python_module(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compliance", *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def catalogs():
+    from compliance.catalog import load_catalogs
+
+    return load_catalogs(CATALOGS)
+
+
+@pytest.fixture(scope="session")
+def seed_result():
+    from compliance.pipeline import audit
+
+    return audit(SEED / "facts.yaml", CATALOGS, SEED / "waivers.yaml")
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p

@@ -1,0 +1,105 @@
+"""Loading: safe YAML, every error located at file:line, all errors of a file at once."""
+
+import pytest
+
+from compliance.facts import Facts
+from compliance.loading import InputError, Locator, load, validate_file
+
+from .conftest import write
+
+
+def problems(exc: pytest.ExceptionInfo) -> list[str]:
+    return [str(p) for p in exc.value.problems]
+
+
+def test_syntax_error_names_file_and_line(tmp_path):
+    f = write(tmp_path, "f.yaml", "as_of: 2025-01-01\norganization:\n  name: [unclosed\n")
+    with pytest.raises(InputError) as exc:
+        load(f)
+    (msg,) = problems(exc)
+    assert msg.startswith(f"{f}:") and "invalid YAML" in msg
+    assert int(msg.split(":")[1]) in (3, 4)
+
+
+def test_duplicate_key_is_an_error_with_both_lines(tmp_path):
+    f = write(tmp_path, "f.yaml", "as_of: 2025-01-01\nauditor: a\nauditor: b\n")
+    with pytest.raises(InputError) as exc:
+        load(f)
+    assert problems(exc) == [f"{f}:3: invalid YAML: duplicate key 'auditor' (first defined on line 2)"]
+
+
+def test_aliases_are_refused(tmp_path):
+    f = write(tmp_path, "f.yaml", "a: &x [1, 2]\nb: *x\n")
+    with pytest.raises(InputError) as exc:
+        load(f)
+    assert "aliases" in problems(exc)[0] and problems(exc)[0].startswith(f"{f}:1:")
+
+
+def test_python_tags_are_refused(tmp_path):
+    f = write(tmp_path, "f.yaml", "a: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(InputError):
+        load(f)
+
+
+def test_invalid_date_reported_with_field_path_and_line(tmp_path):
+    f = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nhandlers:\n  - id: h1\n  - id: h2\n    left_on: 2025-13-01\n")
+    with pytest.raises(InputError) as exc:
+        validate_file(f, Facts)
+    (msg,) = problems(exc)
+    assert msg.startswith(f"{f}:6: handlers[1].left_on: ")
+    assert "2025-13-01" in msg
+
+
+def test_all_errors_of_a_file_at_once(tmp_path):
+    f = write(
+        tmp_path,
+        "facts.yaml",
+        "as_of: 2025-11-30\norganization:\n  name: X\n  subjcts: 5\nsystems:\n  - id: s1\n    ip_restricted: maybe\n",
+    )
+    with pytest.raises(InputError) as exc:
+        validate_file(f, Facts)
+    msgs = problems(exc)
+    assert f"{f}:4: organization.subjcts: unknown field (not in the model; check the spelling)" in msgs
+    assert any(m.startswith(f"{f}:7: systems[0].ip_restricted: ") for m in msgs)
+    assert len(msgs) == 2
+
+
+def test_timestamps_need_a_timezone(tmp_path):
+    f = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nincidents:\n  - {id: i, aware_at: 2025-11-18T09:00:00}\n")
+    with pytest.raises(InputError) as exc:
+        validate_file(f, Facts)
+    assert problems(exc)[0].startswith(f"{f}:4: incidents[0].aware_at: ")
+    assert "timezone" in problems(exc)[0]
+
+
+def test_json_facts_and_json_errors(tmp_path):
+    good = write(tmp_path, "facts.json", '{"as_of": "2025-11-30", "organization": {"name": "X"}}')
+    facts, _ = validate_file(good, Facts)
+    assert facts.as_of.isoformat() == "2025-11-30"
+    bad = write(tmp_path, "bad.json", '{\n  "as_of": "2025-11-30",\n  "organization": {"name": "X",}\n}')
+    with pytest.raises(InputError) as exc:
+        load(bad)
+    assert problems(exc)[0].startswith(f"{bad}:3: invalid JSON")
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError) as exc:
+        load(tmp_path / "nope.yaml")
+    assert problems(exc) == [f"{tmp_path / 'nope.yaml'}: file not found"]
+    with pytest.raises(InputError):
+        load(tmp_path)
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    f = write(tmp_path, "f.yaml", "- 1\n- 2\n")
+    with pytest.raises(InputError) as exc:
+        validate_file(f, Facts)
+    assert problems(exc) == [f"{f}:1: expected a mapping at the top level, found list"]
+
+
+def test_locator_points_at_nested_items():
+    text = "a:\n  b:\n    - x: 1\n    - x: 2\n      y: 3\n"
+    loc = Locator(text)
+    assert loc.line(("a", "b", 1, "y")) == 5
+    assert loc.line(("a", "b", 0)) == 3
+    assert loc.line(("a", "zzz")) == 1
