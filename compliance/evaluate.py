@@ -133,11 +133,13 @@ def _observed(root: dict, paths: set[str]) -> dict:
     """The stated values of the top-level facts a plain check read (leaf paths only)."""
     out = {}
     for path in sorted(paths):
-        if "[]" in path or path == "as_of" or any(p.startswith(path + ".") for p in paths):
+        if "[]" in path or path == "as_of" or any(p.startswith((path + ".", path + "[")) for p in paths):
             continue
         value = root
         for step in path.split("."):
             value = value.get(step, "(absent)") if isinstance(value, dict) else "(absent)"
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+            continue  # collections are shown as offenders, not as one value
         out[path] = jsonable(value)
     return out
 

@@ -139,6 +139,8 @@ def parse(text: str, path: str | Path) -> Any:
         message = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem and "duplicate" not in exc.problem:
             message = f"{exc.context}: {exc.problem}"
+            if exc.context_mark and mark and exc.context_mark.line != mark.line:
+                message += f" (started on line {exc.context_mark.line + 1})"
         raise fail(path, f"invalid YAML: {message}", line) from None
     except yaml.YAMLError as exc:
         raise fail(path, f"invalid YAML: {exc}") from None

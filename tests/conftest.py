@@ -17,8 +17,9 @@ CLEAN = ROOT / "examples" / "clean"
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the installed ``pipa-audit`` console script (the thing users run)."""
-    exe = shutil.which("pipa-audit")
-    assert exe, "pipa-audit console script not on PATH: install the project (pip install -e '.[test]')"
+    beside = Path(sys.executable).parent / "pipa-audit"
+    exe = str(beside) if beside.exists() else shutil.which("pipa-audit")
+    assert exe, "pipa-audit console script not found: install the project (pip install -e '.[test]')"
     return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
 
 

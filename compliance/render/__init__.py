@@ -57,6 +57,7 @@ def environment(markup: bool):
         keep_trailing_newline=True,
     )
     env.filters["md"] = _md_escape
+    env.filters["code"] = lambda v: "`" + str(v).replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"
     env.filters["thousands"] = lambda n: "" if n is None else f"{n:,}"
     return env
 

@@ -1,0 +1,104 @@
+"""Reports: Korean PDF with the bundled font, extractable Hangul, same bytes for same inputs,
+escaped fact values, no fetching outside the templates, and the machine formats."""
+
+import io
+import re
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from compliance.render import render
+
+from .conftest import SEED, cli, write
+
+
+@pytest.fixture(scope="module")
+def seed_pdf(seed_result):
+    return render(seed_result, "pdf", "ko")
+
+
+def test_pdf_hangul_extractable_and_font_embedded(seed_pdf):
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(io.BytesIO(seed_pdf))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "개인정보 안전성 확보조치 점검 보고서" in text
+    assert "퇴직·업무 변경 시 접근 권한의 지체 없는 변경·말소" in text
+    assert "h-0042" in text and "sign-key-7" in text
+    fonts = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            assert "/FontFile2" in desc, "font not embedded"
+            fonts.add(str(font["/BaseFont"]).split("+")[-1])
+    assert fonts <= {"NanumGothic", "NanumGothic-Bold"}, fonts
+    assert len(reader.pages) >= 4
+
+
+def test_pdf_is_reproducible(seed_result, seed_pdf):
+    assert render(seed_result, "pdf", "ko") == seed_pdf
+
+
+def test_english_report(seed_result):
+    html = render(seed_result, "html", "en").decode()
+    assert "Personal Information Safety Measures Audit Report" in html
+    assert "Non-compliant" in html and "PIPC Notice 2023-6 Art 5(2)" in html
+
+
+def test_fact_values_are_escaped(tmp_path):
+    evil = "<script>alert(1)</script><img src='file:///etc/passwd'>{{ 7*7 }}"
+    f = write(tmp_path, "facts.yaml", f'as_of: 2025-11-30\norganization: {{name: "{evil}"}}\nhandlers:\n  - {{id: "{evil}", left_on: 2025-01-01}}\n')
+    from compliance.bundled import bundled_dir
+    from compliance.pipeline import audit
+
+    result = audit(f, bundled_dir("controls"))
+    html = render(result, "html", "ko").decode()
+    assert "<script>" not in html and "<img" not in html and "&lt;script&gt;" in html
+    assert "{{ 7*7 }}" in html  # fact text is never evaluated as a template
+    md = render(result, "md", "ko").decode()
+    outside_code = re.sub(r"`[^`]*`", "", md)
+    assert not re.search(r"(?<!\\)<(script|img)", outside_code)  # every '<' outside code is escaped
+
+
+def test_pdf_fetcher_refuses_files_outside_templates(tmp_path):
+    pytest.importorskip("weasyprint")
+    from compliance.render import templates_dir
+    from compliance.render.pdf import _confined_fetcher
+
+    fetch = _confined_fetcher(templates_dir())
+    assert fetch.fetch((templates_dir() / "style.css").as_uri()) is not None
+    for url in ("file:///etc/passwd", (templates_dir() / ".." / ".." / "README.md").as_uri(), "https://example.com/x.png"):
+        with pytest.raises(ValueError):
+            fetch.fetch(url)
+
+
+def test_junit_and_sarif(seed_result):
+    root = ET.fromstring(render(seed_result, "junit"))
+    cases = root.findall(".//testcase")
+    assert len(cases) == seed_result.summary.total
+    failures = [c for c in cases if c.find("failure") is not None]
+    assert len(failures) == sum(1 for c in seed_result.controls if c.verdict in ("non-compliant", "insufficient-evidence"))
+    sarif = json.loads(render(seed_result, "sarif"))
+    assert sarif["version"] == "2.1.0"
+    rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+    assert {r["ruleId"] for r in sarif["runs"][0]["results"]} <= {r["id"] for r in rules}
+    assert any(r["ruleId"] == "notice-2023-6/5-2" and r["level"] == "error" for r in sarif["runs"][0]["results"])
+
+
+def test_report_command_writes_pdf_atomically(tmp_path):
+    out = tmp_path / "report.pdf"
+    proc = cli("report", SEED / "facts.yaml", "--waivers", SEED / "waivers.yaml", "-o", out, "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]
+    md = tmp_path / "report.md"
+    assert cli("report", SEED / "facts.yaml", "-o", md).returncode == 0
+    assert "# 개인정보 안전성 확보조치 점검 보고서" in md.read_text()
+
+
+def test_demo_writes_the_seed_pdf(tmp_path):
+    proc = cli("demo", "-o", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "ecommerce-breach-report.ko.pdf").read_bytes().startswith(b"%PDF-")
+    assert json.loads((tmp_path / "out" / "ecommerce-breach-result.json").read_text())["summary"]["total"] > 0
