@@ -93,9 +93,38 @@ class CatalogMeta(_Strict):
     source: str | None = None
 
 
+class Sanction(_Strict):
+    """A penalty provision a finding may engage; amounts are caps the law sets, not predictions."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$")
+    ref: LegalRef
+    title: Text
+    text: Text
+    text_status: Literal["verified", "unverified"]
+    kind: Literal["administrative-fine", "fine"] = Field(description="과징금 (administrative fine) or 과태료 (fine)")
+    revenue_ratio: float | None = Field(None, gt=0, lt=1, description="cap as a share of revenue, e.g. 0.03")
+    cap_krw: int | None = Field(None, gt=0, description="fixed cap, or the cap when revenue is not stated")
+    triggers: list[str] = Field(min_length=1, description="control ids; 'prefix/*' matches a whole catalog part")
+    requires_incident: bool = Field(False, description="engaged only when a leak occurred")
+
+
+class Deadline(_Strict):
+    """A statutory clock on incidents, drawn on the report's timeline."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    control: str
+    title: Text
+    start: str = Field(description="incident field the clock starts from, e.g. aware_at")
+    done: str = Field(description="incident field that stops it, e.g. reported_to_pipc_at")
+    within: str = Field(description="duration, e.g. '72h'")
+    where: str | None = Field(None, description="incident condition, as in the control's check")
+
+
 class CatalogFile(_Strict):
     catalog: CatalogMeta
     controls: list[Control] = Field(min_length=1)
+    sanctions: list[Sanction] = Field(default_factory=list)
+    deadlines: list[Deadline] = Field(default_factory=list)
 
 
 @dataclass
@@ -127,11 +156,23 @@ class CompiledControl:
 
 
 @dataclass
+class CompiledDeadline:
+    deadline: Deadline
+    within: dt.timedelta
+    where: expr.Compiled | None
+
+
+@dataclass
 class Catalog:
     meta: CatalogMeta
     path: str
     sha256: str
     controls: list[CompiledControl] = field(default_factory=list)
+    sanctions: list[Sanction] = field(default_factory=list)
+    deadlines: list[CompiledDeadline] = field(default_factory=list)
+
+    def cite(self, ref: LegalRef, lang: str) -> str:
+        return f"{getattr(self.meta.cite_as, lang)} {ref.cite(lang)}"
 
 
 def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True):
@@ -200,10 +241,39 @@ def load_catalog(path: str | Path) -> Catalog:
             if expect is not None:
                 checks.append(CompiledCheck(chk, coll, where, expect, label))
         compiled.append(CompiledControl(control, model.catalog, applies, checks))
+    deadlines = _compile_deadlines(model, locator, path, problems, set(seen))
+    for k, sanction in enumerate(model.sanctions):
+        for t, trigger in enumerate(sanction.triggers):
+            if not trigger.endswith("*") and trigger not in seen:
+                loc = ("sanctions", k, "triggers", t)
+                problems.append(Problem(path, locator.line(loc), f"no control '{trigger}' in this catalog", _dotted(loc)))
     if problems:
         raise InputError(problems)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Catalog(model.catalog, path, sha, compiled)
+    return Catalog(model.catalog, path, sha, compiled, list(model.sanctions), deadlines)
+
+
+def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids) -> list[CompiledDeadline]:
+    from compliance.facts import Incident
+
+    stamps = {n for n, f in Incident.model_fields.items() if expr.type_of_annotation(f.annotation) == expr.DATETIME}
+    incident = {"item": (expr.T("object", model=Incident), "incidents[]")}
+    out = []
+    for k, d in enumerate(model.deadlines):
+        base = ("deadlines", k)
+        for key in ("start", "done"):
+            if getattr(d, key) not in stamps:
+                problems.append(Problem(path, locator.line((*base, key)), f"must be a timestamp field of an incident: {sorted(stamps)}", _dotted((*base, key))))
+        if d.control not in control_ids:
+            problems.append(Problem(path, locator.line((*base, "control")), f"no control '{d.control}' in this catalog", _dotted((*base, "control"))))
+        try:
+            within = expr.parse_duration(d.within)
+        except ValueError as exc:
+            problems.append(Problem(path, locator.line((*base, "within")), str(exc), _dotted((*base, "within"))))
+            continue
+        where = _compile_at(d.where, locator, (*base, "where"), path, problems, incident) if d.where else None
+        out.append(CompiledDeadline(d, within, where))
+    return out
 
 
 def catalog_files(directory: str | Path) -> list[Path]:

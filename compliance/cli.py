@@ -178,7 +178,9 @@ def cmd_report(args) -> int:
 
     fmt = args.format or _format_from_name(args.output)
     result = _audit(args)
-    _emit(render(result, fmt, args.lang), args.output)
+    if args.pdfa and fmt != "pdf":
+        raise fail(args.output, "--pdfa applies to PDF output only")
+    _emit(render(result, fmt, args.lang, pdfa=args.pdfa), args.output)
     if args.output and args.output != "-":
         print(f"wrote {args.output} ({fmt}, {args.lang})", file=sys.stderr)
     return EXIT_OK
@@ -271,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             s.add_argument("--lang", choices=["ko", "en"], default="ko")
             s.add_argument("--format", choices=["pdf", "html", "json", "md", "junit", "sarif"], default=None)
+            s.add_argument("--pdfa", action="store_true", help="PDF/A-3b (archival) with the JSON result embedded")
 
     s = sub.add_parser("demo", help="run the bundled seed scenario and write its PDF report")
     s.add_argument("-o", "--output", default="pipa-audit-demo")

@@ -17,7 +17,7 @@ from pydantic import Field
 from compliance import __version__
 from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
 from compliance.evidence import AttachmentStatus
-from compliance.expr import EvalError, Missing
+from compliance.expr import DATETIME, EvalError, Missing, type_of_annotation
 from compliance.facts import Strict
 from compliance.loading import InputError, Locator, Problem
 from compliance.result import (
@@ -28,10 +28,14 @@ from compliance.result import (
     CatalogInfo,
     CheckResult,
     ControlResult,
+    DeadlineResult,
     EvidenceResult,
+    IncidentTimeline,
     MissingFact,
     Offender,
+    SanctionExposure,
     Summary,
+    TimelineEvent,
     WaiverResult,
     jsonable,
 )
@@ -200,6 +204,88 @@ def _apply_waiver(verdict: str, waiver: Waiver | None, as_of: dt.date):
     return ("waived", info, verdict) if status == "active" else (verdict, info, None)
 
 
+def _matches(trigger: str, control_id: str) -> bool:
+    return control_id.startswith(trigger[:-1]) if trigger.endswith("*") else control_id == trigger
+
+
+def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], facts: dict) -> list[SanctionExposure]:
+    """Provisions engaged by non-compliant controls, with the cap computed from stated revenue."""
+    failing = [c.id for c in controls if c.verdict == "non-compliant"]
+    had_incident = bool(facts.get("incidents"))
+    revenue = (facts.get("organization") or {}).get("revenue_krw")
+    out = []
+    for cat in catalogs:
+        for s in cat.sanctions:
+            hit = [cid for cid in failing if any(_matches(t, cid) for t in s.triggers)]
+            if not hit or (s.requires_incident and not had_incident):
+                continue
+            if s.revenue_ratio is not None and revenue is not None:
+                cap, basis = int(revenue * s.revenue_ratio), "revenue"
+            elif s.cap_krw is not None:
+                cap, basis = s.cap_krw, "fixed"
+            else:
+                cap, basis = None, "unknown"
+            out.append(
+                SanctionExposure(
+                    id=s.id, cite=Text(ko=cat.cite(s.ref, "ko"), en=cat.cite(s.ref, "en")), title=s.title, text=s.text,
+                    text_status=s.text_status, kind=s.kind, triggered_by=hit, revenue_ratio=s.revenue_ratio,
+                    max_krw=cap, basis=basis,
+                )
+            )
+    return out
+
+
+def _hours(a: dt.datetime, b: dt.datetime) -> float:
+    return round((b - a).total_seconds() / 3600, 2)
+
+
+def _timelines(catalogs: list[Catalog], root: dict) -> list[IncidentTimeline]:
+    """Each incident's events and statutory clocks, in hours from awareness."""
+    from compliance.facts import Incident
+
+    stamp_fields = [n for n, f in Incident.model_fields.items() if type_of_annotation(f.annotation) == DATETIME]
+    out = []
+    for inc in root.get("incidents") or []:
+        aware = inc.get("aware_at")
+        events = [
+            TimelineEvent(key=k, at=inc[k].isoformat(), hours=_hours(aware, inc[k]) if aware else 0.0)
+            for k in stamp_fields
+            if isinstance(inc.get(k), dt.datetime)
+        ]
+        deadlines = []
+        for cat in catalogs:
+            for cd in cat.deadlines:
+                d = cd.deadline
+                start, done = inc.get(d.start), inc.get(d.done)
+                try:
+                    applies = cd.where is None or bool(cd.where.fn(root, {"item": inc}))
+                except Missing:
+                    applies = None
+                if not isinstance(start, dt.datetime):
+                    status, due = "unknown", None
+                else:
+                    due = start + cd.within
+                    if applies is False:
+                        status = "not-applicable"
+                    elif applies is None:
+                        status = "unknown"
+                    elif done is None:
+                        status = "missed" if due < dt.datetime.combine(root["as_of"], dt.time.max, due.tzinfo) else "open"
+                    else:
+                        status = "met" if done <= due else "missed"
+                deadlines.append(
+                    DeadlineResult(
+                        id=d.id, control=d.control, title=d.title, start=d.start,
+                        due=due.isoformat() if due else "", due_hours=_hours(start, due) if due else 0.0,
+                        done_at=done.isoformat() if isinstance(done, dt.datetime) else None,
+                        done_hours=_hours(aware, done) if isinstance(done, dt.datetime) and aware else None,
+                        status=status,
+                    )
+                )
+        out.append(IncidentTimeline(id=inc.get("id", ""), aware_at=aware.isoformat() if aware else None, events=events, deadlines=deadlines))
+    return out
+
+
 def evaluate(inputs: Inputs) -> AuditResult:
     root = dict(inputs.facts)
     root["as_of"] = inputs.as_of
@@ -251,7 +337,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
         facts_sha256=hashlib.sha256(inputs.facts_text.encode("utf-8")).hexdigest(),
         catalogs=[
             CatalogInfo(
-                id=c.meta.id, instrument=c.meta.instrument, version=c.meta.version, effective=c.meta.effective, sha256=c.sha256
+                id=c.meta.id, instrument=c.meta.instrument, cite_as=c.meta.cite_as, version=c.meta.version, effective=c.meta.effective, sha256=c.sha256
             )
             for c in inputs.catalogs
         ],
@@ -259,6 +345,11 @@ def evaluate(inputs: Inputs) -> AuditResult:
         controls=controls,
         attachments=[AttachmentResult(**a.__dict__) for a in inputs.attachments],
         incidents=jsonable(facts.get("incidents") or []),
+        timelines=_timelines(inputs.catalogs, root),
+        sanctions=_sanctions(inputs.catalogs, controls, facts),
+        remediation_plan=jsonable(facts.get("remediation_plan") or []),
+        scope=facts.get("scope"),
+        not_examined=facts.get("not_examined") or [],
         systems=[
             {k: s.get(k) for k in ("id", "name", "subjects", "user_data", "unique_identifiers", "sensitive_data")}
             for s in facts.get("systems") or []

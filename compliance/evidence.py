@@ -27,6 +27,7 @@ class AttachmentStatus:
     sha256: str | None
     size: int | None
     note: str = ""
+    dated: str | None = None
 
 
 def _refusal(raw: str) -> str | None:
@@ -62,6 +63,7 @@ def inspect(
     seen: set[str] = set()
     for i, att in enumerate(attachments):
         line = locator.line(("attachments", i, "path"))
+        dated = att.dated.isoformat() if att.dated else None
         where = f"attachments[{i}].path"
         if att.id in seen:
             refusals.append(Problem(source, locator.line(("attachments", i, "id")), f"duplicate attachment id '{att.id}'", f"attachments[{i}].id"))
@@ -77,13 +79,13 @@ def inspect(
             continue
         if not target.is_file():
             gaps.append(Problem(source, line, f"attachment file not found: {att.path}", where))
-            statuses.append(AttachmentStatus(att.id, att.kind, att.path, "missing", None, None, "file not found"))
+            statuses.append(AttachmentStatus(att.id, att.kind, att.path, "missing", None, None, "file not found", dated))
             continue
         digest, size = sha256_file(target)
         if att.sha256 and att.sha256.lower() != digest:
             note = f"stated sha256 {att.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"
             gaps.append(Problem(source, locator.line(("attachments", i, "sha256")), note, f"attachments[{i}].sha256"))
-            statuses.append(AttachmentStatus(att.id, att.kind, att.path, "mismatch", digest, size, note))
+            statuses.append(AttachmentStatus(att.id, att.kind, att.path, "mismatch", digest, size, note, dated))
             continue
-        statuses.append(AttachmentStatus(att.id, att.kind, att.path, "ok", digest, size))
+        statuses.append(AttachmentStatus(att.id, att.kind, att.path, "ok", digest, size, "", dated))
     return statuses, refusals, gaps

@@ -271,13 +271,26 @@ class Attachment(Strict):
     )
     kind: str = required("증적 종류", "Kind of evidence", example="internal-management-plan")
     sha256: str | None = fact("SHA-256(기재 시 대조)", "Expected SHA-256 (checked when given)", pattern=r"^[0-9a-fA-F]{64}$")
+    dated: dt.date | None = fact("문서 작성·추출 일자", "Date of the document or export", example="2025-11-20")
     description: str | None = fact("설명", "Description")
+
+
+class RemediationItem(Strict):
+    control: str = required("개선 대상 항목 ID", "Control id the action answers", example="notice-2023-6/5-2")
+    action: str = required("개선 조치", "Action", example="Revoke leavers' keys the same day, automatically")
+    owner: str | None = fact("담당자", "Owner", example="Head of IAM")
+    due: dt.date | None = fact("완료 예정일", "Due date", example="2026-01-31")
+    status: Literal["planned", "in-progress", "done"] | None = fact("진행 상태", "Status", example="planned")
 
 
 class Facts(Strict):
     as_of: dt.date = required("점검 기준일", "Audit as-of date: every duty is judged on this date", example="2025-11-30")
     period_start: dt.date | None = fact("점검 대상 기간 시작일", "Start of the audited period", example="2024-12-01")
     auditor: str | None = fact("점검자", "Auditor", example="Internal audit team")
+    scope: str | None = fact("점검 범위 설명", "Audit scope, in words", example="All personal-information processing systems")
+    not_examined: list[str] | None = fact(
+        "점검하지 않은 사항", "What was not examined", example=["Outsourced call-centre systems"]
+    )
     organization: Organization = required("기관 개요", "The organisation")
     systems: list[System] | None = fact("개인정보처리시스템 목록", "Personal-information processing systems")
     handlers: list[Handler] | None = fact("개인정보취급자 목록", "Personal-information handlers")
@@ -292,6 +305,7 @@ class Facts(Strict):
         "개인정보 유출등 사고 목록(없으면 빈 목록 [])", "Leaks / incidents (state [] when there were none)"
     )
     attachments: list[Attachment] | None = fact("증적 첨부 목록", "Evidence attachments")
+    remediation_plan: list[RemediationItem] | None = fact("개선 계획", "Remediation plan: actions, owners, due dates")
 
 
 # ---------------------------------------------------------------------------- to evaluation form

@@ -91,11 +91,51 @@ class AttachmentResult(_Model):
     sha256: str | None
     size: int | None
     note: str
+    dated: str | None
+
+
+class SanctionExposure(_Model):
+    id: str
+    cite: Text
+    title: Text
+    text: Text
+    text_status: Literal["verified", "unverified"]
+    kind: Literal["administrative-fine", "fine"]
+    triggered_by: list[str] = Field(description="non-compliant controls that engage the provision")
+    revenue_ratio: float | None
+    max_krw: int | None = Field(description="the statutory cap computed from the stated revenue; an estimate, not advice")
+    basis: Literal["revenue", "fixed", "unknown"] = Field(description="how max_krw was found")
+
+
+class TimelineEvent(_Model):
+    key: str = Field(description="incident field, e.g. aware_at")
+    at: str
+    hours: float = Field(description="hours after the organisation became aware (negative: before)")
+
+
+class DeadlineResult(_Model):
+    id: str
+    control: str
+    title: Text
+    start: str
+    due: str
+    due_hours: float
+    done_at: str | None
+    done_hours: float | None
+    status: Literal["met", "missed", "open", "not-applicable", "unknown"]
+
+
+class IncidentTimeline(_Model):
+    id: str
+    aware_at: str | None
+    events: list[TimelineEvent]
+    deadlines: list[DeadlineResult]
 
 
 class CatalogInfo(_Model):
     id: str
     instrument: Text
+    cite_as: Text
     version: str
     effective: dt.date
     sha256: str
@@ -121,7 +161,12 @@ class AuditResult(_Model):
     summary: Summary
     controls: list[ControlResult]
     attachments: list[AttachmentResult]
-    incidents: list[dict[str, Any]] = Field(description="incidents as stated, for the report's timeline")
+    incidents: list[dict[str, Any]] = Field(description="incidents as stated")
+    timelines: list[IncidentTimeline] = Field(description="each incident against the statutory clocks")
+    sanctions: list[SanctionExposure] = Field(description="penalty provisions the findings may engage")
+    remediation_plan: list[dict[str, Any]] = Field(description="remediation actions as stated in the facts")
+    scope: str | None
+    not_examined: list[str]
     systems: list[dict[str, Any]] = Field(description="systems as stated (id, name, subjects), for the scope section")
 
     def failing(self, threshold: str) -> list[ControlResult]:

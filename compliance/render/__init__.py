@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from compliance.bundled import bundled_dir
-from compliance.result import AuditResult
+from compliance.result import VERDICTS, AuditResult
 
 FORMATS = ("pdf", "html", "json", "md", "junit", "sarif")
 
@@ -75,6 +75,12 @@ def context(result: AuditResult, lang: str) -> dict[str, Any]:
     findings = [c for c in result.controls if c.verdict in ("non-compliant", "insufficient-evidence")]
     severity_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     findings.sort(key=lambda c: (severity_rank[c.severity], c.verdict != "non-compliant", c.id))
+    inline = 25
+    annexed = {}  # (control id, check id) -> annex label, for offender lists too long to show inline
+    for c in findings:
+        for ch in c.checks:
+            if len(ch.offenders) > inline:
+                annexed[(c.id, ch.id)] = f"B-{len(annexed) + 1}"
     return {
         "r": result,
         "lang": lang,
@@ -84,11 +90,31 @@ def context(result: AuditResult, lang: str) -> dict[str, Any]:
         "report_id": report_id(result),
         "findings": findings,
         "waived": [c for c in result.controls if c.waiver is not None],
-        "offender_limit": 200,
+        "offender_limit": inline,
+        "annex_cap": 5000,
+        "annexed": annexed,
+        "heatmap": _heatmap(result, lang),
+        "planned": {item.get("control") for item in result.remediation_plan},
     }
 
 
-def render(result: AuditResult, fmt: str, lang: str = "ko") -> bytes:
+def _heatmap(result: AuditResult, lang: str) -> list[dict[str, Any]]:
+    """Verdict counts per article (rows in catalog order), for the summary's heat map."""
+    from compliance.catalog import LegalRef
+
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    prefixes = {c.id: getattr(c.cite_as, lang) for c in result.catalogs}
+    for c in result.controls:
+        key = (c.catalog, c.ref.article)
+        if key not in rows:
+            cite = f"{prefixes[c.catalog]} {LegalRef(article=c.ref.article).cite(lang)}"
+            rows[key] = {"cite": cite, "counts": dict.fromkeys(VERDICTS, 0), "total": 0}
+        rows[key]["counts"][c.verdict] += 1
+        rows[key]["total"] += 1
+    return list(rows.values())
+
+
+def render(result: AuditResult, fmt: str, lang: str = "ko", pdfa: bool = False) -> bytes:
     if fmt == "json":
         return (result.model_dump_json(indent=2) + "\n").encode("utf-8")
     if fmt == "md":
@@ -100,7 +126,7 @@ def render(result: AuditResult, fmt: str, lang: str = "ko") -> bytes:
     if fmt == "pdf":
         from compliance.render.pdf import render_pdf
 
-        return render_pdf(result, lang)
+        return render_pdf(result, lang, pdfa)
     if fmt == "junit":
         from compliance.render.junit import render_junit
 

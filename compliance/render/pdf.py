@@ -34,8 +34,9 @@ def _confined_fetcher(root: Path):
     return ConfinedFetcher(allowed_protocols=["file"], allow_redirects=False)
 
 
-def render_pdf(result: AuditResult, lang: str) -> bytes:
-    from weasyprint import HTML
+def render_pdf(result: AuditResult, lang: str, pdfa: bool = False) -> bytes:
+    """The report as PDF; ``pdfa`` gives PDF/A-3b with the JSON result embedded (AFRelationship Data)."""
+    from weasyprint import HTML, Attachment
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
@@ -47,8 +48,20 @@ def render_pdf(result: AuditResult, lang: str) -> bytes:
     epoch = str(int(dt.datetime.combine(result.as_of, dt.time(), dt.timezone.utc).timestamp()))
     saved = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = epoch
+    options = {}
+    if pdfa:
+        stamp = dt.datetime.combine(result.as_of, dt.time(), dt.timezone.utc)
+        json_result = Attachment(
+            string=result.model_dump_json(indent=2),
+            name="audit-result.json",
+            description="pipa-audit AuditResult (JSON), the data this report renders",
+            created=stamp,
+            modified=stamp,
+            relationship="Data",
+        )
+        options = {"pdf_variant": "pdf/a-3b", "attachments": [json_result]}
     try:
-        return document.write_pdf(uncompressed_pdf=False)
+        return document.write_pdf(**options)
     finally:
         if saved is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
