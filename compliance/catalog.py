@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from compliance import expr
 from compliance.facts import Facts
@@ -67,9 +67,30 @@ class Check(_Strict):
     label: str | None = Field(None, description="expression naming an offender; default item.id")
 
 
+class CoverRef(LegalRef):
+    """A provision a control also covers, possibly in another instrument (e.g. a Decree article)."""
+
+    instrument: str | None = Field(None, description="outline id; default: the control's catalog")
+
+
+class AttestationRule(_Strict):
+    """A duty no fact can show: it needs a named attester, a recent date and a document."""
+
+    within: str = Field(description="how recent the attestation must be, e.g. '365d'")
+    what: Text = Field(description="what the attester confirms")
+
+
+class Examples(_Strict):
+    """Fact fragments for which the control is compliant / non-compliant (docs and tests)."""
+
+    compliant: dict
+    non_compliant: dict
+
+
 class Control(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$")
     ref: LegalRef
+    covers: list[CoverRef] = Field(default_factory=list, description="further provisions this control judges")
     also: list[str] = Field(default_factory=list, description="other provisions this control serves, as text")
     title: Text
     text: Text = Field(description="ko: the legal text verbatim; en: an English gloss")
@@ -77,10 +98,18 @@ class Control(_Strict):
     severity: Literal["critical", "high", "medium", "low"]
     applies_when: str | None = None
     not_applicable: Text | None = Field(None, description="why it did not apply, shown when applies_when is false")
-    checks: list[Check] = Field(min_length=1)
+    checks: list[Check] = Field(default_factory=list)
+    attestation: AttestationRule | None = None
     evidence: list[str] = Field(default_factory=list, description="attachment kinds an auditor expects")
     remediation: Text
     mappings: dict[Literal["isms-p", "iso27001-2022"], list[str]] = Field(default_factory=dict)
+    examples: Examples | None = None
+
+    @model_validator(mode="after")
+    def _judgeable(self):
+        if not self.checks and self.attestation is None:
+            raise ValueError("a control needs checks, an attestation rule, or both")
+        return self
 
 
 class CatalogMeta(_Strict):
@@ -142,6 +171,7 @@ class CompiledControl:
     catalog: CatalogMeta
     applies_when: expr.Compiled | None
     checks: list[CompiledCheck]
+    attest_within: dt.timedelta | None = None
 
     def cite(self, lang: str) -> str:
         return f"{getattr(self.catalog.cite_as, lang)} {self.control.ref.cite(lang)}"
@@ -240,7 +270,14 @@ def load_catalog(path: str | Path) -> Catalog:
             )
             if expect is not None:
                 checks.append(CompiledCheck(chk, coll, where, expect, label))
-        compiled.append(CompiledControl(control, model.catalog, applies, checks))
+        within = None
+        if control.attestation is not None:
+            try:
+                within = expr.parse_duration(control.attestation.within)
+            except ValueError as exc:
+                loc = ("controls", i, "attestation", "within")
+                problems.append(Problem(path, locator.line(loc), str(exc), _dotted(loc)))
+        compiled.append(CompiledControl(control, model.catalog, applies, checks, within))
     deadlines = _compile_deadlines(model, locator, path, problems, set(seen))
     for k, sanction in enumerate(model.sanctions):
         for t, trigger in enumerate(sanction.triggers):

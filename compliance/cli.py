@@ -161,8 +161,50 @@ def _text_table(result, threshold: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_WORST = ("non-compliant", "insufficient-evidence", "waived", "compliant", "not-applicable")
+
+
+def _by_framework(result, framework, catalog_dir) -> dict:
+    """The result regrouped by a certification framework's criteria, each with its worst verdict."""
+    from compliance.coverage import load_frameworks
+
+    fw = load_frameworks(catalog_dir).get(framework)
+    if fw is None:
+        raise fail(catalog_dir, f"no framework '{framework}' in frameworks/")
+    criteria = []
+    for crit in fw.criteria:
+        mapped = [c for c in result.controls if crit.id in c.mappings.get(framework, [])]
+        if not mapped:
+            continue
+        worst = min((c.verdict for c in mapped), key=_WORST.index)
+        criteria.append({
+            "id": crit.id, "name": crit.name, "group": crit.group, "verdict": worst,
+            "controls": [{"id": c.id, "cite": c.cite.en, "verdict": c.verdict, "severity": c.severity} for c in mapped],
+        })
+    return {"framework": fw.framework.id, "version": fw.framework.version, "as_of": result.as_of.isoformat(),
+            "criteria": criteria}
+
+
+def _framework_text(grouped: dict) -> str:
+    lines = [f"{grouped['framework']} ({grouped['version']}) · as of {grouped['as_of']}", ""]
+    for crit in grouped["criteria"]:
+        lines.append(f"{crit['verdict']:<22} {crit['id']:<7} {crit['name']}")
+        lines += [f"    {c['verdict']:<22} {c['id']:<22} {c['cite']}" for c in crit["controls"]]
+    return "\n".join(lines) + "\n"
+
+
 def cmd_check(args) -> int:
     result = _audit(args)
+    if args.framework:
+        grouped = _by_framework(result, args.framework, args.catalog)
+        if args.format == "json":
+            data = (json.dumps(grouped, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        elif args.format == "text":
+            data = _framework_text(grouped).encode("utf-8")
+        else:
+            raise fail(args.facts, "--framework works with --format text or json")
+        _emit(data, args.output)
+        return EXIT_FINDINGS if result.failing(args.fail_on) else EXIT_OK
     if args.format == "text":
         data = _text_table(result, args.fail_on).encode("utf-8")
     else:
@@ -226,8 +268,23 @@ def cmd_schema(args) -> int:
 def cmd_catalog(args) -> int:
     catalogs = load_catalogs(args.catalog)
     if args.action == "lint":
+        from compliance.coverage import lint
+
+        problems = lint(args.catalog, catalogs)
+        if problems:
+            raise InputError(problems)
         n = sum(len(c.controls) for c in catalogs)
         print(f"{len(catalogs)} catalogs, {n} controls: ok")
+        return EXIT_OK
+    if args.action == "coverage":
+        return _coverage(args, catalogs)
+    if args.action == "docs":
+        from compliance.docs import write_docs
+
+        if not args.output:
+            raise fail("catalog docs", "needs -o DIR")
+        for path in write_docs(catalogs, args.catalog, Path(args.output)):
+            print(f"wrote {path}", file=sys.stderr)
         return EXIT_OK
     chosen = {c.meta.id for c in in_force(catalogs, args.as_of)} if args.as_of else None
     for cat in catalogs:
@@ -236,8 +293,34 @@ def cmd_catalog(args) -> int:
         print(f"{cat.meta.id}  {cat.meta.instrument.en}  (version {cat.meta.version}, effective {cat.meta.effective})")
         for ctl in cat.controls:
             c = ctl.control
-            print(f"  {c.id:<22} {c.severity:<9} {ctl.cite('en'):<26} {c.title.en}")
+            kind = "attestation" if not c.checks else "checks+attestation" if c.attestation else "checks"
+            print(f"  {c.id:<22} {c.severity:<9} {kind:<18} {ctl.cite('en'):<30} {c.title.en}")
     return EXIT_OK
+
+
+def _coverage(args, catalogs) -> int:
+    from compliance.coverage import coverage, load_outlines
+
+    outlines = [o for o in load_outlines(args.catalog) if args.instrument in (None, o.outline.id)]
+    if not outlines:
+        raise fail(args.catalog, f"no outline{' ' + repr(args.instrument) if args.instrument else ''} in outlines/")
+    gaps = 0
+    for outline in outlines:
+        rows = coverage(catalogs, outline)
+        duties = [r for r in rows if r.node.duty]
+        covered = sum(1 for r in duties if r.status == "covered")
+        reasoned = sum(1 for r in duties if r.status == "reason")
+        print(f"{outline.outline.id}: {outline.outline.title.en}")
+        for r in rows:
+            what = ", ".join(r.controls) if r.controls else (r.node.reason or "NO CONTROL")
+            print(f"  {r.status:<8} {r.cite:<16} {(r.node.title or ''):<28} {what}")
+        missing = len(duties) - covered - reasoned
+        gaps += missing
+        print(
+            f"  duties {len(duties)}: {covered} covered by controls, {reasoned} with a written reason, {missing} uncovered"
+            f" ({100 * (covered + reasoned) // max(len(duties), 1)}%)\n"
+        )
+    return EXIT_FINDINGS if gaps else EXIT_OK
 
 
 # ------------------------------------------------------------------------------------ parser
@@ -270,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "check":
             s.add_argument("--fail-on", choices=[*SEVERITIES, "none"], default="low")
             s.add_argument("--format", choices=["text", "json", "junit", "sarif", "md"], default="text")
+            s.add_argument("--framework", default=None, help="group the result by a framework, e.g. isms-p")
         else:
             s.add_argument("--lang", choices=["ko", "en"], default="ko")
             s.add_argument("--format", choices=["pdf", "html", "json", "md", "junit", "sarif"], default=None)
@@ -286,10 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", default=None)
     s.set_defaults(func=cmd_schema)
 
-    s = sub.add_parser("catalog", help="list or lint catalogs")
-    s.add_argument("action", choices=["list", "lint"])
+    s = sub.add_parser("catalog", help="list, lint, coverage (exit 1 on an uncovered duty), docs -o DIR")
+    s.add_argument("action", choices=["list", "lint", "coverage", "docs"])
     s.add_argument("--catalog", **catalog_kw)
     s.add_argument("--as-of", type=_date, default=None)
+    s.add_argument("--instrument", default=None, help="coverage of one outline id only")
+    s.add_argument("-o", "--output", default=None, help="docs: output folder")
     s.set_defaults(func=cmd_catalog)
     return p
 

@@ -148,6 +148,47 @@ def _observed(root: dict, paths: set[str]) -> dict:
     return out
 
 
+_ATTESTATION = Text(ko="확인서: 확인자·일자·근거 문서", en="Attestation: named attester, recent date, supporting document")
+
+
+def _attestation(ctl: CompiledControl, root: dict, ok_attachments: set[str]) -> CheckResult:
+    """insufficient unless the latest attestation names an attester, is recent enough on the
+    as-of date and points to a submitted document; fail when it states the duty is not met."""
+    c = ctl.control
+    mine = [a for a in root.get("attestations") or [] if a.get("control") == c.id]
+    latest = max(mine, key=lambda a: (a.get("date") is not None, a.get("date") or dt.date.min), default=None)
+    missing: list[str] = []
+    observed: dict = {}
+    if latest is None:
+        missing.append(f"attestations[control={c.id}]")
+    else:
+        observed = {k: jsonable(latest.get(k)) for k in ("attester", "role", "date", "attachment", "met")}
+        if not latest.get("attester"):
+            missing.append("attestations[].attester")
+        when = latest.get("date")
+        earliest = root["as_of"] - ctl.attest_within
+        if when is None:
+            missing.append("attestations[].date")
+        elif not earliest < when <= root["as_of"]:
+            missing.append(f"attestations[].date within {c.attestation.within} before {root['as_of'].isoformat()}")
+        if latest.get("attachment") not in ok_attachments:
+            missing.append("attestations[].attachment (a submitted document)")
+    failed = latest is not None and latest.get("met") is False and not missing
+    return CheckResult(
+        id="attestation",
+        description=c.attestation.what if c.attestation else _ATTESTATION,
+        expect=f"attestation within {c.attestation.within}" if c.attestation else "",
+        for_each=None,
+        where=None,
+        status="fail" if failed else "insufficient" if missing else "pass",
+        in_scope=None,
+        total=None,
+        offenders=[],
+        observed=observed,
+        missing=[MissingFact(path=m) for m in missing],
+    )
+
+
 def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]]):
     """(verdict, checks, evidence, missing-applicability) for one control, before waivers."""
     c = ctl.control
@@ -172,6 +213,8 @@ def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]]):
         if not applies:
             return "not-applicable", [], []
     checks = [_run_check(cc, root, ctl) for cc in ctl.checks]
+    if ctl.attest_within is not None:
+        checks.append(_attestation(ctl, root, {a for ids in by_kind.values() for a in ids}))
     evidence = [
         EvidenceResult(kind=k, attachments=by_kind.get(k, []), status="ok" if by_kind.get(k) else "missing")
         for k in c.evidence

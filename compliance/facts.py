@@ -73,6 +73,9 @@ class Organization(Strict):
         ge=0,
     )
     revenue_krw: int | None = fact("직전 사업연도 매출액(원)", "Revenue of the last business year, KRW", ge=0)
+    public_system_operator: bool | None = fact(
+        "공공시스템운영기관(고시 제14조) 해당 여부", "Operator of a designated public system (Notice Art 14)", example=False
+    )
     privacy_officer: str | None = fact("개인정보 보호책임자(CPO) 성명", "Chief privacy officer (CPO)", example="Kim CPO")
 
 
@@ -140,11 +143,69 @@ class System(Strict):
         "Are RRN, passport, licence, alien reg., card, account numbers and biometrics encrypted at rest?",
         example=True,
     )
+    web_exposure_checked: bool | None = fact(
+        "홈페이지·P2P·공유설정 등을 통한 노출·유출 방지 조치 여부",
+        "Are disclosure and leaks via web pages, P2P and sharing settings prevented on this system?",
+        example=True,
+    )
     transit_encrypted: bool | None = fact(
         "인터넷망 구간 송·수신 시 암호화(TLS 등) 여부", "Is personal data encrypted in transit over the internet?",
         example=True,
     )
     access_log: AccessLog | None = fact("접속기록", "Access records")
+
+
+class Endpoints(Strict):
+    """Handlers' computers and work mobile devices, stated for the organisation as a whole."""
+
+    p2p_blocked: bool | None = fact("업무용 컴퓨터의 P2P 차단 여부", "Is P2P blocked on handlers' computers?", example=True)
+    sharing_restricted: bool | None = fact(
+        "공유설정 제한 여부", "Are file-sharing settings restricted on handlers' computers?", example=True
+    )
+    mobile_devices_used: bool | None = fact("업무용 모바일 기기 사용 여부", "Are work mobile devices used?", example=True)
+    mobile_device_lock: bool | None = fact(
+        "업무용 모바일 기기의 비밀번호 설정 등 분실·도난 대비 보호조치 여부",
+        "Are work mobile devices protected (passcode etc.) against loss and theft?",
+        example=True,
+    )
+    local_storage_encrypted: bool | None = fact(
+        "취급자 컴퓨터·모바일 기기·보조저장매체 저장 시 암호화 여부",
+        "Is personal data encrypted when stored on handlers' computers, mobile devices and removable media?",
+        example=True,
+    )
+    internet_cut_off: bool | None = fact(
+        "개인정보 다운로드·파기·권한설정이 가능한 취급자 컴퓨터의 인터넷망 차단 여부",
+        "Are computers that can download or destroy personal data, or set access rights, cut off from the internet?",
+        example=True,
+    )
+    malware_protection: bool | None = fact(
+        "백신 등 보안 프로그램 설치·운영 여부", "Is anti-malware software installed and running?", example=True
+    )
+    malware_auto_update: bool | None = fact(
+        "보안 프로그램 자동 업데이트 또는 일 1회 이상 업데이트 여부",
+        "Is it updated automatically, or at least daily?",
+        example=True,
+    )
+    max_patch_lag_days: int | None = fact(
+        "보안 업데이트 공지 후 적용까지 걸린 최대 일수", "Longest delay, in days, between a security update notice and its application",
+        example=7, ge=0,
+    )
+
+
+class Disaster(Strict):
+    manual_reviewed_on: dt.date | None = fact(
+        "재해·재난 위기대응 매뉴얼 최근 점검일(없으면 생략)", "Last review of the disaster response manual (omit if never)",
+        absent="none", example="2025-05-10",
+    )
+    backup_recovery_plan: bool | None = fact(
+        "개인정보처리시스템 백업 및 복구 계획 마련 여부", "Is there a backup and recovery plan for the systems?", example=True
+    )
+
+
+class Destruction(Strict):
+    methods: list[Literal["physical-destruction", "degaussing", "overwrite", "initialisation", "deletion-only"]] | None = fact(
+        "개인정보 파기 방법", "How personal data is destroyed", example=["overwrite", "physical-destruction"]
+    )
 
 
 class Handler(Strict):
@@ -163,6 +224,10 @@ class Handler(Strict):
     )
     access_revoked_on: dt.date | None = fact(
         "접근 권한 말소일(말소하지 않았으면 생략)", "Date access was revoked (omit if not revoked)", absent="none"
+    )
+    trained_on: dt.date | None = fact(
+        "최근 개인정보 보호 교육 이수일(없으면 생략)", "Last privacy training completed (omit if never)", absent="none",
+        example="2025-03-20",
     )
 
 
@@ -213,6 +278,9 @@ class InternalPlan(Strict):
     established_on: dt.date | None = fact("내부 관리계획 수립일", "Internal management plan established on", example="2023-10-01")
     approved_by: str | None = fact("내부 의사결정 절차 승인자", "Approved by (internal decision procedure)", example="CEO")
     last_revised_on: dt.date | None = fact("최근 개정일", "Last revised on", absent="none")
+    revision_history: bool | None = fact(
+        "중요 변경 반영 및 수정 이력 관리 여부", "Are material changes reflected and a revision history kept?", example=True
+    )
     last_inspected_on: dt.date | None = fact(
         "개인정보 보호책임자의 최근 이행 실태 점검일", "Last inspection of its implementation by the CPO",
         absent="none", example="2025-06-30",
@@ -275,6 +343,20 @@ class Attachment(Strict):
     description: str | None = fact("설명", "Description")
 
 
+class Attestation(Strict):
+    """A named person's statement that a duty no fact can show (physical access, training…) is met."""
+
+    control: str = required("대상 항목 ID", "Control id attested", example="notice-2023-6/10-1")
+    attester: str | None = fact("확인자 성명", "Name of the attester", example="Choi Facilities Manager")
+    role: str | None = fact("확인자 직위", "Attester's role", example="Facilities manager")
+    date: dt.date | None = fact("확인 일자", "Date of the attestation", example="2025-10-15")
+    attachment: str | None = fact("근거 문서의 첨부 ID", "Attachment id of the supporting document", example="dc-access-log")
+    met: bool | None = fact(
+        "의무 이행 여부(미이행이면 false)", "Is the duty met? (false states a gap)", example=True
+    )
+    statement: str | None = fact("확인 내용", "What was checked", example="Entry to the server room is badge-controlled and logged")
+
+
 class RemediationItem(Strict):
     control: str = required("개선 대상 항목 ID", "Control id the action answers", example="notice-2023-6/5-2")
     action: str = required("개선 조치", "Action", example="Revoke leavers' keys the same day, automatically")
@@ -297,6 +379,9 @@ class Facts(Strict):
     accounts: list[Account] | None = fact("개인정보처리시스템 계정 목록", "Accounts on the processing systems")
     credentials: list[Credential] | None = fact("인증수단·키 목록", "Credentials and keys")
     password_policy: PasswordPolicy | None = fact("비밀번호·인증 실패 정책", "Password and lockout policy")
+    endpoints: Endpoints | None = fact("업무용 컴퓨터·모바일 기기", "Handlers' computers and mobile devices")
+    disaster: Disaster | None = fact("재해·재난 대비", "Disaster preparedness")
+    destruction: Destruction | None = fact("개인정보 파기", "Destruction of personal data")
     internal_plan: InternalPlan | None = fact("내부 관리계획", "Internal management plan")
     access_rights_records: AccessRightsRecords | None = fact(
         "접근 권한 부여·변경·말소 내역", "Records of access grants, changes and revocations"
@@ -305,6 +390,9 @@ class Facts(Strict):
         "개인정보 유출등 사고 목록(없으면 빈 목록 [])", "Leaks / incidents (state [] when there were none)"
     )
     attachments: list[Attachment] | None = fact("증적 첨부 목록", "Evidence attachments")
+    attestations: list[Attestation] | None = fact(
+        "확인서(사실로 확인할 수 없는 의무)", "Attestations for duties no fact can show (named attester, date, document)"
+    )
     remediation_plan: list[RemediationItem] | None = fact("개선 계획", "Remediation plan: actions, owners, due dates")
 
 

@@ -1,0 +1,169 @@
+"""Outlines of the legal instruments, the certification frameworks, and the coverage gate.
+
+An outline lists every article, paragraph and item of an instrument as data, marking which
+impose a duty. Coverage is then computable: every duty node needs a control (on the node or
+on an enclosing paragraph/article) or a written reason. ``catalog lint`` also checks that
+every mapping id exists in its framework and that every control's examples are valid facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from compliance.catalog import Catalog, LegalRef, Text
+from compliance.loading import InputError, Locator, Problem, validate_file
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutlineNode(LegalRef):
+    title: str | None = None
+    duty: bool = Field(description="does this node itself impose a duty on the processor?")
+    reason: str | None = Field(None, description="why a non-duty node needs no control, or why a duty is not covered")
+
+    @model_validator(mode="after")
+    def _reason_for_non_duty(self):
+        if not self.duty and not self.reason:
+            raise ValueError("a node that imposes no duty needs a reason (e.g. 'definitions')")
+        return self
+
+
+class OutlineMeta(_Strict):
+    id: str
+    title: Text
+    source: str | None = None
+    text_status: str = Field(description="how the outline's structure was checked")
+
+
+class OutlineFile(_Strict):
+    outline: OutlineMeta
+    nodes: list[OutlineNode] = Field(min_length=1)
+
+
+class Criterion(_Strict):
+    id: str
+    name: str
+    group: str | None = None
+
+
+class FrameworkMeta(_Strict):
+    id: str
+    name: Text
+    version: str
+
+
+class FrameworkFile(_Strict):
+    framework: FrameworkMeta
+    criteria: list[Criterion]
+
+
+def _load_dir(directory: Path, model):
+    out, problems = [], []
+    if not directory.is_dir():
+        return out
+    for f in sorted(directory.glob("*.yaml")):
+        try:
+            out.append(validate_file(f, model)[0])
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def load_outlines(catalog_dir: str | Path) -> list[OutlineFile]:
+    return _load_dir(Path(catalog_dir) / "outlines", OutlineFile)
+
+
+def load_frameworks(catalog_dir: str | Path) -> dict[str, FrameworkFile]:
+    return {f.framework.id: f for f in _load_dir(Path(catalog_dir) / "frameworks", FrameworkFile)}
+
+
+Key = tuple[str, str, int | None, int | None]
+
+
+def _key(instrument: str, ref: LegalRef) -> Key:
+    return (instrument, ref.article, ref.paragraph, ref.item)
+
+
+def _encloses(outer: Key, inner: Key) -> bool:
+    """A control on an article covers its paragraphs; on a paragraph, its items."""
+    if outer[:2] != inner[:2]:
+        return False
+    if outer[2] is None:
+        return True
+    return outer[2] == inner[2] and (outer[3] is None or outer[3] == inner[3])
+
+
+@dataclass
+class CoverageRow:
+    node: OutlineNode
+    cite: str
+    controls: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.controls:
+            return "covered"
+        if not self.node.duty:
+            return "no-duty"
+        return "reason" if self.node.reason else "gap"
+
+
+def coverage(catalogs: list[Catalog], outline: OutlineFile) -> list[CoverageRow]:
+    claims: list[tuple[Key, str]] = []
+    for cat in catalogs:
+        for ctl in cat.controls:
+            c = ctl.control
+            claims.append((_key(cat.meta.id, c.ref), c.id))
+            claims += [(_key(cv.instrument or cat.meta.id, cv), c.id) for cv in c.covers]
+    rows = []
+    for node in outline.nodes:
+        key = _key(outline.outline.id, node)
+        ids = sorted({cid for k, cid in claims if _encloses(k, key)})
+        rows.append(CoverageRow(node, LegalRef(article=node.article, paragraph=node.paragraph, item=node.item).cite("ko"), ids))
+    return rows
+
+
+def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
+    """Mapping ids exist in their framework; every control's examples are valid facts;
+    every ``covers`` reference names an outline node."""
+    from compliance.examples import example_facts
+    from compliance.facts import Facts
+
+    problems: list[Problem] = []
+    frameworks = load_frameworks(catalog_dir)
+    outlines = {o.outline.id: {_key(o.outline.id, n) for n in o.nodes} for o in load_outlines(catalog_dir)}
+    for cat in catalogs:
+        locator = Locator(Path(cat.path).read_text(encoding="utf-8"))
+        for i, ctl in enumerate(cat.controls):
+            c = ctl.control
+            for fw, ids in c.mappings.items():
+                known = frameworks.get(fw)
+                if known is None:
+                    problems.append(Problem(cat.path, locator.line(("controls", i, "mappings")), f"no framework '{fw}' in frameworks/"))
+                    continue
+                valid = {x.id for x in known.criteria}
+                for j, cid in enumerate(ids):
+                    if cid not in valid:
+                        loc = ("controls", i, "mappings", fw, j)
+                        problems.append(Problem(cat.path, locator.line(loc), f"'{cid}' is not a {fw} criterion", f"{c.id}.mappings"))
+            for j, cv in enumerate(c.covers):
+                inst = cv.instrument or cat.meta.id
+                if inst in outlines and not any(_encloses(_key(inst, cv), k) for k in outlines[inst]):
+                    loc = ("controls", i, "covers", j)
+                    problems.append(Problem(cat.path, locator.line(loc), f"no such provision in outline '{inst}'", f"{c.id}.covers"))
+            if c.examples is not None:
+                for kind in ("compliant", "non_compliant"):
+                    try:
+                        Facts.model_validate(example_facts(getattr(c.examples, kind)))
+                    except Exception as exc:  # noqa: BLE001 - any invalid example is a catalog problem
+                        first = str(exc).splitlines()[:3]
+                        loc = ("controls", i, "examples", kind)
+                        problems.append(Problem(cat.path, locator.line(loc), "example is not valid facts: " + " ".join(first), f"{c.id}.examples"))
+    return problems
