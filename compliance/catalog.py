@@ -120,6 +120,11 @@ class CatalogMeta(_Strict):
     effective: dt.date
     supersedes: list[str] = Field(default_factory=list)
     source: str | None = None
+    governs: Literal["state", "incidents"] = Field(
+        "state",
+        description="'incidents': its controls judge each incident under the version in force when the "
+        "organisation became aware of it, so an audit spanning a change of law is judged per period",
+    )
 
 
 class Sanction(_Strict):
@@ -346,6 +351,32 @@ def in_force(catalogs: list[Catalog], as_of: dt.date) -> list[Catalog]:
     effective = [c for c in catalogs if c.meta.effective <= as_of]
     superseded = {s for c in effective for s in c.meta.supersedes}
     return sorted((c for c in effective if c.meta.id not in superseded), key=lambda c: c.meta.id)
+
+
+Window = tuple[dt.date, dt.date | None]
+
+
+def incident_periods(catalogs: list[Catalog], as_of: dt.date, aware_dates: list[dt.date]) -> dict[str, Window]:
+    """For catalogs that govern incidents: each version's window [effective, successor's effective).
+
+    The version in force on ``as_of`` is always returned; an older version only when an incident
+    became known inside its window, so each incident is judged under the law of its time.
+    """
+    governing = [c for c in catalogs if c.meta.governs == "incidents" and c.meta.effective <= as_of]
+    successor: dict[str, dt.date] = {}
+    for c in governing:
+        for old in c.meta.supersedes:
+            successor[old] = min(successor.get(old, c.meta.effective), c.meta.effective)
+    current = {c.meta.id for c in in_force(governing, as_of)}
+    known = {c.meta.id for c in governing}
+    out: dict[str, Window] = {}
+    for c in governing:
+        # the oldest shipped version also judges incidents from before it: never silently drop one
+        earliest = not any(old in known for old in c.meta.supersedes)
+        start, end = (dt.date.min if earliest else c.meta.effective), successor.get(c.meta.id)
+        if c.meta.id in current or any(start <= d and (end is None or d < end) for d in aware_dates):
+            out[c.meta.id] = (start, end)
+    return out
 
 
 def default_catalog_dir() -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field
@@ -80,6 +80,26 @@ class Inputs:
     as_of: dt.date
     attachments: list[AttachmentStatus]
     waivers: list[Waiver]
+    incident_windows: dict = field(default_factory=dict)
+    """catalog id -> (start, end) of the period whose incidents it judges (see catalog.incident_periods)"""
+
+
+def _root_for(root: dict, window) -> dict:
+    """The facts as a catalog governing incidents sees them: only incidents known in its period."""
+    if window is None:
+        return root
+    start, end = window
+    def known_in_window(i: dict) -> bool:
+        when = i.get("aware_at")
+        if when is None:  # unknown awareness: judged under the current law, where it will show as missing
+            return end is None
+        return start <= when.date() and (end is None or when.date() < end)
+
+    kept = [i for i in root.get("incidents") or [] if known_in_window(i)]
+    scoped = dict(root)
+    if "incidents" in root:
+        scoped["incidents"] = kept
+    return scoped
 
 
 def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResult:
@@ -282,7 +302,7 @@ def _hours(a: dt.datetime, b: dt.datetime) -> float:
     return round((b - a).total_seconds() / 3600, 2)
 
 
-def _timelines(catalogs: list[Catalog], root: dict) -> list[IncidentTimeline]:
+def _timelines(catalogs: list[Catalog], root: dict, windows: dict) -> list[IncidentTimeline]:
     """Each incident's events and statutory clocks, in hours from awareness."""
     from compliance.facts import Incident
 
@@ -297,6 +317,8 @@ def _timelines(catalogs: list[Catalog], root: dict) -> list[IncidentTimeline]:
         ]
         deadlines = []
         for cat in catalogs:
+            if inc not in (_root_for(root, windows.get(cat.meta.id)).get("incidents") or []):
+                continue
             for cd in cat.deadlines:
                 d = cd.deadline
                 start, done = inc.get(d.start), inc.get(d.done)
@@ -339,9 +361,10 @@ def evaluate(inputs: Inputs) -> AuditResult:
     waivers = {w.control: w for w in inputs.waivers}
     controls: list[ControlResult] = []
     for cat in inputs.catalogs:
+        cat_root = _root_for(root, inputs.incident_windows.get(cat.meta.id))
         for ctl in cat.controls:
             c = ctl.control
-            verdict, checks, evidence = _verdict(ctl, root, by_kind)
+            verdict, checks, evidence = _verdict(ctl, cat_root, by_kind)
             verdict, waiver, underlying = _apply_waiver(verdict, waivers.get(c.id), inputs.as_of)
             controls.append(
                 ControlResult(
@@ -388,7 +411,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
         controls=controls,
         attachments=[AttachmentResult(**a.__dict__) for a in inputs.attachments],
         incidents=jsonable(facts.get("incidents") or []),
-        timelines=_timelines(inputs.catalogs, root),
+        timelines=_timelines(inputs.catalogs, root, inputs.incident_windows),
         sanctions=_sanctions(inputs.catalogs, controls, facts),
         remediation_plan=jsonable(facts.get("remediation_plan") or []),
         scope=facts.get("scope"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from compliance.catalog import Catalog, in_force, load_catalogs
+from compliance.catalog import Catalog, in_force, incident_periods, load_catalogs
 from compliance.evaluate import Inputs, WaiverFile, check_waiver_targets, evaluate
 from compliance.evidence import inspect
 from compliance.facts import Facts, to_evaluation_dict
@@ -33,7 +33,10 @@ def prepare(
     facts, text = load_facts(facts_path)
     catalogs: list[Catalog] = load_catalogs(catalog_dir)
     when = as_of or facts.as_of
-    chosen = in_force(catalogs, when)
+    aware = [i.aware_at.date() for i in facts.incidents or [] if i.aware_at is not None]
+    windows = incident_periods(catalogs, when, aware)
+    chosen = [c for c in in_force(catalogs, when) if c.meta.governs == "state"]
+    chosen += sorted((c for c in catalogs if c.meta.id in windows), key=lambda c: c.meta.effective)
     if not chosen:
         raise InputError([Problem(str(catalog_dir), 0, f"no catalog is in force on {when.isoformat()}")])
     statuses, refusals, gaps = inspect(facts.attachments or [], Path(facts_path).parent, str(facts_path), text)
@@ -45,7 +48,7 @@ def prepare(
         waivers = wf.waivers
     if problems:
         raise InputError(problems)
-    return Inputs(chosen, to_evaluation_dict(facts), str(facts_path), text, when, statuses, waivers)
+    return Inputs(chosen, to_evaluation_dict(facts), str(facts_path), text, when, statuses, waivers, windows)
 
 
 def audit(facts_path, catalog_dir, waivers_path=None, as_of=None) -> AuditResult:

@@ -22,7 +22,9 @@ def _needs(catalogs: list[Catalog]) -> dict[str, list[str]]:
     for cat in catalogs:
         for ctl in cat.controls:
             cite = ctl.cite("ko")
-            evidence = ["attachments.sha256"] if ctl.control.evidence else []
+            evidence = ["attachments.sha256"] if ctl.control.evidence or ctl.control.attestation else []
+            if ctl.control.attestation:
+                evidence += [f"attestations.{f}" for f in ("attester", "role", "date", "attachment", "met", "statement")]
             for path in [*ctl.fact_paths, *evidence]:
                 parts = path.replace("[]", "").split(".")
                 for i in range(1, len(parts) + 1):
