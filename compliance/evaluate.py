@@ -194,17 +194,29 @@ def _attestation(ctl: CompiledControl, root: dict, ok_attachments: set[str]) -> 
         if latest.get("attachment") not in ok_attachments:
             missing.append("attestations[].attachment (a submitted document)")
     failed = latest is not None and latest.get("met") is False and not missing
+    return _judgement(
+        "attestation",
+        c.attestation.what if c.attestation else _ATTESTATION,
+        f"attestation within {c.attestation.within}" if c.attestation else "",
+        "fail" if failed else "insufficient" if missing else "pass",
+        observed,
+        missing,
+    )
+
+
+def _judgement(check_id: str, description: Text, expect: str, status: str, observed=None, missing=()) -> CheckResult:
+    """A check the evaluator makes itself (applicability, attestation) rather than a catalog expression."""
     return CheckResult(
-        id="attestation",
-        description=c.attestation.what if c.attestation else _ATTESTATION,
-        expect=f"attestation within {c.attestation.within}" if c.attestation else "",
+        id=check_id,
+        description=description,
+        expect=expect,
         for_each=None,
         where=None,
-        status="fail" if failed else "insufficient" if missing else "pass",
+        status=status,
         in_scope=None,
         total=None,
         offenders=[],
-        observed=observed,
+        observed=observed or {},
         missing=[MissingFact(path=m) for m in missing],
     )
 
@@ -216,18 +228,12 @@ def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]]):
         try:
             applies = ctl.applies_when.fn(root, {})
         except Missing as exc:
-            check = CheckResult(
-                id="applies-when",
-                description=Text(ko="적용 대상 여부 판단", en="Whether the duty applies"),
-                expect=c.applies_when or "",
-                for_each=None,
-                where=None,
-                status="insufficient",
-                in_scope=None,
-                total=None,
-                offenders=[],
-                observed={},
-                missing=[MissingFact(path=exc.path)],
+            check = _judgement(
+                "applies-when",
+                Text(ko="적용 대상 여부 판단", en="Whether the duty applies"),
+                c.applies_when or "",
+                "insufficient",
+                missing=[exc.path],
             )
             return "insufficient-evidence", [check], []
         if not applies:
