@@ -40,7 +40,7 @@ def prepare(
     if not chosen:
         raise InputError([Problem(str(catalog_dir), 0, f"no catalog is in force on {when.isoformat()}")])
     statuses, refusals, gaps = inspect(facts.attachments or [], Path(facts_path).parent, str(facts_path), text)
-    problems = refusals + (gaps if strict_evidence else [])
+    problems = refusals + (gaps if strict_evidence else []) + _unknown_references(facts, text, str(facts_path), catalogs)
     waivers = []
     if waivers_path is not None:
         wf, wtext = validate_file(waivers_path, WaiverFile)
@@ -49,6 +49,27 @@ def prepare(
     if problems:
         raise InputError(problems)
     return Inputs(chosen, to_evaluation_dict(facts), str(facts_path), text, when, statuses, waivers, windows)
+
+
+def _unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalog]) -> list[Problem]:
+    """Attestations and plan items must name a known control, and attestations a listed attachment:
+    a typo there would otherwise only show up as a silent evidence gap."""
+    from compliance.loading import Locator
+
+    controls = {c.control.id for cat in catalogs for c in cat.controls}
+    attachments = {a.id for a in facts.attachments or []}
+    locator = Locator(text)
+    problems = []
+    for section in ("attestations", "remediation_plan"):
+        for i, entry in enumerate(getattr(facts, section) or []):
+            if entry.control not in controls:
+                loc = (section, i, "control")
+                problems.append(Problem(path, locator.line(loc), f"no control '{entry.control}' in the catalogs", f"{section}[{i}].control"))
+            ref = getattr(entry, "attachment", None)
+            if ref is not None and ref not in attachments:
+                loc = (section, i, "attachment")
+                problems.append(Problem(path, locator.line(loc), f"no attachment with id '{ref}'", f"{section}[{i}].attachment"))
+    return problems
 
 
 def audit(facts_path, catalog_dir, waivers_path=None, as_of=None) -> AuditResult:

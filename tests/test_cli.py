@@ -127,3 +127,19 @@ def test_check_does_not_import_weasyprint():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_attestation_and_plan_references_must_exist(tmp_path):
+    f = write(
+        tmp_path,
+        "facts.yaml",
+        "as_of: 2025-11-30\norganization: {name: X}\nattestations:\n"
+        "  - {control: notice-2023-6/10-9, attester: A, date: 2025-10-01, attachment: nope}\n"
+        "remediation_plan:\n  - {control: notice-2023-6/5-2, action: fix}\n",
+    )
+    proc = cli("check", f)
+    assert_input_error(
+        proc,
+        f"{f}:4: attestations[0].control: no control 'notice-2023-6/10-9' in the catalogs",
+        f"{f}:4: attestations[0].attachment: no attachment with id 'nope'",
+    )
