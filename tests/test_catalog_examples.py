@@ -5,6 +5,7 @@ import pytest
 
 from compliance.catalog import load_catalogs
 from compliance.examples import write_example
+from compliance.loading import InputError
 from compliance.pipeline import audit
 
 from .conftest import CATALOGS
@@ -39,7 +40,10 @@ def test_attestation_needs_attester_recent_date_and_document(tmp_path):
     assert verdict({**base, "attester": ""}).verdict == "insufficient-evidence"
     assert verdict({**base, "date": "2024-10-15"}).verdict == "insufficient-evidence"  # older than 365 days
     assert verdict({**base, "date": "2025-12-15"}).verdict == "insufficient-evidence"  # after the as-of date
-    assert verdict(base, attachments=[]).verdict == "insufficient-evidence"
+    no_document = {k: v for k, v in base.items() if k != "attachment"}
+    assert verdict(no_document, attachments=[]).verdict == "insufficient-evidence"
+    with pytest.raises(InputError, match="no attachment with id 'door'"):  # a dangling id is a typo, not a gap
+        verdict(base, attachments=[])
     gap = verdict({**base, "met": False})
     assert gap.verdict == "non-compliant" and gap.checks[-1].observed["attester"] == "Choi"
     none = next(r for r in audit(write_example({}, tmp_path / "none"), CATALOGS).controls if r.id == "notice-2023-6/10-1")
