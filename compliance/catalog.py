@@ -14,8 +14,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from compliance import expr
-from compliance.facts import Facts
-from compliance.loading import InputError, Locator, Problem, validate_file
+from compliance.bundled import bundled_dir
+from compliance.facts import Facts, Incident
+from compliance.loading import InputError, Locator, Problem, field_path, validate_file
 
 SEVERITIES = ("critical", "high", "medium", "low")
 FACTS_TYPE = expr.T("object", model=Facts)
@@ -214,18 +215,13 @@ def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True
     try:
         c = expr.compile_expr(source, FACTS_TYPE, scope)
     except expr.ExprError as exc:
-        problems.append(Problem(path, locator.line(loc), f"{exc.message} (column {exc.column}): {source}", _dotted(loc)))
+        problems.append(Problem(path, locator.line(loc), f"{exc.message} (column {exc.column}): {source}", field_path(loc)))
         return None
     if want_bool and c.type.kind not in ("bool", "any"):
-        problems.append(Problem(path, locator.line(loc), f"must be true/false, but gives {c.type}", _dotted(loc)))
+        problems.append(Problem(path, locator.line(loc), f"must be true/false, but gives {c.type}", field_path(loc)))
         return None
     return c
 
-
-def _dotted(loc) -> str:
-    from compliance.loading import field_path
-
-    return field_path(loc)
 
 
 def load_catalog(path: str | Path) -> Catalog:
@@ -281,14 +277,14 @@ def load_catalog(path: str | Path) -> Catalog:
                 within = expr.parse_duration(control.attestation.within)
             except ValueError as exc:
                 loc = ("controls", i, "attestation", "within")
-                problems.append(Problem(path, locator.line(loc), str(exc), _dotted(loc)))
+                problems.append(Problem(path, locator.line(loc), str(exc), field_path(loc)))
         compiled.append(CompiledControl(control, model.catalog, applies, checks, within))
     deadlines = _compile_deadlines(model, locator, path, problems, set(seen))
     for k, sanction in enumerate(model.sanctions):
         for t, trigger in enumerate(sanction.triggers):
             if not trigger.endswith("*") and trigger not in seen:
                 loc = ("sanctions", k, "triggers", t)
-                problems.append(Problem(path, locator.line(loc), f"no control '{trigger}' in this catalog", _dotted(loc)))
+                problems.append(Problem(path, locator.line(loc), f"no control '{trigger}' in this catalog", field_path(loc)))
     if problems:
         raise InputError(problems)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -296,8 +292,6 @@ def load_catalog(path: str | Path) -> Catalog:
 
 
 def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids) -> list[CompiledDeadline]:
-    from compliance.facts import Incident
-
     stamps = {n for n, f in Incident.model_fields.items() if expr.type_of_annotation(f.annotation) == expr.DATETIME}
     incident = {"item": (expr.T("object", model=Incident), "incidents[]")}
     out = []
@@ -305,13 +299,13 @@ def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids)
         base = ("deadlines", k)
         for key in ("start", "done"):
             if getattr(d, key) not in stamps:
-                problems.append(Problem(path, locator.line((*base, key)), f"must be a timestamp field of an incident: {sorted(stamps)}", _dotted((*base, key))))
+                problems.append(Problem(path, locator.line((*base, key)), f"must be a timestamp field of an incident: {sorted(stamps)}", field_path((*base, key))))
         if d.control not in control_ids:
-            problems.append(Problem(path, locator.line((*base, "control")), f"no control '{d.control}' in this catalog", _dotted((*base, "control"))))
+            problems.append(Problem(path, locator.line((*base, "control")), f"no control '{d.control}' in this catalog", field_path((*base, "control"))))
         try:
             within = expr.parse_duration(d.within)
         except ValueError as exc:
-            problems.append(Problem(path, locator.line((*base, "within")), str(exc), _dotted((*base, "within"))))
+            problems.append(Problem(path, locator.line((*base, "within")), str(exc), field_path((*base, "within"))))
             continue
         where = _compile_at(d.where, locator, (*base, "where"), path, problems, incident) if d.where else None
         out.append(CompiledDeadline(d, within, where))
@@ -380,6 +374,4 @@ def incident_periods(catalogs: list[Catalog], as_of: dt.date, aware_dates: list[
 
 
 def default_catalog_dir() -> Path:
-    from compliance.bundled import bundled_dir
-
     return bundled_dir("controls")

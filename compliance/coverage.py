@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from compliance.catalog import Catalog, LegalRef, Text
+from compliance.examples import example_facts
+from compliance.facts import Facts
 from compliance.loading import InputError, Locator, Problem, validate_file
 
 
@@ -133,9 +135,6 @@ def coverage(catalogs: list[Catalog], outline: OutlineFile) -> list[CoverageRow]
 def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
     """Mapping ids exist in their framework; every control's examples are valid facts;
     every ``covers`` reference names an outline node."""
-    from compliance.examples import example_facts
-    from compliance.facts import Facts
-
     problems: list[Problem] = []
     frameworks = load_frameworks(catalog_dir)
     outlines = {o.outline.id: {_key(o.outline.id, n) for n in o.nodes} for o in load_outlines(catalog_dir)}

@@ -12,6 +12,7 @@ import yaml
 
 from compliance.catalog import Catalog
 from compliance.coverage import load_frameworks
+from compliance.output import write_atomic
 
 
 def _context(catalogs: list[Catalog], catalog_dir) -> dict:
@@ -48,8 +49,6 @@ def write_docs(catalogs: list[Catalog], catalog_dir, out: Path) -> list[Path]:
     for name, markup in (("catalog.md", False), ("catalog.html", True)):
         text = environment(markup).get_template(f"{name}.j2").render(ctx)
         target = out / name
-        from compliance.cli import write_atomic
-
         write_atomic(target, text.encode("utf-8"))
         written.append(target)
     return written

@@ -18,7 +18,7 @@ from compliance import __version__
 from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
 from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, EvalError, Missing, type_of_annotation
-from compliance.facts import Strict
+from compliance.facts import Incident, Strict
 from compliance.loading import InputError, Locator, Problem
 from compliance.result import (
     FAILING,
@@ -310,8 +310,6 @@ def _hours(a: dt.datetime, b: dt.datetime) -> float:
 
 def _timelines(catalogs: list[Catalog], root: dict, windows: dict) -> list[IncidentTimeline]:
     """Each incident's events and statutory clocks, in hours from awareness."""
-    from compliance.facts import Incident
-
     stamp_fields = [n for n, f in Incident.model_fields.items() if type_of_annotation(f.annotation) == DATETIME]
     out = []
     for inc in root.get("incidents") or []:

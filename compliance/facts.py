@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from compliance.expr import type_of_annotation
+
 
 def fact(ko: str, en: str, *, absent: Literal["unknown", "none"] = "unknown", example: Any = None, **kw):
     """A facts field: optional in the file, described in both languages."""
@@ -401,8 +403,6 @@ class Facts(Strict):
 
 def _plan(model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[tuple[str, type[BaseModel], bool], ...]]:
     """Per model: fields whose absence means none, and nested models to recurse into."""
-    from compliance.expr import type_of_annotation
-
     none_fields, nested = [], []
     for name, f in model.model_fields.items():
         extra = f.json_schema_extra or {}

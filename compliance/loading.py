@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 MAX_INPUT_BYTES = 128 * 1024 * 1024
 """Inputs larger than this are refused before parsing (a facts file of 100k handlers is ~13 MB)."""
@@ -212,8 +213,6 @@ def field_path(loc: Sequence[Any]) -> str:
 
 def validate_file(path: str | Path, model: type, data: Any = None, text: str | None = None):
     """Load ``path`` and validate it as ``model`` (pydantic); every error located at once."""
-    from pydantic import ValidationError
-
     if data is None or text is None:
         data, text = load(path)
     if not isinstance(data, dict):

@@ -13,7 +13,7 @@ from compliance.catalog import Catalog, in_force, incident_periods, load_catalog
 from compliance.evaluate import Inputs, WaiverFile, check_waiver_targets, evaluate
 from compliance.evidence import inspect
 from compliance.facts import Facts, to_evaluation_dict
-from compliance.loading import InputError, Problem, validate_file
+from compliance.loading import InputError, Locator, Problem, validate_file
 from compliance.result import AuditResult
 
 
@@ -54,8 +54,6 @@ def prepare(
 def _unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalog]) -> list[Problem]:
     """Attestations and plan items must name a known control, and attestations a listed attachment:
     a typo there would otherwise only show up as a silent evidence gap."""
-    from compliance.loading import Locator
-
     controls = {c.control.id for cat in catalogs for c in cat.controls}
     attachments = {a.id for a in facts.attachments or []}
     locator = Locator(text)

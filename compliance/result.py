@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compliance.catalog import LegalRef, Text
+from compliance.catalog import SEVERITIES, LegalRef, Text
 
 SCHEMA_VERSION = "1.0"
 Verdict = Literal["compliant", "non-compliant", "insufficient-evidence", "not-applicable", "waived"]
@@ -171,8 +171,6 @@ class AuditResult(_Model):
 
     def failing(self, threshold: str) -> list[ControlResult]:
         """Findings at or above ``threshold`` severity ('none' = never fail)."""
-        from compliance.catalog import SEVERITIES
-
         if threshold == "none":
             return []
         limit = SEVERITIES.index(threshold)
