@@ -69,6 +69,7 @@ def cmd_validate(args) -> int:
     from compliance.evidence import inspect
     from compliance.facts import Facts
     from compliance.loading import validate_file
+    from compliance.pipeline import unknown_references
 
     problems: list[Problem] = []
     for name in args.files:
@@ -82,8 +83,9 @@ def cmd_validate(args) -> int:
             else:
                 facts, _ = validate_file(name, Facts, data, text)
                 _, refusals, gaps = inspect(facts.attachments or [], Path(name).parent, name, text)
-                if refusals or gaps:
-                    raise InputError(refusals + gaps)
+                dangling = unknown_references(facts, text, name, load_catalogs(args.catalog))
+                if refusals or gaps or dangling:
+                    raise InputError(refusals + gaps + dangling)
             print(f"{name}: ok ({kind})")
         except InputError as exc:
             problems.extend(exc.problems)
@@ -318,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("validate", help="validate facts, waivers and catalog files")
     s.add_argument("files", nargs="+")
+    s.add_argument("--catalog", **catalog_kw)
     s.set_defaults(func=cmd_validate)
 
     for name, func, helptext in (("check", cmd_check, "evaluate; exit 1 on failing findings"), ("report", cmd_report, "render the auditor's report")):

@@ -40,7 +40,7 @@ def prepare(
     if not chosen:
         raise InputError([Problem(str(catalog_dir), 0, f"no catalog is in force on {when.isoformat()}")])
     statuses, refusals, gaps = inspect(facts.attachments or [], Path(facts_path).parent, str(facts_path), text)
-    problems = refusals + (gaps if strict_evidence else []) + _unknown_references(facts, text, str(facts_path), catalogs)
+    problems = refusals + (gaps if strict_evidence else []) + unknown_references(facts, text, str(facts_path), catalogs)
     waivers = []
     if waivers_path is not None:
         wf, wtext = validate_file(waivers_path, WaiverFile)
@@ -51,7 +51,7 @@ def prepare(
     return Inputs(chosen, to_evaluation_dict(facts), str(facts_path), text, when, statuses, waivers, windows)
 
 
-def _unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalog]) -> list[Problem]:
+def unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalog]) -> list[Problem]:
     """Attestations and plan items must name a known control, and attestations a listed attachment:
     a typo there would otherwise only show up as a silent evidence gap."""
     controls = {c.control.id for cat in catalogs for c in cat.controls}

@@ -143,3 +143,8 @@ def test_attestation_and_plan_references_must_exist(tmp_path):
         f"{f}:4: attestations[0].control: no control 'notice-2023-6/10-9' in the catalogs",
         f"{f}:4: attestations[0].attachment: no attachment with id 'nope'",
     )
+
+
+def test_validate_checks_references_to_controls(tmp_path):
+    f = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nremediation_plan:\n  - {control: notice-2023-6/99-1, action: fix}\n")
+    assert_input_error(cli("validate", f), f"{f}:4: remediation_plan[0].control: no control 'notice-2023-6/99-1'")
