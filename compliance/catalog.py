@@ -44,6 +44,12 @@ class LegalRef(_Strict):
     def _article_text(cls, v):
         return str(v) if isinstance(v, int) else v
 
+    @property
+    def order(self) -> tuple[int, int, int, int]:
+        """Sort key in the instrument's own order: Art 39-4(1)(2) -> (39, 4, 1, 2)."""
+        main, _, branch = self.article.partition("-")
+        return (int(main), int(branch or 0), self.paragraph or 0, self.item or 0)
+
     def cite(self, lang: str) -> str:
         art = self.article.split("-")
         if lang == "ko":
@@ -178,6 +184,8 @@ class CompiledControl:
     applies_when: expr.Compiled | None
     checks: list[CompiledCheck]
     attest_within: dt.timedelta | None = None
+    index: int = 0
+    """position in the catalog file (for file:line of later problems)"""
 
     def cite(self, lang: str) -> str:
         return f"{getattr(self.catalog.cite_as, lang)} {self.control.ref.cite(lang)}"
@@ -278,7 +286,7 @@ def load_catalog(path: str | Path) -> Catalog:
             except ValueError as exc:
                 loc = ("controls", i, "attestation", "within")
                 problems.append(Problem(path, locator.line(loc), str(exc), field_path(loc)))
-        compiled.append(CompiledControl(control, model.catalog, applies, checks, within))
+        compiled.append(CompiledControl(control, model.catalog, applies, checks, within, i))
     deadlines = _compile_deadlines(model, locator, path, problems, set(seen))
     for k, sanction in enumerate(model.sanctions):
         for t, trigger in enumerate(sanction.triggers):
@@ -288,6 +296,7 @@ def load_catalog(path: str | Path) -> Catalog:
     if problems:
         raise InputError(problems)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    compiled.sort(key=lambda cc: cc.control.ref.order)  # reports list duties in the instrument's order
     return Catalog(model.catalog, path, sha, compiled, list(model.sanctions), deadlines)
 
 

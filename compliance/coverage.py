@@ -140,8 +140,8 @@ def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
     outlines = {o.outline.id: {_key(o.outline.id, n) for n in o.nodes} for o in load_outlines(catalog_dir)}
     for cat in catalogs:
         locator = Locator(Path(cat.path).read_text(encoding="utf-8"))
-        for i, ctl in enumerate(cat.controls):
-            c = ctl.control
+        for ctl in cat.controls:
+            c, i = ctl.control, ctl.index
             for fw, ids in c.mappings.items():
                 known = frameworks.get(fw)
                 if known is None:

@@ -67,3 +67,17 @@ def test_check_grouped_by_isms_p():
     assert crit["2.2.5"]["verdict"] == "non-compliant"
     assert "notice-2023-6/5-2" in [c["id"] for c in crit["2.2.5"]["controls"]]
     assert crit["2.7.1"]["verdict"] == "compliant"
+
+
+def test_lint_points_at_the_right_control_after_sorting(tmp_path):
+    # the last control in the file is sorted earlier in reports; lint must still name its own line
+    shutil.copytree(CATALOGS, tmp_path / "controls")
+    cat = tmp_path / "controls" / "pipc-notice-2023-6.yaml"
+    text = cat.read_text()
+    marker = 'mappings: {isms-p: ["2.9.4", "2.9.5", "2.11.3"], iso27001-2022: ["A.8.15", "A.8.16"]}'
+    assert text.count(marker) == 1  # notice-2023-6/17, the last control
+    cat.write_text(text.replace(marker, marker.replace("2.11.3", "2.99.1")))
+    proc = cli("catalog", "lint", "--catalog", tmp_path / "controls")
+    (line,) = proc.stderr.strip().splitlines()
+    assert "'2.99.1'" in line
+    assert "2.99.1" in cat.read_text().splitlines()[int(line.split(":")[1]) - 1]
