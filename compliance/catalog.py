@@ -359,6 +359,12 @@ def in_force(catalogs: list[Catalog], as_of: dt.date) -> list[Catalog]:
 Window = tuple[dt.date, dt.date | None]
 
 
+def in_window(window: Window, day: dt.date) -> bool:
+    """[start, end): end None means the version is still in force."""
+    start, end = window
+    return start <= day and (end is None or day < end)
+
+
 def incident_periods(catalogs: list[Catalog], as_of: dt.date, aware_dates: list[dt.date]) -> dict[str, Window]:
     """For catalogs that govern incidents: each version's window [effective, successor's effective).
 
@@ -376,9 +382,9 @@ def incident_periods(catalogs: list[Catalog], as_of: dt.date, aware_dates: list[
     for c in governing:
         # the oldest shipped version also judges incidents from before it: never silently drop one
         earliest = not any(old in known for old in c.meta.supersedes)
-        start, end = (dt.date.min if earliest else c.meta.effective), successor.get(c.meta.id)
-        if c.meta.id in current or any(start <= d and (end is None or d < end) for d in aware_dates):
-            out[c.meta.id] = (start, end)
+        window = (dt.date.min if earliest else c.meta.effective), successor.get(c.meta.id)
+        if c.meta.id in current or any(in_window(window, d) for d in aware_dates):
+            out[c.meta.id] = window
     return out
 
 

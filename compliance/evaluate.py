@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field
 
 from compliance import __version__
-from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
+from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text, in_window
 from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, EvalError, Missing, type_of_annotation
 from compliance.facts import Incident, Strict
@@ -86,20 +86,16 @@ class Inputs:
 
 def _root_for(root: dict, window) -> dict:
     """The facts as a catalog governing incidents sees them: only incidents known in its period."""
-    if window is None:
+    if window is None or "incidents" not in root:
         return root
-    start, end = window
+
     def known_in_window(i: dict) -> bool:
         when = i.get("aware_at")
         if when is None:  # unknown awareness: judged under the current law, where it will show as missing
-            return end is None
-        return start <= when.date() and (end is None or when.date() < end)
+            return window[1] is None
+        return in_window(window, when.date())
 
-    kept = [i for i in root.get("incidents") or [] if known_in_window(i)]
-    scoped = dict(root)
-    if "incidents" in root:
-        scoped["incidents"] = kept
-    return scoped
+    return {**root, "incidents": [i for i in root["incidents"] or [] if known_in_window(i)]}
 
 
 def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResult:
@@ -168,9 +164,6 @@ def _observed(root: dict, paths: set[str]) -> dict:
     return out
 
 
-_ATTESTATION = Text(ko="확인서: 확인자·일자·근거 문서", en="Attestation: named attester, recent date, supporting document")
-
-
 def _attestation(ctl: CompiledControl, root: dict, ok_attachments: set[str]) -> CheckResult:
     """insufficient unless the latest attestation names an attester, is recent enough on the
     as-of date and points to a submitted document; fail when it states the duty is not met."""
@@ -196,8 +189,8 @@ def _attestation(ctl: CompiledControl, root: dict, ok_attachments: set[str]) -> 
     failed = latest is not None and latest.get("met") is False and not missing
     return _judgement(
         "attestation",
-        c.attestation.what if c.attestation else _ATTESTATION,
-        f"attestation within {c.attestation.within}" if c.attestation else "",
+        c.attestation.what,
+        f"attestation within {c.attestation.within}",
         "fail" if failed else "insufficient" if missing else "pass",
         observed,
         missing,
@@ -221,7 +214,7 @@ def _judgement(check_id: str, description: Text, expect: str, status: str, obser
     )
 
 
-def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]]):
+def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]], ok_attachments: set[str]):
     """(verdict, checks, evidence, missing-applicability) for one control, before waivers."""
     c = ctl.control
     if ctl.applies_when is not None:
@@ -240,7 +233,7 @@ def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]]):
             return "not-applicable", [], []
     checks = [_run_check(cc, root, ctl) for cc in ctl.checks]
     if ctl.attest_within is not None:
-        checks.append(_attestation(ctl, root, {a for ids in by_kind.values() for a in ids}))
+        checks.append(_attestation(ctl, root, ok_attachments))
     evidence = [
         EvidenceResult(kind=k, attachments=by_kind.get(k, []), status="ok" if by_kind.get(k) else "missing")
         for k in c.evidence
@@ -308,9 +301,14 @@ def _hours(a: dt.datetime, b: dt.datetime) -> float:
     return round((b - a).total_seconds() / 3600, 2)
 
 
-def _timelines(catalogs: list[Catalog], root: dict, windows: dict) -> list[IncidentTimeline]:
-    """Each incident's events and statutory clocks, in hours from awareness."""
+def _timelines(catalogs: list[Catalog], root: dict, scoped: dict[str, dict]) -> list[IncidentTimeline]:
+    """Each incident's events and statutory clocks, in hours from awareness; a catalog's clocks
+    run only on the incidents it governs (``scoped``: catalog id -> facts as that catalog sees them)."""
     stamp_fields = [n for n, f in Incident.model_fields.items() if type_of_annotation(f.annotation) == DATETIME]
+    governing: dict[int, list[Catalog]] = defaultdict(list)
+    for cat in catalogs:
+        for inc in scoped[cat.meta.id].get("incidents") or []:
+            governing[id(inc)].append(cat)
     out = []
     for inc in root.get("incidents") or []:
         aware = inc.get("aware_at")
@@ -320,9 +318,7 @@ def _timelines(catalogs: list[Catalog], root: dict, windows: dict) -> list[Incid
             if isinstance(inc.get(k), dt.datetime)
         ]
         deadlines = []
-        for cat in catalogs:
-            if inc not in (_root_for(root, windows.get(cat.meta.id)).get("incidents") or []):
-                continue
+        for cat in governing[id(inc)]:
             for cd in cat.deadlines:
                 d = cd.deadline
                 start, done = inc.get(d.start), inc.get(d.done)
@@ -363,12 +359,13 @@ def evaluate(inputs: Inputs) -> AuditResult:
         if a.status == "ok":
             by_kind[a.kind].append(a.id)
     waivers = {w.control: w for w in inputs.waivers}
+    ok_attachments = {a for ids in by_kind.values() for a in ids}
+    scoped = {cat.meta.id: _root_for(root, inputs.incident_windows.get(cat.meta.id)) for cat in inputs.catalogs}
     controls: list[ControlResult] = []
     for cat in inputs.catalogs:
-        cat_root = _root_for(root, inputs.incident_windows.get(cat.meta.id))
         for ctl in cat.controls:
             c = ctl.control
-            verdict, checks, evidence = _verdict(ctl, cat_root, by_kind)
+            verdict, checks, evidence = _verdict(ctl, scoped[cat.meta.id], by_kind, ok_attachments)
             verdict, waiver, underlying = _apply_waiver(verdict, waivers.get(c.id), inputs.as_of)
             controls.append(
                 ControlResult(
@@ -415,7 +412,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
         controls=controls,
         attachments=[AttachmentResult(**a.__dict__) for a in inputs.attachments],
         incidents=jsonable(facts.get("incidents") or []),
-        timelines=_timelines(inputs.catalogs, root, inputs.incident_windows),
+        timelines=_timelines(inputs.catalogs, root, scoped),
         sanctions=_sanctions(inputs.catalogs, controls, facts),
         remediation_plan=jsonable(facts.get("remediation_plan") or []),
         scope=facts.get("scope"),
