@@ -72,6 +72,7 @@ def cmd_validate(args) -> int:
     from compliance.pipeline import unknown_references
 
     problems: list[Problem] = []
+    catalogs = None  # loaded once, for the first facts file
     for name in args.files:
         try:
             data, text = load(name)
@@ -83,7 +84,8 @@ def cmd_validate(args) -> int:
             else:
                 facts, _ = validate_file(name, Facts, data, text)
                 _, refusals, gaps = inspect(facts.attachments or [], Path(name).parent, name, text)
-                dangling = unknown_references(facts, text, name, load_catalogs(args.catalog))
+                catalogs = catalogs if catalogs is not None else load_catalogs(args.catalog)
+                dangling = unknown_references(facts, text, name, catalogs)
                 if refusals or gaps or dangling:
                     raise InputError(refusals + gaps + dangling)
             print(f"{name}: ok ({kind})")

@@ -54,7 +54,7 @@ class WaiverFile(Strict):
     waivers: list[Waiver]
 
 
-def check_waiver_targets(waivers: WaiverFile, text: str, path: str, known: set[str]) -> None:
+def waiver_problems(waivers: WaiverFile, text: str, path: str, known: set[str]) -> list[Problem]:
     """A waiver naming no control, or two waivers for one control, is bad input."""
     locator = Locator(text)
     problems, seen = [], set()
@@ -65,8 +65,7 @@ def check_waiver_targets(waivers: WaiverFile, text: str, path: str, known: set[s
         elif w.control in seen:
             problems.append(Problem(path, line, f"second waiver for '{w.control}'", f"waivers[{i}].control"))
         seen.add(w.control)
-    if problems:
-        raise InputError(problems)
+    return problems
 
 
 @dataclass

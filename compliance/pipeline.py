@@ -10,15 +10,11 @@ import datetime as dt
 from pathlib import Path
 
 from compliance.catalog import Catalog, in_force, incident_periods, load_catalogs
-from compliance.evaluate import Inputs, WaiverFile, check_waiver_targets, evaluate
+from compliance.evaluate import Inputs, WaiverFile, evaluate, waiver_problems
 from compliance.evidence import inspect
 from compliance.facts import Facts, to_evaluation_dict
 from compliance.loading import InputError, Locator, Problem, validate_file
 from compliance.result import AuditResult
-
-
-def load_facts(path: str | Path) -> tuple[Facts, str]:
-    return validate_file(path, Facts)
 
 
 def prepare(
@@ -26,11 +22,10 @@ def prepare(
     catalog_dir: str | Path,
     waivers_path: str | Path | None = None,
     as_of: dt.date | None = None,
-    strict_evidence: bool = False,
 ) -> Inputs:
-    """Load facts, catalogs, waivers and attachments. ``strict_evidence`` turns missing or
-    mismatching attachments into errors (``validate``); otherwise they are evidence gaps."""
-    facts, text = load_facts(facts_path)
+    """Load facts, catalogs, waivers and attachments. Refused attachment paths are errors; missing
+    or mismatching files are evidence gaps the evaluator reports (``validate`` treats them as errors)."""
+    facts, text = validate_file(facts_path, Facts)
     catalogs: list[Catalog] = load_catalogs(catalog_dir)
     when = as_of or facts.as_of
     aware = [i.aware_at.date() for i in facts.incidents or [] if i.aware_at is not None]
@@ -39,12 +34,12 @@ def prepare(
     chosen += sorted((c for c in catalogs if c.meta.id in windows), key=lambda c: c.meta.effective)
     if not chosen:
         raise InputError([Problem(str(catalog_dir), 0, f"no catalog is in force on {when.isoformat()}")])
-    statuses, refusals, gaps = inspect(facts.attachments or [], Path(facts_path).parent, str(facts_path), text)
-    problems = refusals + (gaps if strict_evidence else []) + unknown_references(facts, text, str(facts_path), catalogs)
+    statuses, refusals, _gaps = inspect(facts.attachments or [], Path(facts_path).parent, str(facts_path), text)
+    problems = refusals + unknown_references(facts, text, str(facts_path), catalogs)
     waivers = []
     if waivers_path is not None:
         wf, wtext = validate_file(waivers_path, WaiverFile)
-        check_waiver_targets(wf, wtext, str(waivers_path), {c.control.id for cat in chosen for c in cat.controls})
+        problems += waiver_problems(wf, wtext, str(waivers_path), {c.control.id for cat in chosen for c in cat.controls})
         waivers = wf.waivers
     if problems:
         raise InputError(problems)

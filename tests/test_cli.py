@@ -148,3 +148,10 @@ def test_attestation_and_plan_references_must_exist(tmp_path):
 def test_validate_checks_references_to_controls(tmp_path):
     f = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nremediation_plan:\n  - {control: notice-2023-6/99-1, action: fix}\n")
     assert_input_error(cli("validate", f), f"{f}:4: remediation_plan[0].control: no control 'notice-2023-6/99-1'")
+
+
+def test_problems_in_facts_and_waivers_are_reported_together(tmp_path):
+    f = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nattachments:\n  - {id: a, kind: k, path: /etc/passwd}\n")
+    w = write(tmp_path, "w.yaml", "waivers:\n  - {control: nope/1, owner: o, justification: 'long enough reason', expires: 2026-01-01}\n")
+    proc = cli("check", f, "--waivers", w)
+    assert_input_error(proc, f"{f}:4: attachments[0].path: absolute paths", f"{w}:2: waivers[0].control: no control 'nope/1'")
