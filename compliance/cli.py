@@ -16,6 +16,7 @@ from compliance import __version__
 from compliance.catalog import SEVERITIES, default_catalog_dir, in_force, load_catalog, load_catalogs
 from compliance.loading import InputError, Problem, fail, load
 from compliance.output import write_atomic
+from compliance.result import VERDICTS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -110,8 +111,7 @@ def _text_table(result, threshold: str) -> str:
         "",
         f"{'VERDICT':<22} {'SEVERITY':<9} {'CONTROL':<22} {'CITATION':<26} TITLE",
     ]
-    order = {"non-compliant": 0, "insufficient-evidence": 1, "waived": 2, "compliant": 3, "not-applicable": 4}
-    for c in sorted(result.controls, key=lambda c: (order[c.verdict], SEVERITIES.index(c.severity), c.id)):
+    for c in sorted(result.controls, key=lambda c: (VERDICTS.index(c.verdict), SEVERITIES.index(c.severity), c.id)):
         mark = "✗" if c.id in failing else " "
         lines.append(f"{mark} {c.verdict:<20} {c.severity:<9} {c.id:<22} {c.cite.en:<26} {c.title.en}")
         for ch in c.checks:
@@ -143,9 +143,6 @@ def _text_table(result, threshold: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-_WORST = ("non-compliant", "insufficient-evidence", "waived", "compliant", "not-applicable")
-
-
 def _by_framework(result, framework, catalog_dir) -> dict:
     """The result regrouped by a certification framework's criteria, each with its worst verdict."""
     from compliance.coverage import load_frameworks
@@ -158,7 +155,7 @@ def _by_framework(result, framework, catalog_dir) -> dict:
         mapped = [c for c in result.controls if crit.id in c.mappings.get(framework, [])]
         if not mapped:
             continue
-        worst = min((c.verdict for c in mapped), key=_WORST.index)
+        worst = min((c.verdict for c in mapped), key=VERDICTS.index)
         criteria.append({
             "id": crit.id, "name": crit.name, "group": crit.group, "verdict": worst,
             "controls": [{"id": c.id, "cite": c.cite.en, "verdict": c.verdict, "severity": c.severity} for c in mapped],

@@ -128,7 +128,7 @@ def coverage(catalogs: list[Catalog], outline: OutlineFile) -> list[CoverageRow]
     for node in outline.nodes:
         key = _key(outline.outline.id, node)
         ids = sorted({cid for k, cid in claims if _encloses(k, key)})
-        rows.append(CoverageRow(node, LegalRef(article=node.article, paragraph=node.paragraph, item=node.item).cite("ko"), ids))
+        rows.append(CoverageRow(node, node.cite("ko"), ids))
     return rows
 
 

@@ -15,6 +15,7 @@ from compliance.catalog import SEVERITIES, LegalRef, Text
 
 SCHEMA_VERSION = "1.0"
 Verdict = Literal["compliant", "non-compliant", "insufficient-evidence", "not-applicable", "waived"]
+# worst first: sorting, "worst verdict of a group" and the report's chart all follow this order
 VERDICTS: tuple[str, ...] = ("non-compliant", "insufficient-evidence", "waived", "compliant", "not-applicable")
 FAILING = ("non-compliant", "insufficient-evidence")
 

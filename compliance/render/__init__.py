@@ -13,10 +13,8 @@ from typing import Any
 import yaml
 
 from compliance.bundled import bundled_dir
-from compliance.result import VERDICTS, AuditResult
-
-FORMATS = ("pdf", "html", "json", "md", "junit", "sarif")
-
+from compliance.catalog import SEVERITIES
+from compliance.result import FAILING, VERDICTS, AuditResult, ControlResult
 
 def templates_dir():
     return bundled_dir("templates")
@@ -72,9 +70,8 @@ def context(result: AuditResult, lang: str) -> dict[str, Any]:
     def pick(group: str, key: str) -> str:
         return lab[group][key][lang]
 
-    findings = [c for c in result.controls if c.verdict in ("non-compliant", "insufficient-evidence")]
-    severity_rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    findings.sort(key=lambda c: (severity_rank[c.severity], c.verdict != "non-compliant", c.id))
+    findings = [c for c in result.controls if c.verdict in FAILING]
+    findings.sort(key=lambda c: (SEVERITIES.index(c.severity), VERDICTS.index(c.verdict), c.id))
     inline = 25
     annexed = {}  # (control id, check id) -> annex label, for offender lists too long to show inline
     for c in findings:
@@ -89,6 +86,7 @@ def context(result: AuditResult, lang: str) -> dict[str, Any]:
         "L": lambda text: getattr(text, lang),
         "report_id": report_id(result),
         "findings": findings,
+        "verdict_order": VERDICTS,
         "waived": [c for c in result.controls if c.waiver is not None],
         "offender_limit": inline,
         "annex_cap": 5000,
@@ -112,6 +110,25 @@ def _heatmap(result: AuditResult, lang: str) -> list[dict[str, Any]]:
         rows[key]["counts"][c.verdict] += 1
         rows[key]["total"] += 1
     return list(rows.values())
+
+
+def finding_summary(c: ControlResult) -> str:
+    """Plain-text account of a failing control (checks, offenders, missing facts, evidence): CI formats."""
+    lines = []
+    for ch in c.checks:
+        if ch.status == "pass":
+            continue
+        ids = ", ".join(o.label for o in ch.offenders[:50])
+        more = f" (+{len(ch.offenders) - 50} more)" if len(ch.offenders) > 50 else ""
+        missing = ", ".join(m.path for m in ch.missing)
+        lines.append(
+            f"{ch.id}: {ch.status}"
+            + (f"; offenders: {ids}{more}" if ids else "")
+            + (f"; observed: {ch.observed}" if ch.observed else "")
+            + (f"; missing facts: {missing}" if missing else "")
+        )
+    lines += [f"evidence '{e.kind}' not submitted" for e in c.evidence if e.status == "missing"]
+    return "\n".join(lines)
 
 
 def render(result: AuditResult, fmt: str, lang: str = "ko", pdfa: bool = False) -> bytes:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from compliance.render.junit import _message
-from compliance.result import AuditResult
+from compliance.render import finding_summary
+from compliance.result import FAILING, AuditResult
 
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -27,7 +27,7 @@ def render_sarif(result: AuditResult) -> bytes:
     index = {c.id: i for i, c in enumerate(result.controls)}
     results = []
     for c in result.controls:
-        if c.verdict not in ("non-compliant", "insufficient-evidence"):
+        if c.verdict not in FAILING:
             continue
         results.append(
             {
@@ -35,7 +35,7 @@ def render_sarif(result: AuditResult) -> bytes:
                 "ruleIndex": index[c.id],
                 "kind": "fail" if c.verdict == "non-compliant" else "review",
                 "level": _LEVEL[c.severity],
-                "message": {"text": f"{c.verdict}: {c.title.en}\n{_message(c)}"},
+                "message": {"text": f"{c.verdict}: {c.title.en}\n{finding_summary(c)}"},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": result.facts_file}}}],
                 "properties": {"verdict": c.verdict},
             }
