@@ -17,7 +17,6 @@ Semantics an author relies on:
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 import types
@@ -335,10 +334,6 @@ def _index(root: dict, coll: list) -> dict:
         hit = (coll, {x.get("id"): x for x in coll if isinstance(x, dict)})
         cache[key] = hit
     return hit[1]
-
-
-def _month_end(d: dt.date) -> dt.date:
-    return d.replace(day=calendar.monthrange(d.year, d.month)[1])
 
 
 # --------------------------------------------------------------------------- compiler
@@ -746,7 +741,6 @@ _FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[[list[T]], T], Callable, b
     "timestamp": ((1,), lambda ts: DATETIME, _timestamp, True),
     "days": ((1,), lambda ts: DURATION, _days, False),
     "day": ((1,), lambda ts: DATE, _date_of, False),
-    "month_end": ((1,), lambda ts: DATE, lambda d: None if d is None else _month_end(d), False),
     "get": ((2,), _t_list_elem, None, False),
     "max": ((1, 2), _t_minmax, _minmax(max), False),
     "min": ((1, 2), _t_minmax, _minmax(min), False),

@@ -3,7 +3,7 @@
 import json
 import shutil
 
-from .conftest import CATALOGS, SEED, cli, write
+from .conftest import CATALOGS, SEED, cli
 
 
 def test_shipped_instruments_fully_covered():

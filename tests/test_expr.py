@@ -6,7 +6,7 @@ import pytest
 
 from compliance.catalog import FACTS_TYPE
 from compliance.expr import ANY, EvalError, ExprError, Missing, T, compile_expr, parse_duration
-from compliance.facts import Handler, Incident
+from compliance.facts import Handler, Incident, System
 
 KST = dt.timezone(dt.timedelta(hours=9))
 
@@ -92,6 +92,16 @@ def test_macros_lookup_and_months():
 
     reviews = [dt.date(2025, 1, 5), dt.date(2025, 3, 9)]
     assert _missed_months(reviews, dt.date(2025, 1, 1), dt.date(2025, 4, 15)) == ["2025-02"]
+    gap = compile_expr(
+        "longest_gap(item.access_log.reviews, date('2025-01-01'), date('2025-04-15')) == days(63)",
+        FACTS_TYPE,
+        {"item": (T("object", model=System), "systems[]")},
+    )
+    assert gap.fn({}, {"item": {"access_log": {"reviews": reviews}}}) is True  # 2025-01-05 -> 2025-03-09
+    later = compile_expr("timestamp('2025-11-18T09:00:00+09:00') > item.aware_at", FACTS_TYPE, {"item": (T("object", model=Incident), "x")})
+    assert later.fn({}, {"item": {"aware_at": dt.datetime(2025, 11, 18, 8, tzinfo=KST)}}) is True
+    with pytest.raises(ExprError, match="needs a timezone"):
+        compile_expr("timestamp('2025-11-18T09:00:00') > as_of", FACTS_TYPE)
 
 
 def test_exists_reports_missing_only_when_no_item_decides():
