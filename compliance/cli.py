@@ -173,18 +173,16 @@ def _framework_text(grouped: dict) -> str:
 
 
 def cmd_check(args) -> int:
+    if args.framework and args.format not in ("text", "json"):
+        raise fail(args.facts, "--framework works with --format text or json")
     result = _audit(args)
     if args.framework:
         grouped = _by_framework(result, args.framework, args.catalog)
         if args.format == "json":
             data = (json.dumps(grouped, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        elif args.format == "text":
-            data = _framework_text(grouped).encode("utf-8")
         else:
-            raise fail(args.facts, "--framework works with --format text or json")
-        _emit(data, args.output)
-        return EXIT_FINDINGS if result.failing(args.fail_on) else EXIT_OK
-    if args.format == "text":
+            data = _framework_text(grouped).encode("utf-8")
+    elif args.format == "text":
         data = _text_table(result, args.fail_on).encode("utf-8")
     else:
         from compliance.render import render
@@ -198,9 +196,9 @@ def cmd_report(args) -> int:
     from compliance.render import render
 
     fmt = args.format or _format_from_name(args.output)
-    result = _audit(args)
     if args.pdfa and fmt != "pdf":
         raise fail(args.output, "--pdfa applies to PDF output only")
+    result = _audit(args)
     _emit(render(result, fmt, args.lang, pdfa=args.pdfa), args.output)
     if args.output and args.output != "-":
         print(f"wrote {args.output} ({fmt}, {args.lang})", file=sys.stderr)
