@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from compliance import expr
+from compliance import expr, lawtext
 from compliance.bundled import bundled_dir
 from compliance.facts import Facts, Incident
 from compliance.loading import InputError, Locator, Problem, field_path, validate_file
@@ -34,9 +34,9 @@ class Text(_Strict):
 class LegalRef(_Strict):
     """Where the duty is written: article (조), paragraph (항), item (호), sub-item (목)."""
 
-    article: str = Field(pattern=r"^\d+(-\d+)?$", description="'29' or '39-3' (제39조의3)")
-    paragraph: int | None = None
-    item: int | None = None
+    article: str = Field(pattern=r"^\d+(-\d+)?$", description="'29' or '39-3' (제39조의3); a number is read as text")
+    paragraph: int | None = Field(None, description="항: ① is 1")
+    item: int | None = Field(None, description="호")
     subitem: str | None = None
 
     @field_validator("article", mode="before")
@@ -65,7 +65,20 @@ class LegalRef(_Strict):
         return out
 
 
-class Check(_Strict):
+class Window(_Strict):
+    """When a wording, check, deadline or sanction applies: [from, until); open ends are unbounded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: dt.date | None = Field(None, alias="from", description="first day (default: the catalog's effective date)")
+    until: dt.date | None = Field(None, description="first day it no longer applies (default: still in force)")
+
+    def covers(self, day: dt.date, default_from: dt.date = dt.date.min) -> bool:
+        start = self.from_ or default_from
+        return start <= day and (self.until is None or day < self.until)
+
+
+class Check(Window):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     description: Text
     for_each: str | None = None
@@ -94,23 +107,70 @@ class Examples(_Strict):
     non_compliant: dict
 
 
+class QuoteSource(_Strict):
+    """Where the quoted words stand in the official text shipped in ``controls/law/``."""
+
+    law: str = Field(description="id of a text in controls/law/sources.yaml")
+    part: Literal["all", "chapeau"] = Field("all", description="'chapeau': only the words before the items")
+    exclude_items: list[str] = Field(default_factory=list, description="items not yet (or no longer) in force")
+
+
+class Wording(Window):
+    """One wording of the provision and the window in which it is the law.
+
+    ``kind`` says what the words are: ``quote`` (compared with ``source`` by lint, so it is exact),
+    ``secondary`` (no official copy of this version was found; ``basis`` names where the words come from),
+    ``summary`` (요지: not the law's words; ``basis`` says why)."""
+
+    ref: LegalRef | None = Field(None, description="citation in this window, when it differs from the control's")
+    kind: Literal["quote", "secondary", "summary"] = "quote"
+    source: QuoteSource | None = None
+    basis: Text | None = Field(None, description="for secondary or summary text: where from, or why")
+    amended_by: str | None = Field(None, description="the amendment that brought this wording, e.g. '고시 제2025-9호'")
+    applies_when: str | None = Field(None, description="applicability in this window, when it differs")
+    ko: str = Field(description="the provision's Korean text (block style: one line per paragraph, item, sub-item)")
+    en: str = Field(description="an English gloss")
+
+    @model_validator(mode="after")
+    def _sourced(self):
+        if self.kind == "quote" and self.source is None:
+            raise ValueError("a quoted wording needs 'source' (a text in controls/law/) to be checked against")
+        if self.kind != "quote" and self.basis is None:
+            raise ValueError(f"a {self.kind} wording needs 'basis': where its words come from, or why it is a summary")
+        return self
+
+
+class Deferral(_Strict):
+    """An addendum that put off the provision for a named group of processors (e.g. 2023-6 부칙)."""
+
+    until: dt.date
+    when: str = Field(description="condition naming the group, e.g. a named condition")
+    basis: Text
+
+
 class Control(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$")
-    ref: LegalRef
+    ref: LegalRef = Field(description="the provision as numbered today (the newest wording's citation)")
     covers: list[CoverRef] = Field(default_factory=list, description="further provisions this control judges")
     also: list[str] = Field(default_factory=list, description="other provisions this control serves, as text")
+    formerly: list[str] = Field(default_factory=list, description="ids this control had before (still accepted)")
     title: Text
-    text: Text = Field(description="ko: the legal text verbatim; en: an English gloss")
-    text_status: Literal["verified", "unverified"]
+    wording: list[Wording] = Field(min_length=1, description="the provision's wordings, oldest first")
     severity: Literal["critical", "high", "medium", "low"]
     applies_when: str | None = None
     not_applicable: Text | None = Field(None, description="why it did not apply, shown when applies_when is false")
+    deferred: list[Deferral] = Field(default_factory=list)
+    judged_by: str | list[str] | None = Field(
+        None,
+        description="for incident duties: the incident field(s) whose date selects the law, first stated wins "
+        "(default aware_at)",
+    )
     checks: list[Check] = Field(default_factory=list)
     attestation: AttestationRule | None = None
     evidence: list[str] = Field(default_factory=list, description="attachment kinds an auditor expects")
     remediation: Text
     mappings: dict[Literal["isms-p", "iso27001-2022"], list[str]] = Field(default_factory=dict)
-    examples: Examples | None = None
+    examples: Examples | list[ExampleSet] | None = None
 
     @model_validator(mode="after")
     def _judgeable(self):
@@ -118,38 +178,73 @@ class Control(_Strict):
             raise ValueError("a control needs checks, an attestation rule, or both")
         return self
 
+    @property
+    def example_sets(self) -> list[ExampleSet]:
+        if self.examples is None:
+            return []
+        if isinstance(self.examples, Examples):
+            return [ExampleSet(compliant=self.examples.compliant, non_compliant=self.examples.non_compliant)]
+        return list(self.examples)
+
+
+class ExampleSet(Examples):
+    as_of: dt.date | None = Field(None, description="the date the examples are judged on (the law of that date)")
+
+
+Control.model_rebuild()
+
+
+class Amendment(_Strict):
+    """An instrument that changed the catalog's law, for `catalog diff` and the report's scope."""
+
+    id: str
+    title: Text
+    issued: dt.date
+    in_force: dt.date
+    deferred: list[str] = Field(default_factory=list, description="what the addendum put off, and to when")
+
+
+class Definition(_Strict):
+    """A named condition or parameter, declared once and used by name in expressions."""
+
+    expr: str
+    means: Text = Field(description="what it stands for; for a parameter, why this value is the catalog's reading")
+
 
 class CatalogMeta(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     instrument: Text
     cite_as: Text = Field(description="prefix for citations, e.g. ko '고시', en 'PIPC Notice 2023-6'")
+    id_prefix: str | None = Field(None, description="every control id starts with '<prefix>/'; lint checks the rest")
     version: str
     effective: dt.date
     supersedes: list[str] = Field(default_factory=list)
+    amendments: list[Amendment] = Field(default_factory=list)
     source: str | None = None
     governs: Literal["state", "incidents"] = Field(
         "state",
-        description="'incidents': its controls judge each incident under the version in force when the "
-        "organisation became aware of it, so an audit spanning a change of law is judged per period",
+        description="'incidents': its controls judge each incident under the wording in force on the date the "
+        "control's judged_by field gives (awareness by default), so an audit spanning a change of law is judged per period",
     )
 
 
-class Sanction(_Strict):
+class Sanction(Window):
     """A penalty provision a finding may engage; amounts are caps the law sets, not predictions."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$")
     ref: LegalRef
     title: Text
     text: Text
-    text_status: Literal["verified", "unverified"]
+    source: QuoteSource | None = Field(None, description="official text the Korean is compared with")
     kind: Literal["administrative-fine", "fine"] = Field(description="과징금 (administrative fine) or 과태료 (fine)")
     revenue_ratio: float | None = Field(None, gt=0, lt=1, description="cap as a share of revenue, e.g. 0.03")
-    cap_krw: int | None = Field(None, gt=0, description="fixed cap, or the cap when revenue is not stated")
+    cap_krw: int | None = Field(None, gt=0, description="cap when there is no revenue (or a fixed cap for a 과태료)")
     triggers: list[str] = Field(min_length=1, description="control ids; 'prefix/*' matches a whole catalog part")
     requires_incident: bool = Field(False, description="engaged only when a leak occurred")
+    where: str | None = Field(None, description="incident condition (e.g. the aggravating grounds of Art 64-2(2))")
 
 
-class Deadline(_Strict):
+class Deadline(Window):
     """A statutory clock on incidents, drawn on the report's timeline."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -163,6 +258,8 @@ class Deadline(_Strict):
 
 class CatalogFile(_Strict):
     catalog: CatalogMeta
+    conditions: dict[str, Definition] = Field(default_factory=dict, description="named conditions over the facts")
+    parameters: dict[str, Definition] = Field(default_factory=dict, description="the catalog's readings of open terms")
     controls: list[Control] = Field(min_length=1)
     sanctions: list[Sanction] = Field(default_factory=list)
     deadlines: list[Deadline] = Field(default_factory=list)
@@ -178,6 +275,27 @@ class CompiledCheck:
 
 
 @dataclass
+class CompiledWording:
+    wording: Wording
+    start: dt.date
+    until: dt.date | None
+    ref: LegalRef
+    applies_when: expr.Compiled | None
+    source: lawtext.Source | None = None
+    """the official text the wording was checked against (None for secondary or summary text)"""
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day and (self.until is None or day < self.until)
+
+    def text_status(self, day: dt.date) -> str:
+        """'verified': equal to the official text of the version in force on ``day``; 'inferred': equal to the
+        official text of another version, no amendment known to have changed it; else secondary or summary."""
+        if self.wording.kind != "quote":
+            return self.wording.kind
+        return "verified" if self.source is not None and self.source.covers(day) else "inferred"
+
+
+@dataclass
 class CompiledControl:
     control: Control
     catalog: CatalogMeta
@@ -186,9 +304,25 @@ class CompiledControl:
     attest_within: dt.timedelta | None = None
     index: int = 0
     """position in the catalog file (for file:line of later problems)"""
+    wordings: list[CompiledWording] = field(default_factory=list)
+    deferrals: list[tuple[Deferral, expr.Compiled]] = field(default_factory=list)
 
-    def cite(self, lang: str) -> str:
-        return f"{getattr(self.catalog.cite_as, lang)} {self.control.ref.cite(lang)}"
+    def cite(self, lang: str, ref: LegalRef | None = None) -> str:
+        return f"{getattr(self.catalog.cite_as, lang)} {(ref or self.control.ref).cite(lang)}"
+
+    def wording_at(self, day: dt.date) -> CompiledWording | None:
+        return next((w for w in self.wordings if w.covers(day)), None)
+
+    def checks_at(self, day: dt.date) -> list[CompiledCheck]:
+        return [cc for cc in self.checks if cc.check.covers(day)]
+
+    @property
+    def start(self) -> dt.date:
+        return self.wordings[0].start
+
+    @property
+    def until(self) -> dt.date | None:
+        return self.wordings[-1].until
 
     @property
     def fact_paths(self) -> set[str]:
@@ -207,21 +341,28 @@ class CompiledDeadline:
 
 
 @dataclass
+class CompiledSanction:
+    sanction: Sanction
+    where: expr.Compiled | None
+
+
+@dataclass
 class Catalog:
     meta: CatalogMeta
     path: str
     sha256: str
     controls: list[CompiledControl] = field(default_factory=list)
-    sanctions: list[Sanction] = field(default_factory=list)
+    sanctions: list[CompiledSanction] = field(default_factory=list)
     deadlines: list[CompiledDeadline] = field(default_factory=list)
+    defs: dict[str, Definition] = field(default_factory=dict)
 
     def cite(self, ref: LegalRef, lang: str) -> str:
         return f"{getattr(self.meta.cite_as, lang)} {ref.cite(lang)}"
 
 
-def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True):
+def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True, defs=None):
     try:
-        c = expr.compile_expr(source, FACTS_TYPE, scope)
+        c = expr.compile_expr(source, FACTS_TYPE, scope, defs)
     except expr.ExprError as exc:
         problems.append(Problem(path, locator.line(loc), f"{exc.message} (column {exc.column}): {source}", field_path(loc)))
         return None
@@ -231,24 +372,108 @@ def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True
     return c
 
 
+def provision_key(ref: LegalRef) -> str:
+    """The id a control citing ``ref`` carries after its prefix: Art 6-2(1) -> '6-2.1', Art 64-2(1) item 9 -> '64-2.1.9'."""
+    out = ref.article
+    for part in (ref.paragraph, ref.item):
+        out += f".{part}" if part is not None else ""
+    return out
+
+
+def _compile_defs(model: CatalogFile, locator, path, problems) -> dict[str, expr.Compiled]:
+    defs: dict[str, expr.Compiled] = {}
+    facts_fields = set(Facts.model_fields)
+    for section in ("parameters", "conditions"):
+        for name, d in getattr(model, section).items():
+            loc = (section, name, "expr")
+            if name in facts_fields or name in defs or name in ("as_of", "item"):
+                problems.append(Problem(path, locator.line((section, name)), f"name '{name}' is already taken", section))
+                continue
+            c = _compile_at(d.expr, locator, loc, path, problems, want_bool=section == "conditions", defs=defs)
+            if c is not None:
+                defs[name] = c
+    return defs
+
+
+def _compile_wordings(control: Control, meta: CatalogMeta, i, locator, path, problems, defs, library) -> list[CompiledWording]:
+    out: list[CompiledWording] = []
+    prev_until: dt.date | None = None
+    for k, w in enumerate(control.wording):
+        loc = ("controls", i, "wording", k)
+        start = w.from_ or meta.effective
+        if k and prev_until != start:
+            problems.append(Problem(path, locator.line(loc), f"wording starts {start} but the previous one ends {prev_until}: windows must follow each other", field_path(loc)))
+        if w.until is not None and w.until <= start:
+            problems.append(Problem(path, locator.line(loc), "'until' must be after 'from'", field_path(loc)))
+        prev_until = w.until
+        applies = _compile_at(w.applies_when, locator, (*loc, "applies_when"), path, problems, defs=defs) if w.applies_when else None
+        ref = w.ref or control.ref
+        source = None
+        if w.source is not None:
+            source = _check_quote(w.ko, w.source, ref, locator, (*loc, "ko"), path, problems, library)
+        out.append(CompiledWording(w, start, w.until, ref, applies, source))
+    if out and out[-1].until is None and out[-1].ref != control.ref:
+        problems.append(Problem(path, locator.line(("controls", i, "ref")), f"'ref' must be the newest wording's citation ({out[-1].ref.cite('en')})", field_path(("controls", i, "ref"))))
+    return out
+
+
+def _check_quote(text: str, src: QuoteSource, ref: LegalRef, locator, loc, path, problems, library) -> lawtext.Source | None:
+    """The quoted words must be the official words of the cited provision (typography aside)."""
+    if library is None:
+        problems.append(Problem(path, locator.line(loc), "no law texts (law/sources.yaml) beside the catalogs to compare this quote with", field_path(loc)))
+        return None
+    source = library.sources.get(src.law)
+    if source is None:
+        problems.append(Problem(path, locator.line(loc), f"no law text '{src.law}' in {library.index_path.name}", field_path(loc)))
+        return None
+    node = library.texts[src.law].find(ref.article, ref.paragraph, str(ref.item) if ref.item else None, ref.subitem)
+    if node is None:
+        problems.append(Problem(path, locator.line(loc), f"{ref.cite('en')} is not in {src.law}: check the citation", field_path(loc)))
+        return None
+    official = node.text if src.part == "chapeau" else node.full(frozenset(src.exclude_items))
+    want, got = lawtext.normalise(official), lawtext.normalise(text)
+    if want != got:
+        at = next((n for n, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
+        problems.append(
+            Problem(
+                path, locator.line(loc),
+                f"differs from {src.law} {ref.cite('en')} at character {at + 1}: official '…{want[max(0, at - 15):at + 25]}…', quoted '…{got[max(0, at - 15):at + 25]}…'",
+                field_path(loc),
+            )
+        )
+    return source
+
 
 def load_catalog(path: str | Path) -> Catalog:
-    """Validate one catalog file and compile every expression in it."""
+    """Validate one catalog file, compile every expression in it and check every quote against the law."""
     model, text = validate_file(path, CatalogFile)
     path = str(path)
     locator = Locator(text)
     problems: list[Problem] = []
+    library = lawtext.load_library(str(Path(path).parent))
+    defs = _compile_defs(model, locator, path, problems)
     compiled: list[CompiledControl] = []
     seen: dict[str, int] = {}
+    prefix = model.catalog.id_prefix
     for i, control in enumerate(model.controls):
         if control.id in seen:
             problems.append(
                 Problem(path, locator.line(("controls", i, "id")), f"duplicate control id '{control.id}'", f"controls[{i}].id")
             )
         seen[control.id] = i
+        if prefix is not None and control.id != f"{prefix}/{provision_key(control.ref)}":
+            problems.append(
+                Problem(path, locator.line(("controls", i, "id")), f"id does not agree with the provision it cites ({control.ref.cite('en')}): expected '{prefix}/{provision_key(control.ref)}'", f"controls[{i}].id")
+            )
+        wordings = _compile_wordings(control, model.catalog, i, locator, path, problems, defs, library)
         applies = None
         if control.applies_when is not None:
-            applies = _compile_at(control.applies_when, locator, ("controls", i, "applies_when"), path, problems)
+            applies = _compile_at(control.applies_when, locator, ("controls", i, "applies_when"), path, problems, defs=defs)
+        deferrals = []
+        for k, d in enumerate(control.deferred):
+            c = _compile_at(d.when, locator, ("controls", i, "deferred", k, "when"), path, problems, defs=defs)
+            if c is not None:
+                deferrals.append((d, c))
         checks = []
         check_ids: set[str] = set()
         for j, chk in enumerate(control.checks):
@@ -259,7 +484,7 @@ def load_catalog(path: str | Path) -> Catalog:
             scope = None
             coll = None
             if chk.for_each is not None:
-                coll = _compile_at(chk.for_each, locator, (*base, "for_each"), path, problems, want_bool=False)
+                coll = _compile_at(chk.for_each, locator, (*base, "for_each"), path, problems, want_bool=False, defs=defs)
                 if coll is not None and coll.type.kind not in ("list", "any"):
                     problems.append(Problem(path, locator.line((*base, "for_each")), f"must be a list, but gives {coll.type}", ""))
                     coll = None
@@ -270,10 +495,10 @@ def load_catalog(path: str | Path) -> Catalog:
             elif chk.where is not None or chk.label is not None:
                 problems.append(Problem(path, locator.line(base), "'where' and 'label' need 'for_each'", ""))
                 continue
-            where = _compile_at(chk.where, locator, (*base, "where"), path, problems, scope) if chk.where else None
-            expect = _compile_at(chk.expect, locator, (*base, "expect"), path, problems, scope)
+            where = _compile_at(chk.where, locator, (*base, "where"), path, problems, scope, defs=defs) if chk.where else None
+            expect = _compile_at(chk.expect, locator, (*base, "expect"), path, problems, scope, defs=defs)
             label = (
-                _compile_at(chk.label, locator, (*base, "label"), path, problems, scope, want_bool=False)
+                _compile_at(chk.label, locator, (*base, "label"), path, problems, scope, want_bool=False, defs=defs)
                 if chk.label
                 else None
             )
@@ -286,21 +511,27 @@ def load_catalog(path: str | Path) -> Catalog:
             except ValueError as exc:
                 loc = ("controls", i, "attestation", "within")
                 problems.append(Problem(path, locator.line(loc), str(exc), field_path(loc)))
-        compiled.append(CompiledControl(control, model.catalog, applies, checks, within, i))
-    deadlines = _compile_deadlines(model, locator, path, problems, set(seen))
+        compiled.append(CompiledControl(control, model.catalog, applies, checks, within, i, wordings, deferrals))
+    deadlines = _compile_deadlines(model, locator, path, problems, set(seen), defs)
+    sanctions = []
     for k, sanction in enumerate(model.sanctions):
         for t, trigger in enumerate(sanction.triggers):
             if not trigger.endswith("*") and trigger not in seen:
                 loc = ("sanctions", k, "triggers", t)
                 problems.append(Problem(path, locator.line(loc), f"no control '{trigger}' in this catalog", field_path(loc)))
+        if sanction.source is not None:
+            _check_quote(sanction.text.ko, sanction.source, sanction.ref, locator, ("sanctions", k, "text", "ko"), path, problems, library)
+        incident = {"item": (expr.T("object", model=Incident), "incidents[]")}
+        where = _compile_at(sanction.where, locator, ("sanctions", k, "where"), path, problems, incident, defs=defs) if sanction.where else None
+        sanctions.append(CompiledSanction(sanction, where))
     if problems:
         raise InputError(problems)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     compiled.sort(key=lambda cc: cc.control.ref.order)  # reports list duties in the instrument's order
-    return Catalog(model.catalog, path, sha, compiled, list(model.sanctions), deadlines)
+    return Catalog(model.catalog, path, sha, compiled, sanctions, deadlines, {**model.parameters, **model.conditions})
 
 
-def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids) -> list[CompiledDeadline]:
+def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids, defs) -> list[CompiledDeadline]:
     stamps = {n for n, f in Incident.model_fields.items() if expr.type_of_annotation(f.annotation) == expr.DATETIME}
     incident = {"item": (expr.T("object", model=Incident), "incidents[]")}
     out = []
@@ -316,7 +547,7 @@ def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids)
         except ValueError as exc:
             problems.append(Problem(path, locator.line((*base, "within")), str(exc), field_path((*base, "within"))))
             continue
-        where = _compile_at(d.where, locator, (*base, "where"), path, problems, incident) if d.where else None
+        where = _compile_at(d.where, locator, (*base, "where"), path, problems, incident, defs=defs) if d.where else None
         out.append(CompiledDeadline(d, within, where))
     return out
 
@@ -354,38 +585,6 @@ def in_force(catalogs: list[Catalog], as_of: dt.date) -> list[Catalog]:
     effective = [c for c in catalogs if c.meta.effective <= as_of]
     superseded = {s for c in effective for s in c.meta.supersedes}
     return sorted((c for c in effective if c.meta.id not in superseded), key=lambda c: c.meta.id)
-
-
-Window = tuple[dt.date, dt.date | None]
-
-
-def in_window(window: Window, day: dt.date) -> bool:
-    """[start, end): end None means the version is still in force."""
-    start, end = window
-    return start <= day and (end is None or day < end)
-
-
-def incident_periods(catalogs: list[Catalog], as_of: dt.date, aware_dates: list[dt.date]) -> dict[str, Window]:
-    """For catalogs that govern incidents: each version's window [effective, successor's effective).
-
-    The version in force on ``as_of`` is always returned; an older version only when an incident
-    became known inside its window, so each incident is judged under the law of its time.
-    """
-    governing = [c for c in catalogs if c.meta.governs == "incidents" and c.meta.effective <= as_of]
-    successor: dict[str, dt.date] = {}
-    for c in governing:
-        for old in c.meta.supersedes:
-            successor[old] = min(successor.get(old, c.meta.effective), c.meta.effective)
-    current = {c.meta.id for c in in_force(governing, as_of)}
-    known = {c.meta.id for c in governing}
-    out: dict[str, Window] = {}
-    for c in governing:
-        # the oldest shipped version also judges incidents from before it: never silently drop one
-        earliest = not any(old in known for old in c.meta.supersedes)
-        window = (dt.date.min if earliest else c.meta.effective), successor.get(c.meta.id)
-        if c.meta.id in current or any(in_window(window, d) for d in aware_dates):
-            out[c.meta.id] = window
-    return out
 
 
 def default_catalog_dir() -> Path:

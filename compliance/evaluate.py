@@ -15,7 +15,8 @@ from pathlib import Path
 from pydantic import Field
 
 from compliance import __version__
-from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text, in_window
+from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
+from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, EvalError, Missing, type_of_annotation
 from compliance.facts import Incident, Strict
@@ -31,6 +32,7 @@ from compliance.result import (
     DeadlineResult,
     EvidenceResult,
     IncidentTimeline,
+    LawApplied,
     MissingFact,
     Offender,
     SanctionExposure,
@@ -79,22 +81,10 @@ class Inputs:
     as_of: dt.date
     attachments: list[AttachmentStatus]
     waivers: list[Waiver]
-    incident_windows: dict = field(default_factory=dict)
-    """catalog id -> (start, end) of the period whose incidents it judges (see catalog.incident_periods)"""
-
-
-def _root_for(root: dict, window) -> dict:
-    """The facts as a catalog governing incidents sees them: only incidents known in its period."""
-    if window is None or "incidents" not in root:
-        return root
-
-    def known_in_window(i: dict) -> bool:
-        when = i.get("aware_at")
-        if when is None:  # unknown awareness: judged under the current law, where it will show as missing
-            return window[1] is None
-        return in_window(window, when.date())
-
-    return {**root, "incidents": [i for i in root["incidents"] or [] if known_in_window(i)]}
+    aliases: dict = field(default_factory=dict)
+    law_changes: list = field(default_factory=list)
+    """changes of law between the period start and the as-of date (see pipeline.law_changes_during)"""
+    """former control id -> current id (a waiver file written before a renumbering still applies)"""
 
 
 def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResult:
@@ -213,24 +203,53 @@ def _judgement(check_id: str, description: Text, expect: str, status: str, obser
     )
 
 
-def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]], ok_attachments: set[str]):
-    """(verdict, checks, evidence, missing-applicability) for one control, before waivers."""
-    c = ctl.control
-    if ctl.applies_when is not None:
+_WORST = ("non-compliant", "insufficient-evidence", "compliant", "not-applicable")
+NOT_IN_WINDOW = Text(
+    ko="이 조항이 적용되는 기간에 인지된 사고가 없음", en="No incident stated falls in the period this provision governs"
+)
+
+
+def _deferral(ctl: CompiledControl, root: dict):
+    """A deferral in force on the as-of date for the processor's group: (basis, None), or
+    (None, missing-check) when the group cannot be told from the facts."""
+    for d, cond in ctl.deferrals:
+        if root["as_of"] >= d.until:
+            continue
         try:
-            applies = ctl.applies_when.fn(root, {})
+            if cond.fn(root, {}):
+                return d.basis, None
+        except Missing as exc:
+            text = Text(ko="시행 유예 대상 여부 판단", en="Whether the addendum's deferral applies")
+            return None, _judgement("deferred", text, d.when, "insufficient", missing=[exc.path])
+    return None, None
+
+
+def _verdict(ctl: CompiledControl, unit, by_kind: dict[str, list[str]], ok_attachments: set[str]):
+    """(verdict, checks, evidence, why-not-applicable) for one control under one wording, before waivers."""
+    c = ctl.control
+    root = unit.root
+    basis, unknown = _deferral(ctl, root)
+    if unknown is not None:
+        return "insufficient-evidence", [unknown], [], None
+    if basis is not None:
+        return "not-applicable", [], [], basis
+    applies_when = unit.wording.applies_when or ctl.applies_when
+    if applies_when is not None:
+        try:
+            applies = applies_when.fn(root, {})
         except Missing as exc:
             check = _judgement(
                 "applies-when",
                 Text(ko="적용 대상 여부 판단", en="Whether the duty applies"),
-                c.applies_when or "",
+                unit.wording.wording.applies_when or c.applies_when or "",
                 "insufficient",
                 missing=[exc.path],
             )
-            return "insufficient-evidence", [check], []
+            return "insufficient-evidence", [check], [], None
         if not applies:
-            return "not-applicable", [], []
-    checks = [_run_check(cc, root, ctl) for cc in ctl.checks]
+            why = NOT_IN_WINDOW if unit.outside else c.not_applicable
+            return "not-applicable", [], [], why
+    checks = [_run_check(cc, root, ctl) for cc in unit.checks]
     if ctl.attest_within is not None:
         checks.append(_attestation(ctl, root, ok_attachments))
     evidence = [
@@ -238,10 +257,27 @@ def _verdict(ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]], ok
         for k in c.evidence
     ]
     if any(ch.status == "fail" for ch in checks):
-        return "non-compliant", checks, evidence
+        return "non-compliant", checks, evidence, None
     if any(ch.status == "insufficient" for ch in checks) or any(e.status == "missing" for e in evidence):
-        return "insufficient-evidence", checks, evidence
-    return "compliant", checks, evidence
+        return "insufficient-evidence", checks, evidence, None
+    return "compliant", checks, evidence, None
+
+
+def _law_applied(ctl: CompiledControl, unit, as_of: dt.date) -> LawApplied:
+    w = unit.wording
+    judged_on = as_of if unit.incidents is None else w.start
+    src = w.source
+    return LawApplied(
+        start=w.start,
+        until=w.until,
+        cite=Text(ko=ctl.cite("ko", w.ref), en=ctl.cite("en", w.ref)),
+        text=Text(ko=w.wording.ko, en=w.wording.en),
+        text_status=w.text_status(as_of if unit.incidents is None else max(w.start, min(as_of, (w.until or as_of) - dt.timedelta(days=1)))),
+        source=(f"{src.id}: {src.provenance}" if src else (w.wording.basis.en if w.wording.basis else "")),
+        amended_by=w.wording.amended_by,
+        incidents=unit.incidents,
+        judged_on=judged_on,
+    )
 
 
 def _apply_waiver(verdict: str, waiver: Waiver | None, as_of: dt.date):
@@ -269,30 +305,63 @@ def _matches(trigger: str, control_id: str) -> bool:
     return control_id.startswith(trigger[:-1]) if trigger.endswith("*") else control_id == trigger
 
 
-def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], facts: dict) -> list[SanctionExposure]:
-    """Provisions engaged by non-compliant controls, with the cap computed from stated revenue."""
+ART_76 = Text(
+    ko="「개인정보 보호법」 제76조: 과징금을 부과한 행위에 대하여는 과태료를 부과할 수 없음",
+    en="PIPA Art 76: no fine (과태료) for an act already sanctioned with an administrative fine (과징금)",
+)
+
+
+def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], root: dict) -> list[SanctionExposure]:
+    """Provisions engaged by non-compliant controls, per incident under the penalty law of its time.
+
+    A cap is a statutory maximum computed from stated revenue, never an estimate of the fine; without
+    stated revenue it is unknown. Art 76 (every version): a 과태료 is not added for an act that a 과징금
+    already sanctions."""
     failing = [c.id for c in controls if c.verdict == "non-compliant"]
-    had_incident = bool(facts.get("incidents"))
-    revenue = (facts.get("organization") or {}).get("revenue_krw")
-    out = []
+    incidents = root.get("incidents") or []
+    revenue = (root.get("organization") or {}).get("revenue_krw")
+    as_of = root["as_of"]
+    out: list[SanctionExposure] = []
     for cat in catalogs:
-        for s in cat.sanctions:
+        for cs in cat.sanctions:
+            s = cs.sanction
             hit = [cid for cid in failing if any(_matches(t, cid) for t in s.triggers)]
-            if not hit or (s.requires_incident and not had_incident):
+            if not hit:
                 continue
-            if s.revenue_ratio is not None and revenue is not None:
-                cap, basis = int(revenue * s.revenue_ratio), "revenue"
-            elif s.cap_krw is not None:
-                cap, basis = s.cap_krw, "fixed"
-            else:
-                cap, basis = None, "unknown"
-            out.append(
-                SanctionExposure(
-                    id=s.id, cite=Text(ko=cat.cite(s.ref, "ko"), en=cat.cite(s.ref, "en")), title=s.title, text=s.text,
-                    text_status=s.text_status, kind=s.kind, triggered_by=hit, revenue_ratio=s.revenue_ratio,
-                    max_krw=cap, basis=basis,
+            cases: list[dict | None] = []
+            for inc in incidents:
+                day = inc.get("aware_at").date() if isinstance(inc.get("aware_at"), dt.datetime) else as_of
+                if not s.covers(min(day, as_of), cat.meta.effective):
+                    continue
+                try:
+                    ok = cs.where is None or bool(cs.where.fn(root, {"item": inc}))
+                except Missing:
+                    ok = False  # grounds not stated: the aggravated cap is not engaged
+                if ok:
+                    cases.append(inc)
+            if not s.requires_incident and s.where is None and s.covers(as_of, cat.meta.effective):
+                cases = [None]
+            for inc in cases:
+                if s.revenue_ratio is not None and revenue is not None:
+                    cap, basis = int(revenue * s.revenue_ratio), "revenue"
+                elif s.revenue_ratio is None and s.cap_krw is not None:
+                    cap, basis = s.cap_krw, "fixed"
+                else:
+                    cap, basis = None, "unknown"
+                out.append(
+                    SanctionExposure(
+                        id=s.id, cite=Text(ko=cat.cite(s.ref, "ko"), en=cat.cite(s.ref, "en")), title=s.title, text=s.text,
+                        text_status="verified" if s.source is not None else "secondary", kind=s.kind, triggered_by=hit,
+                        revenue_ratio=s.revenue_ratio, max_krw=cap, basis=basis,
+                        incident=str(inc.get("id")) if inc else None, cap_without_revenue_krw=s.cap_krw if s.revenue_ratio else None,
+                    )
                 )
-            )
+    # Art 76: the same failing controls sanctioned by a 과징금 leave no room for a 과태료 on that incident
+    for fine in out:
+        if fine.kind != "fine":
+            continue
+        if any(x.kind == "administrative-fine" and set(fine.triggered_by) & set(x.triggered_by) for x in out):
+            fine.excluded = ART_76
     return out
 
 
@@ -300,14 +369,18 @@ def _hours(a: dt.datetime, b: dt.datetime) -> float:
     return round((b - a).total_seconds() / 3600, 2)
 
 
-def _timelines(catalogs: list[Catalog], root: dict, scoped: dict[str, dict]) -> list[IncidentTimeline]:
-    """Each incident's events and statutory clocks, in hours from awareness; a catalog's clocks
-    run only on the incidents it governs (``scoped``: catalog id -> facts as that catalog sees them)."""
+def _timelines(catalogs: list[Catalog], root: dict, scoped: dict[str, list]) -> list[IncidentTimeline]:
+    """Each incident's events and statutory clocks, in hours from awareness; a clock runs on an incident
+    only when its control judged that incident under the law that sets the clock (``scoped``: control id
+    -> the units it was evaluated in, see versions.units)."""
     stamp_fields = [n for n, f in Incident.model_fields.items() if type_of_annotation(f.annotation) == DATETIME]
-    governing: dict[int, list[Catalog]] = defaultdict(list)
+    governing: dict[int, list[tuple[Catalog, object]]] = defaultdict(list)
     for cat in catalogs:
-        for inc in scoped[cat.meta.id].get("incidents") or []:
-            governing[id(inc)].append(cat)
+        for cd in cat.deadlines:
+            for unit in scoped.get(cd.deadline.control, []):
+                for inc in unit.root.get("incidents") or []:
+                    if cd.deadline.covers(unit.wording.start, cat.meta.effective):
+                        governing[id(inc)].append((cat, cd))
     out = []
     for inc in root.get("incidents") or []:
         aware = inc.get("aware_at")
@@ -317,8 +390,8 @@ def _timelines(catalogs: list[Catalog], root: dict, scoped: dict[str, dict]) -> 
             if isinstance(inc.get(k), dt.datetime)
         ]
         deadlines = []
-        for cat in governing[id(inc)]:
-            for cd in cat.deadlines:
+        for _cat, cd in governing[id(inc)]:
+            if True:
                 d = cd.deadline
                 start, done = inc.get(d.start), inc.get(d.done)
                 try:
@@ -357,29 +430,44 @@ def evaluate(inputs: Inputs) -> AuditResult:
     for a in inputs.attachments:
         if a.status == "ok":
             by_kind[a.kind].append(a.id)
-    waivers = {w.control: w for w in inputs.waivers}
+    waivers = {inputs.aliases.get(w.control, w.control): w for w in inputs.waivers}
     ok_attachments = {a for ids in by_kind.values() for a in ids}
-    scoped = {cat.meta.id: _root_for(root, inputs.incident_windows.get(cat.meta.id)) for cat in inputs.catalogs}
     controls: list[ControlResult] = []
+    scoped: dict[str, list] = defaultdict(list)  # control id -> units (for the timelines and sanctions)
     for cat in inputs.catalogs:
         for ctl in cat.controls:
             c = ctl.control
-            verdict, checks, evidence = _verdict(ctl, scoped[cat.meta.id], by_kind, ok_attachments)
+            parts = units(ctl, cat.meta.governs, root, inputs.as_of)
+            if not parts:
+                continue  # not law on the as-of date and no incident under it
+            scoped[c.id] = parts
+            results = [_verdict(ctl, u, by_kind, ok_attachments) for u in parts]
+            law = [_law_applied(ctl, u, inputs.as_of) for u in parts]
+            if len(parts) > 1:  # each wording's checks say which law judged them
+                for u, (_, checks, _, _) in zip(parts, results):
+                    for ch in checks:
+                        ch.law = f"{u.wording.start.isoformat()}–{u.wording.until.isoformat() if u.wording.until else ''}"
+            verdict = min((r[0] for r in results), key=_WORST.index)
+            checks = [ch for r in results for ch in r[1]]
+            evidence = next((r[2] for r in results if r[2]), [])
+            why = next((r[3] for r in results if r[0] == verdict and r[3] is not None), None)
             verdict, waiver, underlying = _apply_waiver(verdict, waivers.get(c.id), inputs.as_of)
+            latest = law[-1]
             controls.append(
                 ControlResult(
                     id=c.id,
                     catalog=cat.meta.id,
-                    cite=Text(ko=ctl.cite("ko"), en=ctl.cite("en")),
-                    ref=c.ref,
+                    cite=latest.cite,
+                    ref=parts[-1].wording.ref,
                     also=c.also,
                     title=c.title,
-                    text=c.text,
-                    text_status=c.text_status,
+                    text=latest.text,
+                    text_status=latest.text_status,
+                    law=law,
                     severity=c.severity,
                     verdict=verdict,
                     underlying_verdict=underlying,
-                    not_applicable=c.not_applicable if verdict == "not-applicable" else None,
+                    not_applicable=why if verdict == "not-applicable" else None,
                     applies_when=c.applies_when,
                     checks=checks,
                     evidence=evidence,
@@ -412,7 +500,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
         attachments=[AttachmentResult(**a.__dict__) for a in inputs.attachments],
         incidents=jsonable(facts.get("incidents") or []),
         timelines=_timelines(inputs.catalogs, root, scoped),
-        sanctions=_sanctions(inputs.catalogs, controls, facts),
+        sanctions=_sanctions(inputs.catalogs, controls, root),
         remediation_plan=jsonable(facts.get("remediation_plan") or []),
         scope=facts.get("scope"),
         not_examined=facts.get("not_examined") or [],
@@ -420,4 +508,6 @@ def evaluate(inputs: Inputs) -> AuditResult:
             {k: s.get(k) for k in ("id", "name", "subjects", "user_data", "unique_identifiers", "sensitive_data")}
             for s in facts.get("systems") or []
         ],
+        law_versions=jsonable(versions_applied(inputs.catalogs, inputs.as_of)),
+        law_changes=inputs.law_changes,
     )

@@ -365,10 +365,11 @@ _COMPARABLE = {
 
 
 class _Compiler:
-    def __init__(self, root: T, scope: dict[str, tuple[T, str]]):
+    def __init__(self, root: T, scope: dict[str, tuple[T, str]], defs: dict[str, Compiled] | None = None):
         self.root = root
         self.root_fields = fields_of(root) or {}
         self.scope = dict(scope)  # name -> (type, path prefix for reporting)
+        self.defs = defs or {}  # named conditions and parameters a catalog declares once
         self.paths: set[str] = set()
         self.item_fields: list[str] = []
 
@@ -398,9 +399,13 @@ class _Compiler:
         if name == "as_of":
             self.paths.add("as_of")
             return (lambda r, s: r["as_of"]), DATE, "as_of"
+        if name in self.defs:
+            d = self.defs[name]
+            self.paths |= d.paths
+            return d.fn, d.type, None
         if name in self.root_fields:
             return self._field(lambda r, s: r, self.root, name, None, n.col)
-        known = sorted([*self.scope, "as_of", *self.root_fields])
+        known = sorted([*self.scope, "as_of", *self.defs, *self.root_fields])
         raise ExprError(f"unknown name '{name}'{_hint(name, known)}", n.col)
 
     def v_field(self, n: Node):
@@ -749,11 +754,14 @@ _FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[[list[T]], T], Callable, b
 }
 
 
-def compile_expr(source: str, root: T, scope: dict[str, tuple[T, str]] | None = None) -> Compiled:
-    """Parse, type-check and compile ``source``. ``scope`` binds extra names (e.g. ``item``)."""
+def compile_expr(
+    source: str, root: T, scope: dict[str, tuple[T, str]] | None = None, defs: dict[str, Compiled] | None = None
+) -> Compiled:
+    """Parse, type-check and compile ``source``. ``scope`` binds extra names (e.g. ``item``); ``defs``
+    binds names to expressions compiled earlier (a catalog's named conditions and parameters)."""
     if not isinstance(source, str) or not source.strip():
         raise ExprError("empty expression")
     tree = _Parser(source).parse()
-    comp = _Compiler(root, scope or {})
+    comp = _Compiler(root, scope or {}, defs)
     fn, t, path = comp.visit(tree)
     return Compiled(source, fn, t, comp.paths, comp.item_fields, path)

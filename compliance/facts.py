@@ -78,6 +78,11 @@ class Organization(Strict):
     public_system_operator: bool | None = fact(
         "공공시스템운영기관(고시 제14조) 해당 여부", "Operator of a designated public system (Notice Art 14)", example=False
     )
+    public_system_user_agency: bool | None = fact(
+        "공공시스템이용기관으로서 소관 취급자의 계정·권한을 직접 관리하는지 여부(고시 제16조제5항)",
+        "A public system user agency that issues accounts and manages access for its own handlers (Notice Art 16(5))",
+        example=False,
+    )
     privacy_officer: str | None = fact("개인정보 보호책임자(CPO) 성명", "Chief privacy officer (CPO)", example="Kim CPO")
 
 
@@ -125,6 +130,22 @@ class System(Strict):
         "고유식별정보 처리 여부", "Does it process unique identifiers?", example=False
     )
     sensitive_data: bool | None = fact("민감정보 처리 여부", "Does it process sensitive data?", example=False)
+    art7_data: bool | None = fact(
+        "고시 제7조제1항·제2항의 정보(비밀번호·생체인식정보 등 인증정보, 이용자의 주민등록번호·여권번호·운전면허번호·외국인등록번호·신용카드번호·계좌번호·생체인식정보) 보유 여부",
+        "Holds Notice Art 7(1)-(2) data: authentication data, or users' RRN, passport, licence, alien-registration, card or account numbers, biometrics",
+        example=True,
+    )
+    public_system: bool | None = fact(
+        "보호위원회가 지정한 공공시스템 해당 여부(고시 제14조)", "A public system designated by the PIPC (Notice Art 14)", example=False
+    )
+    vulnerability_checked_on: list[dt.date] | None = fact(
+        "취약점 점검 실시일 목록(공공시스템, 고시 제18조제1항)", "Dates of vulnerability checks (public systems, Notice Art 18(1))",
+        example=["2027-02-01"],
+    )
+    penetration_tested_on: list[dt.date] | None = fact(
+        "외부 전문기관·전문가 침투테스트 실시일 목록(고시 제18조제2항)", "Dates of external penetration tests (Notice Art 18(2))",
+        example=["2027-03-15"],
+    )
     ip_restricted: bool | None = fact(
         "접속 권한을 IP 주소 등으로 제한하는지 여부", "Is access restricted by IP address etc.?", example=True
     )
@@ -231,6 +252,19 @@ class Handler(Strict):
         "최근 개인정보 보호 교육 이수일(없으면 생략)", "Last privacy training completed (omit if never)", absent="none",
         example="2025-03-20",
     )
+    can_set_access_rights: bool | None = fact(
+        "개인정보처리시스템 접근 권한 설정 가능 여부(고시 제6조의2제1항제1호)", "Can set access rights to the systems (Notice Art 6-2(1) item 1)",
+        example=False,
+    )
+    can_download: bool | None = fact(
+        "개인정보 다운로드 가능 여부(제6조의2제1항제2호)", "Can download personal data from the systems (Art 6-2(1) item 2)", example=True
+    )
+    can_destroy: bool | None = fact(
+        "개인정보 파기 가능 여부(제6조의2제1항제2호)", "Can destroy personal data in the systems (Art 6-2(1) item 2)", example=False
+    )
+    internet_cut_off: bool | None = fact(
+        "이 취급자 컴퓨터의 인터넷망 차단 여부", "Is this handler's computer cut off from the internet?", example=True
+    )
 
 
 class Account(Strict):
@@ -276,6 +310,24 @@ class PasswordPolicy(Strict):
     )
 
 
+class ReviewRule(Strict):
+    cycle_days: int | None = fact("점검 주기(일)", "Review cycle, in days", example=30, ge=1)
+    method: str | None = fact("점검 방법", "How records and downloads are reviewed", example="Automated anomaly report reviewed by the CPO")
+    follow_up: str | None = fact("사후조치 절차", "Follow-up procedure", example="Handlers explain flagged downloads within 5 days")
+
+
+class RiskAnalysis(Strict):
+    done_on: dt.date | None = fact("위험 분석 실시일", "Date of the risk analysis", example="2025-10-01")
+    outcome: Literal["significantly-low", "mitigated", "not-low"] | None = fact(
+        "결과: significantly-low(현저히 낮음) / mitigated(감소 보호조치 적용) / not-low",
+        "Outcome: risk significantly low, mitigated by protective measures, or not low",
+        example="mitigated",
+    )
+    measures: list[str] | None = fact(
+        "적용한 보호조치(별표 예시 참고)", "Protective measures applied (see the notice's annex)", example=["download caps", "masking"]
+    )
+
+
 class InternalPlan(Strict):
     established_on: dt.date | None = fact("내부 관리계획 수립일", "Internal management plan established on", example="2023-10-01")
     approved_by: str | None = fact("내부 의사결정 절차 승인자", "Approved by (internal decision procedure)", example="CEO")
@@ -288,6 +340,14 @@ class InternalPlan(Strict):
         absent="none", example="2025-06-30",
     )
     attachment: str | None = fact("내부 관리계획 문서의 첨부 ID", "Attachment id of the plan document", example="internal-plan")
+    access_log_review: ReviewRule | None = fact(
+        "내부 관리계획에 정한 접속기록 점검 주기·방법·사후조치(고시 제8조제2항, 2026. 10. 31.부터)",
+        "The access-record review cycle, method and follow-up the plan sets (Notice Art 8(2), from 2026-10-31)",
+    )
+    risk_analysis: RiskAnalysis | None = fact(
+        "내부 관리계획에서 정한 위험 분석(고시 제6조의2제2항의 인터넷망 차단 예외)",
+        "The risk analysis the plan sets (the internet cut-off exception of Notice Art 6-2(2))",
+    )
 
 
 class AccessRightsRecords(Strict):
@@ -297,6 +357,10 @@ class AccessRightsRecords(Strict):
     )
     records_since: dt.date | None = fact(
         "보관 중인 가장 오래된 내역의 일자", "Date of the oldest record still kept", example="2020-01-01"
+    )
+    reviews: list[dt.date] | None = fact(
+        "권한 부여·변경·말소 내역 점검일 목록(공공시스템: 반기별 1회 이상)", "Dates the records were reviewed (public systems: every half year)",
+        example=["2025-06-30"],
     )
 
 
@@ -326,10 +390,34 @@ class Incident(Strict):
     subjects_notified_at: AwareDatetime | None = fact(
         "정보주체 통지 일시(통지하지 않았으면 생략)", "When the data subjects were notified (omit if not)", absent="none"
     )
-    notice_contents: list[Literal["items", "when-how", "self-help", "response", "contact"]] | None = fact(
-        "통지에 포함한 사항: items(항목) when-how(시점·경위) self-help(피해 최소화 방법) response(대응조치·구제절차) contact(담당부서·연락처)",
-        "What the notice stated: items, when-how, self-help, response, contact",
+    notice_contents: list[
+        Literal["items", "when-how", "self-help", "response", "contact", "legal-rights", "decree-items"]
+    ] | None = fact(
+        "통지에 포함한 사항: items(항목) when-how(시점·경위) self-help(피해 최소화 방법) response(대응조치·구제절차) "
+        "contact(담당부서·연락처) legal-rights(손해배상·분쟁조정 등 법적 권리, 2026. 9. 11.부터) decree-items(대통령령으로 정하는 사항)",
+        "What the notice stated: items, when-how, self-help, response, contact, legal-rights and decree-items (the last two from 2026-09-11)",
         example=["items", "when-how", "self-help", "response", "contact"],
+    )
+
+
+    possible_leak_aware_at: AwareDatetime | None = fact(
+        "유출등의 가능성을 알게 된 일시(영 제39조의2제1항; 없으면 생략)", "When the possibility of a leak became known (Decree Art 39-2(1); omit if none)",
+        absent="none",
+    )
+    possible_leak_notified_at: AwareDatetime | None = fact(
+        "유출등 가능성 통지 일시(법 제34조제2항; 통지하지 않았으면 생략)", "When subjects were told of the possible leak (Art 34(2); omit if not)",
+        absent="none",
+    )
+    retrieval_or_deletion_attempted: bool | None = fact(
+        "유출등이 된 개인정보의 회수·삭제 등 확산 방지 조치 여부", "Was retrieval or deletion of the leaked data attempted?", example=True
+    )
+    risk_significantly_lowered: bool | None = fact(
+        "회수·삭제 등으로 정보주체의 권익 침해 가능성이 현저히 낮아졌는지(영 제40조제1항 단서)",
+        "Did retrieval or deletion significantly lower the risk to subjects (Decree Art 40(1) proviso)?", example=False,
+    )
+    aggravating_grounds: list[Literal["repeat-within-3-years", "intent-or-gross-negligence", "corrective-order-ignored"]] | None = fact(
+        "법 제64조의2제2항의 가중 사유로 확인된 것(없으면 빈 목록)", "Aggravating grounds of Art 64-2(2) established (empty if none)",
+        example=[],
     )
 
 
@@ -348,7 +436,7 @@ class Attachment(Strict):
 class Attestation(Strict):
     """A named person's statement that a duty no fact can show (physical access, training…) is met."""
 
-    control: str = required("대상 항목 ID", "Control id attested", example="notice-2023-6/10-1")
+    control: str = required("대상 항목 ID", "Control id attested", example="notice/10.1")
     attester: str | None = fact("확인자 성명", "Name of the attester", example="Choi Facilities Manager")
     role: str | None = fact("확인자 직위", "Attester's role", example="Facilities manager")
     date: dt.date | None = fact("확인 일자", "Date of the attestation", example="2025-10-15")
@@ -360,7 +448,7 @@ class Attestation(Strict):
 
 
 class RemediationItem(Strict):
-    control: str = required("개선 대상 항목 ID", "Control id the action answers", example="notice-2023-6/5-2")
+    control: str = required("개선 대상 항목 ID", "Control id the action answers", example="notice/5.2")
     action: str = required("개선 조치", "Action", example="Revoke leavers' keys the same day, automatically")
     owner: str | None = fact("담당자", "Owner", example="Head of IAM")
     due: dt.date | None = fact("완료 예정일", "Due date", example="2026-01-31")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from compliance.catalog import Catalog, in_force, incident_periods, load_catalogs
+from compliance.catalog import Catalog, in_force, load_catalogs
+from compliance.versions import diff
 from compliance.evaluate import Inputs, WaiverFile, evaluate, waiver_problems
 from compliance.evidence import inspect
 from compliance.facts import Facts, to_evaluation_dict
@@ -28,28 +29,44 @@ def prepare(
     facts, text = validate_file(facts_path, Facts)
     catalogs: list[Catalog] = load_catalogs(catalog_dir)
     when = as_of or facts.as_of
-    aware = [i.aware_at.date() for i in facts.incidents or [] if i.aware_at is not None]
-    windows = incident_periods(catalogs, when, aware)
-    chosen = [c for c in in_force(catalogs, when) if c.meta.governs == "state"]
-    chosen += sorted((c for c in catalogs if c.meta.id in windows), key=lambda c: c.meta.effective)
+    chosen = in_force(catalogs, when)
     if not chosen:
         raise InputError([Problem(str(catalog_dir), 0, f"no catalog is in force on {when.isoformat()}")])
     statuses, refusals, _gaps = inspect(facts.attachments or [], Path(facts_path).parent, str(facts_path), text)
-    problems = refusals + unknown_references(facts, text, str(facts_path), catalogs)
+    aliases = former_ids(catalogs)
+    problems = refusals + unknown_references(facts, text, str(facts_path), catalogs, aliases)
     waivers = []
     if waivers_path is not None:
         wf, wtext = validate_file(waivers_path, WaiverFile)
-        problems += waiver_problems(wf, wtext, str(waivers_path), {c.control.id for cat in chosen for c in cat.controls})
+        known = {c.control.id for cat in chosen for c in cat.controls}
+        problems += waiver_problems(wf, wtext, str(waivers_path), known | {a for a, b in aliases.items() if b in known})
         waivers = wf.waivers
     if problems:
         raise InputError(problems)
-    return Inputs(chosen, to_evaluation_dict(facts), str(facts_path), text, when, statuses, waivers, windows)
+    root = to_evaluation_dict(facts)
+    for section in ("attestations", "remediation_plan"):
+        for entry in root.get(section) or []:
+            entry["control"] = aliases.get(entry.get("control"), entry.get("control"))
+    changes = law_changes_during(catalogs, facts.period_start, when)
+    return Inputs(chosen, root, str(facts_path), text, when, statuses, waivers, aliases, changes)
 
 
-def unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalog]) -> list[Problem]:
+def former_ids(catalogs: list[Catalog]) -> dict[str, str]:
+    """Ids a control had before a renumbering, mapped to its id now: evidence written earlier still applies."""
+    return {old: c.control.id for cat in catalogs for c in cat.controls for old in c.control.formerly}
+
+
+def law_changes_during(catalogs: list[Catalog], start, end) -> list[str]:
+    """Changes of law inside an audit period: the audit judges the state on its as-of date, so say so."""
+    if start is None or start >= end:
+        return []
+    return [ch.line() for ch in diff(catalogs, start, end)]
+
+
+def unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalog], aliases=None) -> list[Problem]:
     """Attestations and plan items must name a known control, and attestations a listed attachment:
     a typo there would otherwise only show up as a silent evidence gap."""
-    controls = {c.control.id for cat in catalogs for c in cat.controls}
+    controls = {c.control.id for cat in catalogs for c in cat.controls} | set(aliases or {})
     attachments = {a.id for a in facts.attachments or []}
     locator = Locator(text)
     problems = []

@@ -47,6 +47,27 @@ class CheckResult(_Model):
     offenders: list[Offender]
     observed: dict[str, Any] = Field(description="for a plain expect: the stated values of the facts it read")
     missing: list[MissingFact]
+    law: str | None = Field(None, description="the window of the wording that judged this check, when a control was judged under several")
+
+
+TextStatus = Literal["verified", "inferred", "secondary", "summary"]
+
+
+class LawApplied(_Model):
+    """One wording of a provision used in this audit: when it was the law and how sure its words are."""
+
+    start: dt.date
+    until: dt.date | None
+    cite: Text
+    text: Text
+    text_status: TextStatus = Field(
+        description="verified: equal to the official text in force on the date judged; inferred: equal to the official "
+        "text of another version that no known amendment changed; secondary: no official copy found; summary: 요지"
+    )
+    source: str = Field(description="the official text compared with, or where secondary words come from")
+    amended_by: str | None
+    incidents: list[str] | None = Field(description="incident duties: the incidents judged under this wording")
+    judged_on: dt.date
 
 
 class EvidenceResult(_Model):
@@ -66,12 +87,13 @@ class WaiverResult(_Model):
 class ControlResult(_Model):
     id: str
     catalog: str
-    cite: Text
+    cite: Text = Field(description="the citation of the newest wording applied")
     ref: LegalRef
     also: list[str]
     title: Text
     text: Text
-    text_status: Literal["verified", "unverified"]
+    text_status: TextStatus
+    law: list[LawApplied] = Field(description="each wording that judged this control (several for incidents under several laws)")
     severity: Literal["critical", "high", "medium", "low"]
     verdict: Verdict
     underlying_verdict: Verdict | None = Field(description="the verdict a waiver set aside")
@@ -100,12 +122,17 @@ class SanctionExposure(_Model):
     cite: Text
     title: Text
     text: Text
-    text_status: Literal["verified", "unverified"]
+    text_status: Literal["verified", "secondary"]
     kind: Literal["administrative-fine", "fine"]
     triggered_by: list[str] = Field(description="non-compliant controls that engage the provision")
     revenue_ratio: float | None
-    max_krw: int | None = Field(description="the statutory cap computed from the stated revenue; an estimate, not advice")
+    max_krw: int | None = Field(
+        description="the statutory maximum computed from the stated revenue (a legal maximum, not an estimate of the fine); null when revenue is not stated"
+    )
     basis: Literal["revenue", "fixed", "unknown"] = Field(description="how max_krw was found")
+    incident: str | None = Field(None, description="the incident whose law set this cap")
+    cap_without_revenue_krw: int | None = Field(None, description="the cap the law sets where there is no revenue, or it cannot be computed")
+    excluded: Text | None = Field(None, description="why this provision cannot add to another (e.g. Art 76)")
 
 
 class TimelineEvent(_Model):
@@ -169,6 +196,8 @@ class AuditResult(_Model):
     scope: str | None
     not_examined: list[str]
     systems: list[dict[str, Any]] = Field(description="systems as stated (id, name, subjects), for the scope section")
+    law_versions: list[dict[str, Any]] = Field(default_factory=list, description="per catalog, the amendments applied on the as-of date")
+    law_changes: list[str] = Field(default_factory=list, description="changes of law inside the audit period")
 
     def failing(self, threshold: str) -> list[ControlResult]:
         """Findings at or above ``threshold`` severity ('none' = never fail)."""
