@@ -434,9 +434,16 @@ def _check_quote(text: str, src: QuoteSource, ref: LegalRef, locator, loc, path,
     want, got = lawtext.normalise(official), lawtext.normalise(text)
     if want != got:
         at = next((n for n, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
+        line = locator.line(loc)
+        key_line = locator._text.splitlines()[line - 1] if 0 < line <= len(locator._text.splitlines()) else ""
+        if key_line.rstrip().endswith(("|", "|-", ">", ">-")):  # block style: point at the first line that differs
+            mine = text.strip().split("\n")
+            theirs = official.split("\n")
+            k = next((n for n, (a, b) in enumerate(zip(mine, theirs)) if lawtext.normalise(a) != lawtext.normalise(b)), min(len(mine), len(theirs)) - 1)
+            line += 1 + k
         problems.append(
             Problem(
-                path, locator.line(loc),
+                path, line,
                 f"differs from {src.law} {ref.cite('en')} at character {at + 1}: official '…{want[max(0, at - 15):at + 25]}…', quoted '…{got[max(0, at - 15):at + 25]}…'",
                 field_path(loc),
             )

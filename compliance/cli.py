@@ -1,7 +1,13 @@
 """``pipa-audit``: init · validate · check · report · demo · schema · catalog.
 
-Exit codes: 0 no failing finding, 1 failing findings (per --fail-on), 2 bad input or usage.
-Bad input prints ``file:line: field: message`` lines and never a traceback or a partial file.
+Exit codes: 0 no failing finding, 1 failing findings (per --fail-on), 2 bad input or usage
+(also: an output that cannot be written, a date computed out of range), 70 internal error (a bug:
+one line ``pipa-audit: internal error: …; please report``), 130 interrupted (Ctrl-C), 141 standard
+output closed by its reader before a listing was complete; killed by SIGTERM while writing a file:
+the temporary file is removed and the process ends by the signal (143 in a shell). A reader that
+closes the pipe of ``check``/``report``/``schema`` output early does not change their exit code.
+Bad input prints ``file:line: field: message`` lines and never a traceback or a partial file;
+values in messages are printed inert (control characters escaped, one line each).
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ from pathlib import Path
 
 from compliance import __version__
 from compliance.catalog import SEVERITIES, default_catalog_dir, in_force, load_catalog, load_catalogs
-from compliance.loading import InputError, Problem, fail, load
-from compliance.output import write_atomic
+from compliance.loading import InputError, Problem, fail, forget_inputs, inert, load
+from compliance.output import ensure_folder, silence_stdout, write_output
 from compliance.result import VERDICTS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in pipa-audit, never confused with findings (1) or bad input (2)
+EXIT_PIPE = 141  # 128 + SIGPIPE: standard output closed before a listing was complete
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,12 +41,9 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r} (use YYYY-MM-DD)") from None
 
 
-def _emit(data: bytes, output: str | None) -> None:
-    if output and output != "-":
-        write_atomic(output, data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+def _emit(data, output: str | None) -> None:
+    """bytes or a callable producing them (rendered once the target is known to be writable)."""
+    write_output(output, data)
 
 
 # ------------------------------------------------------------------------------------ commands
@@ -51,7 +56,7 @@ def cmd_init(args) -> int:
     if out.exists() and not args.force:
         raise fail(out, "already exists; use --force to overwrite")
     catalogs = load_catalogs(args.catalog)
-    write_atomic(out, render_template(catalogs).encode("utf-8"))
+    write_output(out, render_template(catalogs).encode("utf-8"))
     print(f"wrote {out}", file=sys.stderr)
     return EXIT_OK
 
@@ -89,7 +94,7 @@ def cmd_validate(args) -> int:
                 dangling = unknown_references(facts, text, name, catalogs)
                 if refusals or gaps or dangling:
                     raise InputError(refusals + gaps + dangling)
-            print(f"{name}: ok ({kind})")
+            print(inert(f"{name}: ok ({kind})"))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -140,7 +145,7 @@ def _text_table(result, threshold: str) -> str:
         f"{result.summary.total} controls: " + ", ".join(f"{n} {v}" for v, n in s.items()),
         f"failing at --fail-on {threshold}: {len(failing)}",
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(inert(line) for line in lines) + "\n"  # values from the facts never act on the terminal
 
 
 def _by_framework(result, framework, catalog_dir) -> dict:
@@ -189,6 +194,13 @@ def cmd_check(args) -> int:
 
         data = render(result, args.format, "en")
     _emit(data, args.output)
+    if result.law_changes:  # the audit judges the as-of date: say, in one line, that the law moved inside the period
+        print(
+            f"warning: the law changed inside the audit period ({len(result.law_changes)} change(s), first: "
+            f"{result.law_changes[0]}); duties are judged under the law in force on {result.as_of}, incidents under the "
+            f"law of their date; see `pipa-audit catalog diff --from {result.period_start} --to {result.as_of}`",
+            file=sys.stderr,
+        )
     return EXIT_FINDINGS if result.failing(args.fail_on) else EXIT_OK
 
 
@@ -199,7 +211,7 @@ def cmd_report(args) -> int:
     if args.pdfa and fmt != "pdf":
         raise fail(args.output, "--pdfa applies to PDF output only")
     result = _audit(args)
-    _emit(render(result, fmt, args.lang, pdfa=args.pdfa), args.output)
+    _emit(lambda: render(result, fmt, args.lang, pdfa=args.pdfa), args.output)
     if args.output and args.output != "-":
         print(f"wrote {args.output} ({fmt}, {args.lang})", file=sys.stderr)
     return EXIT_OK
@@ -217,13 +229,12 @@ def cmd_demo(args) -> int:
     from compliance.pipeline import audit
     from compliance.render import render
 
-    out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_folder(args.output)
     example = bundled_dir("examples") / "ecommerce-breach"
     result = audit(example / "facts.yaml", args.catalog, example / "waivers.yaml")
     pdf = out / f"ecommerce-breach-report.{args.lang}.pdf"
-    write_atomic(pdf, render(result, "pdf", args.lang))
-    write_atomic(out / "ecommerce-breach-result.json", render(result, "json"))
+    write_output(pdf, lambda: render(result, "pdf", args.lang))
+    write_output(out / "ecommerce-breach-result.json", lambda: render(result, "json"))
     print(_text_table(result, "low"), end="")
     print(f"\nwrote {pdf}", file=sys.stderr)
     return EXIT_OK
@@ -255,12 +266,14 @@ def cmd_catalog(args) -> int:
         return EXIT_OK
     if args.action == "coverage":
         return _coverage(args, catalogs)
+    if args.action == "diff":
+        return _law_diff(args, catalogs)
     if args.action == "docs":
         from compliance.docs import write_docs
 
         if not args.output:
             raise fail("catalog docs", "needs -o DIR")
-        for path in write_docs(catalogs, args.catalog, Path(args.output)):
+        for path in write_docs(catalogs, args.catalog, ensure_folder(args.output)):
             print(f"wrote {path}", file=sys.stderr)
         return EXIT_OK
     chosen = {c.meta.id for c in in_force(catalogs, args.as_of)} if args.as_of else None
@@ -275,6 +288,22 @@ def cmd_catalog(args) -> int:
     return EXIT_OK
 
 
+def _law_diff(args, catalogs) -> int:
+    """Provisions added, removed, re-worded, renumbered and re-checked between two dates."""
+    from compliance.versions import diff
+
+    if args.date_from is None or args.date_to is None:
+        raise fail("catalog diff", "needs --from DATE and --to DATE")
+    changes = diff(catalogs, args.date_from, args.date_to)
+    if args.diff_format == "json":
+        rows = [{**c.__dict__, "on": c.on.isoformat()} for c in changes]
+        _emit((json.dumps({"from": args.date_from.isoformat(), "to": args.date_to.isoformat(), "changes": rows}, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), args.output)
+        return EXIT_OK
+    lines = [f"changes of law between {args.date_from} and {args.date_to}: {len(changes)}", *(c.line() for c in changes)]
+    _emit(("\n".join(lines) + "\n").encode("utf-8"), args.output)
+    return EXIT_OK
+
+
 def _coverage(args, catalogs) -> int:
     from compliance.coverage import coverage, load_outlines
 
@@ -283,11 +312,12 @@ def _coverage(args, catalogs) -> int:
         raise fail(args.catalog, f"no outline{' ' + repr(args.instrument) if args.instrument else ''} in outlines/")
     gaps = 0
     for outline in outlines:
-        rows = coverage(catalogs, outline)
+        rows = coverage(catalogs, outline, args.as_of)
         duties = [r for r in rows if r.node.duty]
         covered = sum(1 for r in duties if r.status == "covered")
         reasoned = sum(1 for r in duties if r.status == "reason")
-        print(f"{outline.outline.id}: {outline.outline.title.en}")
+        when = f" (law in force on {args.as_of})" if args.as_of else " (every version)"
+        print(f"{outline.outline.id}: {outline.outline.title.en}{when}")
         for r in rows:
             what = ", ".join(r.controls) if r.controls else (r.node.reason or "NO CONTROL")
             print(f"  {r.status:<8} {r.cite:<16} {(r.node.title or ''):<28} {what}")
@@ -348,13 +378,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", default=None)
     s.set_defaults(func=cmd_schema)
 
-    s = sub.add_parser("catalog", help="list, lint, coverage (exit 1 on an uncovered duty), docs -o DIR")
-    s.add_argument("action", choices=["list", "lint", "coverage", "docs"])
+    s = sub.add_parser(
+        "catalog",
+        help="list, lint, coverage (exit 1 on an uncovered duty), docs -o DIR, diff --from DATE --to DATE (what the law changed)",
+    )
+    s.add_argument("action", choices=["list", "lint", "coverage", "docs", "diff"])
     s.add_argument("--catalog", **catalog_kw)
-    s.add_argument("--as-of", type=_date, default=None)
+    s.add_argument("--as-of", type=_date, default=None, help="list/coverage: the law in force on this date")
+    s.add_argument("--from", dest="date_from", type=_date, default=None, help="diff: the earlier date")
+    s.add_argument("--to", dest="date_to", type=_date, default=None, help="diff: the later date")
+    s.add_argument("--format", dest="diff_format", choices=["text", "json"], default="text", help="diff: output format")
     s.add_argument("--instrument", default=None, help="coverage of one outline id only")
     s.add_argument("-o", "--output", default=None, help="docs: output folder")
     s.set_defaults(func=cmd_catalog)
+
+    from compliance.logs.cli import add_logs_parser  # parser only; engines load when a logs command runs
+
+    add_logs_parser(sub, _Parser)
     return p
 
 
@@ -365,13 +405,47 @@ def main(argv: list[str] | None = None) -> int:
         args.catalog = default_catalog_dir()
     if args.command == "report" and not args.output:
         parser.error("report needs -o FILE (use -o - for standard output)")
+    forget_inputs()
+    code = _run(args)
+    try:  # flush here, not at exit: a failing flush at exit becomes Python's exit 120 and a traceback
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    except OSError as exc:
+        silence_stdout()
+        if code in (EXIT_OK, EXIT_FINDINGS):  # else the error was already reported
+            _say(f"standard output: cannot write: {exc.strerror or exc}")
+            return EXIT_INPUT
+    return code
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except InputError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            _say(str(problem))
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except BrokenPipeError:  # a listing cut short by its reader: not a success, not a finding
+        silence_stdout()
+        return EXIT_PIPE
+    except OverflowError as exc:  # date arithmetic past year 9999 (or before year 1) in a check
+        _say(f"{getattr(args, 'facts', None) or 'pipa-audit'}: a date or number computed from the facts is out of range ({exc}); check dates near year 1 or 9999")
+        return EXIT_INPUT
+    except OSError as exc:  # what no boundary converted (an unreadable catalog folder, a full stdout, …)
+        where = exc.filename if isinstance(exc.filename, str) else "pipa-audit"
+        _say(f"{where}: {exc.strerror or exc}")
+        return EXIT_INPUT
+    except Exception as exc:  # last resort: one line and a code of its own, never 1 (findings)
+        _say(f"pipa-audit: internal error: {type(exc).__name__}: {exc}; please report")
+        return EXIT_INTERNAL
+
+
+def _say(line: str) -> None:
+    """One inert line on stderr (control characters escaped); a closed stderr is not a crash."""
+    try:
+        print(inert(line), file=sys.stderr)
+    except (OSError, ValueError):
+        pass

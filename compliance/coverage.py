@@ -8,6 +8,7 @@ every mapping id exists in its framework and that every control's examples are v
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,10 @@ class _Strict(BaseModel):
 
 
 class OutlineNode(LegalRef):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: dt.date | None = Field(None, alias="from", description="first day the provision is law (default: always)")
+    until: dt.date | None = Field(None, description="first day it is no longer law (default: still law)")
     title: str | None = None
     duty: bool = Field(description="does this node itself impose a duty on the processor?")
     reason: str | None = Field(None, description="why a non-duty node needs no control, or why a duty is not covered")
@@ -117,15 +122,25 @@ class CoverageRow:
         return "reason" if self.node.reason else "gap"
 
 
-def coverage(catalogs: list[Catalog], outline: OutlineFile) -> list[CoverageRow]:
+def _in_force(node: OutlineNode, day: dt.date | None) -> bool:
+    return day is None or ((node.from_ is None or node.from_ <= day) and (node.until is None or day < node.until))
+
+
+def coverage(catalogs: list[Catalog], outline: OutlineFile, as_of: dt.date | None = None) -> list[CoverageRow]:
+    """Per node of the outline (those in force on ``as_of``, or every node of every version when None),
+    the controls whose wording in force then cites it or encloses it."""
     claims: list[tuple[Key, str]] = []
     for cat in catalogs:
         for ctl in cat.controls:
             c = ctl.control
-            claims.append((_key(cat.meta.id, c.ref), c.id))
-            claims += [(_key(cv.instrument or cat.meta.id, cv), c.id) for cv in c.covers]
+            wordings = [w for w in ctl.wordings if as_of is None or w.covers(as_of)]
+            claims += [(_key(cat.meta.id, w.ref), c.id) for w in wordings]
+            if wordings:
+                claims += [(_key(cv.instrument or cat.meta.id, cv), c.id) for cv in c.covers]
     rows = []
     for node in outline.nodes:
+        if not _in_force(node, as_of):
+            continue
         key = _key(outline.outline.id, node)
         ids = sorted({cid for k, cid in claims if _encloses(k, key)})
         rows.append(CoverageRow(node, node.cite("ko"), ids))
@@ -157,10 +172,10 @@ def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
                 if inst in outlines and not any(_encloses(_key(inst, cv), k) for k in outlines[inst]):
                     loc = ("controls", i, "covers", j)
                     problems.append(Problem(cat.path, locator.line(loc), f"no such provision in outline '{inst}'", f"{c.id}.covers"))
-            if c.examples is not None:
+            for ex in c.example_sets:
                 for kind in ("compliant", "non_compliant"):
                     try:
-                        Facts.model_validate(example_facts(getattr(c.examples, kind)))
+                        Facts.model_validate(example_facts(getattr(ex, kind)))
                     except Exception as exc:  # noqa: BLE001 - any invalid example is a catalog problem
                         first = str(exc).splitlines()[:3]
                         loc = ("controls", i, "examples", kind)

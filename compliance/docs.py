@@ -6,6 +6,8 @@ applicability, the facts each control reads with an example, the evidence expect
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pathlib import Path
 
 import yaml
@@ -22,8 +24,8 @@ def _context(catalogs: list[Catalog], catalog_dir) -> dict:
         for ctl in cat.controls:
             c = ctl.control
             example = (
-                yaml.safe_dump(c.examples.compliant, allow_unicode=True, sort_keys=False, default_flow_style=False)
-                if c.examples
+                yaml.safe_dump(c.example_sets[-1].compliant, allow_unicode=True, sort_keys=False, default_flow_style=False)
+                if c.example_sets
                 else ""
             )
             entries.append(
@@ -35,6 +37,17 @@ def _context(catalogs: list[Catalog], catalog_dir) -> dict:
                     "facts": sorted(p for p in ctl.fact_paths if p != "as_of"),
                     "example": example,
                     "anchor": c.id.replace("/", "-").replace(".", "-"),
+                    "wordings": [
+                        {
+                            "window": f"{w.start.isoformat()} – {(w.until - dt.timedelta(days=1)).isoformat() if w.until else ''}",
+                            "cite": ctl.cite("en", w.ref),
+                            "ko": w.wording.ko,
+                            "en": w.wording.en,
+                            "status": w.text_status(w.until - dt.timedelta(days=1) if w.until else dt.date.max),
+                            "amended_by": w.wording.amended_by,
+                        }
+                        for w in ctl.wordings
+                    ],
                 }
             )
     return {"catalogs": catalogs, "entries": entries, "frameworks": frameworks}

@@ -1,21 +1,43 @@
 """Evidence attachments: confined to the evidence root, hashed, and checked against stated hashes.
 
-The root is the folder of the facts file. Absolute paths, ``..``, URLs and symlinks that
-leave the root are refused (bad input, exit 2): a report must never hash or quote a file
-the organisation did not submit.
+The root is the folder of the facts file. A report must never hash or quote a file the
+organisation did not submit, so:
+
+- absolute paths, ``..`` and URLs are refused (bad input, exit 2);
+- **symlinks are never followed**, wherever they point: each path component is opened relative to
+  the folder opened before it with ``O_NOFOLLOW`` (from a descriptor of the root, so swapping a
+  component for a symlink between a check and the read cannot redirect it — there is no second
+  lookup by name). A symlink on the path is refused; attach the file itself;
+- the opened descriptor must be a **regular file** (``fstat``: not a FIFO, device, socket or
+  folder) of at most ``max_attachment_bytes()`` bytes, checked before hashing and again while
+  reading (a file that grows past the cap is refused, never hashed for an hour);
+- a **hard link** is a regular file inside the folder by name, so it is accepted and hashed: the
+  organisation submitted it by placing it there, whatever other names it has. Its status note says
+  it has other names (``st_nlink > 1``), for an auditor who wants to know.
+
+A missing file or hash mismatch is an evidence gap (the control is judged on less evidence);
+everything above is a refusal.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from compliance.facts import Attachment
-from compliance.loading import Locator, Problem
+from compliance.loading import Locator, Problem, note_input
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+MAX_ATTACHMENT_BYTES = 2 * 1024**3
+"""Default size cap of one attachment (2 GiB); set ``PIPA_AUDIT_MAX_ATTACHMENT_BYTES`` to change it."""
+
+ENV_MAX_ATTACHMENT_BYTES = "PIPA_AUDIT_MAX_ATTACHMENT_BYTES"
 
 
 @dataclass(frozen=True)
@@ -30,9 +52,31 @@ class AttachmentStatus:
     dated: str | None = None
 
 
+class Refused(Exception):
+    """An attachment that must not be read (bad input)."""
+
+
+class Missing(Exception):
+    """An attachment that is not there (an evidence gap)."""
+
+
+def max_attachment_bytes() -> int:
+    """The attachment size cap: ``PIPA_AUDIT_MAX_ATTACHMENT_BYTES`` (bytes) or 2 GiB."""
+    raw = os.environ.get(ENV_MAX_ATTACHMENT_BYTES, "").strip()
+    if not raw:
+        return MAX_ATTACHMENT_BYTES
+    if not raw.isdigit() or len(raw) > 20:
+        from compliance.loading import fail
+
+        raise fail(ENV_MAX_ATTACHMENT_BYTES, f"must be a whole number of bytes, got {raw[:40]!r}")
+    return int(raw)
+
+
 def _refusal(raw: str) -> str | None:
     if not raw:
         return "empty path"
+    if "\x00" in raw:
+        return "the path contains a NUL byte"
     if _URL.match(raw) and not re.match(r"^[A-Za-z]:[\\/]", raw):
         return "URLs are not accepted; attach a local file"
     if raw.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", raw):
@@ -42,50 +86,132 @@ def _refusal(raw: str) -> str | None:
     return None
 
 
-def sha256_file(path: Path) -> tuple[str, int]:
+_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
+
+
+def _os_refusal(exc: OSError, raw: str) -> Exception:
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return Missing("file not found")
+    if exc.errno == errno.ELOOP:
+        return Refused("a symlink is on the path; symlinks are not followed (one could lead outside the evidence file's folder), attach the file itself")
+    if exc.errno == errno.ENAMETOOLONG:
+        return Refused("the path or a name in it is too long")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return Refused("cannot read: permission denied")
+    return Refused(f"cannot read: {exc.strerror or exc}")
+
+
+def open_beneath(root_fd: int, raw: str) -> int:
+    """Open ``raw`` below the folder ``root_fd`` without following any symlink; returns a descriptor
+    of a regular file. Raises Refused or Missing."""
+    parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
+    if not parts:
+        raise Refused("names the evidence folder itself, not a file")
+    cur, part = root_fd, parts[0]
+    try:
+        for part in parts[:-1]:
+            nxt = os.open(part, _FLAGS | os.O_DIRECTORY, dir_fd=cur)
+            if cur != root_fd:
+                os.close(cur)
+            cur = nxt
+        part = parts[-1]
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat below refuses it anyway
+        fd = os.open(part, _FLAGS | os.O_NONBLOCK, dir_fd=cur)
+    except OSError as exc:
+        if exc.errno == errno.ENOTDIR and _is_link(part, cur):  # Linux: a symlinked folder gives ENOTDIR
+            exc = OSError(errno.ELOOP, "symlink")
+        raise _os_refusal(exc, raw) from None
+    finally:
+        if cur != root_fd:
+            os.close(cur)
+    return fd
+
+
+def _is_link(name: str, dir_fd: int) -> bool:
+    """Only to word the refusal: nothing is opened through the answer."""
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
+def hash_descriptor(fd: int, cap: int) -> tuple[str, int]:
+    """SHA-256 and size of a regular file's content, refusing more than ``cap`` bytes."""
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise Refused("is a folder, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise Refused("is not a regular file (a FIFO, device or socket)")
+    if st.st_size > cap:
+        raise Refused(f"the file is {st.st_size} bytes; the attachment limit is {cap} ({ENV_MAX_ATTACHMENT_BYTES})")
     h = hashlib.sha256()
     size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-            size += len(chunk)
+    while chunk := os.read(fd, 1 << 20):
+        size += len(chunk)
+        if size > cap:
+            raise Refused(f"the file grew past the attachment limit of {cap} bytes while it was read")
+        h.update(chunk)
     return h.hexdigest(), size
+
+
+def _hard_link_note(fd: int) -> str:
+    links = os.fstat(fd).st_nlink
+    return f"the file has {links} hard links (other names elsewhere); hashed as found in the evidence folder" if links > 1 else ""
 
 
 def inspect(
     attachments: list[Attachment], root: Path, source: str, text: str
 ) -> tuple[list[AttachmentStatus], list[Problem], list[Problem]]:
     """Hash every attachment. Returns (statuses, refusals, gaps): refusals are bad input,
-    gaps (missing file, hash mismatch, duplicate id) are evidence problems."""
-    locator = Locator(text)
-    root = root.resolve()
+    gaps (missing file, hash mismatch) are evidence problems; a duplicate id is a refusal."""
+    locator = Locator(text)  # composes the document only when a problem needs a line
     statuses, refusals, gaps = [], [], []
+    if not attachments:
+        return statuses, refusals, gaps
+    cap = max_attachment_bytes()
     seen: set[str] = set()
-    for i, att in enumerate(attachments):
-        line = locator.line(("attachments", i, "path"))
-        dated = att.dated.isoformat() if att.dated else None
-        where = f"attachments[{i}].path"
-        if att.id in seen:
-            refusals.append(Problem(source, locator.line(("attachments", i, "id")), f"duplicate attachment id '{att.id}'", f"attachments[{i}].id"))
-        seen.add(att.id)
-        reason = _refusal(att.path)
-        target = root / att.path
-        if reason is None:
-            resolved = target.resolve()
-            if resolved != root and root not in resolved.parents:
-                reason = "the path (or a symlink on it) leads outside the evidence file's folder"
-        if reason:
-            refusals.append(Problem(source, line, f"{reason}: {att.path!r}", where))
-            continue
-        if not target.is_file():
-            gaps.append(Problem(source, line, f"attachment file not found: {att.path}", where))
-            statuses.append(AttachmentStatus(att.id, att.kind, att.path, "missing", None, None, "file not found", dated))
-            continue
-        digest, size = sha256_file(target)
-        if att.sha256 and att.sha256.lower() != digest:
-            note = f"stated sha256 {att.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"
-            gaps.append(Problem(source, locator.line(("attachments", i, "sha256")), note, f"attachments[{i}].sha256"))
-            statuses.append(AttachmentStatus(att.id, att.kind, att.path, "mismatch", digest, size, note, dated))
-            continue
-        statuses.append(AttachmentStatus(att.id, att.kind, att.path, "ok", digest, size, "", dated))
+    root_fd, reason = -1, None
+    try:
+        root_fd = os.open(root if str(root) else ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (OSError, ValueError) as exc:
+        reason = f"cannot open the evidence folder {root}: {getattr(exc, 'strerror', None) or exc}"
+    try:
+        for i, att in enumerate(attachments):
+            dated = att.dated.isoformat() if att.dated else None
+            where = f"attachments[{i}].path"
+            if att.id in seen:
+                refusals.append(Problem(source, locator.line(("attachments", i, "id")), f"duplicate attachment id '{att.id}'", f"attachments[{i}].id"))
+            seen.add(att.id)
+            refused = _refusal(att.path) or (reason if root_fd < 0 else None)
+            if refused:
+                refusals.append(Problem(source, locator.line(("attachments", i, "path")), f"{refused}: {att.path!r}", where))
+                continue
+            try:
+                fd = open_beneath(root_fd, att.path)
+                try:
+                    digest, size = hash_descriptor(fd, cap)
+                    note = _hard_link_note(fd)
+                finally:
+                    os.close(fd)
+            except Missing:
+                line = locator.line(("attachments", i, "path"))
+                gaps.append(Problem(source, line, f"attachment file not found: {att.path}", where))
+                statuses.append(AttachmentStatus(att.id, att.kind, att.path, "missing", None, None, "file not found", dated))
+                continue
+            except Refused as exc:
+                refusals.append(Problem(source, locator.line(("attachments", i, "path")), f"{exc}: {att.path!r}", where))
+                continue
+            except OSError as exc:  # a read error after opening (EIO, …)
+                refusals.append(Problem(source, locator.line(("attachments", i, "path")), f"cannot read: {exc.strerror or exc}: {att.path!r}", where))
+                continue
+            note_input(root / att.path)
+            if att.sha256 and att.sha256.lower() != digest:
+                mismatch = f"stated sha256 {att.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"
+                gaps.append(Problem(source, locator.line(("attachments", i, "sha256")), mismatch, f"attachments[{i}].sha256"))
+                statuses.append(AttachmentStatus(att.id, att.kind, att.path, "mismatch", digest, size, mismatch, dated))
+                continue
+            statuses.append(AttachmentStatus(att.id, att.kind, att.path, "ok", digest, size, note, dated))
+    finally:
+        if root_fd >= 0:
+            os.close(root_fd)
     return statuses, refusals, gaps

@@ -5,12 +5,20 @@ are only computed (by composing the document again) when an error needs one, so 
 clean 100k-row facts file never pays for a location index it does not use.
 For very large exports JSON is the fast format (0.2 s vs 6 s for 100k handlers); see
 benchmarks/README.md for why a Rust YAML parser was measured and not adopted.
+
+Inputs are read only if they are regular files, with a bounded read (``read_bytes``): a FIFO
+must not block the run and ``/dev/zero`` must not fill memory. YAML has a smaller cap than JSON
+because the parser's memory grows with the node tree (``MAX_YAML_BYTES``). Every file read is
+remembered (``note_input``) so that no output of the run can overwrite it.
 """
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
+import os
+import stat
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +29,29 @@ import yaml
 from pydantic import ValidationError
 
 MAX_INPUT_BYTES = 128 * 1024 * 1024
-"""Inputs larger than this are refused before parsing (a facts file of 100k handlers is ~13 MB)."""
+"""JSON inputs larger than this are refused before reading (a facts file of 100k handlers is ~13 MB)."""
+
+MAX_YAML_BYTES = 32 * 1024 * 1024
+"""YAML inputs larger than this are refused before reading. PyYAML builds the whole node tree
+before constructing values: peak memory is about 50 times the file size (measured: a 32 MB facts
+file of 100k handlers and 100k credentials peaks at 1.7 GB), so this keeps a run under ~2 GB.
+Bigger lists go in a JSON facts file (MAX_INPUT_BYTES)."""
+
+
+def inert(text: str) -> str:
+    """``text`` safe to print on one terminal line: control and format characters (escape
+    sequences, newlines, bidi overrides, NUL), line separators and undecodable bytes are shown
+    as ``\\xNN``/``\\uNNNN`` escapes instead of acting on the terminal or splitting the line."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -35,7 +65,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        return inert(text)
 
 
 class InputError(Exception):
@@ -50,11 +81,35 @@ def fail(path: str | Path, message: str, line: int = 0, field: str = "") -> Inpu
     return InputError([Problem(str(path), line, message, field)])
 
 
+_INPUTS: set[str] = set()
+
+
+def note_input(path: str | Path) -> None:
+    """Remember a file this run read, so no output can overwrite it (see output.write_output)."""
+    _INPUTS.add(os.path.abspath(path))
+
+
+def inputs_read() -> list[str]:
+    return sorted(_INPUTS)
+
+
+def forget_inputs() -> None:
+    """Start a new run (the CLI calls this once per invocation)."""
+    _INPUTS.clear()
+
+
+_PLAIN_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t for t in ("null", "bool", "int", "float", "str", "timestamp", "seq", "map")
+)
+
+
 class _SafeLoader(yaml.CSafeLoader):
-    """CSafeLoader that also refuses duplicate keys, aliases and merge keys.
+    """CSafeLoader that also refuses duplicate keys, aliases, merge keys, non-scalar keys and tags.
 
     Aliases are refused because a shared node can be expanded exponentially by
     everything downstream (billion laughs); evidence files never need them.
+    Tags other than the plain JSON-like ones (``!!set``, ``!!omap``, ``!!binary``, …) are refused:
+    they build sets (unordered: reports would differ run to run), bytes or pairs no model expects.
     Dates that look like dates but are invalid (2025-13-01) stay strings so the
     model reports them with their field path instead of a bare ValueError.
     """
@@ -64,6 +119,10 @@ class _SafeLoader(yaml.CSafeLoader):
             raise yaml.constructor.ConstructorError(
                 None, None, "YAML anchors and aliases (&name, *name) are not allowed; this value is reused by an alias", node.start_mark
             )
+        if node.tag not in _PLAIN_TAGS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; write plain values", node.start_mark
+            )
         return super().construct_object(node, deep)
 
     def construct_mapping(self, node, deep=False):
@@ -72,6 +131,10 @@ class _SafeLoader(yaml.CSafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise yaml.constructor.ConstructorError(
                     None, None, "YAML merge keys (<<) are not allowed", key_node.start_mark
+                )
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value, not a list or mapping", key_node.start_mark
                 )
             key = key_node.value
             if key in seen:
@@ -84,14 +147,23 @@ class _SafeLoader(yaml.CSafeLoader):
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep)
 
+    def construct_yaml_int(self, node):
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the number has too many digits ({len(node.value)} characters)", node.start_mark
+            ) from None
+
     def construct_yaml_timestamp(self, node):
         try:
             return super().construct_yaml_timestamp(node)
-        except ValueError:
+        except (ValueError, OverflowError):
             return self.construct_scalar(node)
 
 
 _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct_yaml_timestamp)
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
 
 
 @contextmanager
@@ -105,24 +177,79 @@ def _gc_paused():
             gc.enable()
 
 
-def read_text(path: str | Path) -> str:
-    p = Path(path)
+def os_problem(exc: OSError) -> str:
+    """A one-line reason for an OS error on an input path."""
+    reasons = {
+        errno.ENOENT: "file not found",
+        errno.ENOTDIR: "file not found (a part of the path is not a folder)",
+        errno.EACCES: "cannot read: permission denied",
+        errno.EPERM: "cannot read: operation not permitted",
+        errno.ELOOP: "cannot read: too many levels of symbolic links (a symlink loop?)",
+        errno.ENAMETOOLONG: "cannot read: the file name is too long",
+        errno.EISDIR: "is a directory, expected a file",
+    }
+    return reasons.get(exc.errno, f"cannot read: {exc.strerror or exc}")
+
+
+def _cap_for(path: str | Path) -> int:
+    return MAX_INPUT_BYTES if str(path).endswith(".json") else MAX_YAML_BYTES
+
+
+def read_bytes(path: str | Path, cap: int | None = None) -> bytes:
+    """Read a regular file of at most ``cap`` bytes; anything else is one located problem.
+
+    Opened non-blocking (a FIFO would otherwise block the open forever) and checked on the
+    descriptor, so what is checked is what is read; the read stops at ``cap + 1`` bytes even
+    if the file grows, so ``/dev/zero``-like inputs cannot exhaust memory.
+    """
+    cap = _cap_for(path) if cap is None else cap
     try:
-        size = p.stat().st_size
-    except FileNotFoundError:
-        raise fail(path, "file not found") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except ValueError:
+        raise fail(path, "the path contains a NUL byte") from None
     except OSError as exc:
-        raise fail(path, f"cannot read: {exc.strerror}") from None
-    if p.is_dir():
-        raise fail(path, "is a directory, expected a file")
-    if size > MAX_INPUT_BYTES:
-        raise fail(path, f"file is {size} bytes; the limit is {MAX_INPUT_BYTES}")
+        raise fail(path, os_problem(exc)) from None
     try:
-        return p.read_text(encoding="utf-8-sig")
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise fail(path, "is a directory, expected a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise fail(path, "is not a regular file (a FIFO, device or socket); save the input to a file first")
+        if st.st_size > cap:
+            raise fail(path, _too_big(path, st.st_size, cap))
+        chunks, total = [], 0
+        while total <= cap:
+            chunk = os.read(fd, min(cap + 1 - total, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > cap:
+            raise fail(path, _too_big(path, total, cap))
+    except OSError as exc:
+        raise fail(path, os_problem(exc)) from None
+    finally:
+        os.close(fd)
+    note_input(path)
+    return b"".join(chunks)
+
+
+def _too_big(path: str | Path, size: int, cap: int) -> str:
+    if cap == MAX_YAML_BYTES and not str(path).endswith(".json"):
+        return (
+            f"file is {size} bytes or more; YAML input is limited to {cap} bytes (the YAML parser needs about"
+            " 50 times the file size in memory): write big lists as a .json facts file"
+            f" (limit {MAX_INPUT_BYTES} bytes)"
+        )
+    return f"file is {size} bytes or more; the limit is {cap}"
+
+
+def read_text(path: str | Path) -> str:
+    data = read_bytes(path)
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise fail(path, f"not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise fail(path, f"cannot read: {exc.strerror}") from None
 
 
 def parse(text: str, path: str | Path) -> Any:
@@ -133,6 +260,10 @@ def parse(text: str, path: str | Path) -> Any:
                 return json.loads(text)
         except json.JSONDecodeError as exc:
             raise fail(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
+        except RecursionError:
+            raise fail(path, "invalid JSON: nested too deeply") from None
+        except ValueError as exc:  # e.g. an integer with more digits than Python converts
+            raise fail(path, f"invalid JSON: {str(exc).split(';')[0]}") from None
     try:
         with _gc_paused():
             return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - safe loader subclass
@@ -147,6 +278,8 @@ def parse(text: str, path: str | Path) -> Any:
         raise fail(path, f"invalid YAML: {message}", line) from None
     except yaml.YAMLError as exc:
         raise fail(path, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise fail(path, "invalid YAML: nested too deeply") from None
 
 
 def load(path: str | Path) -> tuple[Any, str]:

@@ -1,30 +1,312 @@
-"""Writing outputs: atomically, so an interrupted or failed render never leaves a partial file."""
+"""Writing outputs: one function, ``write_output``, for every file or stream the CLI writes.
+
+Why each rule exists:
+
+- **Never an input.** A target that is the same file (same device and inode, so hard links and
+  symlinks count) as anything read in this run — facts, waivers, attachments, catalog, outline or
+  framework files — or as a path in ``inputs`` is refused (exit 2) before anything is written:
+  ``report facts.yaml -o facts.yaml`` must not destroy the evidence.
+- **Regular files are replaced atomically**: the data goes to a temporary ``.NAME.*.part`` file in
+  the target's folder, is flushed to disk, then renamed over the target, so a failed or interrupted
+  run never leaves a partial report. A symlink to a regular file is followed: the file it points to
+  is replaced, the link stays. The temporary file is removed on every exit path, including
+  SIGTERM and SIGHUP (a handler raises while it exists; after cleaning up, the signal is re-raised
+  so the parent sees the usual "terminated" status). When ``data`` is a callable, the temporary
+  file is reserved before calling it, so a refusal costs no rendering and an interrupted render
+  leaves nothing behind.
+- **Anything else is never renamed over.** Character devices (``/dev/null``, a terminal) and FIFOs
+  are opened and written directly; a path naming one of this process's descriptors
+  (``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``) writes to that descriptor,
+  as ``-`` does for standard output. Directories, block devices, sockets and dangling symlinks are
+  refused (exit 2): replacing ``/dev/null`` with a report in a CI container running as root broke
+  the container.
+- **A full or read-only disk is an error, not a traceback**: one line naming the target, exit 2.
+- **A reader that stops reading standard output early** (``check | head``) is not an error: the rest
+  of the output is dropped and the command keeps its own exit code (0 or 1), so a pipeline cannot
+  turn failing findings into a pass.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import signal
+import stat
+import sys
 import tempfile
+import threading
+from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from compliance.loading import fail
+from compliance.loading import fail, inputs_read
+
+Data = bytes | Callable[[], bytes]
+
+_FD_DIR = re.compile(r"^/proc/(\d+)(?:/task/\d+)?/fd$")
 
 
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder, then rename: never a partial file."""
-    target = Path(path)
-    if target.is_dir():
-        raise fail(target, "is a directory; give a file name")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise fail(target, f"folder {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
+class _Terminated(BaseException):
+    """Raised by the signal handler while a temporary file exists (BaseException: nothing swallows it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def _refuse_inputs(target: str | Path, st: os.stat_result, inputs: Iterable[str | Path]) -> None:
+    """Refuse when ``st`` (the target's stat) is the file currently at any input path."""
+    ident = _identity(st)
+    for p in [*inputs_read(), *inputs]:
+        try:
+            if _identity(os.stat(p)) == ident:
+                raise fail(target, f"is an input of this run ({p}); refusing to overwrite it, choose another output name")
+        except (OSError, ValueError):
+            continue
+
+
+def _descriptor_alias(path: str) -> int | None:
+    """The descriptor number if ``path`` (after following links) names one of this process's descriptors."""
+    p = os.path.abspath(path)
+    for _ in range(40):
+        parent = os.path.realpath(os.path.dirname(p))
+        m = _FD_DIR.match(parent)
+        if m and int(m.group(1)) == os.getpid() and os.path.basename(p).isdigit():
+            return int(os.path.basename(p))
+        if not os.path.islink(p):
+            return None
+        p = os.path.normpath(os.path.join(os.path.dirname(p), os.readlink(p)))
+    return None
+
+
+def _os_message(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "cannot write: no space left on the device"
+    if exc.errno == errno.EROFS:
+        return "cannot write: read-only file system"
+    return f"cannot write: {exc.strerror or exc}"
+
+
+def _produce(data: Data) -> bytes:
+    return data() if callable(data) else data
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def write_stdout(data: Data) -> None:
+    """Write to standard output. A closed pipe drops the rest quietly (see the module docstring)."""
+    payload = _produce(data)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        sys.stdout.flush()
+        try:
+            fd = sys.stdout.fileno()
+        except (AttributeError, ValueError, OSError):  # replaced by a non-file stream (tests, embedding)
+            sys.stdout.buffer.write(payload)
+            sys.stdout.flush()
+        else:  # not sys.stdout.buffer: after a partial write it swallows EPIPE/ENOSPC and truncates silently
+            _write_all(fd, payload)
+    except BrokenPipeError:
+        silence_stdout()
+    except OSError as exc:
+        silence_stdout()
+        raise fail("standard output", _os_message(exc)) from None
+
+
+def silence_stdout() -> None:
+    """Point fd 1 at /dev/null so buffered output cannot fail again at exit (Python would exit 120)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _write_descriptor(fd: int, data: Data, target: str) -> None:
+    if fd == 1:
+        write_stdout(data)
+        return
+    payload = _produce(data)
+    try:
+        _write_all(fd, payload)
+    except OSError as exc:
+        raise fail(target, _os_message(exc)) from None
+
+
+def _write_direct(target: str, data: Data) -> None:
+    """Character devices and FIFOs: open the existing node and write; never create, truncate or rename."""
+    payload = _produce(data)  # render before opening: a FIFO's open blocks until a reader comes
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise fail(target, _os_message(exc)) from None
+    try:
+        st = os.fstat(fd)
+        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+            raise fail(target, "changed while opening it; not written")
+        _write_all(fd, payload)
+    except BrokenPipeError:
+        raise fail(target, "the reader of this FIFO went away before the output was written") from None
+    except OSError as exc:
+        raise fail(target, _os_message(exc)) from None
+    finally:
+        os.close(fd)
+
+
+def write_output(path: str | Path | None, data: Data, inputs: Iterable[str | Path] = ()) -> None:
+    """Write ``data`` (bytes, or a callable producing them) to ``path``; ``None`` or ``-`` is stdout.
+
+    ``inputs`` adds paths to those already read in this run (``loading.inputs_read``) that the
+    target must not be. Every problem is an ``InputError`` naming the target (exit 2).
+    """
+    if path is None or str(path) == "-":
+        write_stdout(data)
+        return
+    target = str(path)
+    inputs = list(inputs)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except ValueError:
+        raise fail(target, "the output path contains a NUL byte") from None
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            st = None
+        else:
+            raise fail(target, f"cannot use this output path: {exc.strerror}") from None
+    if st is None:
+        if os.path.islink(target):
+            raise fail(target, "is a symlink to nothing; give a real file name")
+        if target.endswith(("/", os.sep)):
+            raise fail(target, "names a folder that does not exist; give a file name")
+        _replace_atomically(target, data, inputs)
+        return
+    _refuse_inputs(target, st, inputs)
+    fd = _descriptor_alias(target)
+    if fd is not None:
+        _write_descriptor(fd, data, target)
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise fail(target, "is a directory; give a file name")
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+        _write_direct(target, data)
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise fail(target, "is not a regular file, character device or FIFO (a block device or socket?); refusing to write to it")
+    _replace_atomically(os.path.realpath(target) if os.path.islink(target) else target, data, inputs, st)
+
+
+def _replace_atomically(target: str, data: Data, inputs: list, existing: os.stat_result | None = None) -> None:
+    parent = os.path.dirname(target) or "."
+    try:
+        pst = os.stat(parent)
+    except (OSError, ValueError):
+        raise fail(target, f"folder {parent} does not exist") from None
+    if not stat.S_ISDIR(pst.st_mode):
+        raise fail(target, f"{parent} is not a folder")
+    name = os.path.basename(target)
+    if existing is not None:
+        mode = stat.S_IMODE(existing.st_mode)  # a report the user made private stays private
+    else:
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        mode = 0o666 & ~umask  # mkstemp makes 0600; a new report is an ordinary file
+    fd, tmp = -1, None
+    with _signals_raise() as guard:
+        try:
+            with guard.blocked():  # no signal between creating the file and knowing its name
+                fd, tmp = tempfile.mkstemp(prefix=f".{name[:100]}.", suffix=".part", dir=parent)
+            payload = _produce(data)
+            _write_all(fd, payload)
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            try:  # the target may have changed while rendering: look again just before the rename
+                now = os.stat(target)
+            except FileNotFoundError:
+                now = None
+            if now is not None:
+                if not stat.S_ISREG(now.st_mode):
+                    raise fail(target, "stopped being a regular file while writing; not replaced")
+                _refuse_inputs(target, now, inputs)
+            os.replace(tmp, target)
+            tmp = None
+        except OSError as exc:
+            raise fail(target, _os_message(exc)) from None
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
+
+class _signals_raise:
+    """While active (main thread only), SIGTERM and SIGHUP raise ``_Terminated`` so ``finally``
+    blocks run; on leaving, the previous handlers come back and a caught signal is re-delivered."""
+
+    SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
+
+    def __enter__(self):
+        self.saved = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self.saved[sig] = signal.signal(sig, self._raise)
+        return self
+
+    @staticmethod
+    def _raise(signum, frame):
+        raise _Terminated(signum)
+
+    @contextmanager
+    def blocked(self):
+        if not self.saved:
+            yield
+            return
+        signal.pthread_sigmask(signal.SIG_BLOCK, self.saved)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, self.saved)
+
+    def __exit__(self, exc_type, exc, tb):
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if isinstance(exc, _Terminated):
+            signal.raise_signal(exc.signum)  # default action: the process ends "killed by SIGTERM"
+            raise SystemExit(128 + exc.signum)  # a Python handler that returned: still stop here
+        return False
+
+
+def ensure_folder(path: str | Path) -> Path:
+    """Create an output folder (``demo -o DIR``, ``catalog docs -o DIR``); one-line error if it cannot be."""
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise fail(p, "is a file; give a folder name") from None
+    except NotADirectoryError:
+        raise fail(p, "a part of this path is a file, not a folder") from None
+    except ValueError:
+        raise fail(p, "the output path contains a NUL byte") from None
+    except OSError as exc:
+        raise fail(p, f"cannot create the folder: {exc.strerror}") from None
+    return p
+
+
+write_atomic = write_output
+"""The former name, kept for callers outside the CLI (docs.py)."""

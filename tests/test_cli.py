@@ -35,7 +35,7 @@ def test_fail_on_severity_threshold(tmp_path):
     f.write_text(f.read_text().replace("session_timeout_minutes: 15", "session_timeout_minutes: 90"))
     result = json.loads(cli("check", f, "--format", "json", "--fail-on", "none").stdout)
     failing = {c["id"]: c["severity"] for c in result["controls"] if c["verdict"] != "compliant" and c["verdict"] != "not-applicable"}
-    assert failing == {"notice-2023-6/6-4": "medium"}
+    assert failing == {"notice/6.4": "medium"}
     assert cli("check", f, "--fail-on", "medium").returncode == 1
     assert cli("check", f, "--fail-on", "low").returncode == 1
     assert cli("check", f, "--fail-on", "high").returncode == 0
@@ -84,7 +84,7 @@ def test_validate_reports_every_file_and_attachment_gaps(tmp_path):
     bad = write(tmp_path, "w.yaml", "waivers:\n  - {control: x, owner: o, justification: short, expires: 2026-01-01}\n")
     proc = cli("validate", good, bad)
     assert_input_error(proc, f"{good}:5: attachments[1].path: attachment file not found", f"{bad}:2: waivers[0].justification")
-    proc = cli("validate", CLEAN / "facts.yaml", SEED / "waivers.yaml", SEED.parent.parent / "controls" / "pipa-2023.yaml")
+    proc = cli("validate", CLEAN / "facts.yaml", SEED / "waivers.yaml", SEED.parent.parent / "controls" / "pipa.yaml")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count(": ok") == 3
 
@@ -109,7 +109,7 @@ def test_catalog_lint_and_list():
     proc = cli("catalog", "lint")
     assert proc.returncode == 0 and "controls: ok" in proc.stdout
     listing = cli("catalog", "list", "--as-of", "2025-11-30").stdout
-    assert "notice-2023-6/5-2" in listing and "pipa/34-3" in listing
+    assert "notice/5.2" in listing and "pipa/34.4" in listing
 
 
 def test_python_dash_m_is_the_same_program():
@@ -135,7 +135,7 @@ def test_attestation_and_plan_references_must_exist(tmp_path):
         "facts.yaml",
         "as_of: 2025-11-30\norganization: {name: X}\nattestations:\n"
         "  - {control: notice-2023-6/10-9, attester: A, date: 2025-10-01, attachment: nope}\n"
-        "remediation_plan:\n  - {control: notice-2023-6/5-2, action: fix}\n",
+        "remediation_plan:\n  - {control: notice/5.2, action: fix}\n",
     )
     proc = cli("check", f)
     assert_input_error(

@@ -14,8 +14,7 @@ CONTROL = """
   - id: t/revoke
     ref: {{article: 5, paragraph: 2}}
     title: {{ko: 말소, en: Revoke}}
-    text: {{ko: 본문, en: gloss}}
-    text_status: verified
+    wording: [{{kind: summary, basis: {{ko: 시험, en: test}}, ko: 본문, en: gloss}}]
     severity: {severity}
     {applies}
     checks:

@@ -43,7 +43,7 @@ def test_pdf_is_reproducible(seed_result, seed_pdf):
 def test_english_report(seed_result):
     html = render(seed_result, "html", "en").decode()
     assert "Personal Information Safety Measures Audit Report" in html
-    assert "Non-compliant" in html and "PIPC Notice 2023-6 Art 5(2)" in html
+    assert "Non-compliant" in html and "PIPC Safety Notice Art 5(2)" in html
 
 
 def test_fact_values_are_escaped(tmp_path):
@@ -83,7 +83,7 @@ def test_junit_and_sarif(seed_result):
     assert sarif["version"] == "2.1.0"
     rules = sarif["runs"][0]["tool"]["driver"]["rules"]
     assert {r["ruleId"] for r in sarif["runs"][0]["results"]} <= {r["id"] for r in rules}
-    assert any(r["ruleId"] == "notice-2023-6/5-2" and r["level"] == "error" for r in sarif["runs"][0]["results"])
+    assert any(r["ruleId"] == "notice/5.2" and r["level"] == "error" for r in sarif["runs"][0]["results"])
 
 
 def test_report_command_writes_pdf_atomically(tmp_path):

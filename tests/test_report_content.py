@@ -43,17 +43,23 @@ def test_seed_clocks_missed(seed_result):
 
 
 def test_sanctions_from_stated_revenue(seed_result, tmp_path):
+    by_id = {s.id: s for s in seed_result.sanctions}
     caps = {s.id: (s.max_krw, s.basis) for s in seed_result.sanctions}
-    assert caps["pipa/64-2-1"] == (41_000_000_000_000 * 3 // 100, "revenue")
-    assert caps["pipa/75-2-notice"] == (30_000_000, "fixed")
-    # without revenue the fixed cap applies; without an incident the leak-based fine is not engaged
+    # the seed's leak became known in 2025: the cap of the law then (3/100), not the 10/100 of Act 21445
+    assert caps["pipa/64-2.1.9-2023"] == (41_000_000_000_000 * 3 // 100, "revenue")
+    assert "pipa/64-2.1.9" not in caps and "pipa/64-2.2" not in caps
+    assert caps["pipa/75.2.17-2023"] == (30_000_000, "fixed")
+    # Art 76: the 과태료 for the safety failures cannot add to the 과징금 for the same failures
+    assert by_id["pipa/75.2.5"].excluded is not None and "제76조" in by_id["pipa/75.2.5"].excluded.ko
+    assert by_id["pipa/75.2.17-2023"].excluded is None  # the notice failure is a different act
+    # without revenue the cap is unknown (the KRW 2 bn is only for no revenue); without an incident no 과징금
     text = (SEED / "facts.yaml").read_text().replace("  revenue_krw: 41000000000000\n", "")
     shutil.copytree(SEED / "evidence", tmp_path / "evidence")
     f = write(tmp_path, "facts.yaml", text)
     caps = {s.id: (s.max_krw, s.basis) for s in audit(f, CATALOGS).sanctions}
-    assert caps["pipa/64-2-1"] == (2_000_000_000, "fixed")
+    assert caps["pipa/64-2.1.9-2023"] == (None, "unknown")
     f = write(tmp_path, "facts.yaml", text.split("\nincidents:")[0] + "\nincidents: []\n")
-    assert "pipa/64-2-1" not in {s.id for s in audit(f, CATALOGS).sanctions}
+    assert "pipa/64-2.1.9-2023" not in {s.id for s in audit(f, CATALOGS).sanctions}
 
 
 def test_clean_report_has_no_sanctions_and_no_findings():

@@ -1,0 +1,127 @@
+"""``logs analyze``: run every analysis on one engine and write derived facts with their evidence."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from compliance import __version__
+from compliance.loading import fail, validate_file
+from compliance.logs import analyses, manifest as mf, tables, timestamps
+from compliance.logs import derived as d
+from compliance.logs.params import Params
+from compliance.logs.progress import Progress
+
+
+def load_inputs(folder: str, facts_path: str, params_path: str | None):
+    from compliance.facts import Facts
+
+    manifest = mf.load(folder, verify=True)
+    facts, _ = validate_file(facts_path, Facts)
+    params = validate_file(params_path, Params)[0] if params_path else Params()
+    return manifest, facts, params
+
+
+def run_queries(engine, files: list[str] | None = None, progress: Progress | None = None) -> dict[str, analyses.Rows]:
+    """Run SQL files (default: every shipped one) and return their rows in canonical order."""
+    out = {}
+    names = files or [p.name for p in analyses.sql_files()]
+    for i, name in enumerate(names, 1):
+        if progress:
+            progress.show(f"{engine.name}: {name} ({i}/{len(names)})", force=True)
+        cols, rows = engine.query(analyses.query_text(name))
+        out[name] = analyses.canonical(cols, rows)
+    return out
+
+
+def derive(folder: str, facts_path: str, params_path: str | None, engine, examples: int | None = None,
+           progress: Progress | None = None) -> d.DerivedFacts:
+    """Load the ingested folder and the facts, run every analysis on ``engine``, build the derived facts."""
+    manifest, facts, params = load_inputs(folder, facts_path, params_path)
+    built = tables.build(facts, params, manifest.first_day, manifest.last_day)
+    root = Path(folder)
+    engine.load([root / o.path for o in manifest.outputs], built.tables)
+    wanted = [f for s in analyses.SPECS if not (s.needs == "networks" and not params.networks) for f in s.files]
+    results = run_queries(engine, wanted, progress)
+    t = manifest.totals
+    ratio = t.rows_rejected / t.rows_in if t.rows_in else 0.0
+    dataset = d.Dataset(timezone=manifest.timezone, first_day=manifest.first_day, last_day=manifest.last_day,
+                        rows_in=t.rows_in, rows_out=t.rows_out, rows_rejected=t.rows_rejected,
+                        rejected_ratio=round(ratio, 6), max_rejected_ratio=params.max_rejected_ratio,
+                        sufficient=ratio <= params.max_rejected_ratio)
+    refs = [d.InputRef(role="records", path=o.path, sha256=o.sha256, rows=o.rows) for o in manifest.outputs]
+    refs.append(d.InputRef(role="manifest", path=mf.MANIFEST, sha256=mf.sha256_file(root / mf.MANIFEST)))
+    if manifest.rejects:
+        refs.append(d.InputRef(role="rejects", path=manifest.rejects.path, sha256=manifest.rejects.sha256,
+                               rows=manifest.rejects.rows))
+    engine_ref = d.Engine(name=engine.name, version=engine.version, threads=engine.threads,
+                          memory_limit=engine.memory_limit, url=getattr(engine, "redacted_url", None))
+    return assemble(facts, facts_path, params, params_path, built, results, dataset, engine_ref, refs, examples)
+
+
+def assemble(facts, facts_path, params, params_path, built, results, dataset, engine_ref, refs, examples=None):
+    """Rows of every query → DerivedFacts (shared by ``analyze`` and ``import-results``)."""
+    limit = params.examples if examples is None else examples
+    conv = analyses.Convert(timestamps.parse_offset(dataset.timezone))
+    as_of_day = built.tables["params"][0][0]
+    built_analyses = {}
+    for spec in analyses.SPECS:
+        if spec.needs == "networks" and not params.networks:
+            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit,
+                                                     "no approved networks given (parameters: networks)")
+        else:
+            built_analyses[spec.id] = analyses.build(spec, results, conv, as_of_day, limit)
+    facts_sha = mf.sha256_file(Path(facts_path))
+    refs = [*refs, d.InputRef(role="facts", path=str(facts_path), sha256=facts_sha)]
+    if params_path:
+        refs.append(d.InputRef(role="params", path=str(params_path), sha256=mf.sha256_file(Path(params_path))))
+    if params.geo_file:
+        refs.append(d.InputRef(role="geo", path=params.geo_file, sha256=mf.sha256_file(Path(params.geo_file))))
+    return d.DerivedFacts(
+        tool=f"pipa-audit {__version__}", as_of=facts.as_of, period_start=tables.period_start(facts),
+        facts_sha256=facts_sha, engine=engine_ref, parameters=params.model_dump(mode="json"), inputs=refs,
+        dataset=dataset, notes=built.notes, analyses=d.Analyses(**built_analyses))
+
+
+def summary(derived: d.DerivedFacts) -> str:
+    a = derived.analyses
+    lines = [f"{derived.engine.name} {derived.engine.version}: {derived.dataset.rows_out:,} records "
+             f"{derived.dataset.first_day} – {derived.dataset.last_day} ({derived.dataset.rows_rejected:,} rejected)"]
+    for an in (a.retention, a.reviews, a.downloads, a.after_departure, a.outside_networks, a.off_hours_bursts,
+               a.concurrent_addresses):
+        what = ", ".join(f"{k} {v:,}" for k, v in an.counts.items()) if an.status == "ran" else f"not run: {an.reason}"
+        lines.append(f"  {an.provision.cite.en:<24} {an.id:<22} {what}")
+    return "\n".join(lines)
+
+
+def write(derived: d.DerivedFacts, output: str | None, inputs: list[str]) -> None:
+    from compliance.output import write_atomic
+
+    data = (json.dumps(derived.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if output and output != "-":
+        out = Path(output).resolve()
+        if any(Path(p).resolve() == out for p in inputs if p):
+            raise fail(output, "is one of the inputs; write the derived facts to another file")
+        write_atomic(output, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+def run_cli(args) -> int:
+    from compliance.logs import engines
+
+    if args.output and Path(args.output).resolve().is_relative_to(Path(args.folder).resolve()):
+        raise fail(args.output, "is inside the records folder, whose files are hashed inputs; write it elsewhere")
+    progress = Progress(False if args.quiet else None)
+    engine = engines.make(args.engine, args.threads, args.memory_limit if args.engine == "duckdb" else None,
+                          args.spark_url)
+    try:
+        derived = derive(args.folder, args.facts, args.params, engine, args.examples, progress)
+    finally:
+        progress.done()
+        engine.close()
+    write(derived, args.output, [args.facts, args.params])
+    print(summary(derived), file=sys.stderr)
+    return 0

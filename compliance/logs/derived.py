@@ -1,0 +1,245 @@
+"""Derived facts: what the access records *show*, kept apart from what the facts file *states* (decision 12).
+
+One JSON document per analysis run (``pipa-audit logs analyze -o derived.json``). Each analysis carries the
+provision it serves, the controls it informs, counts, a bounded list of items (the examples), the SHA-256 of
+its query text, and the run carries the engine, its version, the parameters and the SHA-256 of every input,
+so a reader can reproduce it. ``pipa-audit schema``-style JSON Schema: ``DerivedFacts.model_json_schema()``
+(also ``pipa-audit logs analyze --schema``). Dates are ``YYYY-MM-DD`` (local, KST by default); times are ISO
+8601 with the local offset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+SCHEMA_ID = "pipa-audit/derived-facts"
+
+
+class _D(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Text(_D):
+    ko: str
+    en: str
+
+
+class Provision(_D):
+    instrument: str  # e.g. "개인정보의 안전성 확보조치 기준"
+    article: int
+    paragraph: int | None = None
+    item: int | None = None
+    cite: Text
+    controls: list[str]  # catalog control ids whose checks may compare stated with this observation
+
+
+class Example(_D):
+    """One access record, traceable to its export line."""
+
+    source: str
+    line: int
+    at: dt.datetime | None = None
+    ip: str | None = None
+    system: str | None = None
+    country: str | None = None
+    records: int | None = None
+    previous_ip: str | None = None
+    previous_at: dt.datetime | None = None
+
+
+class RetentionItem(_D):
+    system: str
+    known_system: bool  # false: in the records but not in the facts
+    required_days: int | None
+    required_basis: str | None
+    stated_days: int | None
+    window_start: dt.date | None  # first day records must exist from (as_of - required + 1, or operating_since)
+    first_record: dt.date | None
+    last_record: dt.date | None
+    covered_days: int | None  # as_of - first_record + 1: how far back the records actually reach
+    days_with_records: int
+    records: int
+    missing_head_days: int | None  # days between window_start and first_record without records
+
+
+class GapItem(_D):
+    system: str
+    start: dt.date
+    end: dt.date
+    days: int
+    workdays: int
+
+
+class ReviewItem(_D):
+    system: str
+    period: str  # YYYY-MM, or start/end of a plan cycle
+    start: dt.date
+    end: dt.date
+    rule: str
+    records: int
+    reviews: int
+    first_review: dt.date | None
+    missed: bool  # closed period with records and no stated review
+
+
+class DownloadItem(_D):
+    system: str
+    account: str
+    downloads: int
+    unknown_size: int
+    records_total: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    example: Example
+
+
+class AfterDepartureItem(_D):
+    principal: str
+    kind: Literal["account", "credential"]
+    holder: str | None
+    cutoff: dt.date
+    cutoff_reason: str
+    accesses: int
+    days: int
+    addresses: int
+    systems: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    example: Example
+
+
+class OutsideNetworkItem(_D):
+    system: str
+    account: str
+    ip: str
+    country: str | None
+    country_source: Literal["address table", "export", "shipped table"] | None
+    accesses: int
+    days: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    example: Example
+
+
+class BurstItem(_D):
+    account: str
+    day: dt.date
+    day_kind: str  # workday / weekend / holiday
+    off_hours_events: int
+    events: int
+    baseline_days: int
+    baseline_off_events: int
+    baseline_mean: float | None  # off-hours events per other active day (None without a baseline)
+
+
+class ConcurrentItem(_D):
+    account: str
+    switches: int
+    days: int
+    first_at: dt.datetime
+    last_at: dt.datetime
+    example: Example
+
+
+class QueryRef(_D):
+    file: str
+    sha256: str  # of the query text as run (UTF-8 bytes of the file)
+
+
+class Analysis(_D):
+    id: str
+    title: Text
+    provision: Provision
+    status: Literal["ran", "not-run"]
+    reason: str | None = None  # why not run
+    queries: list[QueryRef] = []
+    counts: dict[str, int] = {}  # items (all, not just those listed), events, … per analysis
+    items_total: int = 0
+    items_truncated: bool = False
+    items: list[Any] = []
+
+
+class RetentionAnalysis(Analysis):
+    items: list[RetentionItem] = []
+    gaps: list[GapItem] = []
+
+
+class ReviewAnalysis(Analysis):
+    items: list[ReviewItem] = []
+
+
+class DownloadAnalysis(Analysis):
+    items: list[DownloadItem] = []
+
+
+class AfterDepartureAnalysis(Analysis):
+    items: list[AfterDepartureItem] = []
+
+
+class OutsideNetworkAnalysis(Analysis):
+    items: list[OutsideNetworkItem] = []
+
+
+class BurstAnalysis(Analysis):
+    items: list[BurstItem] = []
+
+
+class ConcurrentAnalysis(Analysis):
+    items: list[ConcurrentItem] = []
+
+
+class Analyses(_D):
+    retention: RetentionAnalysis
+    reviews: ReviewAnalysis
+    downloads: DownloadAnalysis
+    after_departure: AfterDepartureAnalysis
+    outside_networks: OutsideNetworkAnalysis
+    off_hours_bursts: BurstAnalysis
+    concurrent_addresses: ConcurrentAnalysis
+
+
+class InputRef(_D):
+    role: Literal["records", "manifest", "rejects", "facts", "params", "geo", "calendar", "results"]
+    path: str  # relative to the records folder for records; as given otherwise
+    sha256: str
+    rows: int | None = None
+
+
+class Engine(_D):
+    name: Literal["duckdb", "spark", "imported"]
+    version: str
+    threads: int | None = None
+    memory_limit: str | None = None
+    url: str | None = None  # Spark master / Connect URL (credentials removed)
+
+
+class Dataset(_D):
+    """The rows analysed. Counts are None for results imported from another engine without an ingest manifest."""
+
+    timezone: str
+    first_day: dt.date | None
+    last_day: dt.date | None
+    rows_in: int | None
+    rows_out: int | None
+    rows_rejected: int | None
+    rejected_ratio: float | None
+    max_rejected_ratio: float
+    sufficient: bool | None  # rejected_ratio <= max_rejected_ratio; None = unknown (treat as insufficient evidence)
+
+
+class DerivedFacts(_D):
+    kind: Literal["pipa-audit/derived-facts"] = SCHEMA_ID
+    version: Literal[1] = 1
+    tool: str
+    as_of: dt.date
+    period_start: dt.date
+    facts_sha256: str
+    engine: Engine
+    parameters: dict[str, Any]
+    inputs: list[InputRef]
+    dataset: Dataset
+    notes: list[str] = []
+    analyses: Analyses

@@ -1,0 +1,225 @@
+"""``logs export-sql`` and ``logs import-results``: run the analyses in your own lake, bring the rows back as facts.
+
+Export writes a bundle folder::
+
+    bundle.json            what was exported: queries (SHA-256 of the shipped text and of the exported text),
+                           tables (SHA-256, columns and types), facts and parameter hashes, the dialect
+    sql/<name>.sql         the analyses in the chosen dialect (DuckDB and Spark: the shipped text unchanged,
+                           proven by the equivalence test; Trino: transpiled by SQLGlot from the portable subset)
+    tables/<name>.csv      the small input tables (params, systems, principals, networks, geo, calendar, …)
+
+Run each query with ``records`` bound to your access records (the columns of ``logs ingest``'s Parquet) and the
+tables loaded, and save each result as ``results/<name>.csv`` (header = the query's columns) or ``.jsonl``.
+Import refuses a bundle whose queries or tables no longer match their hashes, or whose queries are not the
+ones this version ships: rows of a changed query never become facts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from compliance import __version__
+from compliance.loading import InputError, Problem, fail
+from compliance.logs import analyses, tables
+from compliance.logs import derived as d
+from compliance.logs import manifest as mf
+
+BUNDLE = "bundle.json"
+BOOL_COLUMNS = {"known_system", "missed"}
+STRING_COLUMNS = {"system", "account", "required_basis", "period", "rule", "principal", "kind", "holder", "cutoff_reason",
+                  "ip", "ip_hex", "country", "country_source", "day_kind"}
+
+
+def _dialect_text(text: str, dialect: str) -> str:
+    if dialect in ("duckdb", "spark"):
+        return text
+    import sqlglot
+
+    return ";\n".join(sqlglot.transpile(text, read="duckdb", write=dialect, pretty=True)) + "\n"
+
+
+def _csv_bytes(columns: list[str], rows: list[tuple]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in r])
+    return buf.getvalue().encode("utf-8")
+
+
+def export_sql(args) -> int:
+    from compliance.logs.analyze import load_inputs
+    from compliance.logs.params import Params
+    from compliance.facts import Facts
+    from compliance.loading import validate_file
+
+    out = Path(args.output)
+    if out.exists():
+        raise fail(out, "already exists; give a new folder")
+    if args.folder:
+        manifest, facts, params = load_inputs(args.folder, args.facts, args.params)
+        first, last, tz = manifest.first_day, manifest.last_day, manifest.timezone
+    else:
+        facts, _ = validate_file(args.facts, Facts)
+        params = validate_file(args.params, Params)[0] if args.params else Params()
+        import datetime as dt
+
+        first, last, tz = facts.as_of - dt.timedelta(days=3 * 365), facts.as_of, "+09:00"
+    built = tables.build(facts, params, first, last)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.resolve().parent))
+    try:
+        (tmp / "sql").mkdir()
+        (tmp / "tables").mkdir()
+        queries = []
+        for spec in analyses.SPECS:
+            for name in spec.files:
+                text = analyses.query_text(name)
+                exported = _dialect_text(text, args.dialect)
+                (tmp / "sql" / name).write_text(exported, encoding="utf-8")
+                queries.append({"file": name, "analysis": spec.id, "sha256": analyses.sha256_text(text),
+                                "exported_sha256": analyses.sha256_text(exported)})
+        tabs = []
+        for name, schema in tables.SCHEMAS.items():
+            data = _csv_bytes([c for c, _ in schema], built.tables[name])
+            (tmp / "tables" / f"{name}.csv").write_bytes(data)
+            tabs.append({"name": name, "columns": [{"name": c, "type": t} for c, t in schema],
+                         "rows": len(built.tables[name]), "sha256": mf.sha256_file(tmp / "tables" / f"{name}.csv")})
+        bundle = {"kind": "pipa-audit/sql-bundle", "tool": f"pipa-audit {__version__}", "dialect": args.dialect,
+                  "facts": str(args.facts), "facts_sha256": mf.sha256_file(Path(args.facts)),
+                  "params": args.params, "params_sha256": mf.sha256_file(Path(args.params)) if args.params else None,
+                  "timezone": tz, "first_day": str(first) if first else None, "last_day": str(last) if last else None,
+                  "notes": built.notes, "queries": queries, "tables": tabs}
+        if args.folder:
+            t = manifest.totals
+            bundle["dataset"] = {"rows_in": t.rows_in, "rows_out": t.rows_out, "rows_rejected": t.rows_rejected}
+        (tmp / BUNDLE).write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{out}: {len(queries)} queries ({args.dialect}) and {len(tabs)} tables; put each result in "
+          f"{out}/results/<query>.csv, then: pipa-audit logs import-results {out}", file=sys.stderr)
+    return 0
+
+
+def _convert(column: str, value: str):
+    if value == "":
+        return None
+    if column in BOOL_COLUMNS:
+        if value.lower() not in ("true", "false"):
+            raise ValueError(f"expected true or false, found {value!r}")
+        return value.lower() == "true"
+    if column in STRING_COLUMNS or column.startswith(("ex_source", "ex_ip", "ex_system", "ex_country", "ex_previous_ip")):
+        return value
+    return int(value)
+
+
+def _read_result(path: Path) -> tuple[list[str], list[tuple]]:
+    problems = []
+    rows = []
+    if path.suffix == ".jsonl":
+        cols: list[str] | None = None
+        for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(str(path), n, f"invalid JSON: {exc.msg}"))
+                continue
+            cols = cols or list(obj)
+            rows.append(tuple(obj.get(c) for c in cols))
+        if problems:
+            raise InputError(problems)
+        return cols or [], rows
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        cols = next(reader, [])
+        for row in reader:
+            try:
+                rows.append(tuple(_convert(c, v) for c, v in zip(cols, row, strict=True)))
+            except ValueError as exc:
+                problems.append(Problem(str(path), reader.line_num, str(exc)))
+    if problems:
+        raise InputError(problems[:20])
+    return cols, rows
+
+
+def import_results(args) -> int:
+    from compliance.facts import Facts
+    from compliance.loading import validate_file
+    from compliance.logs.analyze import assemble, write
+    from compliance.logs.params import Params
+
+    root = Path(args.bundle)
+    try:
+        bundle = json.loads((root / BUNDLE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise fail(root, f"no readable {BUNDLE}: not a folder written by 'pipa-audit logs export-sql'") from None
+    problems = []
+    shipped = {p.name: analyses.sha256_text(p.read_text(encoding="utf-8")) for p in analyses.sql_files()}
+    for q in bundle["queries"]:
+        f = root / "sql" / q["file"]
+        if shipped.get(q["file"]) != q["sha256"]:
+            problems.append(Problem(str(f), 0, "is not the query this version of pipa-audit ships (SHA-256 differs); "
+                                    "export again with this version"))
+        elif not f.is_file() or analyses.sha256_text(f.read_text(encoding="utf-8")) != q["exported_sha256"]:
+            problems.append(Problem(str(f), 0, "SHA-256 differs from the bundle: the query was changed after export, "
+                                    "so its results cannot become facts"))
+    for t in bundle["tables"]:
+        f = root / "tables" / f"{t['name']}.csv"
+        if not f.is_file() or mf.sha256_file(f) != t["sha256"]:
+            problems.append(Problem(str(f), 0, "SHA-256 differs from the bundle: an input table was changed after export"))
+    facts_path, params_path = bundle["facts"], bundle["params"]
+    if not Path(facts_path).is_file() or mf.sha256_file(Path(facts_path)) != bundle["facts_sha256"]:
+        problems.append(Problem(facts_path, 0, "missing or changed since the export (SHA-256 differs)"))
+    if params_path and (not Path(params_path).is_file() or mf.sha256_file(Path(params_path)) != bundle["params_sha256"]):
+        problems.append(Problem(params_path, 0, "missing or changed since the export (SHA-256 differs)"))
+    results: dict[str, analyses.Rows] = {}
+    refs = []
+    needed = {q["file"] for q in bundle["queries"]}
+    for name in sorted(needed):
+        stem = name[:-4]
+        found = [p for p in (root / "results" / f"{stem}.csv", root / "results" / f"{stem}.jsonl") if p.is_file()]
+        if not found:
+            problems.append(Problem(str(root / "results" / f"{stem}.csv"), 0, "result not found"))
+            continue
+        try:
+            cols, rows = _read_result(found[0])
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        results[name] = analyses.canonical(cols, rows)
+        refs.append(d.InputRef(role="results", path=str(found[0].relative_to(root)), sha256=mf.sha256_file(found[0]),
+                               rows=len(rows)))
+    if problems:
+        raise InputError(problems)
+    facts, _ = validate_file(facts_path, Facts)
+    params = validate_file(params_path, Params)[0] if params_path else Params()
+    import datetime as dt
+
+    first = dt.date.fromisoformat(bundle["first_day"]) if bundle.get("first_day") else None
+    last = dt.date.fromisoformat(bundle["last_day"]) if bundle.get("last_day") else None
+    built = tables.build(facts, params, first, last)
+    ds = bundle.get("dataset") or {}
+    ratio = ds["rows_rejected"] / ds["rows_in"] if ds.get("rows_in") else None
+    dataset = d.Dataset(timezone=bundle["timezone"], first_day=first, last_day=last, rows_in=ds.get("rows_in"),
+                        rows_out=ds.get("rows_out"), rows_rejected=ds.get("rows_rejected"),
+                        rejected_ratio=None if ratio is None else round(ratio, 6),
+                        max_rejected_ratio=params.max_rejected_ratio,
+                        sufficient=None if ratio is None else ratio <= params.max_rejected_ratio)
+    engine = d.Engine(name="imported", version=f"{bundle['dialect']} (queries verified by SHA-256)")
+    try:
+        derived = assemble(facts, facts_path, params, params_path, built, results, dataset, engine, refs, args.examples)
+    except (KeyError, ValueError) as exc:
+        raise fail(root / "results", f"a result does not have the query's columns: {exc}") from None
+    write(derived, args.output, [facts_path, params_path])
+    print(f"imported {len(results)} results from {root}; query hashes verified", file=sys.stderr)
+    return 0

@@ -1,0 +1,148 @@
+"""The small input tables every analysis joins with the records, built once in Python from the stated facts,
+the parameters and the calendar. Every engine receives the same rows, so the SQL stays a pure function of its
+inputs; dates are day numbers (days since 1970-01-01) and addresses 32-digit hex, never engine types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from compliance.logs import calendar as cal
+from compliance.logs import geo
+from compliance.logs.addresses import cidr_range
+from compliance.logs.params import Params
+
+MONTHLY_REVIEW_UNTIL = dt.date(2026, 10, 30)
+"""Notice 2023-6 Art 8(2) (monthly review) applies to days up to this date; from 2026-10-31 Notice 2025-9
+Art 8(2) lets the internal plan set the cycle (addendum: one year after 2025-10-31)."""
+
+SCHEMAS: dict[str, list[tuple[str, str]]] = {
+    "params": [("as_of", "BIGINT"), ("period_start", "BIGINT"), ("download_threshold", "BIGINT"),
+               ("gap_workdays", "BIGINT"), ("burst_min", "BIGINT"), ("burst_factor", "BIGINT"),
+               ("window_s", "BIGINT"), ("work_start", "BIGINT"), ("work_end", "BIGINT")],
+    "systems": [("system", "STRING"), ("required_days", "BIGINT"), ("required_basis", "STRING"),
+                ("stated_days", "BIGINT"), ("window_start", "BIGINT"), ("as_of", "BIGINT")],
+    "principals": [("principal", "STRING"), ("kind", "STRING"), ("system", "STRING"), ("holder", "STRING"),
+                   ("cutoff", "BIGINT"), ("cutoff_reason", "STRING")],
+    "networks": [("system", "STRING"), ("lo", "STRING"), ("hi", "STRING"), ("label", "STRING")],
+    "geo": [("lo", "STRING"), ("hi", "STRING"), ("country", "STRING"), ("priority", "BIGINT"), ("prefix", "BIGINT")],
+    "calendar": [("day_num", "BIGINT"), ("workday", "BOOLEAN"), ("kind", "STRING"), ("name", "STRING")],
+    "review_periods": [("system", "STRING"), ("period", "STRING"), ("start_day", "BIGINT"), ("end_day", "BIGINT"),
+                       ("rule", "STRING")],
+    "reviews": [("system", "STRING"), ("day_num", "BIGINT")],
+}
+
+
+@dataclass
+class Inputs:
+    tables: dict[str, list[tuple]]
+    notes: list[str]  # what the reader should know (uncovered calendar years, unknown review cycle, …)
+
+
+def required_retention(system, org) -> tuple[int, str]:
+    """Days Art 8(1) requires for one system, and why (2 years: ≥50,000 subjects, unique identifiers or
+    sensitive data, or a key telecom operator; otherwise 1 year)."""
+    reasons = []
+    if system.subjects is not None and system.subjects >= 50_000:
+        reasons.append(f"{system.subjects:,} subjects ≥ 50,000")
+    if system.unique_identifiers:
+        reasons.append("unique identifiers")
+    if system.sensitive_data:
+        reasons.append("sensitive data")
+    if org is not None and org.key_telecom_operator:
+        reasons.append("key telecom operator")
+    if reasons:
+        return 730, "2 years: " + ", ".join(reasons)
+    if system.subjects is None:
+        return 365, "1 year (the legal minimum; subjects not stated, so the 2-year rule could not be judged)"
+    return 365, "1 year"
+
+
+def _periods(system_id: str, start: dt.date, as_of: dt.date, cycle: int | None) -> tuple[list[tuple], bool]:
+    rows, unknown_cycle = [], False
+    d = dt.date(start.year, start.month, 1)
+    while d <= min(as_of, MONTHLY_REVIEW_UNTIL):
+        nxt = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        end = min(nxt - dt.timedelta(days=1), MONTHLY_REVIEW_UNTIL)
+        rows.append((system_id, d.strftime("%Y-%m"), cal.day_num(d), cal.day_num(end), "monthly (Notice 2023-6 Art 8(2))"))
+        d = nxt
+    if as_of > MONTHLY_REVIEW_UNTIL:
+        d = max(MONTHLY_REVIEW_UNTIL + dt.timedelta(days=1), start)
+        if cycle is None:
+            unknown_cycle = True
+        else:
+            while d <= as_of:
+                end = d + dt.timedelta(days=cycle - 1)
+                rows.append((system_id, f"{d.isoformat()}/{end.isoformat()}", cal.day_num(d), cal.day_num(end),
+                             f"every {cycle} days (internal plan, Notice 2025-9 Art 8(2))"))
+                d = end + dt.timedelta(days=1)
+    return rows, unknown_cycle
+
+
+def period_start(facts) -> dt.date:
+    """The audited period's first day: stated, or the first of the month a year before the as-of date."""
+    return facts.period_start or dt.date(facts.as_of.year - 1, facts.as_of.month, 1)
+
+
+def build(facts, params: Params, first_day: dt.date | None, last_day: dt.date | None) -> Inputs:
+    """All input tables; the calendar covers the audited period and every day with records."""
+    as_of = facts.as_of
+    start = period_start(facts)
+    notes: list[str] = []
+    wh = params.calendar.working_hours
+    t: dict[str, list[tuple]] = {k: [] for k in SCHEMAS}
+    t["params"] = [(cal.day_num(as_of), cal.day_num(start), params.download_threshold, params.gap_workdays,
+                    params.burst.min_events, params.burst.factor, params.concurrent_window_seconds,
+                    cal.hhmm(wh.start), cal.hhmm(wh.end))]
+    unknown_cycle = False
+    for s in facts.systems or []:
+        req, basis = required_retention(s, facts.organization)
+        window = cal.day_num(as_of) - req + 1
+        if s.operating_since:
+            window = max(window, cal.day_num(s.operating_since))
+        stated = s.access_log.retention_days if s.access_log else None
+        t["systems"].append((s.id, req, basis, stated, window, cal.day_num(as_of)))
+        rows, unknown = _periods(s.id, start, as_of, params.review_cycle_days)
+        t["review_periods"] += rows
+        unknown_cycle |= unknown
+        for r in (s.access_log.reviews or []) if s.access_log else []:
+            t["reviews"].append((s.id, cal.day_num(r)))
+    if unknown_cycle:
+        notes.append("Reviews after 2026-10-30 follow the internal plan's cycle (Notice 2025-9 Art 8(2)); "
+                     "give review_cycle_days in the parameters to judge them.")
+    handlers = {h.id: h for h in facts.handlers or []}
+
+    def cutoff(h) -> tuple[dt.date, str] | None:
+        dates = [(d, why) for d, why in ((h.left_on, f"{h.id} left on {h.left_on}"),
+                                         (h.access_revoked_on, f"{h.id}'s access revoked on {h.access_revoked_on}")) if d]
+        return min(dates) if dates else None
+
+    for a in facts.accounts or []:
+        holders = [handlers.get(x) for x in a.holders or []]
+        cuts = [cutoff(h) for h in holders if h is not None]
+        if holders and len(cuts) == len(holders) and all(cuts):  # every holder gone
+            when, why = max(cuts)
+            t["principals"].append((a.id, "account", a.system, ",".join(a.holders), cal.day_num(when), why))
+    for c in facts.credentials or []:
+        cuts = []
+        if c.revoked_on:
+            cuts.append((c.revoked_on, f"{c.id} revoked on {c.revoked_on}"))
+        owner = handlers.get(c.owner) if c.owner else None
+        if owner is not None and cutoff(owner):
+            cuts.append(cutoff(owner))
+        if cuts:
+            when, why = min(cuts)
+            t["principals"].append((c.id, "credential", c.system, c.owner, cal.day_num(when), why))
+    for n in params.networks:
+        lo, hi = cidr_range(n.network)
+        for system in n.systems or [None]:
+            t["networks"].append((system, lo, hi, n.label or n.network))
+    t["geo"] = geo.table([(g.network, g.country) for g in params.geo], params.geo_file)
+    rows, uncovered = cal.build(min(first_day or start, start), max(last_day or as_of, as_of),
+                                params.calendar.holidays, params.calendar.workdays)
+    t["calendar"] = rows
+    if uncovered:
+        notes.append(f"The shipped holiday list does not cover {', '.join(map(str, uncovered))}: only weekends "
+                     "count as non-working days there; add holidays in the parameters (calendar.holidays).")
+    return Inputs(t, notes)

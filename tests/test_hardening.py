@@ -1,0 +1,549 @@
+"""Promises under hostile input and faults: nothing lost, nothing leaked, never a traceback.
+
+Each test names the promise it guards; each was checked to fail when that promise is broken.
+Device nodes are created with mknod under tmp_path (never the system's /dev/null or /dev/full).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from compliance import loading, output
+from compliance.cli import EXIT_INTERNAL, main
+from compliance.evidence import ENV_MAX_ATTACHMENT_BYTES, Refused, open_beneath
+from compliance.loading import InputError, inert, load, read_bytes
+from compliance.output import write_output
+
+from .conftest import CATALOGS, CLEAN, SEED, cli, write
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="mknod of device nodes needs root")
+
+
+def one_line_error(proc, *fragments, code=2):
+    """Exit ``code``, exactly one line on stderr, no traceback, every fragment in it."""
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, lines
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def exe() -> str:
+    beside = Path(sys.executable).parent / "pipa-audit"
+    return str(beside) if beside.exists() else shutil.which("pipa-audit")
+
+
+@pytest.fixture
+def org(tmp_path) -> Path:
+    """A copy of the clean example (facts + evidence) and of the catalogs, to aim outputs at."""
+    shutil.copytree(CLEAN, tmp_path / "org")
+    shutil.copytree(CATALOGS, tmp_path / "controls")
+    write(tmp_path, "org/waivers.yaml", "waivers: []\n")
+    return tmp_path
+
+
+def _parts(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*.part")]
+
+
+# ------------------------------------------------------------------ -o never overwrites an input
+
+
+def test_output_naming_any_input_is_refused_and_the_input_is_intact(org):
+    facts, waivers = org / "org" / "facts.yaml", org / "org" / "waivers.yaml"
+    attachment = sorted((org / "org" / "evidence").iterdir())[0]
+    catalog = sorted((org / "controls").glob("*.yaml"))[0]
+    (org / "hard.json").hardlink_to(facts)
+    (org / "link.json").symlink_to(facts)
+    for target in (facts, waivers, attachment, catalog, org / "hard.json", org / "link.json"):
+        before = target.read_bytes()
+        proc = cli("check", facts, "--waivers", waivers, "--catalog", org / "controls", "--format", "json", "-o", target)
+        one_line_error(proc, "is an input of this run")
+        assert target.read_bytes() == before, target
+    assert (org / "link.json").is_symlink()
+    before = catalog.read_bytes()
+    one_line_error(cli("report", facts, "--catalog", org / "controls", "--format", "md", "-o", catalog), "is an input")
+    one_line_error(cli("init", "--force", "--catalog", org / "controls", "-o", catalog), "is an input")
+    assert catalog.read_bytes() == before
+    assert _parts(org) == []
+
+
+# ------------------------------------------------------------------ devices, FIFOs, descriptors
+
+
+@ROOT_ONLY
+def test_character_device_target_is_written_directly_never_replaced(tmp_path):
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a copy of /dev/null
+    proc = cli("check", CLEAN / "facts.yaml", "--format", "json", "-o", null)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISCHR(null.lstat().st_mode) and null.lstat().st_rdev == os.makedev(1, 3)
+    assert _parts(tmp_path) == []
+
+
+@ROOT_ONLY
+def test_full_device_target_is_one_line_error_exit_2(tmp_path):
+    full = tmp_path / "full"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))  # a copy of /dev/full: every write is ENOSPC
+    one_line_error(cli("check", CLEAN / "facts.yaml", "--format", "json", "-o", full), f"{full}: ", "no space left")
+    assert stat.S_ISCHR(full.lstat().st_mode)
+    with open(full, "wb") as fh:  # standard output on a full device: one line, exit 2, no "Exception ignored"
+        proc = subprocess.run([exe(), "check", str(CLEAN / "facts.yaml"), "--format", "json"], stdout=fh, stderr=subprocess.PIPE, text=True, timeout=300)
+    one_line_error(proc, "standard output", "no space left")
+
+
+def test_block_device_and_socket_targets_are_refused_and_kept(tmp_path):
+    import socket
+
+    targets = []
+    if os.geteuid() == 0:  # major 240 is reserved for local use: no driver, so nothing real is behind it
+        os.mknod(tmp_path / "blk", 0o600 | stat.S_IFBLK, os.makedev(240, 0))
+        targets.append((tmp_path / "blk", stat.S_ISBLK))
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    targets.append((tmp_path / "sock", stat.S_ISSOCK))
+    try:
+        for target, kind in targets:
+            one_line_error(cli("check", CLEAN / "facts.yaml", "--format", "json", "-o", target), "is not a regular file")
+            assert kind(target.lstat().st_mode)
+    finally:
+        sock.close()
+
+
+def test_fifo_target_is_written_to_its_reader(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = tmp_path / "got.json"
+    with open(got, "wb") as sink:
+        reader = subprocess.Popen(["cat", str(fifo)], stdout=sink)
+        try:
+            proc = cli("check", CLEAN / "facts.yaml", "--format", "json", "-o", fifo)
+            reader.wait(timeout=30)
+        finally:
+            reader.kill()
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert json.loads(got.read_text())["summary"]["total"] > 0
+
+
+def test_descriptor_alias_writes_to_the_descriptor_not_over_the_link(tmp_path):
+    """A link to /proc/self/fd/1 (what /dev/stdout is) with stdout on a file opened for append:
+    the output is appended through the descriptor; the link and the file's head stay."""
+    link = tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")
+    log = tmp_path / "log.txt"
+    log.write_bytes(b"HEAD\n")
+    with open(log, "ab") as fh:
+        proc = subprocess.run([exe(), "check", str(CLEAN / "facts.yaml"), "--format", "json", "-o", str(link)], stdout=fh, stderr=subprocess.PIPE, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    text = log.read_text()
+    assert text.startswith("HEAD\n") and json.loads(text[5:])["summary"]["total"] > 0
+    assert link.is_symlink() and os.readlink(link) == "/proc/self/fd/1"
+
+
+def test_directory_and_missing_folder_targets(tmp_path):
+    one_line_error(cli("check", CLEAN / "facts.yaml", "-o", tmp_path), "is a directory")
+    one_line_error(cli("check", CLEAN / "facts.yaml", "-o", tmp_path / "nope" / "x.txt"), "does not exist")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    one_line_error(cli("check", CLEAN / "facts.yaml", "-o", tmp_path / "dangling"), "symlink to nothing")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_demo_and_catalog_docs_need_a_folder_not_a_file(tmp_path):
+    f = write(tmp_path, "file.txt", "keep\n")
+    one_line_error(cli("demo", "-o", f), "is a file; give a folder name")
+    one_line_error(cli("catalog", "docs", "-o", f), "is a file; give a folder name")
+    one_line_error(cli("catalog", "docs", "-o", f / "sub"), "not a folder")
+    assert f.read_text() == "keep\n"
+
+
+# ------------------------------------------------------------------ atomic writes
+
+
+def test_failing_disk_leaves_the_old_target_and_no_temp_file(tmp_path, monkeypatch):
+    target = write(tmp_path, "report.json", "old\n")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output.os, "fsync", full)
+    with pytest.raises(InputError, match="no space left"):
+        write_output(target, b"new\n")
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+
+
+def test_failing_render_leaves_the_old_target_and_no_temp_file(tmp_path):
+    target = write(tmp_path, "report.pdf", "old\n")
+
+    def render():
+        assert _parts(tmp_path), "the temporary file is reserved before rendering"
+        raise RuntimeError("render failed")
+
+    with pytest.raises(RuntimeError):
+        write_output(target, render)
+    assert target.read_text() == "old\n"
+    assert _parts(tmp_path) == []
+
+
+def test_replace_keeps_a_private_mode_and_new_files_follow_the_umask(tmp_path):
+    target = write(tmp_path, "r.json", "old")
+    target.chmod(0o600)
+    write_output(target, b"new")
+    assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o600
+    umask = os.umask(0o022)
+    try:
+        write_output(tmp_path / "n.json", b"x")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "n.json").stat().st_mode) == 0o644
+
+
+def test_sigterm_while_rendering_a_pdf_leaves_no_temp_file_and_the_old_report(tmp_path):
+    target = write(tmp_path, "report.pdf", "old report\n")
+    proc = subprocess.Popen([exe(), "report", str(SEED / "facts.yaml"), "-o", str(target)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 240
+        while not _parts(tmp_path):
+            assert proc.poll() is None, "finished before a temporary file was seen"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == -signal.SIGTERM
+    assert _parts(tmp_path) == []
+    assert target.read_text() == "old report\n"
+
+
+# ------------------------------------------------------------------ inputs: only bounded regular files
+
+
+@pytest.mark.parametrize("role", ["facts", "waivers", "validate"])
+def test_fifo_input_is_refused_without_hanging(tmp_path, role):
+    fifo = tmp_path / "in.yaml"
+    os.mkfifo(fifo)
+    args = {"facts": ("check", fifo), "waivers": ("check", CLEAN / "facts.yaml", "--waivers", fifo), "validate": ("validate", fifo)}[role]
+    one_line_error(cli(*args), f"{fifo}: is not a regular file")
+
+
+def test_device_input_is_refused_before_reading(tmp_path):
+    one_line_error(cli("check", "/dev/zero"), "/dev/zero: is not a regular file")
+
+
+def test_read_is_bounded_even_when_the_size_lies(tmp_path):
+    """/proc files say size 0; a file may grow after fstat: the read stops at cap + 1 bytes."""
+    with pytest.raises(InputError, match="limit is 10"):
+        read_bytes("/proc/self/status", cap=10)
+
+
+def test_yaml_size_cap_names_json_as_the_route(tmp_path, monkeypatch):
+    big = tmp_path / "facts.yaml"
+    with open(big, "wb") as fh:
+        fh.truncate(loading.MAX_YAML_BYTES + 1)  # sparse: no disk used
+    line = one_line_error(cli("check", big), f"{big}: file is {loading.MAX_YAML_BYTES + 1} bytes")
+    assert ".json" in line
+    # the cap, not the parser, refuses it; and JSON has its own, larger cap
+    monkeypatch.setattr(loading, "MAX_YAML_BYTES", 20)
+    write(tmp_path, "small.yaml", "as_of: 2025-01-01\n")
+    with pytest.raises(InputError, match="limited to 20 bytes"):
+        load(write(tmp_path, "f.yaml", "as_of: 2025-01-01\norganization: {}\n"))
+    load(tmp_path / "small.yaml")
+    monkeypatch.setattr(loading, "MAX_INPUT_BYTES", 20)
+    with pytest.raises(InputError, match="limit is 20"):
+        load(write(tmp_path, "f.json", '{"as_of": "2025-01-01", "x": 1}'))
+
+
+# ------------------------------------------------------------------ attachments: no links, bounded, regular
+
+
+def _attach(tmp_path: Path, path: str, sha: str | None = None) -> Path:
+    extra = f", sha256: {sha}" if sha else ""
+    return write(tmp_path, "facts.yaml", f"as_of: 2025-11-30\norganization: {{name: X}}\nattachments:\n  - {{id: a, kind: k, path: '{path}'{extra}}}\n")
+
+
+def test_symlinks_on_an_attachment_path_are_refused_even_inside(tmp_path):
+    write(tmp_path, "ev/a.txt", "inside\n")
+    (tmp_path / "ev" / "link.txt").symlink_to("a.txt")
+    (tmp_path / "evlink").symlink_to("ev")
+    for path in ("ev/link.txt", "evlink/a.txt"):
+        one_line_error(cli("validate", _attach(tmp_path, path)), "attachments[0].path: a symlink is on the path")
+    assert cli("validate", _attach(tmp_path, "ev/a.txt")).returncode == 0
+
+
+def test_open_beneath_never_follows_a_component_swapped_for_a_symlink(tmp_path):
+    """The race: a checked folder replaced by a link to outside. Each component is opened relative to
+    the previous descriptor with O_NOFOLLOW, so the swapped link is refused, not followed."""
+    outside = tmp_path / "outside"
+    write(outside, "ev/secret.txt", "secret\n")
+    root = tmp_path / "root"
+    write(root, "ev/secret.txt", "ok\n")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        shutil.rmtree(root / "ev")
+        (root / "ev").symlink_to(outside / "ev")  # swapped after the root was opened
+        with pytest.raises(Refused, match="symlink"):
+            open_beneath(fd, "ev/secret.txt")
+    finally:
+        os.close(fd)
+
+
+def test_fifo_and_device_attachments_are_refused_without_hanging(tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    one_line_error(cli("validate", _attach(tmp_path, "pipe")), "not a regular file")
+    one_line_error(cli("validate", _attach(tmp_path, ".")), "attachments[0].path")
+
+
+@ROOT_ONLY
+def test_device_attachment_is_refused(tmp_path):
+    os.mknod(tmp_path / "zero", 0o444 | stat.S_IFCHR, os.makedev(1, 5))  # a copy of /dev/zero
+    one_line_error(cli("validate", _attach(tmp_path, "zero")), "not a regular file")
+
+
+def test_attachment_size_cap_is_configurable(tmp_path):
+    write(tmp_path, "a.txt", "123456")
+    f = _attach(tmp_path, "a.txt")
+    env = {**os.environ, ENV_MAX_ATTACHMENT_BYTES: "5"}
+    proc = subprocess.run([exe(), "validate", str(f)], capture_output=True, text=True, env=env, timeout=300)
+    one_line_error(proc, "attachments[0].path: the file is 6 bytes; the attachment limit is 5")
+    env[ENV_MAX_ATTACHMENT_BYTES] = "6"
+    assert subprocess.run([exe(), "validate", str(f)], capture_output=True, env=env, timeout=300).returncode == 0
+    env[ENV_MAX_ATTACHMENT_BYTES] = "lots"
+    proc = subprocess.run([exe(), "validate", str(f)], capture_output=True, text=True, env=env, timeout=300)
+    one_line_error(proc, ENV_MAX_ATTACHMENT_BYTES, "whole number")
+
+
+def test_default_attachment_cap_refuses_a_huge_sparse_file_without_reading_it(tmp_path):
+    from compliance.evidence import MAX_ATTACHMENT_BYTES
+
+    with open(tmp_path / "big.bin", "wb") as fh:
+        fh.truncate(MAX_ATTACHMENT_BYTES + 1)
+    started = time.monotonic()
+    one_line_error(cli("validate", _attach(tmp_path, "big.bin")), "attachment limit")
+    assert time.monotonic() - started < 60
+
+
+def test_hard_link_is_hashed_as_found_and_noted(tmp_path):
+    (tmp_path / "outside.txt").write_text("hello\n")
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "a.txt").hardlink_to(tmp_path / "outside.txt")
+    from compliance.evidence import inspect
+    from compliance.facts import Attachment
+
+    statuses, refusals, gaps = inspect([Attachment(id="a", kind="k", path="a.txt")], org, "f.yaml", "")
+    assert not refusals and not gaps
+    assert statuses[0].status == "ok" and statuses[0].size == 6 and "2 hard links" in statuses[0].note
+
+
+def test_duplicate_attachment_ids_are_refused(tmp_path):
+    write(tmp_path, "a.txt", "x")
+    f = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nattachments:\n  - {id: a, kind: k, path: a.txt}\n  - {id: a, kind: k, path: a.txt}\n")
+    one_line_error(cli("validate", f), f"{f}:5: attachments[1].id: duplicate attachment id 'a'")
+
+
+# ------------------------------------------------------------------ never a traceback
+
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    "name, text, fragment",
+    [
+        ("deep.json", DEEP_JSON, "nested too deeply"),
+        ("digits.json", '{"as_of": "2025-11-30", "organization": {"name": "X", "subjects": ' + "9" * 5000 + "}}", "invalid JSON"),
+        ("digits.yaml", "as_of: 2025-11-30\norganization: {name: X, subjects: " + "9" * 5000 + "}\n", ":2: invalid YAML: the number has too many digits"),
+        ("key.yaml", "as_of: 2025-11-30\n? [a, b]\n: x\n", ":2: invalid YAML: a mapping key must be a plain value"),
+        ("set.yaml", "as_of: 2025-11-30\norganization: !!set {a, b}\n", ":2: invalid YAML: the YAML tag !!set is not allowed"),
+        ("binary.yaml", "as_of: 2025-11-30\norganization: {name: !!binary aGk=}\n", "the YAML tag !!binary is not allowed"),
+        ("merge.yaml", "as_of: 2025-11-30\norganization:\n  <<: {name: X}\n", ":3: invalid YAML: YAML merge keys (<<) are not allowed"),
+        ("latin1.yaml", "as_of: 2025-11-30\norganization: {name: Caf\xe9}\n", "not UTF-8"),
+        ("deep.yaml", "a: " + "[" * 5000 + "]" * 5000 + "\n", "invalid YAML"),
+        ("nul.yaml", "as_of: 2025-11-30\norganization: {name: X}\nattachments:\n  - {id: a, kind: k, path: \"a\\0b\"}\n", "NUL byte"),
+        ("long.yaml", "as_of: 2025-11-30\norganization: {name: X}\nattachments:\n  - {id: a, kind: k, path: " + "n" * 300 + "}\n", "too long"),
+        ("overflow.yaml", None, "out of range"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and len(v) < 20 else "",
+)
+def test_hostile_inputs_are_one_line_exit_2(tmp_path, name, text, fragment):
+    if text is None:  # a departure on the last representable day: the check's "+ days(1)" overflows
+        shutil.copytree(CLEAN, tmp_path / "org")
+        f = tmp_path / "org" / "facts.yaml"
+        t = f.read_text(encoding="utf-8").replace("as_of: 2025-11-30", "as_of: 9999-12-31")
+        f.write_text(t.replace("left_on: 2025-04-30", "left_on: 9999-12-31"), encoding="utf-8")
+    else:
+        f = tmp_path / name
+        f.write_bytes(text.encode("latin-1") if name == "latin1.yaml" else text.encode("utf-8"))
+    one_line_error(cli("check", f), fragment)
+
+
+def test_os_errors_on_input_paths_are_one_line(tmp_path):
+    (tmp_path / "loop").symlink_to("loop")
+    one_line_error(cli("check", tmp_path / "loop"), "symbolic links")
+    one_line_error(cli("check", tmp_path / ("n" * 300 + ".yaml")), "too long")
+    one_line_error(cli("check", tmp_path), "is a directory")
+    write(tmp_path, "file", "x")
+    one_line_error(cli("check", tmp_path / "file" / "facts.yaml"), "not found")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_unreadable_input_is_one_line(tmp_path):
+    f = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\n")
+    f.chmod(0)
+    one_line_error(cli("check", f), "permission denied")
+
+
+def test_an_internal_error_is_one_line_with_its_own_exit_code(monkeypatch, capsys):
+    import compliance.cli as cli_module
+
+    def boom(args):
+        raise RuntimeError("unexpected\nsecond line")
+
+    monkeypatch.setattr(cli_module, "cmd_schema", boom)
+    assert main(["schema", "result"]) == EXIT_INTERNAL == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("pipa-audit: internal error: RuntimeError: unexpected\\x0asecond line; please report")
+
+
+def test_messages_print_values_inert(tmp_path):
+    name = tmp_path / "evil\x1b[2J\nname.yaml"
+    proc = cli("check", name)
+    line = one_line_error(proc, "file not found")
+    assert "\x1b" not in proc.stderr and "\\x1b[2J\\x0aname.yaml" in line
+    shutil.copytree(CLEAN, tmp_path / "org")
+    f = tmp_path / "org" / "facts.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace('name: "Small Clinic', 'name: "\\e]0;pwned\\a\\u202eSmall\\nClinic', 1), encoding="utf-8")
+    proc = cli("check", f)
+    assert proc.returncode == 0, proc.stderr
+    assert not any(ch in proc.stdout for ch in "\x1b\x07\u202e")
+    assert "\\x1b]0;pwned\\x07\\u202eSmall\\x0aClinic" in proc.stdout.splitlines()[0]
+
+
+def test_inert_keeps_korean_and_escapes_controls():
+    assert inert("개인정보 보호법 · ok") == "개인정보 보호법 · ok"
+    assert inert("a\tb\x00\udcff\u2028") == "a\\x09b\\x00\\udcff\\u2028"
+    # a Problem is inert itself, for every consumer (InputError's message, logs), not only the CLI
+    problem = loading.Problem("f\x1b.yaml", 3, "duplicate key 'a\nb'", "x")
+    assert str(problem) == "f\\x1b.yaml:3: x: duplicate key 'a\\x0ab'"
+    assert str(InputError([problem])) == str(problem)
+
+
+# ------------------------------------------------------------------ standard output
+
+
+def test_reader_closing_the_pipe_early_keeps_the_verdict(tmp_path):
+    proc = subprocess.Popen([exe(), "check", str(SEED / "facts.yaml"), "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(10)
+    proc.stdout.close()  # the JSON is far bigger than a pipe buffer: the writer meets EPIPE
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert proc.returncode == 1, err  # the seed has failing findings: a closed pipe is no pass
+    assert all(line.startswith("warning: the law changed") for line in err.splitlines()), err  # no error, no traceback
+
+
+# ------------------------------------------------------------------ other promises (issue 10 list)
+
+
+def test_usage_guards_pdfa_and_framework(tmp_path):
+    one_line_error(cli("report", CLEAN / "facts.yaml", "-o", tmp_path / "r.html", "--pdfa"), "--pdfa applies to PDF output only")
+    one_line_error(cli("check", CLEAN / "facts.yaml", "--framework", "isms-p", "--format", "junit"), "--framework works with --format text or json")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "suffix, probe",
+    [
+        ("html", lambda b: b.lstrip().lower().startswith(b"<!doctype html")),
+        ("md", lambda b: b.startswith(b"#")),
+        ("json", lambda b: "controls" in json.loads(b)),
+        ("xml", lambda b: b.startswith(b"<?xml") and b"<testsuite" in b),
+        ("sarif", lambda b: "runs" in json.loads(b)),
+        ("bin", lambda b: b.startswith(b"%PDF-")),
+    ],
+)
+def test_report_format_from_the_file_name(tmp_path, capsys, suffix, probe):
+    out = tmp_path / f"report.{suffix}"
+    assert main(["report", str(CLEAN / "facts.yaml"), "-o", str(out), "--lang", "en"]) == 0
+    assert probe(out.read_bytes()), out.read_bytes()[:80]
+
+
+def test_markdown_escapes_table_pipes(tmp_path, capsys):
+    shutil.copytree(CLEAN, tmp_path / "org")
+    f = tmp_path / "org" / "facts.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace('name: "Small Clinic', 'name: "A|B Small Clinic', 1), encoding="utf-8")
+    out = tmp_path / "r.md"
+    assert main(["report", str(f), "-o", str(out), "--lang", "en"]) == 0
+    row = next(line for line in out.read_text(encoding="utf-8").splitlines() if "Small Clinic" in line)
+    assert "A\\|B Small Clinic" in row and row.count("|") - row.count("\\|") == 3
+
+
+def _seed_ids():
+    from compliance.pipeline import audit
+
+    r = audit(SEED / "facts.yaml", CATALOGS)
+    failing = next(c.id for c in r.controls if c.verdict == "non-compliant")
+    passing = next(c.id for c in r.controls if c.verdict == "compliant")
+    return r.as_of, failing, passing
+
+
+def _waivers(tmp_path: Path, *entries: tuple[str, dt.date | None, dt.date]) -> Path:
+    rows = "".join(
+        f"  - {{control: {cid}, owner: O, justification: 'a reason long enough', expires: {exp}"
+        + (f", granted_on: {granted}" if granted else "")
+        + "}\n"
+        for cid, granted, exp in entries
+    )
+    return write(tmp_path, "waivers.yaml", "waivers:\n" + rows)
+
+
+def test_waiver_statuses_active_not_yet_granted_not_needed_expired(tmp_path):
+    from compliance.pipeline import audit
+
+    as_of, failing, passing = _seed_ids()
+    day = dt.timedelta(days=1)
+    cases = [
+        ((failing, as_of - day, as_of + day), failing, "waived", "active"),
+        ((failing, as_of + day, as_of + 2 * day), failing, "non-compliant", "not-yet-granted"),
+        ((failing, None, as_of - day), failing, "non-compliant", "expired"),
+        ((passing, None, as_of + day), passing, "compliant", "not-needed"),
+    ]
+    for entry, cid, verdict, status in cases:
+        r = audit(SEED / "facts.yaml", CATALOGS, _waivers(tmp_path, entry))
+        c = next(c for c in r.controls if c.id == cid)
+        assert (c.verdict, c.waiver.status) == (verdict, status), entry
+
+
+def test_two_waivers_for_one_control_are_refused(tmp_path):
+    from compliance.pipeline import audit
+
+    as_of, failing, _ = _seed_ids()
+    w = _waivers(tmp_path, (failing, None, as_of + dt.timedelta(days=9)), (failing, None, as_of + dt.timedelta(days=9)))
+    with pytest.raises(InputError) as exc:
+        audit(SEED / "facts.yaml", CATALOGS, w)
+    assert [str(p) for p in exc.value.problems] == [f"{w}:3: waivers[1].control: second waiver for '{failing}'"]
+
+
+def test_has_is_true_for_a_stated_null_and_false_for_an_absent_field():
+    from compliance.catalog import FACTS_TYPE
+    from compliance.expr import compile_expr
+
+    c = compile_expr("has(organization.revenue_krw)", FACTS_TYPE)
+    assert c.fn({"organization": {"revenue_krw": None}}, {}) is True
+    assert c.fn({"organization": {}}, {}) is False
+    assert c.fn({"organization": {"revenue_krw": 5}}, {}) is True
