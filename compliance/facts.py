@@ -36,7 +36,8 @@ def required(ko: str, en: str, *, example: Any = None, **kw):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # str_max_length: a 1 MB organisation name took 112 s to lay out in the PDF (4096 chars: ~3x a normal report)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=4096)
 
 
 class Organization(Strict):

