@@ -27,17 +27,21 @@ class _Strict(BaseModel):
 
 
 class Text(_Strict):
-    ko: str
-    en: str
+    ko: str = Field(description="Korean")
+    en: str = Field(description="English")
 
 
 class LegalRef(_Strict):
     """Where the duty is written: article (조), paragraph (항), item (호), sub-item (목)."""
 
-    article: str = Field(pattern=r"^\d+(-\d+)?$", description="'29' or '39-3' (제39조의3); a number is read as text")
+    article: str = Field(
+        pattern=r"^\d+(-\d+)?$",
+        description="'29' or '39-3' (제39조의3); a number is read as text",
+        json_schema_extra={"type": ["string", "integer"], "minimum": 1},  # YAML writes `article: 34`; the pattern binds strings only
+    )
     paragraph: int | None = Field(None, description="항: ① is 1")
     item: int | None = Field(None, description="호")
-    subitem: str | None = None
+    subitem: str | None = Field(None, description="목: its Korean letter, e.g. '가'")
 
     @field_validator("article", mode="before")
     @classmethod
@@ -79,11 +83,11 @@ class Window(_Strict):
 
 
 class Check(Window):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    description: Text
-    for_each: str | None = None
-    where: str | None = None
-    expect: str
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="unique within the control, e.g. 'plan-established'")
+    description: Text = Field(description="what the check verifies, shown in reports")
+    for_each: str | None = Field(None, description="expression giving a list, e.g. 'handlers': each element is judged as 'item'")
+    where: str | None = Field(None, description="condition selecting the items in scope (needs for_each); default: every item")
+    expect: str = Field(description="condition that must be true (for each item in scope), e.g. 'internal_plan.revision_history == true'")
     label: str | None = Field(None, description="expression naming an offender; default item.id")
 
 
@@ -103,8 +107,8 @@ class AttestationRule(_Strict):
 class Examples(_Strict):
     """Fact fragments for which the control is compliant / non-compliant (docs and tests)."""
 
-    compliant: dict
-    non_compliant: dict
+    compliant: dict = Field(description="facts fragment (merged onto a base example) for which the control is compliant")
+    non_compliant: dict = Field(description="facts fragment (merged onto a base example) for which it is non-compliant")
 
 
 class QuoteSource(_Strict):
@@ -123,8 +127,10 @@ class Wording(Window):
     ``summary`` (요지: not the law's words; ``basis`` says why)."""
 
     ref: LegalRef | None = Field(None, description="citation in this window, when it differs from the control's")
-    kind: Literal["quote", "secondary", "summary"] = "quote"
-    source: QuoteSource | None = None
+    kind: Literal["quote", "secondary", "summary"] = Field(
+        "quote", description="quote: the official words, checked against 'source'; secondary: words from a non-official copy; summary: 요지, not the law's words"
+    )
+    source: QuoteSource | None = Field(None, description="for a quote: where the words stand in the official text they are checked against")
     basis: Text | None = Field(None, description="for secondary or summary text: where from, or why")
     amended_by: str | None = Field(None, description="the amendment that brought this wording, e.g. '고시 제2025-9호'")
     applies_when: str | None = Field(None, description="applicability in this window, when it differs")
@@ -143,34 +149,42 @@ class Wording(Window):
 class Deferral(_Strict):
     """An addendum that put off the provision for a named group of processors (e.g. 2023-6 부칙)."""
 
-    until: dt.date
+    until: dt.date = Field(description="first day the provision applies to the group (before it: not-applicable)")
     when: str = Field(description="condition naming the group, e.g. a named condition")
-    basis: Text
+    basis: Text = Field(description="the addendum that defers it, e.g. 'Notice 2023-6 addendum item 1'")
 
 
 class Control(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$", description="stable control id, e.g. 'notice/5.2' or 'pipa/34.1'")
     ref: LegalRef = Field(description="the provision as numbered today (the newest wording's citation)")
     covers: list[CoverRef] = Field(default_factory=list, description="further provisions this control judges")
     also: list[str] = Field(default_factory=list, description="other provisions this control serves, as text")
     formerly: list[str] = Field(default_factory=list, description="ids this control had before (still accepted)")
-    title: Text
+    title: Text = Field(description="short name of the duty")
     wording: list[Wording] = Field(min_length=1, description="the provision's wordings, oldest first")
-    severity: Literal["critical", "high", "medium", "low"]
-    applies_when: str | None = None
+    severity: Literal["critical", "high", "medium", "low"] = Field(description="how grave a failure is; check --fail-on fails at or above it")
+    applies_when: str | None = Field(None, description="condition over the facts; when false the control is not-applicable (default: always applies)")
     not_applicable: Text | None = Field(None, description="why it did not apply, shown when applies_when is false")
-    deferred: list[Deferral] = Field(default_factory=list)
+    deferred: list[Deferral] = Field(default_factory=list, description="addenda that put the provision off for a group of processors")
     judged_by: str | list[str] | None = Field(
         None,
         description="for incident duties: the incident field(s) whose date selects the law, first stated wins "
         "(default aware_at)",
     )
-    checks: list[Check] = Field(default_factory=list)
-    attestation: AttestationRule | None = None
+    governs: Literal["state", "incidents"] | None = Field(None, description="overrides the catalog's 'governs'")
+    not_waivable: Text | None = Field(
+        None, description="why no waiver can set this duty aside (e.g. a statutory deadline that has passed)"
+    )
+    checks: list[Check] = Field(default_factory=list, description="rules over the facts that judge the duty; any failing check makes it non-compliant")
+    attestation: AttestationRule | None = Field(None, description="for a duty no fact can show: the attestation it needs")
     evidence: list[str] = Field(default_factory=list, description="attachment kinds an auditor expects")
-    remediation: Text
-    mappings: dict[Literal["isms-p", "iso27001-2022"], list[str]] = Field(default_factory=dict)
-    examples: Examples | list[ExampleSet] | None = None
+    remediation: Text = Field(description="what to do to comply")
+    mappings: dict[Literal["isms-p", "iso27001-2022"], list[str]] = Field(
+        default_factory=dict, description="criteria of other frameworks this control maps to, e.g. isms-p: ['2.11.5']"
+    )
+    examples: Examples | list[ExampleSet] | None = Field(
+        None, description="facts fragments for which it is compliant / non-compliant: one pair, or a list of pairs each with its as_of"
+    )
 
     @model_validator(mode="after")
     def _judgeable(self):
@@ -197,30 +211,30 @@ Control.model_rebuild()
 class Amendment(_Strict):
     """An instrument that changed the catalog's law, for `catalog diff` and the report's scope."""
 
-    id: str
-    title: Text
-    issued: dt.date
-    in_force: dt.date
+    id: str = Field(description="the amending instrument's number, e.g. '2025-9' (a notice) or '19234' (an Act)")
+    title: Text = Field(description="its name, e.g. 'PIPC Notice 2025-9'")
+    issued: dt.date = Field(description="the date it was issued (promulgated)")
+    in_force: dt.date = Field(description="the date it took effect; audits as of this date or later apply it")
     deferred: list[str] = Field(default_factory=list, description="what the addendum put off, and to when")
 
 
 class Definition(_Strict):
     """A named condition or parameter, declared once and used by name in expressions."""
 
-    expr: str
+    expr: str = Field(description="the expression: a condition gives true/false, a parameter a value, e.g. 'days(1)' or '10'")
     means: Text = Field(description="what it stands for; for a parameter, why this value is the catalog's reading")
 
 
 class CatalogMeta(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    instrument: Text
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="the catalog's id, e.g. 'pipc-notice'; unique among the catalogs")
+    instrument: Text = Field(description="the legal instrument the catalog encodes")
     cite_as: Text = Field(description="prefix for citations, e.g. ko '고시', en 'PIPC Notice 2023-6'")
     id_prefix: str | None = Field(None, description="every control id starts with '<prefix>/'; lint checks the rest")
-    version: str
-    effective: dt.date
-    supersedes: list[str] = Field(default_factory=list)
-    amendments: list[Amendment] = Field(default_factory=list)
-    source: str | None = None
+    version: str = Field(description="the version of the law it encodes, e.g. the latest amendment's number ('2026-9', or '21445' for the Act)")
+    effective: dt.date = Field(description="first day the catalog applies; also where a wording without 'from' starts")
+    supersedes: list[str] = Field(default_factory=list, description="ids of catalogs this one replaces from its effective date")
+    amendments: list[Amendment] = Field(default_factory=list, description="the instruments that changed this law, for catalog diff and the report")
+    source: str | None = Field(None, description="the official instruments the catalog follows, as text")
     governs: Literal["state", "incidents"] = Field(
         "state",
         description="'incidents': its controls judge each incident under the wording in force on the date the "
@@ -231,10 +245,10 @@ class CatalogMeta(_Strict):
 class Sanction(Window):
     """A penalty provision a finding may engage; amounts are caps the law sets, not predictions."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$")
-    ref: LegalRef
-    title: Text
-    text: Text
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9./-]*$", description="unique sanction id, e.g. 'pipa/64-2.1.9'")
+    ref: LegalRef = Field(description="the penalty provision, e.g. Art 64-2(1) item 9")
+    title: Text = Field(description="short name, e.g. the cap it sets")
+    text: Text = Field(description="the provision's words (Korean) and an English gloss stating the cap")
     source: QuoteSource | None = Field(None, description="official text the Korean is compared with")
     kind: Literal["administrative-fine", "fine"] = Field(description="과징금 (administrative fine) or 과태료 (fine)")
     revenue_ratio: float | None = Field(None, gt=0, lt=1, description="cap as a share of revenue, e.g. 0.03")
@@ -247,9 +261,9 @@ class Sanction(Window):
 class Deadline(Window):
     """A statutory clock on incidents, drawn on the report's timeline."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    control: str
-    title: Text
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="unique deadline id, e.g. 'report-pipc'")
+    control: str = Field(description="id of the control in this catalog whose incidents the clock runs on, e.g. 'pipa/34.4'")
+    title: Text = Field(description="short name, e.g. 'Report to the PIPC or KISA (72 hours)'")
     start: str = Field(description="incident field the clock starts from, e.g. aware_at")
     done: str = Field(description="incident field that stops it, e.g. reported_to_pipc_at")
     within: str = Field(description="duration, e.g. '72h'")
@@ -257,12 +271,12 @@ class Deadline(Window):
 
 
 class CatalogFile(_Strict):
-    catalog: CatalogMeta
+    catalog: CatalogMeta = Field(description="what the catalog encodes: id, instrument, version, effective date, amendments")
     conditions: dict[str, Definition] = Field(default_factory=dict, description="named conditions over the facts")
     parameters: dict[str, Definition] = Field(default_factory=dict, description="the catalog's readings of open terms")
-    controls: list[Control] = Field(min_length=1)
-    sanctions: list[Sanction] = Field(default_factory=list)
-    deadlines: list[Deadline] = Field(default_factory=list)
+    controls: list[Control] = Field(min_length=1, description="the controls, each judging the duty of one provision")
+    sanctions: list[Sanction] = Field(default_factory=list, description="penalty provisions that failing controls may engage")
+    deadlines: list[Deadline] = Field(default_factory=list, description="statutory clocks on incidents, e.g. 72 hours to report")
 
 
 @dataclass

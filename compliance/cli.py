@@ -1,13 +1,13 @@
-"""``pipa-audit``: init · validate · check · report · demo · schema · catalog.
+"""``pipa-audit``: init · validate · check · report · diff · demo · schema · catalog.
 
-Exit codes: 0 no failing finding, 1 failing findings (per --fail-on), 2 bad input or usage
-(also: an output that cannot be written, a date computed out of range), 70 internal error (a bug:
-one line ``pipa-audit: internal error: …; please report``), 130 interrupted (Ctrl-C), 141 standard
-output closed by its reader before a listing was complete; killed by SIGTERM while writing a file:
-the temporary file is removed and the process ends by the signal (143 in a shell). A reader that
-closes the pipe of ``check``/``report``/``schema`` output early does not change their exit code.
-Bad input prints ``file:line: field: message`` lines and never a traceback or a partial file;
-values in messages are printed inert (control characters escaped, one line each).
+This module parses arguments and sets exit codes; how each output format looks lives in
+``compliance.render`` (one module per format), which findings fail a run in ``compliance.gate``.
+
+Exit codes are one matrix, ``EXIT_CODES``, printed by ``--help`` and in the README. Also: killed by
+SIGTERM while writing a file, the temporary file is removed and the process ends by the signal (143
+in a shell); a reader that closes the pipe of ``check``/``report``/``schema`` output early does not
+change their exit code. Bad input prints ``file:line: field: message`` lines and never a traceback or
+a partial file; values in messages are printed inert (control characters escaped, one line each).
 """
 
 from __future__ import annotations
@@ -16,17 +16,31 @@ import argparse
 import datetime as dt
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 from compliance import __version__
-from compliance.catalog import SEVERITIES, default_catalog_dir, in_force, load_catalog, load_catalogs
+from compliance.catalog import default_catalog_dir, in_force, load_catalog, load_catalogs
 from compliance.loading import InputError, Problem, fail, forget_inputs, inert, load
-from compliance.output import ensure_folder, silence_stdout, write_output
-from compliance.result import VERDICTS
+from compliance.output import ensure_folder, silence_stdout, write_output, write_outputs
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in pipa-audit, never confused with findings (1) or bad input (2)
 EXIT_PIPE = 141  # 128 + SIGPIPE: standard output closed before a listing was complete
+
+EXIT_CODES = """\
+exit codes:
+  0    pass: check - no failing finding; diff - no regression; validate, catalog lint - all valid;
+       catalog coverage - every duty covered; other commands - done
+  1    check - a finding at or above --fail-on (default low); insufficient evidence counts unless
+       --insufficient warn (--insufficient only: it alone counts); diff - a regression (same policy);
+       catalog coverage - a duty with neither a control nor a written reason
+  2    bad input or usage: invalid or unreadable input (FILE:LINE: message), unknown option or
+       output extension, an output that cannot be written, a date computed out of range
+  70   internal error (a bug: please report)
+  130  interrupted (Ctrl-C)
+  141  standard output closed by its reader before a listing was complete
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,11 +85,11 @@ def _kind_of(data) -> str:
 
 
 def cmd_validate(args) -> int:
-    from compliance.evaluate import WaiverFile
+    from compliance.evaluate import WaiverFile, waiver_problems
     from compliance.evidence import inspect
     from compliance.facts import Facts
     from compliance.loading import validate_file
-    from compliance.pipeline import unknown_references
+    from compliance.pipeline import former_ids, unknown_references, unwaivable
 
     problems: list[Problem] = []
     catalogs = None  # loaded once, for the first facts file
@@ -86,7 +100,13 @@ def cmd_validate(args) -> int:
             if kind == "catalog":
                 load_catalog(name)
             elif kind == "waivers":
-                validate_file(name, WaiverFile, data, text)
+                wf, _ = validate_file(name, WaiverFile, data, text)
+                catalogs = catalogs if catalogs is not None else load_catalogs(args.catalog)
+                aliases = former_ids(catalogs)
+                known = {c.control.id for cat in catalogs for c in cat.controls} | set(aliases)
+                wrong = waiver_problems(wf, text, name, known, unwaivable(catalogs, aliases))  # the rules check applies
+                if wrong:
+                    raise InputError(wrong)
             else:
                 facts, _ = validate_file(name, Facts, data, text)
                 _, refusals, gaps = inspect(facts.attachments or [], Path(name).parent, name, text)
@@ -108,92 +128,74 @@ def _audit(args):
     return audit(args.facts, args.catalog, args.waivers, args.as_of)
 
 
-def _text_table(result, threshold: str) -> str:
-    failing = {c.id for c in result.failing(threshold)}
-    lines = [
-        f"pipa-audit {result.tool_version} · {result.organization.get('name', '')} · as of {result.as_of.isoformat()}",
-        f"catalogs: {', '.join(f'{c.id} ({c.version})' for c in result.catalogs)}",
-        "",
-        f"{'VERDICT':<22} {'SEVERITY':<9} {'CONTROL':<22} {'CITATION':<26} TITLE",
-    ]
-    for c in sorted(result.controls, key=lambda c: (VERDICTS.index(c.verdict), SEVERITIES.index(c.severity), c.id)):
-        mark = "✗" if c.id in failing else " "
-        lines.append(f"{mark} {c.verdict:<20} {c.severity:<9} {c.id:<22} {c.cite.en:<26} {c.title.en}")
-        for ch in c.checks:
-            if ch.status == "pass":
-                continue
-            scope = f" {len(ch.offenders)} of {ch.in_scope}" if ch.in_scope is not None else ""
-            detail = ""
-            if ch.offenders:
-                shown = ", ".join(o.label for o in ch.offenders[:5])
-                detail = f": {shown}{' …' if len(ch.offenders) > 5 else ''}"
-            elif ch.observed:
-                detail = ": " + ", ".join(f"{k}={v}" for k, v in ch.observed.items())
-            if ch.missing:
-                detail += " missing " + ", ".join(m.path + (f" ({len(m.items)} items)" if m.items else "") for m in ch.missing)
-            lines.append(f"      - {ch.id} [{ch.status}]{scope}{detail}")
-        for e in c.evidence:
-            if e.status == "missing":
-                lines.append(f"      - evidence '{e.kind}' not submitted")
-        if c.waiver is not None:
-            lines.append(f"      - waiver {c.waiver.status} (expires {c.waiver.expires}, owner {c.waiver.owner})")
-        if c.verdict == "not-applicable" and c.not_applicable:
-            lines.append(f"      - {c.not_applicable.en}")
-    s = result.summary.by_verdict
-    lines += [
-        "",
-        f"{result.summary.total} controls: " + ", ".join(f"{n} {v}" for v, n in s.items()),
-        f"failing at --fail-on {threshold}: {len(failing)}",
-    ]
-    return "\n".join(inert(line) for line in lines) + "\n"  # values from the facts never act on the terminal
+def _plan(args, formats: dict[str, tuple[str, ...]], default: str) -> list[tuple[str | None, str]]:
+    """Each output with its format, decided before any work: standard output (``-`` or no -o)
+    takes --format or ``default``; a file takes --format when it is the only output, else the
+    format its extension names. An unknown extension is a usage error (exit 2)."""
+    from compliance.render import format_for_path
 
-
-def _by_framework(result, framework, catalog_dir) -> dict:
-    """The result regrouped by a certification framework's criteria, each with its worst verdict."""
-    from compliance.coverage import load_frameworks
-
-    fw = load_frameworks(catalog_dir).get(framework)
-    if fw is None:
-        raise fail(catalog_dir, f"no framework '{framework}' in frameworks/")
-    criteria = []
-    for crit in fw.criteria:
-        mapped = [c for c in result.controls if crit.id in c.mappings.get(framework, [])]
-        if not mapped:
+    outputs = args.output or ["-"]
+    if args.format and len(outputs) > 1 and "-" not in outputs:
+        raise fail(outputs[0], "--format applies to standard output or a single -o; with several -o, each extension names its format")
+    plan: list[tuple[str | None, str]] = []
+    seen: set[str] = set()
+    for out in outputs:
+        key = "-" if out == "-" else str(Path(out).resolve())
+        if key in seen:
+            raise fail(out, "given twice as -o")
+        seen.add(key)
+        if out == "-":
+            plan.append((None, args.format or default))
             continue
-        worst = min((c.verdict for c in mapped), key=VERDICTS.index)
-        criteria.append({
-            "id": crit.id, "name": crit.name, "group": crit.group, "verdict": worst,
-            "controls": [{"id": c.id, "cite": c.cite.en, "verdict": c.verdict, "severity": c.severity} for c in mapped],
-        })
-    return {"framework": fw.framework.id, "version": fw.framework.version, "as_of": result.as_of.isoformat(),
-            "criteria": criteria}
+        target = Path(out)
+        if target.is_dir():
+            raise fail(out, "is a directory; give a file name")
+        if target.is_symlink() and not target.exists():
+            raise fail(out, "is a symlink to nothing; give a real file name")
+        if not target.parent.is_dir():
+            raise fail(out, f"folder {target.parent} does not exist")
+        fmt = args.format if args.format and len(outputs) == 1 else format_for_path(out, formats)
+        if fmt is None:
+            known = ", ".join(sorted(s for suffixes in formats.values() for s in suffixes))
+            raise fail(out, f"unknown output extension; use one of {known}, or --format with a single -o")
+        plan.append((out, fmt))
+    return plan
 
 
-def _framework_text(grouped: dict) -> str:
-    lines = [f"{grouped['framework']} ({grouped['version']}) · as of {grouped['as_of']}", ""]
-    for crit in grouped["criteria"]:
-        lines.append(f"{crit['verdict']:<22} {crit['id']:<7} {crit['name']}")
-        lines += [f"    {c['verdict']:<22} {c['id']:<22} {c['cite']}" for c in crit["controls"]]
-    return "\n".join(lines) + "\n"
+def _render_options(args):
+    from compliance.render import Options
+
+    return Options(
+        lang=args.lang, threshold=getattr(args, "fail_on", "low"), insufficient=getattr(args, "insufficient", "fail"),
+        pdfa=args.pdfa, framework=getattr(args, "framework", None), catalog_dir=args.catalog, facts_path=args.facts,
+        sarif_root=args.sarif_root, docs_url=args.docs_url,
+    )
+
+
+def _run_outputs(args, default: str):
+    """check and report: plan the outputs, audit once, render every output, then write them."""
+    from compliance.render import registry
+
+    formats = registry()
+    plan = _plan(args, {f.name: f.suffixes for f in formats.values()}, default)
+    chosen = [fmt for _, fmt in plan]
+    if getattr(args, "framework", None) and any(not formats[f].framework for f in chosen):
+        able = " or ".join(sorted((f.name for f in formats.values() if f.framework), key=lambda n: (n != "text", n)))
+        raise fail(args.facts, f"--framework works with --format {able}")
+    if args.pdfa and "pdf" not in chosen:
+        raise fail(args.output[0] if args.output else args.facts, "--pdfa applies to PDF output only")
+    result = _audit(args)
+    options = _render_options(args)
+    # targets checked and temporary files reserved first, then every render, then the renames:
+    # a refusal or a render error writes nothing, and SIGTERM during a render leaves no temporary file
+    write_outputs([(path, partial(formats[fmt].render, result, options)) for path, fmt in plan])
+    return result, plan
 
 
 def cmd_check(args) -> int:
-    if args.framework and args.format not in ("text", "json"):
-        raise fail(args.facts, "--framework works with --format text or json")
-    result = _audit(args)
-    if args.framework:
-        grouped = _by_framework(result, args.framework, args.catalog)
-        if args.format == "json":
-            data = (json.dumps(grouped, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        else:
-            data = _framework_text(grouped).encode("utf-8")
-    elif args.format == "text":
-        data = _text_table(result, args.fail_on).encode("utf-8")
-    else:
-        from compliance.render import render
+    from compliance.gate import failing
 
-        data = render(result, args.format, "en")
-    _emit(data, args.output)
+    result, _ = _run_outputs(args, "text")
     if result.law_changes:  # the audit judges the as-of date: say, in one line, that the law moved inside the period
         print(
             f"warning: the law changed inside the audit period ({len(result.law_changes)} change(s), first: "
@@ -201,33 +203,39 @@ def cmd_check(args) -> int:
             f"law of their date; see `pipa-audit catalog diff --from {result.period_start} --to {result.as_of}`",
             file=sys.stderr,
         )
-    return EXIT_FINDINGS if result.failing(args.fail_on) else EXIT_OK
+    return EXIT_FINDINGS if failing(result, args.fail_on, args.insufficient) else EXIT_OK
 
 
 def cmd_report(args) -> int:
-    from compliance.render import render
-
-    fmt = args.format or _format_from_name(args.output)
-    if args.pdfa and fmt != "pdf":
-        raise fail(args.output, "--pdfa applies to PDF output only")
-    result = _audit(args)
-    _emit(lambda: render(result, fmt, args.lang, pdfa=args.pdfa), args.output)
-    if args.output and args.output != "-":
-        print(f"wrote {args.output} ({fmt}, {args.lang})", file=sys.stderr)
+    _, plan = _run_outputs(args, "pdf")
+    for path, fmt in plan:
+        if path is not None:
+            print(inert(f"wrote {path} ({fmt}, {args.lang})"), file=sys.stderr)
     return EXIT_OK
 
 
-def _format_from_name(name: str | None) -> str:
-    suffix = Path(name or "").suffix.lower().lstrip(".")
-    return {"pdf": "pdf", "html": "html", "htm": "html", "json": "json", "md": "md", "xml": "junit", "sarif": "sarif"}.get(
-        suffix, "pdf"
-    )
+def cmd_diff(args) -> int:
+    from compliance import diff
+
+    plan = _plan(args, diff.FORMATS, "text")
+    results, problems = [], []
+    for name in (args.old, args.new):
+        try:
+            results.append(diff.load(name))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    report = diff.compare(*results, args.fail_on, args.insufficient, args.catalog)
+    write_outputs([(path, partial(diff.render, report, fmt)) for path, fmt in plan])
+    return EXIT_FINDINGS if report["regressions"] else EXIT_OK
 
 
 def cmd_demo(args) -> int:
     from compliance.bundled import bundled_dir
     from compliance.pipeline import audit
     from compliance.render import render
+    from compliance.render.text import table
 
     out = ensure_folder(args.output)
     example = bundled_dir("examples") / "ecommerce-breach"
@@ -235,7 +243,7 @@ def cmd_demo(args) -> int:
     pdf = out / f"ecommerce-breach-report.{args.lang}.pdf"
     write_output(pdf, lambda: render(result, "pdf", args.lang))
     write_output(out / "ecommerce-breach-result.json", lambda: render(result, "json"))
-    print(_text_table(result, "low"), end="")
+    print(table(result), end="")
     print(f"\nwrote {pdf}", file=sys.stderr)
     return EXIT_OK
 
@@ -334,7 +342,10 @@ def _coverage(args, catalogs) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="pipa-audit", description="Audit evidence against Korea's PIPA and the PIPC safety-measures standard.")
+    p = _Parser(
+        prog="pipa-audit", description="Audit evidence against Korea's PIPA and the PIPC safety-measures standard.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--version", action="version", version=f"pipa-audit {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     catalog_kw = {"default": None, "help": "catalog folder (default: the bundled catalogs)"}
@@ -350,22 +361,64 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--catalog", **catalog_kw)
     s.set_defaults(func=cmd_validate)
 
-    for name, func, helptext in (("check", cmd_check, "evaluate; exit 1 on failing findings"), ("report", cmd_report, "render the auditor's report")):
-        s = sub.add_parser(name, help=helptext)
+    from compliance.diff import FORMATS as DIFF_FORMATS
+    from compliance.gate import INSUFFICIENT, THRESHOLDS
+    from compliance.render import registry
+
+    formats = registry()
+    suffixes = ", ".join(f"{'/'.join(f.suffixes)} {f.name}" for f in formats.values())
+    policy = {
+        "--fail-on": {"choices": THRESHOLDS, "default": "low", "help": "lowest severity that fails (exit 1); none: never"},
+        "--insufficient": {
+            "choices": INSUFFICIENT, "default": "fail",
+            "help": "fail (default): insufficient evidence fails like a finding of its severity; warn: report it "
+            "without failing on it; only: fail on insufficient evidence alone (a separate evidence gate)",
+        },
+    }
+    for name, func, helptext in (
+        ("check", cmd_check, "evaluate; exit 1 on failing findings"),
+        ("report", cmd_report, "render the auditor's report"),
+    ):
+        s = sub.add_parser(name, help=helptext, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
         s.add_argument("facts")
         s.add_argument("--catalog", **catalog_kw)
         s.add_argument("--waivers", default=None)
         s.add_argument("--as-of", type=_date, default=None, help="judge on this date (default: as_of in the facts)")
-        s.add_argument("-o", "--output", default=None)
+        s.add_argument(
+            "-o", "--output", action="append", default=None, metavar="FILE",
+            help=f"write here; repeat for several outputs of one audit, each in the format its extension names ({suffixes}); "
+            "- is standard output",
+        )
+        s.add_argument(
+            "--format", choices=list(formats), default=None,
+            help=f"format of standard output or of a single -o (default: {'text' if name == 'check' else 'from the extension; pdf on standard output'}): "
+            + "; ".join(f"{f.name} - {f.summary}" for f in formats.values()),
+        )
+        s.add_argument("--lang", choices=["ko", "en"], default="en" if name == "check" else "ko")
+        s.add_argument("--pdfa", action="store_true", help="PDF/A-3b (archival) with the JSON result embedded")
+        s.add_argument("--sarif-root", default=None, metavar="DIR",
+                       help="SARIF paths relative to this folder (default: the git repository holding the facts file)")
+        s.add_argument("--docs-url", default=None, metavar="URL",
+                       help="where `catalog docs` output is published; SARIF rules link there (helpUri)")
         s.set_defaults(func=func)
         if name == "check":
-            s.add_argument("--fail-on", choices=[*SEVERITIES, "none"], default="low")
-            s.add_argument("--format", choices=["text", "json", "junit", "sarif", "md"], default="text")
-            s.add_argument("--framework", default=None, help="group the result by a framework, e.g. isms-p")
-        else:
-            s.add_argument("--lang", choices=["ko", "en"], default="ko")
-            s.add_argument("--format", choices=["pdf", "html", "json", "md", "junit", "sarif"], default=None)
-            s.add_argument("--pdfa", action="store_true", help="PDF/A-3b (archival) with the JSON result embedded")
+            for flag, kw in policy.items():
+                s.add_argument(flag, **kw)
+            s.add_argument("--framework", default=None, help="group the result by a framework, e.g. isms-p (text, json)")
+
+    s = sub.add_parser(
+        "diff", help="compare two JSON results: regressions, fixes, waivers, law changes; exit 1 on regressions",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("old", help="earlier result (check -o result.json)")
+    s.add_argument("new", help="later result")
+    s.add_argument("--format", choices=list(DIFF_FORMATS), default=None, help="md: for a CI job summary (default: text)")
+    s.add_argument("-o", "--output", action="append", default=None, metavar="FILE",
+                   help="write here (repeatable: .txt text, .md md, .json json); - is standard output")
+    for flag, kw in policy.items():
+        s.add_argument(flag, **kw)
+    s.add_argument("--catalog", **catalog_kw)
+    s.set_defaults(func=cmd_diff)
 
     s = sub.add_parser("demo", help="run the bundled seed scenario and write its PDF report")
     s.add_argument("-o", "--output", default="pipa-audit-demo")

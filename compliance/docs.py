@@ -18,6 +18,8 @@ from compliance.output import write_atomic
 
 
 def _context(catalogs: list[Catalog], catalog_dir) -> dict:
+    from compliance.render import docs_anchor  # the same anchors SARIF's helpUri links to
+
     frameworks = {fid: {c.id: c.name for c in fw.criteria} for fid, fw in load_frameworks(catalog_dir).items()}
     entries = []
     for cat in catalogs:
@@ -36,7 +38,7 @@ def _context(catalogs: list[Catalog], catalog_dir) -> dict:
                     "cite_en": ctl.cite("en"),
                     "facts": sorted(p for p in ctl.fact_paths if p != "as_of"),
                     "example": example,
-                    "anchor": c.id.replace("/", "-").replace(".", "-"),
+                    "anchor": docs_anchor(c.id),
                     "wordings": [
                         {
                             "window": f"{w.start.isoformat()} – {(w.until - dt.timedelta(days=1)).isoformat() if w.until else ''}",

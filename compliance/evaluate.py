@@ -12,14 +12,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from compliance import __version__
 from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
+from compliance.precedents import relevant
 from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, EvalError, Missing, type_of_annotation
-from compliance.facts import Incident, Strict
+from compliance.facts import Date, Incident, Strict
 from compliance.loading import InputError, Locator, Problem
 from compliance.result import (
     FAILING,
@@ -44,26 +45,36 @@ from compliance.result import (
 
 
 class Waiver(Strict):
-    control: str
-    owner: str = Field(min_length=1)
+    control: str = Field(description="id of the control whose failing verdict is accepted for now")
+    owner: str = Field(min_length=1, description="who owns the fix")
     justification: str = Field(min_length=10, description="why the finding is accepted for now")
-    expires: dt.date
-    approved_by: str | None = None
-    granted_on: dt.date | None = None
+    approved_by: str = Field(min_length=1, description="who approved the waiver (a waiver nobody approved waives nothing)")
+    granted_on: Date | None = Field(None, description="when it was approved; before this date it does not apply")
+    expires: Date = Field(description="last day it applies (on later as-of dates it has expired)")
+
+    @model_validator(mode="after")
+    def _expires_after_grant(self):
+        if self.granted_on is not None and self.expires <= self.granted_on:
+            raise ValueError(f"expires ({self.expires}) must be after granted_on ({self.granted_on})")
+        return self
 
 
 class WaiverFile(Strict):
-    waivers: list[Waiver]
+    waivers: list[Waiver] = Field(description="failing controls accepted for now: at most one waiver per control")
 
 
-def waiver_problems(waivers: WaiverFile, text: str, path: str, known: set[str]) -> list[Problem]:
-    """A waiver naming no control, or two waivers for one control, is bad input."""
+def waiver_problems(waivers: WaiverFile, text: str, path: str, known: set[str], unwaivable: dict[str, str] | None = None) -> list[Problem]:
+    """A waiver naming no control, a duty the catalog marks as not waivable, or two waivers for one
+    control, is bad input (``validate`` and ``check`` both call this)."""
+    unwaivable = unwaivable or {}
     locator = Locator(text)
     problems, seen = [], set()
     for i, w in enumerate(waivers.waivers):
         line = locator.line(("waivers", i, "control"))
         if w.control not in known:
             problems.append(Problem(path, line, f"no control '{w.control}' in the catalogs in force", f"waivers[{i}].control"))
+        elif w.control in unwaivable:
+            problems.append(Problem(path, line, f"'{w.control}' cannot be waived: {unwaivable[w.control]}", f"waivers[{i}].control"))
         elif w.control in seen:
             problems.append(Problem(path, line, f"second waiver for '{w.control}'", f"waivers[{i}].control"))
         seen.add(w.control)
@@ -83,6 +94,8 @@ class Inputs:
     waivers: list[Waiver]
     aliases: dict = field(default_factory=dict)
     law_changes: list = field(default_factory=list)
+    precedents: list = field(default_factory=list)
+    """past PIPC decisions (see compliance.precedents)"""
     """changes of law between the period start and the as-of date (see pipeline.law_changes_during)"""
     """former control id -> current id (a waiver file written before a renumbering still applies)"""
 
@@ -204,6 +217,9 @@ def _judgement(check_id: str, description: Text, expect: str, status: str, obser
 
 
 _WORST = ("non-compliant", "insufficient-evidence", "compliant", "not-applicable")
+EMPTY_SCOPE = Text(
+    ko="준수 — 대상 0건: 판단할 항목이 없었음(예: 퇴직자 없음)", en="compliant — 0 in scope: there was nothing to judge (e.g. no departed handler)"
+)
 NOT_IN_WINDOW = Text(
     ko="이 조항이 적용되는 기간에 인지된 사고가 없음", en="No incident stated falls in the period this provision governs"
 )
@@ -311,6 +327,21 @@ ART_76 = Text(
 )
 
 
+def revenue_base(org: dict) -> tuple[int | None, str]:
+    """The revenue a 과징금 cap is a share of: the related revenue where stated; otherwise the Decree's
+    3-year average (or the last year's revenue) less the revenue stated as unrelated to the violation."""
+    if org.get("related_revenue_krw") is not None:
+        return org["related_revenue_krw"], "related-revenue"
+    total = org.get("revenue_3y_avg_krw")
+    basis = "revenue-3y-average"
+    if total is None:
+        total, basis = org.get("revenue_krw"), "revenue"
+    if total is None:
+        return None, "unknown"
+    unrelated = org.get("unrelated_revenue_krw") or 0
+    return max(total - unrelated, 0), basis + ("-less-unrelated" if unrelated else "")
+
+
 def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], root: dict) -> list[SanctionExposure]:
     """Provisions engaged by non-compliant controls, per incident under the penalty law of its time.
 
@@ -319,7 +350,7 @@ def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], root: dic
     already sanctions."""
     failing = [c.id for c in controls if c.verdict == "non-compliant"]
     incidents = root.get("incidents") or []
-    revenue = (root.get("organization") or {}).get("revenue_krw")
+    revenue, revenue_basis = revenue_base(root.get("organization") or {})
     as_of = root["as_of"]
     out: list[SanctionExposure] = []
     for cat in catalogs:
@@ -343,7 +374,7 @@ def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], root: dic
                 cases = [None]
             for inc in cases:
                 if s.revenue_ratio is not None and revenue is not None:
-                    cap, basis = int(revenue * s.revenue_ratio), "revenue"
+                    cap, basis = int(revenue * s.revenue_ratio), revenue_basis
                 elif s.revenue_ratio is None and s.cap_krw is not None:
                     cap, basis = s.cap_krw, "fixed"
                 else:
@@ -453,6 +484,8 @@ def evaluate(inputs: Inputs) -> AuditResult:
             why = next((r[3] for r in results if r[0] == verdict and r[3] is not None), None)
             verdict, waiver, underlying = _apply_waiver(verdict, waivers.get(c.id), inputs.as_of)
             latest = law[-1]
+            empty = verdict == "compliant" and checks and all(ch.in_scope == 0 for ch in checks)
+            scope_note = EMPTY_SCOPE if empty else None
             controls.append(
                 ControlResult(
                     id=c.id,
@@ -472,6 +505,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
                     checks=checks,
                     evidence=evidence,
                     waiver=waiver,
+                    scope_note=scope_note,
                     remediation=c.remediation,
                     mappings=c.mappings,
                 )
@@ -510,4 +544,5 @@ def evaluate(inputs: Inputs) -> AuditResult:
         ],
         law_versions=jsonable(versions_applied(inputs.catalogs, inputs.as_of)),
         law_changes=inputs.law_changes,
+        precedents=relevant(inputs.precedents, [c.id for c in controls if c.verdict == "non-compliant"], inputs.as_of),
     )

@@ -80,7 +80,8 @@ def type_of_annotation(ann: Any) -> T:
     if origin is typing.Annotated:
         return type_of_annotation(get_args(ann)[0])
     if origin in (typing.Union, types.UnionType):
-        inner = [a for a in get_args(ann) if a is not type(None)]
+        # None and the literal 'unknown' (an event not known to have happened or not) are absence, not a type
+        inner = [a for a in get_args(ann) if a is not type(None) and get_args(a) != ("unknown",)]
         return type_of_annotation(inner[0]) if len(inner) == 1 else ANY
     if origin is list:
         return T("list", type_of_annotation(get_args(ann)[0]))

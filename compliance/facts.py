@@ -15,9 +15,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from compliance.expr import type_of_annotation
+
+
+def _not_a_number(value):
+    """YAML and JSON give numbers for 20250301 or 1.5: a date or time written as a number is a typo, not a date."""
+    if isinstance(value, (bool, int, float)):
+        raise ValueError("write a date as YYYY-MM-DD (a timestamp as YYYY-MM-DDTHH:MM:SS+09:00), not as a number")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
+Stamp = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+Unknown = Literal["unknown"]
+"""An event whose occurrence is not known: ``reported_to_pipc_at: unknown`` (absent means it did not happen)."""
 
 
 def fact(ko: str, en: str, *, absent: Literal["unknown", "none"] = "unknown", example: Any = None, **kw):
@@ -52,34 +67,46 @@ class Organization(Strict):
         "Business size: large, mid-sized, small, micro",
         example="large",
     )
-    subjects: int | None = fact(
+    subjects: StrictInt | None = fact(
         "보유한 개인정보의 정보주체 수(전체 총합)", "Number of data subjects whose data is held", example=120000, ge=0
     )
-    ict_service_provider: bool | None = fact(
+    ict_service_provider: StrictBool | None = fact(
         "정보통신서비스 제공자 해당 여부", "Is the organisation an ICT service provider?", example=True
     )
-    key_telecom_operator: bool | None = fact(
+    key_telecom_operator: StrictBool | None = fact(
         "「전기통신사업법」 제6조제1항의 기간통신사업자 해당 여부",
         "Registered/declared key telecommunications operator (Telecommunications Business Act Art 6(1))",
         example=False,
     )
-    unique_identifiers: bool | None = fact(
+    unique_identifiers: StrictBool | None = fact(
         "고유식별정보(주민등록번호·여권번호·운전면허번호·외국인등록번호) 처리 여부",
         "Processes unique identifiers (RRN, passport, driver's licence, alien registration no.)",
         example=False,
     )
-    sensitive_data: bool | None = fact("민감정보 처리 여부", "Processes sensitive data", example=False)
-    daily_users_avg: int | None = fact(
+    sensitive_data: StrictBool | None = fact("민감정보 처리 여부", "Processes sensitive data", example=False)
+    daily_users_avg: StrictInt | None = fact(
         "전년도 말 기준 직전 3개월간 일일평균 저장·관리 이용자 수",
         "Daily average number of users stored over the last 3 months of the previous year",
         example=50000,
         ge=0,
     )
-    revenue_krw: int | None = fact("직전 사업연도 매출액(원)", "Revenue of the last business year, KRW", ge=0)
-    public_system_operator: bool | None = fact(
+    revenue_krw: StrictInt | None = fact(
+        "직전 사업연도 매출액(원): 과징금 상한 계산에만 쓰임(미기재 시 상한 '알 수 없음')",
+        "Revenue of the last business year, KRW: used only to compute the statutory maximum of a 과징금 (unknown if omitted)", ge=0,
+    )
+    revenue_3y_avg_krw: StrictInt | None = fact(
+        "직전 3개 사업연도 연평균 매출액(원, 시행령 제60조의2)", "Average yearly revenue of the last 3 business years, KRW (Decree Art 60-2)", ge=0
+    )
+    unrelated_revenue_krw: StrictInt | None = fact(
+        "위반행위와 관련이 없는 매출액(원, 처리자가 입증한 경우)", "Revenue unrelated to the violation, KRW (where the processor shows it)", ge=0
+    )
+    related_revenue_krw: StrictInt | None = fact(
+        "위반행위 관련 매출액을 직접 산정한 경우(원)", "Revenue related to the violation, where computed directly, KRW", ge=0
+    )
+    public_system_operator: StrictBool | None = fact(
         "공공시스템운영기관(고시 제14조) 해당 여부", "Operator of a designated public system (Notice Art 14)", example=False
     )
-    public_system_user_agency: bool | None = fact(
+    public_system_user_agency: StrictBool | None = fact(
         "공공시스템이용기관으로서 소관 취급자의 계정·권한을 직접 관리하는지 여부(고시 제16조제5항)",
         "A public system user agency that issues accounts and manages access for its own handlers (Notice Art 16(5))",
         example=False,
@@ -88,7 +115,7 @@ class Organization(Strict):
 
 
 class RemoteAccess(Strict):
-    allowed: bool | None = fact(
+    allowed: StrictBool | None = fact(
         "개인정보취급자의 외부(정보통신망) 접속 허용 여부", "Can handlers reach the system from outside?", example=True
     )
     methods: list[Literal["password", "otp", "certificate", "security-token", "vpn", "biometric"]] | None = fact(
@@ -99,129 +126,239 @@ class RemoteAccess(Strict):
 
 
 class AccessLog(Strict):
-    retention_days: int | None = fact(
+    retention_days: StrictInt | None = fact(
         "접속기록 보관 기간(일)", "How long handlers' access records are kept, in days", example=730, ge=0
     )
-    tamper_protected: bool | None = fact(
+    tamper_protected: StrictBool | None = fact(
         "접속기록 위·변조 방지 보관 조치(WORM, 별도 저장 등) 여부",
         "Are access records protected against forgery/alteration (WORM, separate store)?",
         example=True,
     )
-    reviews: list[dt.date] | None = fact(
+    reviews: list[Date] | None = fact(
         "접속기록 점검 일자 목록(월 1회 이상)", "Dates on which access records were inspected", example=["2025-10-31"]
     )
-    downloads_reason_checked: bool | None = fact(
+    downloads_reason_checked: StrictBool | None = fact(
         "개인정보 다운로드 확인 시 사유 확인 여부",
         "When a download of personal data is found, is its reason confirmed?",
         example=True,
     )
 
 
+class Component(Strict):
+    """Software a system runs, for the patch state PIPC decisions turn on (end of life, versions)."""
+
+    name: str = required("구성요소(OS·미들웨어·라이브러리 등) 이름", "Component name (OS, middleware, library)", example="Apache Struts")
+    version: str | None = fact("버전", "Version in use", example="2.5.10")
+    end_of_life: StrictBool | None = fact(
+        "제조사 지원 종료(EOL)로 보안 업데이트가 없는지 여부", "End of life: the vendor no longer ships security updates", example=False
+    )
+
+
+class Vulnerability(Strict):
+    """A known vulnerability and when its fix was available and applied (Notice Art 9(2))."""
+
+    id: str = required("취약점 식별자(CVE 등)", "Vulnerability id (CVE etc.)", example="CVE-2017-5638")
+    component: str | None = fact("해당 구성요소", "Affected component", example="Apache Struts")
+    severity: Literal["critical", "high", "medium", "low"] | None = fact("심각도", "Severity", example="critical")
+    fix_available_on: Date | None = fact("보안 업데이트 공지(배포)일", "Date the vendor's fix became available", example="2017-03-06")
+    fixed_on: Date | Unknown | None = fact(
+        "적용일(적용하지 않았으면 생략)", "Date the fix was applied (omit if not applied)", absent="none", example="2017-03-08"
+    )
+
+
+class Alert(Strict):
+    """An intrusion-detection or anomaly alert, and whether anyone looked (Notice Art 6(1) item 2)."""
+
+    id: str = required("경보 식별자", "Alert id", example="ids-2025-0611-17")
+    raised_at: Stamp | None = fact("발생 일시", "Raised at", example="2025-06-11T02:14:00+09:00")
+    kind: str | None = fact("종류", "Kind", example="bulk download from a foreign address")
+    reviewed_at: Stamp | Unknown | None = fact(
+        "검토 일시(검토하지 않았으면 생략)", "Reviewed at (omit if never reviewed)", absent="none"
+    )
+    followed_up: StrictBool | None = fact("후속 조치 여부", "Was it followed up (blocked, investigated)?", example=True)
+
+
+class AuthDatum(Strict):
+    """One kind of authentication data a system stores, and how (Notice Art 7(1)): passwords must be
+    one-way hashed; keys, tokens, subscriber authentication keys and biometric templates must be encrypted."""
+
+    kind: Literal["password", "key", "token", "subscriber-auth-key", "biometric-template", "certificate", "otp-seed"] = required(
+        "인증정보 종류", "Kind of authentication data", example="password"
+    )
+    storage: Literal["one-way-hash", "encrypted", "plaintext", "encoded"] | None = fact(
+        "저장 방식: one-way-hash(일방향 암호화) / encrypted(안전한 암호 알고리즘) / plaintext / encoded(Base64 등, 암호화 아님)",
+        "How it is stored: one-way hash, encrypted with a safe algorithm, plaintext, or merely encoded (Base64…)",
+        example="one-way-hash",
+    )
+    algorithm: str | None = fact("알고리즘", "Algorithm", example="bcrypt")
+
+
+class Secret(Strict):
+    """Where server credentials, keys and tokens live (PIPC treats plaintext server passwords as an access-rights failure)."""
+
+    id: str = required("비밀정보 식별자", "Secret id", example="db-admin-password")
+    kind: Literal["password", "api-key", "signing-key", "token", "private-key", "db-credential", "other"] | None = fact(
+        "종류", "Kind", example="db-credential"
+    )
+    system: str | None = fact("사용 시스템", "System it opens", example="sys-shop")
+    owner: str | None = fact("관리 개인정보취급자", "Handler responsible", example="h-0001")
+    location: Literal["code", "config-file", "vault", "hsm", "environment", "ticket-or-wiki", "other"] | None = fact(
+        "저장 위치", "Where it is stored", example="vault"
+    )
+    plaintext: StrictBool | None = fact("평문 저장 여부", "Stored in plain text?", example=False)
+    count: StrictInt | None = fact("같은 방식으로 저장된 개수", "How many are stored this way", example=1, ge=1)
+
+
 class System(Strict):
     id: str = required("개인정보처리시스템 식별자", "Identifier of the processing system", example="sys-shop")
     name: str | None = fact("시스템 명칭", "System name", example="Shop database")
-    operating_since: dt.date | None = fact("운영 개시일", "In operation since", example="2019-01-01")
-    subjects: int | None = fact(
+    operating_since: Date | None = fact("운영 개시일", "In operation since", example="2019-01-01")
+    subjects: StrictInt | None = fact(
         "해당 시스템이 처리하는 정보주체 수", "Data subjects whose data this system processes", example=120000, ge=0
     )
-    user_data: bool | None = fact(
+    user_data: StrictBool | None = fact(
         "이용자(정보통신서비스 이용자)의 개인정보 처리 여부", "Does it process users' data (ICT service users)?", example=True
     )
-    unique_identifiers: bool | None = fact(
+    unique_identifiers: StrictBool | None = fact(
         "고유식별정보 처리 여부", "Does it process unique identifiers?", example=False
     )
-    sensitive_data: bool | None = fact("민감정보 처리 여부", "Does it process sensitive data?", example=False)
-    art7_data: bool | None = fact(
+    sensitive_data: StrictBool | None = fact("민감정보 처리 여부", "Does it process sensitive data?", example=False)
+    art7_data: StrictBool | None = fact(
         "고시 제7조제1항·제2항의 정보(비밀번호·생체인식정보 등 인증정보, 이용자의 주민등록번호·여권번호·운전면허번호·외국인등록번호·신용카드번호·계좌번호·생체인식정보) 보유 여부",
         "Holds Notice Art 7(1)-(2) data: authentication data, or users' RRN, passport, licence, alien-registration, card or account numbers, biometrics",
         example=True,
     )
-    public_system: bool | None = fact(
+    public_system: StrictBool | None = fact(
         "보호위원회가 지정한 공공시스템 해당 여부(고시 제14조)", "A public system designated by the PIPC (Notice Art 14)", example=False
     )
-    vulnerability_checked_on: list[dt.date] | None = fact(
+    vulnerability_checked_on: list[Date] | None = fact(
         "취약점 점검 실시일 목록(공공시스템, 고시 제18조제1항)", "Dates of vulnerability checks (public systems, Notice Art 18(1))",
         example=["2027-02-01"],
     )
-    penetration_tested_on: list[dt.date] | None = fact(
+    penetration_tested_on: list[Date] | None = fact(
         "외부 전문기관·전문가 침투테스트 실시일 목록(고시 제18조제2항)", "Dates of external penetration tests (Notice Art 18(2))",
         example=["2027-03-15"],
     )
-    ip_restricted: bool | None = fact(
+    ip_restricted: StrictBool | None = fact(
         "접속 권한을 IP 주소 등으로 제한하는지 여부", "Is access restricted by IP address etc.?", example=True
     )
-    ip_leak_detection: bool | None = fact(
+    ip_leak_detection: StrictBool | None = fact(
         "접속 IP 주소 등을 분석하여 유출 시도를 탐지·대응하는지 여부",
         "Are accessing IP addresses analysed to detect and respond to leak attempts?",
         example=True,
     )
     remote_access: RemoteAccess | None = fact("외부 접속", "Access from outside")
-    session_timeout_minutes: int | None = fact(
+    session_timeout_minutes: StrictInt | None = fact(
         "일정 시간 미사용 시 자동 접속 차단 시간(분)", "Idle minutes before the session is cut off", example=30, ge=0
     )
     password_storage: Literal["one-way-hash", "reversible-encryption", "plaintext"] | None = fact(
         "비밀번호 저장 방식", "How passwords are stored", example="one-way-hash"
     )
-    identifiers_encrypted: bool | None = fact(
+    identifiers_encrypted: StrictBool | None = fact(
         "주민등록번호·여권번호·운전면허번호·외국인등록번호·신용카드번호·계좌번호·생체인식정보의 암호화 저장 여부",
         "Are RRN, passport, licence, alien reg., card, account numbers and biometrics encrypted at rest?",
         example=True,
     )
-    web_exposure_checked: bool | None = fact(
+    web_exposure_checked: StrictBool | None = fact(
         "홈페이지·P2P·공유설정 등을 통한 노출·유출 방지 조치 여부",
         "Are disclosure and leaks via web pages, P2P and sharing settings prevented on this system?",
         example=True,
     )
-    transit_encrypted: bool | None = fact(
+    transit_encrypted: StrictBool | None = fact(
         "인터넷망 구간 송·수신 시 암호화(TLS 등) 여부", "Is personal data encrypted in transit over the internet?",
         example=True,
     )
     access_log: AccessLog | None = fact("접속기록", "Access records")
+    environment: Literal["production", "staging", "test", "development", "analytics"] | None = fact(
+        "용도(운영·검증·테스트·개발·분석)", "Purpose: production, staging, test, development, analytics", example="production"
+    )
+    holds_production_copy: StrictBool | None = fact(
+        "운영 개인정보의 복사본 보유 여부(테스트·개발 시스템)", "Holds a copy of production personal data (test/dev systems)", example=False
+    )
+    data_past_retention: StrictBool | None = fact(
+        "보유기간이 지났거나 목적을 달성한 개인정보가 남아 있는지", "Holds personal data past its retention period or purpose", example=False
+    )
+    network_zone: Literal["internet-facing", "dmz", "internal"] | None = fact(
+        "네트워크 구간: internet-facing(인터넷 직접 노출) / dmz / internal(내부망)", "Network zone: internet-facing, DMZ or internal",
+        example="internal",
+    )
+    internet_separated: StrictBool | None = fact(
+        "인터넷망과 내부망(핵심망)의 분리 여부", "Is the internal/core network separated from the internet?", example=True
+    )
+    separation_method: Literal["physical", "logical", "none"] | None = fact(
+        "분리 방식", "How it is separated", example="logical"
+    )
+    read_requires_auth: StrictBool | None = fact(
+        "개인정보 조회에 인증이 필요한지(비인증 API 등 없음)", "Does reading personal data always require authentication (no open API)?",
+        example=True,
+    )
+    server_malware_protection: StrictBool | None = fact(
+        "서버의 악성프로그램 방지 프로그램 설치·운영 여부", "Is anti-malware installed and running on the servers?", example=True
+    )
+    components: list[Component] | None = fact("운영 구성요소(OS·소프트웨어)", "Components (OS, software) and versions")
+    vulnerabilities: list[Vulnerability] | None = fact(
+        "알려진 취약점과 보안 업데이트 적용 현황(없으면 빈 목록)", "Known vulnerabilities and their fixes (empty if none)"
+    )
+    intrusion_detection: StrictBool | None = fact(
+        "침입탐지·이상행위 경보 운영 여부", "Is intrusion/anomaly detection running with alerts?", example=True
+    )
+    alerts: list[Alert] | None = fact("기간 중 발생한 경보(없으면 빈 목록)", "Alerts raised in the period (empty if none)")
+    auth_data: list[AuthDatum] | None = fact(
+        "저장하는 인증정보 종류별 저장 방식", "Authentication data stored, by kind, and how it is stored"
+    )
+    rrn: StrictBool | None = fact("주민등록번호 처리 여부", "Processes resident registration numbers?", example=False)
+    rrn_encrypted: StrictBool | None = fact(
+        "주민등록번호 암호화 저장 여부(법 제24조의2제2항)", "Are resident registration numbers encrypted at rest (PIPA Art 24-2(2))?",
+        example=True,
+    )
+    sensitive_encrypted: StrictBool | None = fact(
+        "민감정보 암호화 저장 여부", "Is sensitive data encrypted at rest?", example=True
+    )
 
 
 class Endpoints(Strict):
     """Handlers' computers and work mobile devices, stated for the organisation as a whole."""
 
-    p2p_blocked: bool | None = fact("업무용 컴퓨터의 P2P 차단 여부", "Is P2P blocked on handlers' computers?", example=True)
-    sharing_restricted: bool | None = fact(
+    p2p_blocked: StrictBool | None = fact("업무용 컴퓨터의 P2P 차단 여부", "Is P2P blocked on handlers' computers?", example=True)
+    sharing_restricted: StrictBool | None = fact(
         "공유설정 제한 여부", "Are file-sharing settings restricted on handlers' computers?", example=True
     )
-    mobile_devices_used: bool | None = fact("업무용 모바일 기기 사용 여부", "Are work mobile devices used?", example=True)
-    mobile_device_lock: bool | None = fact(
+    mobile_devices_used: StrictBool | None = fact("업무용 모바일 기기 사용 여부", "Are work mobile devices used?", example=True)
+    mobile_device_lock: StrictBool | None = fact(
         "업무용 모바일 기기의 비밀번호 설정 등 분실·도난 대비 보호조치 여부",
         "Are work mobile devices protected (passcode etc.) against loss and theft?",
         example=True,
     )
-    local_storage_encrypted: bool | None = fact(
+    local_storage_encrypted: StrictBool | None = fact(
         "취급자 컴퓨터·모바일 기기·보조저장매체 저장 시 암호화 여부",
         "Is personal data encrypted when stored on handlers' computers, mobile devices and removable media?",
         example=True,
     )
-    internet_cut_off: bool | None = fact(
+    internet_cut_off: StrictBool | None = fact(
         "개인정보 다운로드·파기·권한설정이 가능한 취급자 컴퓨터의 인터넷망 차단 여부",
         "Are computers that can download or destroy personal data, or set access rights, cut off from the internet?",
         example=True,
     )
-    malware_protection: bool | None = fact(
+    malware_protection: StrictBool | None = fact(
         "백신 등 보안 프로그램 설치·운영 여부", "Is anti-malware software installed and running?", example=True
     )
-    malware_auto_update: bool | None = fact(
+    malware_auto_update: StrictBool | None = fact(
         "보안 프로그램 자동 업데이트 또는 일 1회 이상 업데이트 여부",
         "Is it updated automatically, or at least daily?",
         example=True,
     )
-    max_patch_lag_days: int | None = fact(
+    max_patch_lag_days: StrictInt | None = fact(
         "보안 업데이트 공지 후 적용까지 걸린 최대 일수", "Longest delay, in days, between a security update notice and its application",
         example=7, ge=0,
     )
 
 
 class Disaster(Strict):
-    manual_reviewed_on: dt.date | None = fact(
+    manual_reviewed_on: Date | Unknown | None = fact(
         "재해·재난 위기대응 매뉴얼 최근 점검일(없으면 생략)", "Last review of the disaster response manual (omit if never)",
         absent="none", example="2025-05-10",
     )
-    backup_recovery_plan: bool | None = fact(
+    backup_recovery_plan: StrictBool | None = fact(
         "개인정보처리시스템 백업 및 복구 계획 마련 여부", "Is there a backup and recovery plan for the systems?", example=True
     )
 
@@ -236,34 +373,34 @@ class Handler(Strict):
     id: str = required("개인정보취급자 식별자(사번 등)", "Handler identifier (employee no.)", example="h-0001")
     role: str | None = fact("직무", "Role", example="developer")
     systems: list[str] | None = fact("접근 권한이 있는 시스템 식별자", "Systems the handler may access", example=["sys-shop"])
-    granted_on: dt.date | None = fact("접근 권한 부여일", "Date access was granted", example="2021-03-02")
-    left_on: dt.date | None = fact(
+    granted_on: Date | None = fact("접근 권한 부여일", "Date access was granted", example="2021-03-02")
+    left_on: Date | Unknown | None = fact(
         "퇴직일(퇴직하지 않았으면 생략)", "Departure date (omit if still employed)", absent="none"
     )
-    duties_changed_on: dt.date | None = fact(
+    duties_changed_on: Date | Unknown | None = fact(
         "업무 변경일(없으면 생략)", "Date the handler's duties changed (omit if none)", absent="none"
     )
-    access_changed_on: dt.date | None = fact(
+    access_changed_on: Date | Unknown | None = fact(
         "업무 변경에 따른 접근 권한 변경일(없으면 생략)", "Date access was changed after a change of duties", absent="none"
     )
-    access_revoked_on: dt.date | None = fact(
+    access_revoked_on: Date | Unknown | None = fact(
         "접근 권한 말소일(말소하지 않았으면 생략)", "Date access was revoked (omit if not revoked)", absent="none"
     )
-    trained_on: dt.date | None = fact(
+    trained_on: Date | Unknown | None = fact(
         "최근 개인정보 보호 교육 이수일(없으면 생략)", "Last privacy training completed (omit if never)", absent="none",
         example="2025-03-20",
     )
-    can_set_access_rights: bool | None = fact(
+    can_set_access_rights: StrictBool | None = fact(
         "개인정보처리시스템 접근 권한 설정 가능 여부(고시 제6조의2제1항제1호)", "Can set access rights to the systems (Notice Art 6-2(1) item 1)",
         example=False,
     )
-    can_download: bool | None = fact(
+    can_download: StrictBool | None = fact(
         "개인정보 다운로드 가능 여부(제6조의2제1항제2호)", "Can download personal data from the systems (Art 6-2(1) item 2)", example=True
     )
-    can_destroy: bool | None = fact(
+    can_destroy: StrictBool | None = fact(
         "개인정보 파기 가능 여부(제6조의2제1항제2호)", "Can destroy personal data in the systems (Art 6-2(1) item 2)", example=False
     )
-    internet_cut_off: bool | None = fact(
+    internet_cut_off: StrictBool | None = fact(
         "이 취급자 컴퓨터의 인터넷망 차단 여부", "Is this handler's computer cut off from the internet?", example=True
     )
 
@@ -284,9 +421,9 @@ class Credential(Strict):
     )
     owner: str | None = fact("소유 개인정보취급자 ID", "Handler who owns it", example="h-0001")
     system: str | None = fact("사용 시스템", "System it opens", example="sys-shop")
-    issued_on: dt.date | None = fact("발급일", "Issued on", example="2022-01-10")
-    revoked_on: dt.date | None = fact("폐기·말소일(없으면 생략)", "Revoked on (omit if not revoked)", absent="none")
-    last_used_at: AwareDatetime | None = fact(
+    issued_on: Date | None = fact("발급일", "Issued on", example="2022-01-10")
+    revoked_on: Date | Unknown | None = fact("폐기·말소일(없으면 생략)", "Revoked on (omit if not revoked)", absent="none")
+    last_used_at: Stamp | Unknown | None = fact(
         "마지막 사용 일시(시간대 포함)", "Last use, with timezone (omit if never used)", absent="none"
     )
     last_used_from: str | None = fact(
@@ -295,15 +432,15 @@ class Credential(Strict):
 
 
 class PasswordPolicy(Strict):
-    min_length: int | None = fact("비밀번호 최소 길이", "Minimum password length", example=10, ge=0)
-    min_char_classes: int | None = fact(
+    min_length: StrictInt | None = fact("비밀번호 최소 길이", "Minimum password length", example=10, ge=0)
+    min_char_classes: StrictInt | None = fact(
         "필수 문자 종류 수(영대문자·영소문자·숫자·특수문자 중)",
         "Character classes required (upper, lower, digit, symbol)",
         example=2,
         ge=0,
         le=4,
     )
-    lockout_after_failures: int | None = fact(
+    lockout_after_failures: StrictInt | None = fact(
         "계정 잠금까지 허용하는 인증 실패 횟수(잠금이 없으면 0)",
         "Failed attempts before access is restricted (0 = no lockout)",
         example=5,
@@ -312,13 +449,13 @@ class PasswordPolicy(Strict):
 
 
 class ReviewRule(Strict):
-    cycle_days: int | None = fact("점검 주기(일)", "Review cycle, in days", example=30, ge=1)
+    cycle_days: StrictInt | None = fact("점검 주기(일)", "Review cycle, in days", example=30, ge=1)
     method: str | None = fact("점검 방법", "How records and downloads are reviewed", example="Automated anomaly report reviewed by the CPO")
     follow_up: str | None = fact("사후조치 절차", "Follow-up procedure", example="Handlers explain flagged downloads within 5 days")
 
 
 class RiskAnalysis(Strict):
-    done_on: dt.date | None = fact("위험 분석 실시일", "Date of the risk analysis", example="2025-10-01")
+    done_on: Date | None = fact("위험 분석 실시일", "Date of the risk analysis", example="2025-10-01")
     outcome: Literal["significantly-low", "mitigated", "not-low"] | None = fact(
         "결과: significantly-low(현저히 낮음) / mitigated(감소 보호조치 적용) / not-low",
         "Outcome: risk significantly low, mitigated by protective measures, or not low",
@@ -330,13 +467,13 @@ class RiskAnalysis(Strict):
 
 
 class InternalPlan(Strict):
-    established_on: dt.date | None = fact("내부 관리계획 수립일", "Internal management plan established on", example="2023-10-01")
+    established_on: Date | None = fact("내부 관리계획 수립일", "Internal management plan established on", example="2023-10-01")
     approved_by: str | None = fact("내부 의사결정 절차 승인자", "Approved by (internal decision procedure)", example="CEO")
-    last_revised_on: dt.date | None = fact("최근 개정일", "Last revised on", absent="none")
-    revision_history: bool | None = fact(
+    last_revised_on: Date | Unknown | None = fact("최근 개정일", "Last revised on", absent="none")
+    revision_history: StrictBool | None = fact(
         "중요 변경 반영 및 수정 이력 관리 여부", "Are material changes reflected and a revision history kept?", example=True
     )
-    last_inspected_on: dt.date | None = fact(
+    last_inspected_on: Date | Unknown | None = fact(
         "개인정보 보호책임자의 최근 이행 실태 점검일", "Last inspection of its implementation by the CPO",
         absent="none", example="2025-06-30",
     )
@@ -352,48 +489,76 @@ class InternalPlan(Strict):
 
 
 class AccessRightsRecords(Strict):
-    retention_days: int | None = fact(
+    retention_days: StrictInt | None = fact(
         "접근 권한 부여·변경·말소 내역 보관 기간(일)", "Retention of grant/change/revocation records, days", example=1095,
         ge=0,
     )
-    records_since: dt.date | None = fact(
+    records_since: Date | None = fact(
         "보관 중인 가장 오래된 내역의 일자", "Date of the oldest record still kept", example="2020-01-01"
     )
-    reviews: list[dt.date] | None = fact(
+    reviews: list[Date] | None = fact(
         "권한 부여·변경·말소 내역 점검일 목록(공공시스템: 반기별 1회 이상)", "Dates the records were reviewed (public systems: every half year)",
         example=["2025-06-30"],
     )
 
 
+NOTICE_ITEMS = Literal["items", "when-how", "self-help", "response", "contact", "legal-rights", "decree-items"]
+
+
+class Awareness(Strict):
+    """A moment the organisation learned something about the incident: first signal, confirmation…"""
+
+    at: Stamp = required("일시(시간대 포함)", "When, with timezone", example="2025-11-18T09:00:00+09:00")
+    kind: Literal["first-signal", "possible-leak", "confirmation", "other"] = required(
+        "종류: first-signal(최초 징후) / possible-leak(유출 가능성 인지) / confirmation(유출 확인)", "Kind of moment", example="confirmation"
+    )
+    starts_clock: StrictBool | None = fact(
+        "법정 기한(72시간)이 시작되는 '알게 된 때'로 보는지", "Is this the moment the statutory clock starts ('became aware')?", example=True
+    )
+    description: str | None = fact("내용", "What was learned", example="CS tickets about unknown address changes")
+
+
+class Notice(Strict):
+    """One notice to data subjects: a cohort, a channel, what it said, and whether it was of a possible or a confirmed leak."""
+
+    at: Stamp = required("통지 일시", "When it was sent", example="2025-11-29T12:00:00+09:00")
+    kind: Literal["possible", "confirmed"] = required(
+        "possible(유출등 가능성 통지, 법 제34조제2항) / confirmed(유출등 통지, 제1항)", "Notice of a possible or a confirmed leak",
+        example="confirmed",
+    )
+    cohort: str | None = fact("통지 대상 집단", "Who it went to", example="all customers with stored addresses")
+    subjects: StrictInt | None = fact("통지 대상 정보주체 수", "How many subjects", example=33700000, ge=0)
+    channel: Literal["email", "sms", "post", "app", "website", "phone", "other"] | None = fact("통지 수단", "Channel", example="email")
+    contents: list[NOTICE_ITEMS] | None = fact("통지에 포함한 사항", "What it stated", example=["items", "when-how"])
+
+
 class Incident(Strict):
     id: str = required("사고 식별자", "Incident identifier", example="inc-1")
-    began_on: dt.date | None = fact("유출등 발생(개시) 추정일", "Date the leak began (estimate)", example="2025-06-24")
-    aware_at: AwareDatetime | None = fact(
+    began_on: Date | None = fact("유출등 발생(개시) 추정일", "Date the leak began (estimate)", example="2025-06-24")
+    aware_at: Stamp | None = fact(
         "유출등 사실을 알게 된 일시(시간대 포함)", "When the organisation became aware, with timezone",
         example="2025-11-18T09:00:00+09:00",
     )
-    contained_at: AwareDatetime | None = fact("유출 차단 일시", "When the leak was contained", absent="none")
-    subjects_affected: int | None = fact("유출된 정보주체 수", "Data subjects affected", example=4500, ge=0)
+    contained_at: Stamp | Unknown | None = fact("유출 차단 일시", "When the leak was contained", absent="none")
+    subjects_affected: StrictInt | None = fact("유출된 정보주체 수", "Data subjects affected", example=4500, ge=0)
     items: list[str] | None = fact("유출된 개인정보 항목", "Items of personal data leaked", example=["name", "email"])
-    sensitive_or_unique: bool | None = fact(
+    sensitive_or_unique: StrictBool | None = fact(
         "민감정보 또는 고유식별정보 유출 여부", "Were sensitive data or unique identifiers leaked?", example=False
     )
-    unlawful_external_access: bool | None = fact(
+    unlawful_external_access: StrictBool | None = fact(
         "외부로부터의 불법적인 접근에 의한 유출 여부",
         "Did the leak come from unlawful access from outside to the system or handlers' devices?",
         example=True,
     )
-    reported_to_pipc_at: AwareDatetime | None = fact(
+    reported_to_pipc_at: Stamp | Unknown | None = fact(
         "개인정보보호위원회 또는 한국인터넷진흥원 신고 일시(신고하지 않았으면 생략)",
         "When it was reported to the PIPC or KISA (omit if not reported)",
         absent="none",
     )
-    subjects_notified_at: AwareDatetime | None = fact(
+    subjects_notified_at: Stamp | Unknown | None = fact(
         "정보주체 통지 일시(통지하지 않았으면 생략)", "When the data subjects were notified (omit if not)", absent="none"
     )
-    notice_contents: list[
-        Literal["items", "when-how", "self-help", "response", "contact", "legal-rights", "decree-items"]
-    ] | None = fact(
+    notice_contents: list[NOTICE_ITEMS] | None = fact(
         "통지에 포함한 사항: items(항목) when-how(시점·경위) self-help(피해 최소화 방법) response(대응조치·구제절차) "
         "contact(담당부서·연락처) legal-rights(손해배상·분쟁조정 등 법적 권리, 2026. 9. 11.부터) decree-items(대통령령으로 정하는 사항)",
         "What the notice stated: items, when-how, self-help, response, contact, legal-rights and decree-items (the last two from 2026-09-11)",
@@ -401,20 +566,32 @@ class Incident(Strict):
     )
 
 
-    possible_leak_aware_at: AwareDatetime | None = fact(
+    possible_leak_aware_at: Stamp | Unknown | None = fact(
         "유출등의 가능성을 알게 된 일시(영 제39조의2제1항; 없으면 생략)", "When the possibility of a leak became known (Decree Art 39-2(1); omit if none)",
         absent="none",
     )
-    possible_leak_notified_at: AwareDatetime | None = fact(
+    possible_leak_notified_at: Stamp | Unknown | None = fact(
         "유출등 가능성 통지 일시(법 제34조제2항; 통지하지 않았으면 생략)", "When subjects were told of the possible leak (Art 34(2); omit if not)",
         absent="none",
     )
-    retrieval_or_deletion_attempted: bool | None = fact(
+    retrieval_or_deletion_attempted: StrictBool | None = fact(
         "유출등이 된 개인정보의 회수·삭제 등 확산 방지 조치 여부", "Was retrieval or deletion of the leaked data attempted?", example=True
     )
-    risk_significantly_lowered: bool | None = fact(
+    risk_significantly_lowered: StrictBool | None = fact(
         "회수·삭제 등으로 정보주체의 권익 침해 가능성이 현저히 낮아졌는지(영 제40조제1항 단서)",
         "Did retrieval or deletion significantly lower the risk to subjects (Decree Art 40(1) proviso)?", example=False,
+    )
+    awareness: list[Awareness] | None = fact(
+        "인지 경과(최초 징후, 가능성 인지, 확인): 기한이 시작되는 시점을 starts_clock으로 표시",
+        "How awareness unfolded (first signal, possibility, confirmation); mark the one that starts the clock",
+    )
+    notices: list[Notice] | None = fact(
+        "정보주체 통지 내역(집단·수단·내용별)", "Notices to subjects, one per cohort and channel (sets subjects_notified_at and notice_contents when those are omitted)"
+    )
+    data_categories: list[
+        Literal["identity", "contact", "address", "unique-identifier", "financial", "authentication", "sensitive", "location", "behavioural", "other"]
+    ] | None = fact(
+        "유출된 개인정보 범주", "Categories of personal data leaked", example=["identity", "contact", "address"]
     )
     aggravating_grounds: list[Literal["repeat-within-3-years", "intent-or-gross-negligence", "corrective-order-ignored"]] | None = fact(
         "법 제64조의2제2항의 가중 사유로 확인된 것(없으면 빈 목록)", "Aggravating grounds of Art 64-2(2) established (empty if none)",
@@ -430,7 +607,7 @@ class Attachment(Strict):
     )
     kind: str = required("증적 종류", "Kind of evidence", example="internal-management-plan")
     sha256: str | None = fact("SHA-256(기재 시 대조)", "Expected SHA-256 (checked when given)", pattern=r"^[0-9a-fA-F]{64}$")
-    dated: dt.date | None = fact("문서 작성·추출 일자", "Date of the document or export", example="2025-11-20")
+    dated: Date | None = fact("문서 작성·추출 일자", "Date of the document or export", example="2025-11-20")
     description: str | None = fact("설명", "Description")
 
 
@@ -440,9 +617,9 @@ class Attestation(Strict):
     control: str = required("대상 항목 ID", "Control id attested", example="notice/10.1")
     attester: str | None = fact("확인자 성명", "Name of the attester", example="Choi Facilities Manager")
     role: str | None = fact("확인자 직위", "Attester's role", example="Facilities manager")
-    date: dt.date | None = fact("확인 일자", "Date of the attestation", example="2025-10-15")
+    date: Date | None = fact("확인 일자", "Date of the attestation", example="2025-10-15")
     attachment: str | None = fact("근거 문서의 첨부 ID", "Attachment id of the supporting document", example="dc-access-log")
-    met: bool | None = fact(
+    met: StrictBool | None = fact(
         "의무 이행 여부(미이행이면 false)", "Is the duty met? (false states a gap)", example=True
     )
     statement: str | None = fact("확인 내용", "What was checked", example="Entry to the server room is badge-controlled and logged")
@@ -452,13 +629,27 @@ class RemediationItem(Strict):
     control: str = required("개선 대상 항목 ID", "Control id the action answers", example="notice/5.2")
     action: str = required("개선 조치", "Action", example="Revoke leavers' keys the same day, automatically")
     owner: str | None = fact("담당자", "Owner", example="Head of IAM")
-    due: dt.date | None = fact("완료 예정일", "Due date", example="2026-01-31")
+    due: Date | None = fact("완료 예정일", "Due date", example="2026-01-31")
     status: Literal["planned", "in-progress", "done"] | None = fact("진행 상태", "Status", example="planned")
 
 
+class PrivacyOfficer(Strict):
+    """The chief privacy officer (PIPA Art 31): who, since when, where they stand in the organisation."""
+
+    name: str | None = fact("성명", "Name", example="Park CPO")
+    position: str | None = fact("직위", "Position", example="Executive director, Information Protection")
+    designated_on: Date | None = fact("지정일", "Designated on", example="2023-01-02")
+    executive: StrictBool | None = fact(
+        "사업주·대표자·임원(또는 시행령 제32조의 요건) 해당 여부", "Owner, representative or executive (or meets Decree Art 32)", example=True
+    )
+    reports_to: str | None = fact("보고 대상", "Reports to", example="CEO")
+    duties: list[str] | None = fact("수행 업무", "Duties carried out", example=["internal plan", "inspections", "training"])
+    attachment: str | None = fact("지정 근거 문서의 첨부 ID", "Attachment id of the designation record", example="cpo-designation")
+
+
 class Facts(Strict):
-    as_of: dt.date = required("점검 기준일", "Audit as-of date: every duty is judged on this date", example="2025-11-30")
-    period_start: dt.date | None = fact("점검 대상 기간 시작일", "Start of the audited period", example="2024-12-01")
+    as_of: Date = required("점검 기준일", "Audit as-of date: every duty is judged on this date", example="2025-11-30")
+    period_start: Date | None = fact("점검 대상 기간 시작일", "Start of the audited period", example="2024-12-01")
     auditor: str | None = fact("점검자", "Auditor", example="Internal audit team")
     scope: str | None = fact("점검 범위 설명", "Audit scope, in words", example="All personal-information processing systems")
     not_examined: list[str] | None = fact(
@@ -469,6 +660,10 @@ class Facts(Strict):
     handlers: list[Handler] | None = fact("개인정보취급자 목록", "Personal-information handlers")
     accounts: list[Account] | None = fact("개인정보처리시스템 계정 목록", "Accounts on the processing systems")
     credentials: list[Credential] | None = fact("인증수단·키 목록", "Credentials and keys")
+    secrets: list[Secret] | None = fact(
+        "서버 비밀번호·키·토큰의 저장 위치와 방식(없으면 빈 목록)", "Where server passwords, keys and tokens are stored, and how (empty if none)"
+    )
+    privacy_officer: PrivacyOfficer | None = fact("개인정보 보호책임자(법 제31조)", "Chief privacy officer (PIPA Art 31)")
     password_policy: PasswordPolicy | None = fact("비밀번호·인증 실패 정책", "Password and lockout policy")
     endpoints: Endpoints | None = fact("업무용 컴퓨터·모바일 기기", "Handlers' computers and mobile devices")
     disaster: Disaster | None = fact("재해·재난 대비", "Disaster preparedness")
@@ -511,10 +706,12 @@ _PLANS: dict[type, Any] = {}
 def _normalise(obj: dict, model: type[BaseModel]) -> dict:
     plan = _PLANS.get(model) or _PLANS.setdefault(model, _plan(model))
     none_fields, nested = plan
-    for key in [k for k, v in obj.items() if v is None and k not in none_fields]:
-        del obj[key]  # stated as null = unknown, same as absent
+    unknown = [k for k, v in obj.items() if isinstance(v, str) and v == "unknown" and k in none_fields]
+    for key in [k for k, v in obj.items() if v is None and k not in none_fields] + unknown:
+        del obj[key]  # stated as null (or an event stated as 'unknown') = unknown, same as absent
     for key in none_fields:
-        obj.setdefault(key, None)
+        if key not in unknown:
+            obj.setdefault(key, None)
     for key, sub, is_list in nested:
         value = obj.get(key)
         if value is None:
@@ -528,5 +725,22 @@ def _normalise(obj: dict, model: type[BaseModel]) -> dict:
 
 
 def to_evaluation_dict(facts: Facts) -> dict:
-    """Plain dicts for the evaluator: unknown facts absent, 'none' events present as None."""
-    return _normalise(facts.model_dump(exclude_unset=True), Facts)
+    """Plain dicts for the evaluator: unknown facts absent, 'none' events present as None; an incident's
+    clock start, first notice and notice contents taken from its awareness and notice lists when not stated."""
+    root = _normalise(facts.model_dump(exclude_unset=True), Facts)
+    for inc in root.get("incidents") or []:
+        starts = [a["at"] for a in inc.get("awareness") or [] if a.get("starts_clock")]
+        if "aware_at" not in inc and len(starts) == 1:
+            inc["aware_at"] = starts[0]
+        for kind, field in (("confirmed", "subjects_notified_at"), ("possible", "possible_leak_notified_at")):
+            sent = sorted(n["at"] for n in inc.get("notices") or [] if n.get("kind") == kind)
+            if sent and inc.get(field) is None:
+                inc[field] = sent[0]
+        confirmed = [n for n in inc.get("notices") or [] if n.get("kind") == "confirmed"]
+        if confirmed and "notice_contents" not in inc and all("contents" in n for n in confirmed):
+            # Decree Art 39(2): known items first, the rest as confirmed — together they make the notice
+            inc["notice_contents"] = sorted({c for n in confirmed for c in n["contents"]})
+        possible = [a["at"] for a in inc.get("awareness") or [] if a.get("kind") == "possible-leak"]
+        if possible and inc.get("possible_leak_aware_at") is None:
+            inc["possible_leak_aware_at"] = min(possible)
+    return root

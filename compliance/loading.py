@@ -252,12 +252,36 @@ def read_text(path: str | Path) -> str:
         raise fail(path, f"not UTF-8 text (byte {exc.start})") from None
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    """JSON's parser keeps the last of two equal keys; YAML's loader here refuses them, and so does this."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return out
+
+
+def _json_key_line(text: str, key: str) -> int:
+    """Line of the second occurrence of the key (computed only when there is an error)."""
+    needle = json.dumps(key)
+    first = text.find(needle)
+    second = text.find(needle, first + 1) if first >= 0 else -1
+    return text.count("\n", 0, second) + 1 if second >= 0 else 0
+
+
 def parse(text: str, path: str | Path) -> Any:
     """Parse YAML (or JSON, by extension) text into plain Python values."""
     if str(path).endswith(".json"):
         try:
             with _gc_paused():
-                return json.loads(text)
+                return json.loads(text, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            raise fail(path, f"duplicate key '{exc.key}': JSON objects must not repeat a key (the second would silently win)", _json_key_line(text, exc.key)) from None
         except json.JSONDecodeError as exc:
             raise fail(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
         except RecursionError:
@@ -360,9 +384,18 @@ def located(path: str | Path, text: str, exc) -> InputError:
     """Turn a pydantic ValidationError into located problems (file:line: field: message)."""
     locator = Locator(text)
     problems = []
+    seen: set[tuple] = set()
     for err in exc.errors(include_url=False):
-        loc = err["loc"]
+        # a union member's tag (e.g. "function-before[...]", "literal['unknown']") is pydantic's, not the user's
+        loc = tuple(step for step in err["loc"] if not (isinstance(step, str) and ("[" in step or step in ("str", "int", "bool"))))
+        if err["type"] == "literal_error" and "'unknown'" in err["msg"]:
+            continue  # the other member's message says what is wrong; 'unknown' is mentioned there
+        if loc in seen:
+            continue
+        seen.add(loc)
         message = err["msg"]
+        if len(loc) != len(err["loc"]) and any("function-before" in str(s) or "datetime" in str(s) for s in err["loc"]):
+            message += " (or 'unknown' when the event may have happened but is not known)"
         if err["type"] == "extra_forbidden":
             message = "unknown field (not in the model; check the spelling)"
         elif err["type"] not in ("missing",) and "input" in err and not isinstance(err["input"], (dict, list)):

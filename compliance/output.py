@@ -13,7 +13,8 @@ Why each rule exists:
   SIGTERM and SIGHUP (a handler raises while it exists; after cleaning up, the signal is re-raised
   so the parent sees the usual "terminated" status). When ``data`` is a callable, the temporary
   file is reserved before calling it, so a refusal costs no rendering and an interrupted render
-  leaves nothing behind.
+  leaves nothing behind. ``write_outputs`` does this for several outputs of one run: all targets
+  checked and reserved, then all rendered, then all renamed — a refusal or render error writes none.
 - **Anything else is never renamed over.** Character devices (``/dev/null``, a terminal) and FIFOs
   are opened and written directly; a path naming one of this process's descriptors
   (``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``) writes to that descriptor,
@@ -36,8 +37,8 @@ import stat
 import sys
 import tempfile
 import threading
-from contextlib import contextmanager
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from compliance.loading import fail, inputs_read
@@ -169,90 +170,137 @@ def write_output(path: str | Path | None, data: Data, inputs: Iterable[str | Pat
     ``inputs`` adds paths to those already read in this run (``loading.inputs_read``) that the
     target must not be. Every problem is an ``InputError`` naming the target (exit 2).
     """
-    if path is None or str(path) == "-":
-        write_stdout(data)
-        return
-    target = str(path)
+    write_outputs([(path, data)], inputs)
+
+
+def write_outputs(items: Iterable[tuple[str | Path | None, Data]], inputs: Iterable[str | Path] = ()) -> None:
+    """Several outputs of one run, all or nothing as far as a file system allows: every target is
+    checked (and a temporary file reserved for each regular file) before anything is rendered; a
+    refusal or a render error then writes nothing; only when every output is rendered are the
+    temporary files renamed and the devices, FIFOs and standard output written."""
     inputs = list(inputs)
+    plans = [_plan(path, inputs) for path, _ in items]
+    with _signals_raise() as guard:
+        try:
+            for plan, (_, data) in zip(plans, items):
+                if plan.kind == "atomic":
+                    with guard.blocked():  # no signal between creating the file and knowing its name
+                        plan.reserve()
+                    plan.fill(data)
+                else:
+                    plan.payload = _produce(data)
+            for plan in plans:
+                plan.commit(inputs)
+        finally:
+            for plan in plans:
+                plan.discard()
+
+
+class _Target:
+    """One output: its kind (stdout, descriptor, direct, atomic) and, for atomic, its temporary file."""
+
+    def __init__(self, kind: str, target: str = "-", fd: int | None = None, existing: os.stat_result | None = None):
+        self.kind, self.target, self.alias, self.existing = kind, target, fd, existing
+        self.payload: bytes | None = None
+        self.tmp: str | None = None
+        self.tmp_fd = -1
+
+    def reserve(self) -> None:
+        parent = os.path.dirname(self.target) or "."
+        try:
+            pst = os.stat(parent)
+        except (OSError, ValueError):
+            raise fail(self.target, f"folder {parent} does not exist") from None
+        if not stat.S_ISDIR(pst.st_mode):
+            raise fail(self.target, f"{parent} is not a folder")
+        try:
+            self.tmp_fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.target)[:100]}.", suffix=".part", dir=parent)
+        except OSError as exc:
+            raise fail(self.target, _os_message(exc)) from None
+
+    def fill(self, data: Data) -> None:
+        payload = _produce(data)
+        if self.existing is not None:
+            mode = stat.S_IMODE(self.existing.st_mode)  # a report the user made private stays private
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # mkstemp makes 0600; a new report is an ordinary file
+        try:
+            _write_all(self.tmp_fd, payload)
+            os.fchmod(self.tmp_fd, mode)
+            os.fsync(self.tmp_fd)
+            fd, self.tmp_fd = self.tmp_fd, -1
+            os.close(fd)
+        except OSError as exc:
+            raise fail(self.target, _os_message(exc)) from None
+
+    def commit(self, inputs: list) -> None:
+        if self.kind == "stdout":
+            write_stdout(self.payload)
+        elif self.kind == "descriptor":
+            _write_descriptor(self.alias, self.payload, self.target)
+        elif self.kind == "direct":
+            _write_direct(self.target, self.payload)
+        else:
+            try:  # the target may have changed while rendering: look again just before the rename
+                now = os.stat(self.target)
+            except FileNotFoundError:
+                now = None
+            except OSError as exc:
+                raise fail(self.target, _os_message(exc)) from None
+            if now is not None:
+                if not stat.S_ISREG(now.st_mode):
+                    raise fail(self.target, "stopped being a regular file while writing; not replaced")
+                _refuse_inputs(self.target, now, inputs)
+            try:
+                os.replace(self.tmp, self.target)
+            except OSError as exc:
+                raise fail(self.target, _os_message(exc)) from None
+            self.tmp = None
+
+    def discard(self) -> None:
+        if self.tmp_fd >= 0:
+            os.close(self.tmp_fd)
+            self.tmp_fd = -1
+        if self.tmp is not None:
+            try:
+                os.unlink(self.tmp)
+            except OSError:
+                pass
+            self.tmp = None
+
+
+def _plan(path: str | Path | None, inputs: list) -> _Target:
+    """Decide how ``path`` is written, refusing what must not be (see the module docstring)."""
+    if path is None or str(path) == "-":
+        return _Target("stdout")
+    target = str(path)
     try:
         st = os.stat(target)
-    except FileNotFoundError:
-        st = None
     except ValueError:
         raise fail(target, "the output path contains a NUL byte") from None
     except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            st = None
-        else:
+        if exc.errno not in (errno.ENOENT,):
             raise fail(target, f"cannot use this output path: {exc.strerror}") from None
+        st = None
     if st is None:
         if os.path.islink(target):
             raise fail(target, "is a symlink to nothing; give a real file name")
         if target.endswith(("/", os.sep)):
             raise fail(target, "names a folder that does not exist; give a file name")
-        _replace_atomically(target, data, inputs)
-        return
+        return _Target("atomic", target)
     _refuse_inputs(target, st, inputs)
     fd = _descriptor_alias(target)
     if fd is not None:
-        _write_descriptor(fd, data, target)
-        return
+        return _Target("descriptor", target, fd)
     if stat.S_ISDIR(st.st_mode):
         raise fail(target, "is a directory; give a file name")
     if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
-        _write_direct(target, data)
-        return
+        return _Target("direct", target)
     if not stat.S_ISREG(st.st_mode):
         raise fail(target, "is not a regular file, character device or FIFO (a block device or socket?); refusing to write to it")
-    _replace_atomically(os.path.realpath(target) if os.path.islink(target) else target, data, inputs, st)
-
-
-def _replace_atomically(target: str, data: Data, inputs: list, existing: os.stat_result | None = None) -> None:
-    parent = os.path.dirname(target) or "."
-    try:
-        pst = os.stat(parent)
-    except (OSError, ValueError):
-        raise fail(target, f"folder {parent} does not exist") from None
-    if not stat.S_ISDIR(pst.st_mode):
-        raise fail(target, f"{parent} is not a folder")
-    name = os.path.basename(target)
-    if existing is not None:
-        mode = stat.S_IMODE(existing.st_mode)  # a report the user made private stays private
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask  # mkstemp makes 0600; a new report is an ordinary file
-    fd, tmp = -1, None
-    with _signals_raise() as guard:
-        try:
-            with guard.blocked():  # no signal between creating the file and knowing its name
-                fd, tmp = tempfile.mkstemp(prefix=f".{name[:100]}.", suffix=".part", dir=parent)
-            payload = _produce(data)
-            _write_all(fd, payload)
-            os.fchmod(fd, mode)
-            os.fsync(fd)
-            os.close(fd)
-            fd = -1
-            try:  # the target may have changed while rendering: look again just before the rename
-                now = os.stat(target)
-            except FileNotFoundError:
-                now = None
-            if now is not None:
-                if not stat.S_ISREG(now.st_mode):
-                    raise fail(target, "stopped being a regular file while writing; not replaced")
-                _refuse_inputs(target, now, inputs)
-            os.replace(tmp, target)
-            tmp = None
-        except OSError as exc:
-            raise fail(target, _os_message(exc)) from None
-        finally:
-            if fd >= 0:
-                os.close(fd)
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+    return _Target("atomic", os.path.realpath(target) if os.path.islink(target) else target, existing=st)
 
 
 class _signals_raise:

@@ -14,6 +14,8 @@ from compliance.versions import diff
 from compliance.evaluate import Inputs, WaiverFile, evaluate, waiver_problems
 from compliance.evidence import inspect
 from compliance.facts import Facts, to_evaluation_dict
+from compliance.integrity import reference_problems
+from compliance.precedents import load_precedents
 from compliance.loading import InputError, Locator, Problem, validate_file
 from compliance.result import AuditResult
 
@@ -39,7 +41,7 @@ def prepare(
     if waivers_path is not None:
         wf, wtext = validate_file(waivers_path, WaiverFile)
         known = {c.control.id for cat in chosen for c in cat.controls}
-        problems += waiver_problems(wf, wtext, str(waivers_path), known | {a for a, b in aliases.items() if b in known})
+        problems += waiver_problems(wf, wtext, str(waivers_path), known | {a for a, b in aliases.items() if b in known}, unwaivable(catalogs, aliases))
         waivers = wf.waivers
     if problems:
         raise InputError(problems)
@@ -48,7 +50,13 @@ def prepare(
         for entry in root.get(section) or []:
             entry["control"] = aliases.get(entry.get("control"), entry.get("control"))
     changes = law_changes_during(catalogs, facts.period_start, when)
-    return Inputs(chosen, root, str(facts_path), text, when, statuses, waivers, aliases, changes)
+    return Inputs(chosen, root, str(facts_path), text, when, statuses, waivers, aliases, changes, load_precedents(catalog_dir))
+
+
+def unwaivable(catalogs: list[Catalog], aliases: dict[str, str] | None = None) -> dict[str, str]:
+    """Control ids (and their former ids) no waiver may set aside, with the catalog's reason."""
+    out = {c.control.id: c.control.not_waivable.en for cat in catalogs for c in cat.controls if c.control.not_waivable}
+    return out | {old: out[new] for old, new in (aliases or {}).items() if new in out}
 
 
 def former_ids(catalogs: list[Catalog]) -> dict[str, str]:
@@ -66,15 +74,18 @@ def law_changes_during(catalogs: list[Catalog], start, end) -> list[str]:
 def unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalog], aliases=None) -> list[Problem]:
     """Attestations and plan items must name a known control, and attestations a listed attachment:
     a typo there would otherwise only show up as a silent evidence gap."""
-    controls = {c.control.id for cat in catalogs for c in cat.controls} | set(aliases or {})
+    by_id = {c.control.id: c for cat in catalogs for c in cat.controls}
+    by_id |= {old: by_id[new] for old, new in (aliases or {}).items() if new in by_id}
     attachments = {a.id for a in facts.attachments or []}
     locator = Locator(text)
-    problems = []
+    problems = reference_problems(facts, text, path)
     for section in ("attestations", "remediation_plan"):
         for i, entry in enumerate(getattr(facts, section) or []):
-            if entry.control not in controls:
-                loc = (section, i, "control")
+            loc = (section, i, "control")
+            if entry.control not in by_id:
                 problems.append(Problem(path, locator.line(loc), f"no control '{entry.control}' in the catalogs", f"{section}[{i}].control"))
+            elif section == "attestations" and by_id[entry.control].control.attestation is None:
+                problems.append(Problem(path, locator.line(loc), f"control '{entry.control}' is judged on facts, not on an attestation: state the facts it reads instead", f"{section}[{i}].control"))
             ref = getattr(entry, "attachment", None)
             if ref is not None and ref not in attachments:
                 loc = (section, i, "attachment")

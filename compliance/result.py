@@ -26,7 +26,7 @@ class _Model(BaseModel):
 
 class Offender(_Model):
     id: str = Field(description="identifier of the failing item (e.g. a handler id)")
-    label: str
+    label: str = Field(description="how the report names the item: the check's label expression, by default its id")
     values: dict[str, Any] = Field(description="the item's facts the check read, as stated")
 
 
@@ -36,17 +36,19 @@ class MissingFact(_Model):
 
 
 class CheckResult(_Model):
-    id: str
-    description: Text
-    expect: str
-    for_each: str | None
-    where: str | None
-    status: Literal["pass", "fail", "insufficient"]
+    id: str = Field(description="the catalog check's id, or the evaluator's own: 'applies-when', 'attestation', 'deferred'")
+    description: Text = Field(description="what the check verifies")
+    expect: str = Field(description="the expression that must be true (for each item in scope), as written in the catalog")
+    for_each: str | None = Field(description="expression giving the items judged one by one; null for a plain expect")
+    where: str | None = Field(description="condition selecting the items in scope; null: every item")
+    status: Literal["pass", "fail", "insufficient"] = Field(
+        description="pass; fail: the stated facts break the rule; insufficient: a fact it needs is not stated"
+    )
     in_scope: int | None = Field(description="items the check judged (after 'where'); null for a plain expect")
     total: int | None = Field(description="items in the collection")
-    offenders: list[Offender]
+    offenders: list[Offender] = Field(description="the items in scope that break the rule")
     observed: dict[str, Any] = Field(description="for a plain expect: the stated values of the facts it read")
-    missing: list[MissingFact]
+    missing: list[MissingFact] = Field(description="facts the check needed that are not stated (insufficient unless it already fails)")
     law: str | None = Field(None, description="the window of the wording that judged this check, when a control was judged under several")
 
 
@@ -56,80 +58,94 @@ TextStatus = Literal["verified", "inferred", "secondary", "summary"]
 class LawApplied(_Model):
     """One wording of a provision used in this audit: when it was the law and how sure its words are."""
 
-    start: dt.date
-    until: dt.date | None
-    cite: Text
-    text: Text
+    start: dt.date = Field(description="first day this wording was the law")
+    until: dt.date | None = Field(description="first day it no longer was; null: still in force")
+    cite: Text = Field(description="the citation of this wording, e.g. 'PIPA Art 34(1)'")
+    text: Text = Field(description="the provision's words in this wording (Korean) and an English gloss")
     text_status: TextStatus = Field(
         description="verified: equal to the official text in force on the date judged; inferred: equal to the official "
         "text of another version that no known amendment changed; secondary: no official copy found; summary: 요지"
     )
     source: str = Field(description="the official text compared with, or where secondary words come from")
-    amended_by: str | None
+    amended_by: str | None = Field(description="the amendment that brought this wording, e.g. '고시 제2025-9호'; null: the catalog names none")
     incidents: list[str] | None = Field(description="incident duties: the incidents judged under this wording")
-    judged_on: dt.date
+    judged_on: dt.date = Field(description="the date the law was read on: the as-of date, or for incident duties this wording's first day")
 
 
 class EvidenceResult(_Model):
-    kind: str
-    attachments: list[str]
-    status: Literal["ok", "missing"]
+    kind: str = Field(description="an attachment kind the control expects, e.g. 'internal-management-plan'")
+    attachments: list[str] = Field(description="ids of the attachments of that kind found intact")
+    status: Literal["ok", "missing"] = Field(description="ok: at least one such attachment was found intact; missing: none")
 
 
 class WaiverResult(_Model):
-    owner: str
-    justification: str
-    expires: dt.date
-    approved_by: str | None
-    status: Literal["active", "expired", "not-needed", "not-yet-granted"]
+    owner: str = Field(description="who owns the fix, as stated in the waiver")
+    justification: str = Field(description="why the finding is accepted for now, as stated")
+    expires: dt.date = Field(description="the waiver's expiry date: it still applies on that day and has expired after it")
+    approved_by: str | None = Field(description="who approved the waiver; null: not stated")
+    status: Literal["active", "expired", "not-needed", "not-yet-granted"] = Field(
+        description="active: sets the failing verdict aside; expired: the as-of date is past its expiry; not-needed: the control does not fail; not-yet-granted: its granted_on is after the as-of date"
+    )
 
 
 class ControlResult(_Model):
-    id: str
-    catalog: str
+    id: str = Field(description="the control's id, e.g. 'notice/5.2'")
+    catalog: str = Field(description="id of the catalog the control comes from, e.g. 'pipc-notice'")
     cite: Text = Field(description="the citation of the newest wording applied")
-    ref: LegalRef
-    also: list[str]
-    title: Text
-    text: Text
-    text_status: TextStatus
+    ref: LegalRef = Field(description="the provision as numbered in the newest wording applied")
+    also: list[str] = Field(description="other provisions this control serves, as text")
+    title: Text = Field(description="short name of the duty")
+    text: Text = Field(description="the newest wording applied (Korean) and an English gloss")
+    text_status: TextStatus = Field(description="how sure the newest wording's words are (see law[].text_status)")
     law: list[LawApplied] = Field(description="each wording that judged this control (several for incidents under several laws)")
-    severity: Literal["critical", "high", "medium", "low"]
-    verdict: Verdict
+    severity: Literal["critical", "high", "medium", "low"] = Field(description="how grave a failure is; --fail-on fails the run at or above a severity")
+    verdict: Verdict = Field(
+        description="non-compliant: the stated facts break the duty; insufficient-evidence: a fact or document it needs is missing; "
+        "waived: failing, but an active waiver sets it aside; compliant; not-applicable"
+    )
     underlying_verdict: Verdict | None = Field(description="the verdict a waiver set aside")
-    not_applicable: Text | None
-    applies_when: str | None
-    checks: list[CheckResult]
-    evidence: list[EvidenceResult]
-    waiver: WaiverResult | None
-    remediation: Text
-    mappings: dict[str, list[str]]
+    not_applicable: Text | None = Field(description="why the duty did not apply; null unless the verdict is not-applicable")
+    applies_when: str | None = Field(description="the catalog's applicability condition, as written; null: always applies")
+    checks: list[CheckResult] = Field(description="each check's outcome, under every wording applied")
+    evidence: list[EvidenceResult] = Field(description="the attachment kinds the control expects, and whether each was found")
+    waiver: WaiverResult | None = Field(description="the waiver naming this control and its status; null: none")
+    scope_note: Text | None = Field(
+        None, description="why 'compliant' says little: nothing was in scope (e.g. no departed handler to check)"
+    )
+    remediation: Text = Field(description="what to do to comply")
+    mappings: dict[str, list[str]] = Field(description="criteria of other frameworks the control maps to, by framework: 'isms-p', 'iso27001-2022'")
 
 
 class AttachmentResult(_Model):
-    id: str
-    kind: str
-    path: str
-    status: Literal["ok", "missing", "mismatch"]
-    sha256: str | None
-    size: int | None
-    note: str
-    dated: str | None
+    id: str = Field(description="the attachment's id in the facts file")
+    kind: str = Field(description="kind of evidence, e.g. 'internal-management-plan'")
+    path: str = Field(description="path as stated, relative to the facts file's folder")
+    status: Literal["ok", "missing", "mismatch"] = Field(
+        description="ok: found (and equal to the stated sha256, if any); missing: file not found; mismatch: differs from the stated sha256"
+    )
+    sha256: str | None = Field(description="SHA-256 of the file as found; null when missing")
+    size: int | None = Field(description="file size in bytes; null when missing")
+    note: str = Field(description="why it is missing or mismatched, or a remark (e.g. hard links); empty if none")
+    dated: str | None = Field(description="date of the document as stated (YYYY-MM-DD); null: not stated")
 
 
 class SanctionExposure(_Model):
-    id: str
-    cite: Text
-    title: Text
-    text: Text
-    text_status: Literal["verified", "secondary"]
-    kind: Literal["administrative-fine", "fine"]
+    id: str = Field(description="the catalog's sanction id, e.g. 'pipa/64-2.1.9'")
+    cite: Text = Field(description="citation of the penalty provision")
+    title: Text = Field(description="short name, e.g. the cap it sets")
+    text: Text = Field(description="the provision's words (Korean) and an English gloss")
+    text_status: Literal["verified", "secondary"] = Field(
+        description="verified: the Korean was checked against the official text; secondary: not checked"
+    )
+    kind: Literal["administrative-fine", "fine"] = Field(description="administrative-fine: 과징금; fine: 과태료")
     triggered_by: list[str] = Field(description="non-compliant controls that engage the provision")
-    revenue_ratio: float | None
+    revenue_ratio: float | None = Field(description="cap as a share of revenue, e.g. 0.03; null for a fixed cap")
     max_krw: int | None = Field(
         description="the statutory maximum computed from the stated revenue (a legal maximum, not an estimate of the fine); null when revenue is not stated"
     )
-    basis: Literal["revenue", "fixed", "unknown"] = Field(description="how max_krw was found")
+    basis: Literal[
+        "revenue", "revenue-less-unrelated", "revenue-3y-average", "revenue-3y-average-less-unrelated", "related-revenue", "fixed", "unknown"
+    ] = Field(description="what max_krw is a share of (stated related revenue, the 3-year average or last year's revenue, less unrelated revenue), or a fixed cap")
     incident: str | None = Field(None, description="the incident whose law set this cap")
     cap_without_revenue_krw: int | None = Field(None, description="the cap the law sets where there is no revenue, or it cannot be computed")
     excluded: Text | None = Field(None, description="why this provision cannot add to another (e.g. Art 76)")
@@ -137,66 +153,71 @@ class SanctionExposure(_Model):
 
 class TimelineEvent(_Model):
     key: str = Field(description="incident field, e.g. aware_at")
-    at: str
+    at: str = Field(description="when, as stated (ISO 8601 timestamp with its UTC offset)")
     hours: float = Field(description="hours after the organisation became aware (negative: before)")
 
 
 class DeadlineResult(_Model):
-    id: str
-    control: str
-    title: Text
-    start: str
-    due: str
-    due_hours: float
-    done_at: str | None
-    done_hours: float | None
-    status: Literal["met", "missed", "open", "not-applicable", "unknown"]
+    id: str = Field(description="the catalog's deadline id, e.g. 'report-pipc'")
+    control: str = Field(description="id of the control whose duty the clock times")
+    title: Text = Field(description="short name, e.g. 'Report to the PIPC or KISA (72 hours)'")
+    start: str = Field(description="incident field the clock starts from, e.g. aware_at")
+    due: str = Field(description="when it falls due (ISO 8601 timestamp); empty when the start is not stated")
+    due_hours: float = Field(description="hours from the start to the due time, e.g. 72; 0 when the start is not stated")
+    done_at: str | None = Field(description="when the duty was done (ISO 8601 timestamp); null: not stated")
+    done_hours: float | None = Field(description="hours after awareness it was done; null when not done or awareness is not stated")
+    status: Literal["met", "missed", "open", "not-applicable", "unknown"] = Field(
+        description="met; missed: done late, or not done and past due on the as-of date; open: not done, not yet due; not-applicable: its condition is false; unknown: start or condition not stated"
+    )
 
 
 class IncidentTimeline(_Model):
-    id: str
-    aware_at: str | None
-    events: list[TimelineEvent]
-    deadlines: list[DeadlineResult]
+    id: str = Field(description="the incident's id as stated")
+    aware_at: str | None = Field(description="when the organisation became aware (ISO 8601 timestamp); null: not stated")
+    events: list[TimelineEvent] = Field(description="the incident's stated timestamps, in hours from awareness")
+    deadlines: list[DeadlineResult] = Field(description="the statutory clocks that run on this incident under the law that judged it")
 
 
 class CatalogInfo(_Model):
-    id: str
-    instrument: Text
-    cite_as: Text
-    version: str
-    effective: dt.date
-    sha256: str
+    id: str = Field(description="the catalog's id, e.g. 'pipc-notice'")
+    instrument: Text = Field(description="the legal instrument the catalog encodes")
+    cite_as: Text = Field(description="prefix for citations, e.g. en 'PIPA'")
+    version: str = Field(description="the catalog's version, e.g. the number of the latest amendment it includes")
+    effective: dt.date = Field(description="the date from which the catalog applies")
+    sha256: str = Field(description="SHA-256 of the catalog file read")
 
 
 class Summary(_Model):
-    total: int
-    by_verdict: dict[str, int]
-    failing_by_severity: dict[str, int]
+    total: int = Field(description="number of controls judged")
+    by_verdict: dict[str, int] = Field(description="number of controls per verdict (every verdict listed, 0 included)")
+    failing_by_severity: dict[str, int] = Field(description="non-compliant or insufficient-evidence controls per severity")
 
 
 class AuditResult(_Model):
-    schema_version: str = SCHEMA_VERSION
-    tool: str = "pipa-audit"
-    tool_version: str
-    as_of: dt.date
-    period_start: dt.date | None
-    auditor: str | None
-    organization: dict[str, Any]
-    facts_file: str
-    facts_sha256: str
-    catalogs: list[CatalogInfo]
-    summary: Summary
-    controls: list[ControlResult]
-    attachments: list[AttachmentResult]
+    schema_version: str = Field(SCHEMA_VERSION, description="version of this result format (pipa-audit schema result)")
+    tool: str = Field("pipa-audit", description="the program that wrote the result")
+    tool_version: str = Field(description="its version")
+    as_of: dt.date = Field(description="the audit's as-of date: every duty is judged under the law and facts of this date")
+    period_start: dt.date | None = Field(description="start of the audited period; null: not stated")
+    auditor: str | None = Field(description="who carried out the audit, as stated; null: not stated")
+    organization: dict[str, Any] = Field(description="the organisation's facts as stated (kind, size, subjects, …)")
+    facts_file: str = Field(description="file name of the facts file audited")
+    facts_sha256: str = Field(description="SHA-256 of the facts file's text")
+    catalogs: list[CatalogInfo] = Field(description="the catalogs in force on the as-of date that judged the audit")
+    summary: Summary = Field(description="counts of the controls by verdict and of failing controls by severity")
+    controls: list[ControlResult] = Field(description="each control judged, with its verdict")
+    attachments: list[AttachmentResult] = Field(description="each attachment the facts list, as found on disk")
     incidents: list[dict[str, Any]] = Field(description="incidents as stated")
     timelines: list[IncidentTimeline] = Field(description="each incident against the statutory clocks")
     sanctions: list[SanctionExposure] = Field(description="penalty provisions the findings may engage")
     remediation_plan: list[dict[str, Any]] = Field(description="remediation actions as stated in the facts")
-    scope: str | None
-    not_examined: list[str]
+    scope: str | None = Field(description="the audit's scope in words, as stated; null: not stated")
+    not_examined: list[str] = Field(description="what was not examined, as stated")
     systems: list[dict[str, Any]] = Field(description="systems as stated (id, name, subjects), for the scope section")
     law_versions: list[dict[str, Any]] = Field(default_factory=list, description="per catalog, the amendments applied on the as-of date")
+    precedents: list[dict[str, Any]] = Field(
+        default_factory=list, description="past PIPC decisions that cited a duty this audit found failing (as decided, not a prediction)"
+    )
     law_changes: list[str] = Field(default_factory=list, description="changes of law inside the audit period")
 
     def failing(self, threshold: str) -> list[ControlResult]:

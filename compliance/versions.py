@@ -49,6 +49,7 @@ def units(ctl: CompiledControl, governs: str, root: dict, as_of: dt.date) -> lis
     governs no incident stated."""
     now = ctl.wording_at(as_of)
     incidents = root.get("incidents")
+    governs = ctl.control.governs or governs
     if governs != "incidents" or incidents is None:
         return [Unit(now, root, ctl.checks_at(as_of))] if now else []
     groups: dict[int, list[dict]] = {}

@@ -152,6 +152,6 @@ def test_validate_checks_references_to_controls(tmp_path):
 
 def test_problems_in_facts_and_waivers_are_reported_together(tmp_path):
     f = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nattachments:\n  - {id: a, kind: k, path: /etc/passwd}\n")
-    w = write(tmp_path, "w.yaml", "waivers:\n  - {control: nope/1, owner: o, justification: 'long enough reason', expires: 2026-01-01}\n")
+    w = write(tmp_path, "w.yaml", "waivers:\n  - {control: nope/1, owner: o, justification: 'long enough reason', approved_by: CPO, expires: 2026-01-01}\n")
     proc = cli("check", f, "--waivers", w)
     assert_input_error(proc, f"{f}:4: attachments[0].path: absolute paths", f"{w}:2: waivers[0].control: no control 'nope/1'")

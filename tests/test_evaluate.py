@@ -106,7 +106,7 @@ def waivers(tmp_path, expires: str, control="t/revoke"):
     return write(
         tmp_path,
         "waivers.yaml",
-        f"waivers:\n  - {{control: {control}, owner: CISO, justification: 'accepted until the HR feed is live', expires: {expires}}}\n",
+        f"waivers:\n  - {{control: {control}, owner: CISO, justification: 'accepted until the HR feed is live', approved_by: CPO, expires: {expires}}}\n",
     )
 
 

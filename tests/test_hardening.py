@@ -90,7 +90,7 @@ def test_character_device_target_is_written_directly_never_replaced(tmp_path):
     null = tmp_path / "null"
     os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a copy of /dev/null
     proc = cli("check", CLEAN / "facts.yaml", "--format", "json", "-o", null)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr  # the verdict is not the point here
     assert stat.S_ISCHR(null.lstat().st_mode) and null.lstat().st_rdev == os.makedev(1, 3)
     assert _parts(tmp_path) == []
 
@@ -135,7 +135,7 @@ def test_fifo_target_is_written_to_its_reader(tmp_path):
             reader.wait(timeout=30)
         finally:
             reader.kill()
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr  # the verdict is not the point here
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert json.loads(got.read_text())["summary"]["total"] > 0
 
@@ -149,7 +149,7 @@ def test_descriptor_alias_writes_to_the_descriptor_not_over_the_link(tmp_path):
     log.write_bytes(b"HEAD\n")
     with open(log, "ab") as fh:
         proc = subprocess.run([exe(), "check", str(CLEAN / "facts.yaml"), "--format", "json", "-o", str(link)], stdout=fh, stderr=subprocess.PIPE, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr  # the verdict is not the point here
     text = log.read_text()
     assert text.startswith("HEAD\n") and json.loads(text[5:])["summary"]["total"] > 0
     assert link.is_symlink() and os.readlink(link) == "/proc/self/fd/1"
@@ -161,6 +161,20 @@ def test_directory_and_missing_folder_targets(tmp_path):
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     one_line_error(cli("check", CLEAN / "facts.yaml", "-o", tmp_path / "dangling"), "symlink to nothing")
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_write_output_refusals_in_process(tmp_path):
+    """The library function itself, not only the CLI's own checks, refuses these targets."""
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for target, fragment in ((tmp_path, "is a directory"), (tmp_path / "dangling", "symlink to nothing"),
+                             (tmp_path / "no" / "x", "does not exist"), (f"{tmp_path}/a\0b", "NUL byte")):
+        with pytest.raises(InputError, match=fragment):
+            write_output(target, b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling"]
+    read = write(tmp_path, "in.yaml", "a: 1\n")
+    with pytest.raises(InputError, match="is an input of this run"):
+        write_output(tmp_path / "in.yaml", b"x", inputs=[read])
+    assert read.read_text() == "a: 1\n"
 
 
 def test_demo_and_catalog_docs_need_a_folder_not_a_file(tmp_path):
@@ -430,7 +444,7 @@ def test_messages_print_values_inert(tmp_path):
     f = tmp_path / "org" / "facts.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace('name: "Small Clinic', 'name: "\\e]0;pwned\\a\\u202eSmall\\nClinic', 1), encoding="utf-8")
     proc = cli("check", f)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr  # the verdict is not the point here
     assert not any(ch in proc.stdout for ch in "\x1b\x07\u202e")
     assert "\\x1b]0;pwned\\x07\\u202eSmall\\x0aClinic" in proc.stdout.splitlines()[0]
 
@@ -474,7 +488,7 @@ def test_usage_guards_pdfa_and_framework(tmp_path):
         ("json", lambda b: "controls" in json.loads(b)),
         ("xml", lambda b: b.startswith(b"<?xml") and b"<testsuite" in b),
         ("sarif", lambda b: "runs" in json.loads(b)),
-        ("bin", lambda b: b.startswith(b"%PDF-")),
+        ("pdf", lambda b: b.startswith(b"%PDF-")),  # an unknown extension is a usage error (issue 12)
     ],
 )
 def test_report_format_from_the_file_name(tmp_path, capsys, suffix, probe):
@@ -493,18 +507,26 @@ def test_markdown_escapes_table_pipes(tmp_path, capsys):
     assert "A\\|B Small Clinic" in row and row.count("|") - row.count("\\|") == 3
 
 
-def _seed_ids():
+def _seed_ids(tmp_path: Path):
+    """The seed's as-of date, a non-compliant control a waiver may set aside, and a compliant one."""
     from compliance.pipeline import audit
 
     r = audit(SEED / "facts.yaml", CATALOGS)
-    failing = next(c.id for c in r.controls if c.verdict == "non-compliant")
     passing = next(c.id for c in r.controls if c.verdict == "compliant")
-    return r.as_of, failing, passing
+    for c in r.controls:
+        if c.verdict != "non-compliant":
+            continue
+        try:  # some duties (statutory deadlines) cannot be waived at all
+            audit(SEED / "facts.yaml", CATALOGS, _waivers(tmp_path, (c.id, None, r.as_of + dt.timedelta(days=9))))
+        except InputError:
+            continue
+        return r.as_of, c.id, passing
+    raise AssertionError("the seed has no waivable non-compliant control")
 
 
 def _waivers(tmp_path: Path, *entries: tuple[str, dt.date | None, dt.date]) -> Path:
     rows = "".join(
-        f"  - {{control: {cid}, owner: O, justification: 'a reason long enough', expires: {exp}"
+        f"  - {{control: {cid}, owner: O, approved_by: CPO, justification: 'a reason long enough', expires: {exp}"
         + (f", granted_on: {granted}" if granted else "")
         + "}\n"
         for cid, granted, exp in entries
@@ -515,7 +537,7 @@ def _waivers(tmp_path: Path, *entries: tuple[str, dt.date | None, dt.date]) -> P
 def test_waiver_statuses_active_not_yet_granted_not_needed_expired(tmp_path):
     from compliance.pipeline import audit
 
-    as_of, failing, passing = _seed_ids()
+    as_of, failing, passing = _seed_ids(tmp_path)
     day = dt.timedelta(days=1)
     cases = [
         ((failing, as_of - day, as_of + day), failing, "waived", "active"),
@@ -532,7 +554,7 @@ def test_waiver_statuses_active_not_yet_granted_not_needed_expired(tmp_path):
 def test_two_waivers_for_one_control_are_refused(tmp_path):
     from compliance.pipeline import audit
 
-    as_of, failing, _ = _seed_ids()
+    as_of, failing, _ = _seed_ids(tmp_path)
     w = _waivers(tmp_path, (failing, None, as_of + dt.timedelta(days=9)), (failing, None, as_of + dt.timedelta(days=9)))
     with pytest.raises(InputError) as exc:
         audit(SEED / "facts.yaml", CATALOGS, w)
@@ -547,3 +569,11 @@ def test_has_is_true_for_a_stated_null_and_false_for_an_absent_field():
     assert c.fn({"organization": {"revenue_krw": None}}, {}) is True
     assert c.fn({"organization": {}}, {}) is False
     assert c.fn({"organization": {"revenue_krw": 5}}, {}) is True
+
+
+def test_fact_strings_are_bounded_at_validation(tmp_path):
+    """A 1 MB organisation name took minutes to lay out in the PDF: refuse it at validation."""
+    shutil.copytree(CLEAN, tmp_path / "org")
+    f = tmp_path / "org" / "facts.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace('name: "Small Clinic', 'name: "' + "x" * 5000, 1), encoding="utf-8")
+    one_line_error(cli("check", f), "organization.name: String should have at most 4096 characters")

@@ -158,3 +158,40 @@ def test_the_seed_examples_access_records_show_the_departed_key_used_from_overse
     assert (out["account"], out["ip"], out["country"], out["country_source"]) == ("sign-key-7", "198.51.100.23", "SG", "export")
     manifest = json.loads((tmp_path / "rec" / "manifest.json").read_text())
     assert manifest["inputs"][0]["encoding"] == "cp949" and manifest["totals"]["rows_rejected"] == 0
+
+
+def test_observations_compare_stated_with_observed_for_the_checks(world, tmp_path):
+    from compliance.facts import Facts
+    from compliance.loading import InputError, validate_file
+    from compliance.logs.compare import compare, load_derived
+
+    root, _ = world
+    facts, _ = validate_file(root / "facts.yaml", Facts)
+    obs = compare(facts, load_derived(root / "derived.json", root / "facts.yaml"))
+    violations = {(o.control, o.subject) for o in obs if o.status == "violation"}
+    assert {("notice/5.2", "sign-key-7"), ("notice/5.2", "acc-0420"), ("notice/8.2", "sys-commerce/acc-0188"),
+            ("notice/6.1", "sys-auth/sign-key-7"), ("notice/8.1", "sys-auth")} <= violations
+    auth = next(o for o in obs if (o.control, o.subject, o.status) == ("notice/8.1", "sys-auth", "violation"))
+    assert auth.text.en.startswith("sys-auth: stated retention 365 days; records exist from 2025-03-")
+    assert auth.stated == {"retention_days": 365} and auth.observed["required_days"] == 730
+    assert {(o.control, o.subject, o.status) for o in obs if o.analysis == "concurrent_addresses"} == {
+        ("notice/5.4", "acc-ops-batch", "anomaly")}
+    other = write(tmp_path, "facts.yaml", (root / "facts.yaml").read_text() + "# edited\n")
+    with pytest.raises(InputError, match="another version"):
+        load_derived(root / "derived.json", other)
+    doc = json.loads((root / "derived.json").read_text())
+    doc["dataset"].update(rows_rejected=500, rejected_ratio=0.2, sufficient=False)
+    (tmp_path / "d.json").write_text(json.dumps(doc))
+    obs = compare(facts, load_derived(tmp_path / "d.json"))
+    assert obs and {o.status for o in obs} == {"insufficient"} and "notice/8.1" in {o.control for o in obs}
+
+
+def test_two_networks_at_once_including_across_midnight(tmp_path):
+    lines = [
+        "u1,2025-03-03 23:59:00,10.0.1.5,sys,view", "u1,2025-03-04 00:01:00,10.0.2.5,sys,view",  # 2 min apart
+        "u2,2025-03-03 10:00:00,10.0.1.6,sys,view", "u2,2025-03-03 10:20:00,10.0.2.6,sys,view",  # 20 min: moved
+        "u3,2025-03-03 10:00:00,10.0.1.7,sys,view", "u3,2025-03-03 10:04:00,10.0.1.8,sys,view",  # same /24
+    ]
+    derived = _tiny(tmp_path, lines, "as_of: 2025-03-31\norganization: {name: X}\nsystems: [{id: sys}]\n")
+    (only,) = items(derived, "concurrent_addresses")
+    assert (only["account"], only["example"]["ip"], only["example"]["previous_ip"]) == ("u1", "10.0.2.5", "10.0.1.5")

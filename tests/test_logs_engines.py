@@ -123,6 +123,14 @@ def test_export_then_import_verifies_every_hash(world, tmp_path):
     q.write_text(q.read_text().replace("rev.reviews = 0", "rev.reviews < 0"))
     proc = cli("logs", "import-results", changed)
     assert proc.returncode == 2 and f"{q}: SHA-256 differs from the bundle" in proc.stderr
+    # ... even when bundle.json is edited to match: only the queries this version ships are accepted
+    edited = json.loads((changed / "bundle.json").read_text())
+    for entry in edited["queries"]:
+        if entry["file"] == "reviews.sql":
+            entry["sha256"] = entry["exported_sha256"] = analyses.sha256_text(q.read_text())
+    (changed / "bundle.json").write_text(json.dumps(edited))
+    proc = cli("logs", "import-results", changed)
+    assert proc.returncode == 2 and f"{q}: is not the query this version of pipa-audit ships" in proc.stderr
     shutil.rmtree(changed)
     shutil.copytree(bundle, changed)
     (changed / "tables" / "principals.csv").write_text("principal,kind,system,holder,cutoff,cutoff_reason\n")

@@ -223,3 +223,24 @@ def test_impossible_times_are_rejected_not_repaired(tmp_path, value):
     assert [r["line"] for r in rejects_of(tmp_path / "rec")] == ["2"]
     assert not list((tmp_path / "rec").glob("*/records.parquet"))
     shutil.rmtree(tmp_path / "rec")
+
+
+def test_sigterm_leaves_no_partial_folder(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    from compliance.logs import synthetic
+
+    synthetic.write_export(tmp_path / "big.csv", 400_000, korean=False, mixed=True)
+    exe = shutil.which("pipa-audit") or str(__import__("pathlib").Path(__import__("sys").executable).parent / "pipa-audit")
+    proc = subprocess.Popen([exe, "logs", "ingest", str(tmp_path / "big.csv"), "-o", str(tmp_path / "rec"), "-q"],
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".rec.*.part")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "ingest finished before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.csv"]

@@ -82,9 +82,9 @@ def test_long_offender_lists_go_to_an_annex(tmp_path):
 def test_report_text_comes_from_templates_in_both_languages(seed_result):
     ko = render(seed_result, "html", "ko").decode()
     en = render(seed_result, "html", "en").decode()
-    for text in ("목차", "제재 노출(추정)", "개선 계획", "확인 및 서명", "유출등 사고 경과"):
+    for text in ("목차", "관련 제재 규정과 법정 상한", "개선 계획", "확인 및 서명", "유출등 사고 경과"):
         assert text in ko
-    for text in ("Contents", "Sanctions exposure (estimate)", "Remediation plan", "Sign-off", "Incident timeline"):
+    for text in ("Contents", "Penalty provisions engaged and their statutory maxima", "Remediation plan", "Sign-off", "Incident timeline"):
         assert text in en
     assert "1,230,000,000,000" in ko
 

@@ -8,16 +8,17 @@ from pathlib import Path
 
 from compliance import __version__
 from compliance.loading import fail, validate_file
-from compliance.logs import analyses, manifest as mf, tables, timestamps
+from compliance.logs import analyses, tables, timestamps
 from compliance.logs import derived as d
+from compliance.logs import manifest as mf
 from compliance.logs.params import Params
 from compliance.logs.progress import Progress
 
 
-def load_inputs(folder: str, facts_path: str, params_path: str | None):
+def load_inputs(folder: str, facts_path: str, params_path: str | None, verify: bool = True):
     from compliance.facts import Facts
 
-    manifest = mf.load(folder, verify=True)
+    manifest = mf.load(folder, verify=verify)
     facts, _ = validate_file(facts_path, Facts)
     params = validate_file(params_path, Params)[0] if params_path else Params()
     return manifest, facts, params
@@ -30,7 +31,13 @@ def run_queries(engine, files: list[str] | None = None, progress: Progress | Non
     for i, name in enumerate(names, 1):
         if progress:
             progress.show(f"{engine.name}: {name} ({i}/{len(names)})", force=True)
-        cols, rows = engine.query(analyses.query_text(name))
+        try:
+            cols, rows = engine.query(analyses.query_text(name))
+        except Exception as exc:  # engine errors (memory cap, unreadable file) as one line, not a traceback
+            if type(exc).__module__.split(".")[0] not in ("duckdb", "pyspark", "py4j"):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise fail(f"sql/{name}", f"{engine.name} failed: {first}") from None
         out[name] = analyses.canonical(cols, rows)
     return out
 
@@ -38,12 +45,21 @@ def run_queries(engine, files: list[str] | None = None, progress: Progress | Non
 def derive(folder: str, facts_path: str, params_path: str | None, engine, examples: int | None = None,
            progress: Progress | None = None) -> d.DerivedFacts:
     """Load the ingested folder and the facts, run every analysis on ``engine``, build the derived facts."""
-    manifest, facts, params = load_inputs(folder, facts_path, params_path)
+    from concurrent.futures import ThreadPoolExecutor
+
+    manifest, facts, params = load_inputs(folder, facts_path, params_path, verify=False)
     built = tables.build(facts, params, manifest.first_day, manifest.last_day)
     root = Path(folder)
-    engine.load([root / o.path for o in manifest.outputs], built.tables)
-    wanted = [f for s in analyses.SPECS if not (s.needs == "networks" and not params.networks) for f in s.files]
-    results = run_queries(engine, wanted, progress)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashes = pool.submit(mf.check_hashes, root, manifest)  # verified while the queries run, before any result
+        engine.load([root / o.path for o in manifest.outputs], built.tables)
+        wanted = [f for s in analyses.SPECS if not (s.needs == "networks" and not params.networks) for f in s.files]
+        try:
+            results = run_queries(engine, wanted, progress)
+        except Exception:
+            hashes.result()  # a changed file explains a failing query: say that first
+            raise
+        hashes.result()
     t = manifest.totals
     ratio = t.rows_rejected / t.rows_in if t.rows_in else 0.0
     dataset = d.Dataset(timezone=manifest.timezone, first_day=manifest.first_day, last_day=manifest.last_day,
@@ -86,8 +102,11 @@ def assemble(facts, facts_path, params, params_path, built, results, dataset, en
 
 def summary(derived: d.DerivedFacts) -> str:
     a = derived.analyses
-    lines = [f"{derived.engine.name} {derived.engine.version}: {derived.dataset.rows_out:,} records "
-             f"{derived.dataset.first_day} – {derived.dataset.last_day} ({derived.dataset.rows_rejected:,} rejected)"]
+    ds = derived.dataset
+    rows = "?" if ds.rows_out is None else f"{ds.rows_out:,}"
+    rejected = "?" if ds.rows_rejected is None else f"{ds.rows_rejected:,}"
+    head = f"{derived.engine.name} {derived.engine.version}: {rows} records {ds.first_day} – {ds.last_day} ({rejected} rejected)"
+    lines = [head]
     for an in (a.retention, a.reviews, a.downloads, a.after_departure, a.outside_networks, a.off_hours_bursts,
                a.concurrent_addresses):
         what = ", ".join(f"{k} {v:,}" for k, v in an.counts.items()) if an.status == "ran" else f"not run: {an.reason}"

@@ -1,4 +1,4 @@
-"""``pipa-audit logs``: ingest · analyze · export-sql · import-results · lint.
+"""``pipa-audit logs``: ingest · analyze · export-sql · import-results · schema · lint.
 
 Only the parser lives at import time; every handler imports its engine (pyarrow, DuckDB, pyspark) when it
 runs, so ``pipa-audit --help`` and every other command stay fast and never load them.
@@ -49,6 +49,19 @@ def _lint(args) -> int:
     return lint_cli(args)
 
 
+def _schema(args) -> int:
+    import json
+
+    from compliance.logs.compare import Observation
+    from compliance.logs.derived import DerivedFacts
+    from compliance.logs.manifest import Manifest
+    from compliance.logs.params import Params
+
+    model = {"derived": DerivedFacts, "observation": Observation, "manifest": Manifest, "params": Params}[args.which]
+    sys.stdout.write(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
 def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     """Add ``logs`` and its subcommands to the main parser's subparsers."""
     logs = sub.add_parser("logs", help="access records (접속기록): ingest exports, analyse them, export the SQL")
@@ -94,6 +107,10 @@ def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     s.add_argument("-o", "--output", default=None)
     s.add_argument("--examples", type=int, default=None)
     s.set_defaults(func=_import)
+
+    s = lsub.add_parser("schema", help="print a JSON Schema: derived facts, observation, manifest or parameters")
+    s.add_argument("which", choices=["derived", "observation", "manifest", "params"])
+    s.set_defaults(func=_schema)
 
     s = lsub.add_parser("lint", help="check SQL files against the portable subset (default: the shipped analyses)")
     s.add_argument("files", nargs="*")

@@ -62,7 +62,7 @@ def _redact(url: str | None) -> str | None:
     if not url:
         return url
     url = re.sub(r"//[^/@]*@", "//", url)
-    return re.sub(r"(token|password|secret)=[^;&]*", r"\1=***", url, flags=re.I)
+    return re.sub(r"(token|password|secret)=[^;&]*", r"\1=***", url, flags=re.IGNORECASE)
 
 
 class SparkEngine:

@@ -55,10 +55,10 @@ def _csv_bytes(columns: list[str], rows: list[tuple]) -> bytes:
 
 
 def export_sql(args) -> int:
-    from compliance.logs.analyze import load_inputs
-    from compliance.logs.params import Params
     from compliance.facts import Facts
     from compliance.loading import validate_file
+    from compliance.logs.analyze import load_inputs
+    from compliance.logs.params import Params
 
     out = Path(args.output)
     if out.exists():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 WEEKDAY = "weekday numbering differs between engines (Sunday 0 vs 1): use the calendar table"
@@ -97,7 +98,7 @@ def _order_by(tokens, start: int, path: str) -> list[Finding]:
 
     def close():
         words = [t.text.lower() for t in item]
-        if item and not any(a == "nulls" and b in ("first", "last") for a, b in zip(words, words[1:])):
+        if item and not any(a == "nulls" and b in ("first", "last") for a, b in pairwise(words)):
             findings.append(Finding(path, item[0].line, f"ORDER BY {' '.join(t.text for t in item)}: name NULLS FIRST or "
                                     "NULLS LAST (DuckDB and Trino sort NULLs last ascending, Spark first)"))
 

@@ -81,11 +81,17 @@ def load(folder: str | Path, verify: bool = True) -> Manifest:
         manifest = Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, json.JSONDecodeError) as exc:
         raise fail(path, f"invalid manifest: {str(exc).splitlines()[0]}") from None
+    for out in manifest.outputs:
+        if not (root / out.path).is_file():
+            raise fail(root / out.path, "listed in the manifest but missing")
     if verify:
-        for out in manifest.outputs:
-            f = root / out.path
-            if not f.is_file():
-                raise fail(f, "listed in the manifest but missing")
-            if sha256_file(f) != out.sha256:
-                raise fail(f, "SHA-256 differs from the manifest: the records were changed after ingest")
+        check_hashes(root, manifest)
     return manifest
+
+
+def check_hashes(root: Path, manifest: Manifest) -> None:
+    """Every listed Parquet file still has its SHA-256 (hashlib releases the GIL: this can run beside a query)."""
+    for out in manifest.outputs:
+        f = root / out.path
+        if sha256_file(f) != out.sha256:
+            raise fail(f, "SHA-256 differs from the manifest: the records were changed after ingest")

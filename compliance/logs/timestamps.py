@@ -141,7 +141,7 @@ def _general(values: pa.Array, default_offset_minutes: int) -> tuple[pa.Array, p
             bad = pc.or_(bad, mask)
     ok = pc.invert(bad)
     hour24 = pc.if_else(has_ap, pc.add(pc.subtract(h, pc.if_else(pc.equal(h, 12), 12, 0)), pc.if_else(pm, 12, 0)), h)
-    pad = lambda a, n: pc.utf8_lpad(pc.cast(a, pa.string()), n, "0")  # noqa: E731
+    pad = lambda a, n: pc.utf8_lpad(pc.cast(a, pa.string()), n, "0")
     iso = pc.binary_join_element_wise(pad(pc.if_else(ok, Y, 1970), 4), pad(pc.if_else(ok, M, 1), 2), pad(pc.if_else(ok, D, 1), 2), "-")
     days = pc.cast(pc.cast(pc.cast(iso, pa.date32()), pa.int32()), pa.int64())
     seconds = pc.add(pc.multiply(days, 86400), pc.add(pc.multiply(hour24, 3600), pc.add(pc.multiply(mi, 60), s)))

@@ -1,13 +1,21 @@
-"""Renderers: each turns an AuditResult into bytes. They read AuditResult only.
+"""Renderers: a registry of output formats, each turning an AuditResult into bytes.
 
-Words come from ``reports/templates/labels.yaml`` and the catalogs, never from Python.
-WeasyPrint is imported only by the PDF renderer, so ``check`` stays fast.
+One module per format declares ``FORMAT = Format(name, suffixes, binary, render, ...)``; the CLI
+takes its ``--format`` choices and the ``-o`` suffix mapping from :func:`registry`, so adding a
+format is adding one module here. Renderers read the AuditResult (and the :class:`Options` the CLI
+passes) only. Words come from ``reports/templates/labels.yaml`` and the catalogs, never from Python.
+WeasyPrint is imported only when a PDF is rendered, so ``check`` stays fast.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -15,6 +23,81 @@ import yaml
 from compliance.bundled import bundled_dir
 from compliance.catalog import SEVERITIES
 from compliance.result import FAILING, VERDICTS, AuditResult, ControlResult
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a renderer may need beyond the result; every field has a default that renders offline."""
+
+    lang: str = "en"
+    threshold: str = "low"
+    """--fail-on: which findings the text table marks as failing"""
+    insufficient: str = "fail"
+    pdfa: bool = False
+    framework: str | None = None
+    """group the result by this framework's criteria (formats with ``framework=True`` only)"""
+    catalog_dir: str | Path | None = None
+    """where the framework files are (``frameworks/`` beside the catalogs)"""
+    facts_path: str | Path | None = None
+    """the facts file as given on the command line: SARIF locations and line numbers"""
+    sarif_root: str | Path | None = None
+    """SARIF paths are relative to this folder (default: the git repository holding the facts file)"""
+    docs_url: str | None = None
+    """base URL of the published ``catalog docs`` output, for SARIF helpUri"""
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    suffixes: tuple[str, ...]
+    """file name endings that select this format for ``-o`` (longest match wins: ``.sarif.json``)"""
+    binary: bool
+    render: Callable[[AuditResult, Options], bytes]
+    summary: str
+    """one line for ``--help``"""
+    framework: bool = False
+    """can render the result grouped by a framework (``--framework``)"""
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Format]:
+    """Every module of this package that declares ``FORMAT``, by name."""
+    found: dict[str, Format] = {}
+    owner: dict[str, str] = {}
+    for info in pkgutil.iter_modules(__path__):
+        fmt = getattr(importlib.import_module(f"{__name__}.{info.name}"), "FORMAT", None)
+        if not isinstance(fmt, Format):
+            continue
+        if fmt.name in found:
+            raise RuntimeError(f"format {fmt.name!r} declared twice")
+        for suffix in fmt.suffixes:
+            if suffix in owner:
+                raise RuntimeError(f"suffix {suffix!r} claimed by {owner[suffix]!r} and {fmt.name!r}")
+            owner[suffix] = fmt.name
+        found[fmt.name] = fmt
+    return dict(sorted(found.items()))
+
+
+def format_for_path(path: str | Path, formats: dict[str, tuple[str, ...]] | None = None) -> str | None:
+    """The format whose suffix ends ``path`` (longest suffix first), or None."""
+    table = formats if formats is not None else {f.name: f.suffixes for f in registry().values()}
+    name = Path(str(path)).name.lower()
+    best = None
+    for fmt, suffixes in table.items():
+        for suffix in suffixes:
+            if name.endswith(suffix) and len(name) > len(suffix) and (best is None or len(suffix) > best[0]):
+                best = (len(suffix), fmt)
+    return best[1] if best else None
+
+
+def render(result: AuditResult, fmt: str, lang: str = "ko", pdfa: bool = False, options: Options | None = None) -> bytes:
+    """Render ``result`` as ``fmt``; ``lang`` and ``pdfa`` override ``options``."""
+    try:
+        chosen = registry()[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}") from None
+    return chosen.render(result, replace(options or Options(), lang=lang, pdfa=pdfa))
+
 
 def templates_dir():
     return bundled_dir("templates")
@@ -35,7 +118,7 @@ def report_id(result: AuditResult) -> str:
     return "PA-" + h.hexdigest()[:12].upper()
 
 
-def _md_escape(value: Any) -> str:
+def md_escape(value: Any) -> str:
     text = "" if value is None else str(value)
     for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
         text = text.replace(ch, "\\" + ch)
@@ -54,7 +137,7 @@ def environment(markup: bool):
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["md"] = _md_escape
+    env.filters["md"] = md_escape
     env.filters["code"] = lambda v: "`" + str(v).replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"
     env.filters["thousands"] = lambda n: "" if n is None else f"{n:,}"
     return env
@@ -83,7 +166,7 @@ def context(result: AuditResult, lang: str) -> dict[str, Any]:
         "lang": lang,
         "t": t,
         "pick": pick,
-        "L": lambda text: getattr(text, lang),
+        "L": lambda text: text[lang] if isinstance(text, dict) else getattr(text, lang),
         "report_id": report_id(result),
         "findings": findings,
         "verdict_order": VERDICTS,
@@ -131,25 +214,29 @@ def finding_summary(c: ControlResult) -> str:
     return "\n".join(lines)
 
 
-def render(result: AuditResult, fmt: str, lang: str = "ko", pdfa: bool = False) -> bytes:
-    if fmt == "json":
-        return (result.model_dump_json(indent=2) + "\n").encode("utf-8")
-    if fmt == "md":
-        return environment(False).get_template("report.md.j2").render(context(result, lang)).encode("utf-8")
-    if fmt == "html":
-        from compliance.render.html import render_html
+def detail(c: ControlResult, limit: int = 3) -> str:
+    """The first offenders, else the stated values a failed check read, else the first missing
+    facts, else the evidence not submitted."""
+    offenders = list(dict.fromkeys(o.label for ch in c.checks for o in ch.offenders))
+    observed = [f"{k}={v}" for ch in c.checks if ch.status == "fail" and not ch.offenders for k, v in ch.observed.items()]
+    missing = list(dict.fromkeys(m.path for ch in c.checks for m in ch.missing))
+    unsubmitted = [e.kind for e in c.evidence if e.status == "missing"]
+    for prefix, items in (
+        ("offenders ", offenders), ("observed ", observed), ("missing ", missing), ("evidence not submitted: ", unsubmitted),
+    ):
+        if items:
+            more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
+            return prefix + ", ".join(items[:limit]) + more
+    return ""
 
-        return render_html(result, lang).encode("utf-8")
-    if fmt == "pdf":
-        from compliance.render.pdf import render_pdf
 
-        return render_pdf(result, lang, pdfa)
-    if fmt == "junit":
-        from compliance.render.junit import render_junit
+def headline(c: ControlResult, limit: int = 3) -> str:
+    """One line a CI dashboard can show on its own: verdict, severity, provision and :func:`detail`."""
+    head = f"{c.underlying_verdict or c.verdict} [{c.severity}] {c.cite.en}: {c.title.en}"
+    more = detail(c, limit)
+    return f"{head} — {more}" if more else head
 
-        return render_junit(result)
-    if fmt == "sarif":
-        from compliance.render.sarif import render_sarif
 
-        return render_sarif(result)
-    raise ValueError(f"unknown format {fmt!r}")
+def docs_anchor(control_id: str) -> str:
+    """A control's anchor in the ``catalog docs`` pages (``catalog.html#…``): SARIF links to it."""
+    return control_id.replace("/", "-").replace(".", "-")

@@ -1,4 +1,4 @@
-"""PDF via WeasyPrint. Imported only when a PDF is asked for (the import costs about a second).
+"""PDF via WeasyPrint, imported only when a PDF is rendered (the import costs about a second).
 
 WeasyPrint may read only files inside the templates folder (the bundled font and CSS):
 no network, no file elsewhere, whatever a fact value tries to reference.
@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from compliance.render import templates_dir
+from compliance.render import Format, templates_dir
 from compliance.render.html import render_html
 from compliance.result import AuditResult
 
@@ -67,3 +67,9 @@ def render_pdf(result: AuditResult, lang: str, pdfa: bool = False) -> bytes:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+FORMAT = Format(
+    "pdf", (".pdf",), True, lambda result, options: render_pdf(result, options.lang, options.pdfa),
+    "the auditor's report (--pdfa: PDF/A-3b with the JSON result embedded)",
+)

@@ -1,0 +1,140 @@
+"""Access-record benchmark: pipa-audit against DuckDB doing the same work directly, as ratios in one run.
+
+    python benchmarks/logs_generate.py -n 10000000 -o /tmp/logs10m
+    python benchmarks/logs_bench.py /tmp/logs10m --threads 2 --memory-limit 1GB
+    python benchmarks/logs_bench.py /tmp/logs10m --scale 10 --memory-limit 1.5GB --skip-ingest   # 100 M rows
+
+1. ingest: `pipa-audit logs ingest export.csv` vs DuckDB's own `COPY (FROM read_csv(...)) TO parquet` of that file;
+2. analyses: `pipa-audit logs analyze` (DuckDB engine: hash checks, facts, every SQL file, derived facts JSON)
+   vs DuckDB executing the same SQL files directly over the same Parquet and tables, same threads and memory cap.
+Each command runs in its own process; wall time and that process's peak RSS (wait4) are reported.
+`--scale K` first builds a folder of K copies of the ingested log for K times as many accounts (accounts renamed
+per copy), with its manifest, and benchmarks the analyses on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+CLI = [PY, "-m", "compliance"]
+
+
+def run(cmd: list[str], label: str) -> dict:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{label} failed:\n{err}")
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"  {label:<44} {wall:7.2f} s  cpu {cpu:7.2f} s  peak {usage.ru_maxrss / 1024:7.0f} MB", flush=True)
+    return {"wall": wall, "cpu": cpu, "peak_mb": usage.ru_maxrss / 1024}
+
+
+DIRECT = r"""
+import sys, json, duckdb
+from pathlib import Path
+from compliance.logs import manifest as mf, tables, engines
+from compliance.logs.analyze import load_inputs
+folder, facts, params, threads, mem = sys.argv[1:6]
+m, f, p = load_inputs(folder, facts, params)
+built = tables.build(f, p, m.first_day, m.last_day)
+e = engines.DuckDBEngine(int(threads), mem)
+e.load([Path(folder) / o.path for o in m.outputs], built.tables)
+for q in sorted((Path(engines.__file__).parent / "sql").glob("*.sql")):
+    e.con.execute(q.read_text()).fetchall()
+"""
+
+COPY = r"""
+import sys, duckdb
+src, dst, threads, mem = sys.argv[1:5]
+con = duckdb.connect(config={"threads": int(threads), "memory_limit": mem})
+con.execute(f"COPY (SELECT * FROM read_csv('{src}')) TO '{dst}' (FORMAT parquet)")
+"""
+
+
+def scale(folder: Path, k: int) -> Path:
+    """K copies of an ingested folder for K times as many accounts, with a valid manifest."""
+    import duckdb
+
+    from compliance.logs.manifest import Manifest, OutputFile, sha256_file
+
+    out = folder.parent / f"{folder.name}-x{k}"
+    if out.exists():
+        return out
+    tmp = folder.parent / f".{out.name}.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    m = Manifest.model_validate_json((folder / "manifest.json").read_text())
+    con = duckdb.connect(config={"memory_limit": "1GB"})
+    outputs = []
+    for o in m.outputs:
+        (tmp / o.month).mkdir()
+        dst = tmp / o.path
+        union = " UNION ALL ".join(
+            f"SELECT * REPLACE (CASE WHEN account LIKE 'acc-%' THEN account || '-{i}' ELSE account END AS account, "
+            f"line + {i} * CAST(1000000000 AS BIGINT) AS line) FROM read_parquet('{folder / o.path}')" for i in range(k))
+        con.execute(f"COPY ({union}) TO '{dst}' (FORMAT parquet)")
+        rows = con.execute(f"SELECT count(*) FROM read_parquet('{dst}')").fetchone()[0]
+        outputs.append(OutputFile(path=o.path, month=o.month, rows=rows, sha256=sha256_file(dst)))
+        print(f"    {o.path}: {rows:,} rows", flush=True)
+    m = m.model_copy(update={"outputs": outputs, "rejects": None,
+                             "totals": m.totals.model_copy(update={"rows_in": m.totals.rows_in * k,
+                                                                   "rows_out": m.totals.rows_out * k,
+                                                                   "rows_rejected": m.totals.rows_rejected * k})})
+    (tmp / "manifest.json").write_text(json.dumps(m.model_dump(mode="json"), indent=2))
+    tmp.rename(out)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folder", help="a folder from logs_generate.py")
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--memory-limit", default="1GB")
+    p.add_argument("--skip-ingest", action="store_true", help="reuse FOLDER/rec from an earlier run")
+    p.add_argument("--scale", type=int, default=1, help="analyse K copies of the log (K times the accounts)")
+    a = p.parse_args()
+    root = Path(a.folder).resolve()
+    rec = root / "rec"
+    t, mem = str(a.threads), a.memory_limit
+    results = {}
+    if not a.skip_ingest:
+        shutil.rmtree(rec, ignore_errors=True)
+        (root / "duckdb-copy.parquet").unlink(missing_ok=True)
+        print(f"ingest {root / 'export.csv'} ({(root / 'export.csv').stat().st_size / 1e6:,.0f} MB)")
+        results["copy"] = run([PY, "-c", COPY, str(root / "export.csv"), str(root / "duckdb-copy.parquet"), t, mem],
+                              "DuckDB COPY ... TO parquet")
+        results["ingest"] = run([*CLI, "logs", "ingest", str(root / "export.csv"), "-o", str(rec), "-q"],
+                                "pipa-audit logs ingest")
+    target = scale(rec, a.scale) if a.scale > 1 else rec
+    rows = json.loads((target / "manifest.json").read_text())["totals"]["rows_out"]
+    print(f"analyses over {rows:,} rows, threads {t}, memory limit {mem}")
+    results["direct"] = run([PY, "-c", DIRECT, str(target), str(root / "facts.yaml"), str(root / "params.yaml"), t, mem],
+                            "DuckDB running the SQL files directly")
+    results["analyze"] = run([*CLI, "logs", "analyze", str(target), "--facts", str(root / "facts.yaml"), "--params",
+                              str(root / "params.yaml"), "--threads", t, "--memory-limit", mem, "-q",
+                              "-o", str(root / "derived.json")], "pipa-audit logs analyze")
+    print("ratios (pipa-audit / DuckDB):")
+    if "ingest" in results:
+        r = results["ingest"]["wall"] / results["copy"]["wall"]
+        print(f"  ingest   {r:.2f}x wall  ({rows / results['ingest']['wall']:,.0f} rows/s)")
+    r = results["analyze"]["wall"] / results["direct"]["wall"]
+    print(f"  analyses {r:.2f}x wall  ({rows / results['analyze']['wall']:,.0f} rows/s, "
+          f"peak {results['analyze']['peak_mb']:.0f} MB)")
+    (root / "bench.json").write_text(json.dumps({"rows": rows, "threads": a.threads, "memory_limit": mem, **results},
+                                                indent=2))
+
+
+if __name__ == "__main__":
+    main()

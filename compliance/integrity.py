@@ -1,0 +1,90 @@
+"""Facts that hold together: unique ids, references that resolve, no look-alike characters.
+
+Why: a second, clean row for a departed handler's id, or an id typed with U+2011 instead of '-', would
+otherwise turn a failing control into a passing one without anyone noticing. Each such input is an
+error naming the file, the line and the reference — never a different verdict.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from compliance.facts import Facts
+from compliance.loading import Locator, Problem
+
+ID_LISTS = ("systems", "handlers", "accounts", "credentials", "incidents", "secrets")  # attachments: evidence.py
+
+# (list, field, target list, many)
+REFERENCES = (
+    ("handlers", "systems", "systems", True),
+    ("accounts", "system", "systems", False),
+    ("accounts", "holders", "handlers", True),
+    ("credentials", "owner", "handlers", False),
+    ("credentials", "system", "systems", False),
+    ("secrets", "system", "systems", False),
+    ("secrets", "owner", "handlers", False),
+)
+
+
+def lookalike(value: str) -> str | None:
+    """Why an identifier is refused, or None: NFKC must not change it, and no invisible, control or
+    non-ASCII dash or space character may hide in it."""
+    if unicodedata.normalize("NFKC", value) != value:
+        bad = next((c for c in value if unicodedata.normalize("NFKC", c) != c), "")
+        return f"contains U+{ord(bad):04X} ({unicodedata.name(bad, '?')}), which reads like another character"
+    for c in value:
+        cat = unicodedata.category(c)
+        if cat in ("Cc", "Cf", "Zl", "Zp") or (cat == "Pd" and c != "-") or (cat == "Zs" and c != " "):
+            return f"contains U+{ord(c):04X} ({unicodedata.name(c, '?')}); use plain '-' and spaces"
+    return None
+
+
+def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
+    """Every id unique within its list and free of look-alikes; every cross-reference resolves."""
+    locator = Locator(text)
+    problems: list[Problem] = []
+    ids: dict[str, set[str] | None] = {}
+    for name in ID_LISTS:
+        items = getattr(facts, name, None)
+        if items is None:
+            ids[name] = None
+            continue
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            ident = item.id
+            loc = (name, i, "id")
+            why = lookalike(ident)
+            if why:
+                problems.append(Problem(path, locator.line(loc), f"id {ident!r} {why}", f"{name}[{i}].id"))
+            if ident in seen:
+                first = locator.line((name, seen[ident], "id"))
+                problems.append(Problem(path, locator.line(loc), f"duplicate id {ident!r} (first on line {first}): every id in {name} must be unique", f"{name}[{i}].id"))
+            else:
+                seen[ident] = i
+        ids[name] = set(seen)
+    for source, field, target, many in REFERENCES:
+        items = getattr(facts, source, None) or []
+        known = ids.get(target)
+        for i, item in enumerate(items):
+            value = getattr(item, field, None)
+            if value is None:
+                continue
+            refs = value if many else [value]
+            for j, ref in enumerate(refs):
+                loc = (source, i, field, j) if many else (source, i, field)
+                where = f"{source}[{i}].{field}" + (f"[{j}]" if many else "")
+                why = lookalike(ref)
+                if why:
+                    problems.append(Problem(path, locator.line(loc), f"reference {ref!r} {why}", where))
+                elif known is None:
+                    problems.append(Problem(path, locator.line(loc), f"names {target[:-1]} {ref!r} but the file states no {target} list", where))
+                elif ref not in known:
+                    problems.append(Problem(path, locator.line(loc), f"no {target[:-1]} with id {ref!r}", where))
+    for i, inc in enumerate(facts.incidents or []):
+        starts = [a for a in inc.awareness or [] if a.starts_clock]
+        loc = ("incidents", i, "awareness")
+        if len(starts) > 1:
+            problems.append(Problem(path, locator.line(loc), "more than one awareness moment marked starts_clock: the statutory clock starts once", f"incidents[{i}].awareness"))
+        elif starts and isinstance(inc.aware_at, type(starts[0].at)) and inc.aware_at != starts[0].at:
+            problems.append(Problem(path, locator.line(("incidents", i, "aware_at")), f"aware_at {inc.aware_at.isoformat()} differs from the awareness moment marked starts_clock ({starts[0].at.isoformat()})", f"incidents[{i}].aware_at"))
+    return problems

@@ -1,0 +1,46 @@
+"""The consumers' own validators, loaded once: the official SARIF 2.1.0 and NIST OSCAL JSON schemas and
+the Jenkins JUnit XSD (provenance in tests/data/README.md). jsonschema-rs is used because the OSCAL
+schema's patterns need ECMA-262 Unicode classes (``\\p{L}``) that Python's ``re`` lacks; formats
+(uri, date-time) are validated too."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema_rs
+import xmlschema
+
+DATA = Path(__file__).parent / "data"
+
+
+def sha256(name: str) -> str:
+    return hashlib.sha256((DATA / name).read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=None)
+def sarif():
+    return jsonschema_rs.validator_for(json.loads((DATA / "sarif-schema-2.1.0.json").read_text()), validate_formats=True)
+
+
+@lru_cache(maxsize=None)
+def oscal_assessment_results():
+    """The complete OSCAL schema narrowed to its assessment-results root (clearer errors than the oneOf)."""
+    schema = json.loads((DATA / "oscal_complete_schema.json").read_text())
+    (root,) = [b for b in schema.pop("oneOf") if b["required"] == ["assessment-results"]]
+    return jsonschema_rs.validator_for({**schema, **root}, validate_formats=True)
+
+
+@lru_cache(maxsize=None)
+def junit():
+    return xmlschema.XMLSchema(str(DATA / "junit-10.xsd"))
+
+
+def errors(validator, doc) -> list[str]:
+    return [f"{'/'.join(map(str, e.instance_path))}: {e.message[:300]}" for e in validator.iter_errors(doc)]
+
+
+def json_schema(schema: dict):
+    return jsonschema_rs.validator_for(schema, validate_formats=True)
