@@ -85,6 +85,11 @@ class Window(_Strict):
 class Check(Window):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="unique within the control, e.g. 'plan-established'")
     description: Text = Field(description="what the check verifies, shown in reports")
+    failure: Text | None = Field(
+        None,
+        description="the same finding said as a failure, per offender (e.g. 'access not revoked within a day of leaving'); "
+        "reports put it after the offender's id",
+    )
     for_each: str | None = Field(None, description="expression giving a list, e.g. 'handlers': each element is judged as 'item'")
     where: str | None = Field(None, description="condition selecting the items in scope (needs for_each); default: every item")
     expect: str = Field(description="condition that must be true (for each item in scope), e.g. 'internal_plan.revision_history == true'")

@@ -139,6 +139,7 @@ def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResu
     return CheckResult(
         id=chk.id,
         description=chk.description,
+        failure=chk.failure,
         expect=chk.expect,
         for_each=chk.for_each,
         where=chk.where,

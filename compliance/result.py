@@ -38,6 +38,7 @@ class MissingFact(_Model):
 class CheckResult(_Model):
     id: str = Field(description="the catalog check's id, or the evaluator's own: 'applies-when', 'attestation', 'deferred'")
     description: Text = Field(description="what the check verifies")
+    failure: Text | None = Field(None, description="the finding said as a failure (from the catalog), to follow each offender's id")
     expect: str = Field(description="the expression that must be true (for each item in scope), as written in the catalog")
     for_each: str | None = Field(description="expression giving the items judged one by one; null for a plain expect")
     where: str | None = Field(description="condition selecting the items in scope; null: every item")
