@@ -96,6 +96,9 @@ class Inputs:
     law_changes: list = field(default_factory=list)
     precedents: list = field(default_factory=list)
     """past PIPC decisions (see compliance.precedents)"""
+    observations: list = field(default_factory=list)
+    """what analysis of the access records shows (compliance.logs.compare.Observation), per control"""
+    derived_file: str | None = None
     """changes of law between the period start and the as-of date (see pipeline.law_changes_during)"""
     """former control id -> current id (a waiver file written before a renumbering still applies)"""
 
@@ -278,6 +281,40 @@ def _verdict(ctl: CompiledControl, unit, by_kind: dict[str, list[str]], ok_attac
     if any(ch.status == "insufficient" for ch in checks) or any(e.status == "missing" for e in evidence):
         return "insufficient-evidence", checks, evidence, None
     return "compliant", checks, evidence, None
+
+
+OBSERVED = Text(
+    ko="접속기록 분석 결과(제출된 접속기록에서 관찰된 사실)와 기재 사실의 대조",
+    en="What the access records show (observed in the records submitted), against what the facts state",
+)
+OBSERVED_FAILURE = Text(ko="접속기록이 의무 불이행을 보여 줌", en="the access records show the duty was not met")
+
+
+def _with_observations(result, seen):
+    """Add one check built from the records' observations; a violation fails the control, records that
+    cannot support a finding make it insufficient, anomalies are shown without a verdict."""
+    verdict, checks, evidence, why = result
+    bad = [o for o in seen if o.status == "violation"]
+    unsure = [o for o in seen if o.status == "insufficient"]
+    status = "fail" if bad else "insufficient" if unsure else "pass"
+    offenders = [
+        Offender(id=o.subject, label=o.subject, values={"observed": o.text.en, "관찰": o.text.ko, **{f"stated {k}": jsonable(v) for k, v in o.stated.items()}})
+        for o in bad
+    ]
+    check = CheckResult(
+        id="access-records", description=OBSERVED, failure=OBSERVED_FAILURE, expect="derived facts: no violation",
+        for_each=None, where=None, status=status, in_scope=len(seen), total=len(seen), offenders=offenders,
+        observed={f"{o.analysis} {o.subject}": o.text.en for o in seen if o.status in ("anomaly", "clear")},
+        missing=[MissingFact(path=f"access records: {o.text.en}") for o in unsure],
+    )
+    checks = [*checks, check]
+    if verdict in ("not-applicable",):
+        return result
+    if status == "fail":
+        verdict = "non-compliant"
+    elif status == "insufficient" and verdict == "compliant":
+        verdict = "insufficient-evidence"
+    return verdict, checks, evidence, why
 
 
 def _law_applied(ctl: CompiledControl, unit, as_of: dt.date) -> LawApplied:
@@ -474,6 +511,9 @@ def evaluate(inputs: Inputs) -> AuditResult:
                 continue  # not law on the as-of date and no incident under it
             scoped[c.id] = parts
             results = [_verdict(ctl, u, by_kind, ok_attachments) for u in parts]
+            seen = [o for o in inputs.observations if o.control == c.id]
+            if seen:  # the records judge the state on the as-of date: they join the current wording's checks
+                results[-1] = _with_observations(results[-1], seen)
             law = [_law_applied(ctl, u, inputs.as_of) for u in parts]
             if len(parts) > 1:  # each wording's checks say which law judged them
                 for u, (_, checks, _, _) in zip(parts, results):

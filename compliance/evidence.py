@@ -15,8 +15,9 @@ organisation did not submit, so:
   organisation submitted it by placing it there, whatever other names it has. Its status note says
   it has other names (``st_nlink > 1``), for an auditor who wants to know.
 
-A missing file or hash mismatch is an evidence gap (the control is judged on less evidence);
-everything above is a refusal.
+``inspect`` returns a missing file or a hash mismatch apart from the refusals above; both are input
+errors all the same (exit 2, one rule for validate, check and report: ``pipeline.check_facts``).
+``read_beneath`` opens tabular sources (``compliance.sources``) under these same rules.
 """
 
 from __future__ import annotations
@@ -135,8 +136,9 @@ def _is_link(name: str, dir_fd: int) -> bool:
         return False
 
 
-def hash_descriptor(fd: int, cap: int) -> tuple[str, int]:
-    """SHA-256 and size of a regular file's content, refusing more than ``cap`` bytes."""
+def hash_descriptor(fd: int, cap: int, keep: list[bytes] | None = None) -> tuple[str, int]:
+    """SHA-256 and size of a regular file's content, refusing more than ``cap`` bytes; ``keep``
+    collects the content when the caller also parses it (tabular sources)."""
     st = os.fstat(fd)
     if stat.S_ISDIR(st.st_mode):
         raise Refused("is a folder, not a file")
@@ -151,7 +153,34 @@ def hash_descriptor(fd: int, cap: int) -> tuple[str, int]:
         if size > cap:
             raise Refused(f"the file grew past the attachment limit of {cap} bytes while it was read")
         h.update(chunk)
+        if keep is not None:
+            keep.append(chunk)
     return h.hexdigest(), size
+
+
+def read_beneath(root: Path, raw: str, cap: int) -> tuple[bytes, str]:
+    """Content and SHA-256 of ``raw`` below ``root`` under the attachments' rules (no absolute path,
+    ``..``, URL or symlink; a regular file of at most ``cap`` bytes). Raises Refused or Missing."""
+    refused = _refusal(raw)
+    if refused:
+        raise Refused(refused)
+    try:
+        root_fd = os.open(root if str(root) else ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (OSError, ValueError) as exc:
+        raise Refused(f"cannot open the evidence folder {root}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        fd = open_beneath(root_fd, raw)
+    finally:
+        os.close(root_fd)
+    chunks: list[bytes] = []
+    try:
+        digest, _ = hash_descriptor(fd, cap, chunks)
+    except OSError as exc:
+        raise Refused(f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    note_input(root / raw)
+    return b"".join(chunks), digest
 
 
 def _hard_link_note(fd: int) -> str:

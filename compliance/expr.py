@@ -507,8 +507,12 @@ class _Compiler:
         if name in ("all", "exists", "filter", "map") and target is not None:
             return self._macro(n, name, target, args)
         if name == "has":
+            if target is None and len(args) == 1 and args[0].op == "ident" and args[0].value in self.root_fields:
+                key = args[0].value  # a top-level fact: has(period_start)
+                self.paths.add(key)
+                return (lambda r, s: key in r), BOOL, None
             if target is not None or len(args) != 1 or args[0].op != "field":
-                raise ExprError("has() takes one field, e.g. has(item.left_on)", n.col)
+                raise ExprError("has() takes one field, e.g. has(item.left_on) or has(period_start)", n.col)
             obj, _, _ = self.visit(args[0].args[0])
             self.visit(args[0])  # validates the field name
             key = args[0].value

@@ -648,6 +648,10 @@ class PrivacyOfficer(Strict):
 
 
 class Facts(Strict):
+    schema_ref: str | None = Field(
+        None, alias="$schema", description="JSON Schema of this file, for editors (pipa-audit schema facts); not a fact",
+        json_schema_extra={"ko": "편집기용 JSON 스키마 경로(점검에 쓰이지 않음)", "absent": "unknown"},
+    )
     as_of: Date = required("점검 기준일", "Audit as-of date: every duty is judged on this date", example="2025-11-30")
     period_start: Date | None = fact("점검 대상 기간 시작일", "Start of the audited period", example="2024-12-01")
     auditor: str | None = fact("점검자", "Auditor", example="Internal audit team")
@@ -727,7 +731,7 @@ def _normalise(obj: dict, model: type[BaseModel]) -> dict:
 def to_evaluation_dict(facts: Facts) -> dict:
     """Plain dicts for the evaluator: unknown facts absent, 'none' events present as None; an incident's
     clock start, first notice and notice contents taken from its awareness and notice lists when not stated."""
-    root = _normalise(facts.model_dump(exclude_unset=True), Facts)
+    root = _normalise(facts.model_dump(exclude_unset=True, exclude={"schema_ref"}), Facts)
     for inc in root.get("incidents") or []:
         starts = [a["at"] for a in inc.get("awareness") or [] if a.get("starts_clock")]
         if "aware_at" not in inc and len(starts) == 1:

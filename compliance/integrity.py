@@ -29,6 +29,11 @@ REFERENCES = (
 def lookalike(value: str) -> str | None:
     """Why an identifier is refused, or None: NFKC must not change it, and no invisible, control or
     non-ASCII dash or space character may hide in it."""
+    if value.isascii():  # the common case, at C speed: NFKC cannot change ASCII; only control characters remain
+        if value.isprintable():
+            return None
+        bad = next(c for c in value if not c.isprintable())
+        return f"contains U+{ord(bad):04X} (a control character); use plain '-' and spaces"
     if unicodedata.normalize("NFKC", value) != value:
         bad = next((c for c in value if unicodedata.normalize("NFKC", c) != c), "")
         return f"contains U+{ord(bad):04X} ({unicodedata.name(bad, '?')}), which reads like another character"

@@ -25,18 +25,17 @@ def prepare(
     catalog_dir: str | Path,
     waivers_path: str | Path | None = None,
     as_of: dt.date | None = None,
+    derived_path: str | Path | None = None,
 ) -> Inputs:
-    """Load facts, catalogs, waivers and attachments. Refused attachment paths are errors; missing
-    or mismatching files are evidence gaps the evaluator reports (``validate`` treats them as errors)."""
-    facts, text = validate_file(facts_path, Facts)
+    """Load facts, catalogs, waivers and attachments; every problem of any of them is one InputError
+    (``check_facts`` holds the facts file's rules, the same for ``validate``)."""
     catalogs: list[Catalog] = load_catalogs(catalog_dir)
+    aliases = former_ids(catalogs)
+    facts, text, statuses, problems = check_facts(facts_path, catalogs, aliases=aliases)
     when = as_of or facts.as_of
     chosen = in_force(catalogs, when)
     if not chosen:
         raise InputError([Problem(str(catalog_dir), 0, f"no catalog is in force on {when.isoformat()}")])
-    statuses, refusals, _gaps = inspect(facts.attachments or [], Path(facts_path).parent, str(facts_path), text)
-    aliases = former_ids(catalogs)
-    problems = refusals + unknown_references(facts, text, str(facts_path), catalogs, aliases)
     waivers = []
     if waivers_path is not None:
         wf, wtext = validate_file(waivers_path, WaiverFile)
@@ -50,7 +49,38 @@ def prepare(
         for entry in root.get(section) or []:
             entry["control"] = aliases.get(entry.get("control"), entry.get("control"))
     changes = law_changes_during(catalogs, facts.period_start, when)
-    return Inputs(chosen, root, str(facts_path), text, when, statuses, waivers, aliases, changes, load_precedents(catalog_dir))
+    inputs = Inputs(chosen, root, str(facts_path), text, when, statuses, waivers, aliases, changes, load_precedents(catalog_dir))
+    if derived_path is not None:  # stated facts and observed facts stay apart; a check compares them
+        from compliance.logs.compare import compare, load_derived  # no engine import: derived facts are JSON
+
+        inputs.observations = compare(facts, load_derived(derived_path, facts_path))
+        inputs.derived_file = str(derived_path)
+    return inputs
+
+
+def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None = None, aliases=None):
+    """The facts file and everything it names, under one rule for ``validate``, ``check`` and ``report``:
+    returns (facts, text, evidence manifest, problems). Every problem is an input error (exit 2): the model,
+    tabular sources (``compliance.sources``), an attachment that is missing or differs from its stated
+    SHA-256, references that do not resolve, dates that cannot be right (``compliance.chronology``).
+    Raises InputError when the file itself cannot be read as facts."""
+    from compliance.chronology import impossible_dates
+    from compliance.loading import load
+    from compliance.sources import expand, relocate
+
+    path = str(facts_path)
+    if data is None or text is None:
+        data, text = load(facts_path)
+    sourced, problems = expand(data, text, path, Facts) if isinstance(data, dict) else ([], [])
+    try:
+        facts, text = validate_file(facts_path, Facts, data, text)
+    except InputError as exc:
+        raise InputError(problems + exc.problems) from None
+    if problems:
+        raise InputError(problems)
+    statuses, refusals, gaps = inspect(facts.attachments or [], Path(facts_path).parent, path, text)
+    problems = refusals + gaps + unknown_references(facts, text, path, catalogs, aliases) + impossible_dates(facts, text, path)
+    return facts, text, statuses + [s.status() for s in sourced], relocate(problems, sourced)
 
 
 def unwaivable(catalogs: list[Catalog], aliases: dict[str, str] | None = None) -> dict[str, str]:
@@ -93,5 +123,5 @@ def unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalo
     return problems
 
 
-def audit(facts_path, catalog_dir, waivers_path=None, as_of=None) -> AuditResult:
-    return evaluate(prepare(facts_path, catalog_dir, waivers_path, as_of))
+def audit(facts_path, catalog_dir, waivers_path=None, as_of=None, derived_path=None) -> AuditResult:
+    return evaluate(prepare(facts_path, catalog_dir, waivers_path, as_of, derived_path))

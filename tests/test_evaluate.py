@@ -180,9 +180,8 @@ def test_attachments_confined_and_hashed(tmp_path):
         audit(f, catalog(tmp_path))
 
 
-def test_hash_mismatch_is_an_evidence_gap(tmp_path):
+def test_hash_mismatch_is_an_input_error(tmp_path):  # one integrity rule for validate, check, report (issue 11)
     write(tmp_path, "ev/a.txt", "hello\n")
     f = facts(tmp_path, "- {id: a}", f"attachments:\n  - {{id: a, kind: access-rights-register, path: ev/a.txt, sha256: {'f' * 64}}}\n")
-    r = audit(f, catalog(tmp_path, evidence="[access-rights-register]"))
-    assert r.attachments[0].status == "mismatch"
-    assert verdict(r).verdict == "insufficient-evidence"
+    with pytest.raises(InputError, match="does not match the file"):
+        audit(f, catalog(tmp_path, evidence="[access-rights-register]"))

@@ -125,3 +125,8 @@ def test_runtime_type_error_is_an_eval_error_not_a_crash():
     c = compile_expr("x < 3", ANY, {"x": (ANY, "x")})
     with pytest.raises(EvalError):
         c.fn({}, {"x": "text"})
+
+
+def test_has_on_a_top_level_fact():
+    assert run("has(period_start) ? period_start : as_of", {"as_of": dt.date(2025, 11, 30), "period_start": dt.date(2024, 12, 1)}) == dt.date(2024, 12, 1)
+    assert run("has(period_start) ? period_start : as_of", {"as_of": dt.date(2025, 11, 30)}) == dt.date(2025, 11, 30)

@@ -80,7 +80,9 @@ def test_long_offender_lists_go_to_an_annex(tmp_path):
 
 
 def test_report_text_comes_from_templates_in_both_languages(seed_result):
-    ko = render(seed_result, "html", "ko").decode()
+    from compliance.render import Options
+
+    ko = render(seed_result, "html", "ko", options=Options(show_statutory_maximum=True)).decode()
     en = render(seed_result, "html", "en").decode()
     for text in ("목차", "관련 제재 규정과 법정 상한", "개선 계획", "확인 및 서명", "유출등 사고 경과"):
         assert text in ko

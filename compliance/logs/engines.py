@@ -87,7 +87,8 @@ class SparkEngine:
         else:
             builder = (builder.master(self.url).config("spark.ui.enabled", "false")
                        .config("spark.sql.shuffle.partitions", str(max(2, threads or os.cpu_count() or 2)))
-                       .config("spark.ui.showConsoleProgress", "false").config("spark.driver.bindAddress", "127.0.0.1"))
+                       .config("spark.ui.showConsoleProgress", "false").config("spark.driver.bindAddress", "127.0.0.1")
+                       .config("spark.driver.host", "127.0.0.1"))  # else blocks are fetched via the host's address
             if memory_limit and self.url.startswith("local"):
                 builder = builder.config("spark.driver.memory", memory_limit.lower().replace("gb", "g").replace("mb", "m"))
         builder = builder.config("spark.sql.session.timeZone", "UTC").appName("pipa-audit")

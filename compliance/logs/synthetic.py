@@ -88,13 +88,12 @@ class World:
             i = rng.randrange(len(accs))
             acc = accs[i]
             system = "sys-auth" if i % 5 == 0 else "sys-commerce"
-            day = rng.choice(self.workdays) if rng.random() < 0.97 else rng.choice(self.offdays)
-            if system == "sys-auth" and day < AUTH_PURGED_BEFORE:
-                day = AUTH_PURGED_BEFORE + dt.timedelta(days=rng.randrange(200))
-            if system == "sys-commerce" and GAP[0] <= day <= GAP[1]:
-                day = GAP[1] + dt.timedelta(days=3)
-            if acc == "acc-0420" and day > dt.date(2025, 7, 15):
-                day = dt.date(2025, 7, 15)
+            pool = self.workdays if rng.random() < 0.97 else self.offdays
+            day = rng.choice(pool)
+            while ((system == "sys-auth" and day < AUTH_PURGED_BEFORE)  # purged, logging gap, account gone quiet:
+                   or (system == "sys-commerce" and GAP[0] <= day <= GAP[1])  # drawn again, so no day gets the
+                   or (acc == "acc-0420" and day > dt.date(2025, 7, 15))):  # displaced activity as a burst
+                day = rng.choice(pool)
             r = rng.random()
             h = rng.randrange(9, 18) if r < 0.9 else rng.choice((7, 8, 18, 19, 20, 21)) if r < 0.99 else rng.randrange(0, 6)
             k = rng.randrange(100)

@@ -9,8 +9,10 @@ WeasyPrint is imported only when a PDF is rendered, so ``check`` stays fast.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib
+import re
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,7 +24,7 @@ import yaml
 
 from compliance.bundled import bundled_dir
 from compliance.catalog import SEVERITIES
-from compliance.result import FAILING, VERDICTS, AuditResult, ControlResult
+from compliance.result import FAILING, VERDICTS, AuditResult, CheckResult, ControlResult
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ class Options:
     """SARIF paths are relative to this folder (default: the git repository holding the facts file)"""
     docs_url: str | None = None
     """base URL of the published ``catalog docs`` output, for SARIF helpUri"""
+    audience: str = "internal"
+    """the auditor's report: ``internal`` (review copy, penalty provisions engaged) or ``regulator`` (the copy
+    submitted: its stamp and sign-off, no review of penalty provisions)"""
+    show_statutory_maximum: bool = False
+    """the report prints the statutory maximum (a legal ceiling, never an expected fine) only when asked"""
 
 
 @dataclass(frozen=True)
@@ -143,8 +150,190 @@ def environment(markup: bool):
     return env
 
 
-def context(result: AuditResult, lang: str) -> dict[str, Any]:
+AUDIENCES = ("internal", "regulator")
+ABSENT = "(absent)"  # what the evaluator records for a field the item does not state
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+_ITEM_PATH = re.compile(r"\bitem\.([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)")
+_LIST_CAP = 12
+
+
+class Say:
+    """Fact values as a reader of the report says them, in its language: 예/아니오, 미기재, dates, durations,
+    lists, enumerations; a field by its name (labels.yaml ``fields``), never by its key."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.lab = labels()
+
+    def t(self, key: str, **kw) -> str:
+        text = self.lab[key][self.lang]
+        return text.format(**kw) if kw else text
+
+    def _entry(self, key: str) -> dict:
+        """The label of a field: its last two steps (``remote_access.allowed``), else its last step."""
+        steps = key.split(".")
+        fields = self.lab["fields"]
+        return fields.get(".".join(steps[-2:])) or fields.get(steps[-1]) or {}
+
+    def field(self, key: str) -> str:
+        entry = self._entry(key)
+        return entry[self.lang] if entry else key.rsplit(".", 1)[-1].replace("_", " ")
+
+    def value(self, v: Any, key: str = "") -> str:
+        leaf = key.rsplit(".", 1)[-1]
+        if isinstance(v, str) and v == ABSENT:
+            return self.t("not_stated")
+        if v is None:
+            entry = self._entry(key)
+            return entry["none"][self.lang] if "none" in entry else self.t("val_none")
+        if isinstance(v, bool):
+            return self.t("val_yes" if v else "val_no")
+        if isinstance(v, int):
+            n = f"{v:,}"
+            for suffix, unit in (("_days", "unit_days"), ("_minutes", "unit_minutes"), ("_krw", "unit_krw"), ("_hours", "unit_hours")):
+                if leaf.endswith(suffix):
+                    return self.t(unit, n=n)
+            return n
+        if isinstance(v, float):
+            return f"{v:,.1f}".rstrip("0").rstrip(".")
+        if isinstance(v, (dt.datetime, dt.date)):
+            v = v.isoformat()
+        if isinstance(v, str):
+            m = _TIMESTAMP.match(v)
+            if m:
+                zone = m.group(3) or ""
+                return f"{m.group(1)} {m.group(2)}" + (f" UTC{'' if zone == 'Z' else zone}" if zone else "")
+            entry = self.lab["values"].get(v)
+            return entry[self.lang] if entry else v
+        if isinstance(v, list):
+            if not v:
+                return self.t("val_none")
+            shown = [self.value(x, key) for x in v[:_LIST_CAP]]
+            more = f" {self.t('and_more', n=len(v) - _LIST_CAP)}" if len(v) > _LIST_CAP else ""
+            return ", ".join(shown) + more
+        if isinstance(v, dict):
+            return "; ".join(self.pair(f"{key}.{k}" if key else k, x) for k, x in v.items())
+        return str(v)
+
+    def pair(self, key: str, v: Any) -> str:
+        """'left 2024-12-31', or for a stated null the field's own phrase ('still active')."""
+        entry = self._entry(key)
+        if v is None and "none" in entry:
+            return entry["none"][self.lang]
+        dated = isinstance(v, str) and (_TIMESTAMP.match(v) or re.match(r"^\d{4}-\d{2}-\d{2}$", v))
+        return f"{self.field(key)}{' ' if dated else ': '}{self.value(v, key)}"
+
+
+def shown_values(ch: CheckResult, values: dict[str, Any]) -> list[tuple[str, Any]]:
+    """An offender's facts as columns: a nested object is opened to the fields the check's expression reads
+    (``item.access_log.retention_days``), so a reader sees the value that failed, not the object's keys."""
+    read = set(_ITEM_PATH.findall(f"{ch.expect} {ch.where or ''}"))
+    out: list[tuple[str, Any]] = []
+
+    def walk(path: str, v: Any) -> None:
+        deeper = sorted(p for p in read if p.startswith(path + "."))
+        if isinstance(v, dict) and deeper:
+            for key, sub in v.items():
+                child = f"{path}.{key}"
+                if any(p == child or p.startswith(child + ".") for p in deeper):
+                    walk(child, sub)
+            return
+        out.append((path, v))
+
+    for key, v in values.items():
+        walk(key, v)
+    return out
+
+
+def _months(day: dt.date) -> tuple[int, int]:
+    return day.year, day.month
+
+
+def time_series_note(ch: CheckResult, values: dict[str, Any], result: AuditResult, say: Say) -> str | None:
+    """What a time-series check found missing for one offender: the months without a recorded review, or the
+    longest gap between reviews, in the same window the check judged (a year before the as-of date, or from the
+    start of operation or of the audit period, whichever is later)."""
+    from compliance.expr import _missed_months
+
+    reviews = (values.get("access_log") or {}).get("reviews") if isinstance(values.get("access_log"), dict) else None
+    if not isinstance(reviews, list) or not ("missed_months(" in ch.expect or "longest_gap(" in ch.expect):
+        return None
+    dates = [dt.date.fromisoformat(d) for d in reviews if isinstance(d, str)]
+    start = result.as_of - dt.timedelta(days=365)
+    since = values.get("operating_since")
+    if isinstance(since, str) and dt.date.fromisoformat(since) > start:
+        start = dt.date.fromisoformat(since)
+    if result.period_start and result.period_start > start:  # the catalog's window: never before the period
+        start = result.period_start
+    if "missed_months(" in ch.expect:
+        missed = _missed_months(dates, start, result.as_of)
+        if not missed:
+            return None
+        before = f"{result.period_start.year:04d}-{result.period_start.month:02d}" if result.period_start else None
+        shown = [f"{m} ({say.t('before_period')})" if before and m < before else m for m in missed]
+        window = say.t("months_window", start=f"{start.year:04d}-{start.month:02d}", end=result.as_of.isoformat())
+        return say.t("months_missing", n=len(missed), months=", ".join(shown)) + f" — {window}"
+    points = sorted(d for d in dates if start <= d <= result.as_of)
+    edges = [start, *points, result.as_of]
+    a, b = max(zip(edges, edges[1:]), key=lambda e: e[1] - e[0])
+    return say.t("longest_gap", days=(b - a).days, start=a.isoformat(), end=b.isoformat())
+
+
+def failure_lines(c: ControlResult, result: AuditResult, say: Say, limit: int = 3) -> list[str]:
+    """A failing control said as failures, one line per failed check: "h-0042: access not revoked within a day of
+    leaving (left 2024-12-31; still active)" — the catalog's failure sentence after each offender, the offender's
+    facts in the report's language; a failed plain check with the values it read; a check that could not be
+    judged with the facts not stated."""
+    lines = []
+    for ch in c.checks:
+        if ch.status == "pass":
+            continue
+        said = getattr(ch.failure, say.lang) if ch.failure else getattr(ch.description, say.lang)
+        if ch.status == "insufficient":
+            facts = ", ".join(dict.fromkeys(say.field(m.path) for m in ch.missing)) or "—"
+            lines.append(say.t("insufficient_sentence", what=getattr(ch.description, say.lang), facts=facts))
+            continue
+        if ch.offenders:
+            parts = []
+            for o in ch.offenders[:limit]:
+                facts = "; ".join(say.pair(k, v) for k, v in shown_values(ch, o.values))
+                note = time_series_note(ch, o.values, result, say)
+                facts = note or facts
+                parts.append(f"{o.label}: {said}" + (f" ({facts})" if facts else ""))
+            more = f" {say.t('and_more', n=len(ch.offenders) - limit)}" if len(ch.offenders) > limit else ""
+            lines.append("; ".join(parts) + more)
+        else:
+            facts = "; ".join(say.pair(k, v) for k, v in ch.observed.items())
+            lines.append(said + (f" ({facts})" if facts else ""))
+    return lines
+
+
+def ratio(n: int | None, total: int | None, say: Say) -> str:
+    """Counts in one form that cannot be read as a page number: '2 of 5' / '5건 중 2건'."""
+    if n is None:
+        return "—"
+    if total is None:
+        return say.t("offender_count", n=f"{n:,}")
+    return say.t("ratio_of", n=f"{n:,}", total=f"{total:,}")
+
+
+def plan_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """Each remediation-plan item with the verdict its control has now: an item whose control passes is marked."""
+    by_id = {c.id: c for c in result.controls}
+    rows = []
+    for item in result.remediation_plan:
+        c = by_id.get(item.get("control"))
+        verdict = c.verdict if c else None
+        rows.append({**item, "verdict": verdict, "passes": verdict in ("compliant", "not-applicable")})
+    return rows
+
+
+def context(result: AuditResult, lang: str, options: Options | None = None) -> dict[str, Any]:
+    options = options or Options(lang=lang)
+    if options.audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {options.audience!r}")
     lab = labels()
+    say = Say(lang)
 
     def t(key: str, **kw) -> str:
         text = lab[key][lang]
@@ -176,6 +365,16 @@ def context(result: AuditResult, lang: str) -> dict[str, Any]:
         "annexed": annexed,
         "heatmap": _heatmap(result, lang),
         "planned": {item.get("control") for item in result.remediation_plan},
+        "audience": options.audience,
+        "show_max": options.show_statutory_maximum,
+        "say": say,
+        "val": say.value,
+        "fld": say.field,
+        "shown_values": shown_values,
+        "failure_lines": lambda c, limit=3: failure_lines(c, result, say, limit),
+        "series_note": lambda ch, values: time_series_note(ch, values, result, say),
+        "ratio": lambda n, total=None: ratio(n, total, say),
+        "plan_rows": plan_rows(result),
     }
 
 

@@ -7,7 +7,7 @@ from compliance.result import AuditResult
 
 
 def _render(result: AuditResult, options: Options) -> bytes:
-    return environment(False).get_template("report.md.j2").render(context(result, options.lang)).encode("utf-8")
+    return environment(False).get_template("report.md.j2").render(context(result, options.lang, options)).encode("utf-8")
 
 
 FORMAT = Format("md", (".md", ".markdown"), False, _render, "the report as Markdown")

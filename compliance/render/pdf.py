@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from compliance.render import Format, templates_dir
+from compliance.render import Format, Options, templates_dir
 from compliance.render.html import render_html
 from compliance.result import AuditResult
 
@@ -34,14 +34,14 @@ def _confined_fetcher(root: Path):
     return ConfinedFetcher(allowed_protocols=["file"], allow_redirects=False)
 
 
-def render_pdf(result: AuditResult, lang: str, pdfa: bool = False) -> bytes:
+def render_pdf(result: AuditResult, lang: str, pdfa: bool = False, options: Options | None = None) -> bytes:
     """The report as PDF; ``pdfa`` gives PDF/A-3b with the JSON result embedded (AFRelationship Data)."""
     from weasyprint import HTML, Attachment
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     root = templates_dir()
-    html = render_html(result, lang, for_print=True)
+    html = render_html(result, lang, for_print=True, options=options)
     document = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=_confined_fetcher(root))
     # fontTools stamps subset fonts with "now" unless SOURCE_DATE_EPOCH is set; the as-of
     # date stands in for "now" so the same inputs give the same bytes.
@@ -70,6 +70,6 @@ def render_pdf(result: AuditResult, lang: str, pdfa: bool = False) -> bytes:
 
 
 FORMAT = Format(
-    "pdf", (".pdf",), True, lambda result, options: render_pdf(result, options.lang, options.pdfa),
+    "pdf", (".pdf",), True, lambda result, options: render_pdf(result, options.lang, options.pdfa, options),
     "the auditor's report (--pdfa: PDF/A-3b with the JSON result embedded)",
 )

@@ -1,0 +1,583 @@
+"""Lists kept where they already live: a CSV or XLSX export referenced from the facts file.
+
+Any list of the facts model (handlers, accounts, credentials, systems, a system's ``access_log.reviews``, …) may be
+stated as a table instead of rows::
+
+    handlers:
+      source:
+        path: evidence/hr-export.csv          # relative to the facts file's folder, opened like an attachment
+        columns: {id: 사번, left_on: 퇴사일, access_revoked_on: 권한말소일, systems: 시스템}
+    systems:
+      - id: sys-shop
+        access_log:
+          reviews: {source: {path: evidence/tickets.xlsx, sheet: 점검, column: 점검일, where: {시스템: sys-shop}}}
+
+Rules:
+
+- the file is opened under the attachments' rules (``evidence.read_beneath``: relative path inside the facts
+  file's folder, no symlink, a regular file of at most ``MAX_SOURCE_BYTES``), hashed, checked against a stated
+  ``sha256``, and listed in the result's evidence manifest (``attachments``, kind ``tabular-source``);
+- ``columns`` maps a field (dotted for a nested one: ``remote_access.allowed``) to a header; a header equal to a
+  field name is taken without being mapped. A list of values (dates) names its one ``column``;
+- every cell is converted to its field's type and then validated by the facts model: each problem is one line
+  ``FILE:ROW:COLUMN: list[i].field (header): message`` (exit 2). An empty cell is an absent fact (unknown, or
+  "did not happen" for the fields whose absence means none). Booleans: true/false, yes/no, y/n, 예/아니오, o/x,
+  1/0; dates: YYYY-MM-DD (also YYYY.MM.DD, YYYY/MM/DD, an Excel date cell); timestamps need a UTC offset, or the
+  source's ``timezone``; list cells are split on ``,`` and ``;`` (or ``separator``);
+- CSV text is UTF-8, UTF-8 with BOM, or CP949 (what Korean Excel writes as "CSV"): UTF-8 is tried first (a
+  CP949 file with Hangul is never valid UTF-8); a file that is not UTF-8 is read as CP949 only if every non-ASCII
+  character it then yields is Hangul or common CJK punctuation (Hanja too is refused: Latin-1 bytes
+  such as 'ää' read as Hanja) — anything else is refused rather
+  than read as mojibake. ``encoding:`` states it outright;
+- XLSX needs the optional dependency openpyxl (``pip install 'pipa-audit[xlsx]'``), imported only when an XLSX
+  source is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import types
+import typing
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from compliance.evidence import AttachmentStatus, Missing, Refused, read_beneath
+from compliance.expr import type_of_annotation
+from compliance.facts import Strict, fact, required
+from compliance.loading import Locator, Problem, field_path, inert
+
+MAX_SOURCE_BYTES = 128 * 1024 * 1024
+"""A tabular source larger than this is refused (100,000 handlers are about 6 MB of CSV)."""
+
+MAX_XLSX_UNZIPPED = 1024 * 1024 * 1024
+"""An XLSX whose parts unzip to more than this is refused before it is parsed (a zip bomb)."""
+
+KIND = "tabular-source"
+
+
+class TabularSource(Strict):
+    """A CSV or XLSX file holding the rows of one list of the facts."""
+
+    path: str = required(
+        "표 파일 경로(CSV·XLSX, 증적 파일 폴더 기준 상대 경로)", "CSV or XLSX file, relative to the facts file's folder",
+        example="evidence/hr-export.csv",
+    )
+    columns: dict[str, str] | None = fact(
+        "필드 → 열 제목 대응(필드명과 같은 제목은 생략 가능)", "Field -> column header (a header equal to the field name needs no entry)",
+        example={"id": "사번", "left_on": "퇴사일"},
+    )
+    column: str | None = fact("값 목록(날짜 목록 등)의 열 제목", "For a list of values (dates…): the column holding them", example="점검일")
+    sheet: str | None = fact("XLSX 시트 이름(기본: 첫 시트)", "XLSX sheet (default: the first)", example="Sheet1")
+    where: dict[str, str] | None = fact(
+        "이 값과 같은 행만 사용(열 제목 → 값)", "Only rows with these values (header -> value)", example={"시스템": "sys-shop"}
+    )
+    encoding: Literal["utf-8", "cp949"] | None = fact("CSV 인코딩(기본: 자동 판별)", "CSV encoding (default: detected)")
+    separator: str | None = fact("목록 칸의 구분자(기본: , 또는 ;)", "Separator inside a list cell (default: , or ;)", max_length=3)
+    timezone: str | None = fact(
+        "시간대가 없는 일시에 붙일 UTC 오프셋", "UTC offset given to timestamps written without one", example="+09:00",
+        pattern=r"^[+-]\d{2}:\d{2}$",
+    )
+    sha256: str | None = fact("SHA-256(기재 시 대조)", "Expected SHA-256 (checked when given)", pattern=r"^[0-9a-fA-F]{64}$")
+
+
+class SourceRef(Strict):
+    source: TabularSource = required("표 파일에서 읽는 목록", "Rows read from a CSV or XLSX file")
+
+
+@dataclass(frozen=True)
+class CellProblem(Problem):
+    """A problem in one cell of a tabular source: ``FILE:ROW:COLUMN: field: message``."""
+
+    column: int = 0
+
+    def __str__(self) -> str:
+        where = self.path + (f":{self.line}" if self.line else "") + (f":{self.column}" if self.column else "")
+        return inert(f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}")
+
+
+@dataclass
+class Sourced:
+    """One list read from a table: where each row and column came from."""
+
+    field: str  # field path in the facts, e.g. 'handlers' or 'systems[0].access_log.reviews'
+    path: str  # as stated, relative to the facts file's folder
+    shown: str  # as shown in messages
+    sha256: str
+    size: int
+    rows: list[int] = field(default_factory=list)  # line/row number of each row kept
+    columns: dict[str, int] = field(default_factory=dict)  # field (dotted) -> 1-based column number
+    headers: dict[str, str] = field(default_factory=dict)  # field (dotted) -> header
+    sheet: str | None = None
+    encoding: str | None = None
+
+    def status(self) -> AttachmentStatus:
+        mapped = ", ".join(f"{f}←{h}" for f, h in self.headers.items())
+        where = f" (sheet {self.sheet})" if self.sheet else f" ({self.encoding})" if self.encoding else ""
+        note = f"{self.field}: {len(self.rows)} rows from {self.path}{where}; columns {mapped}"
+        return AttachmentStatus(f"source:{self.field}", KIND, self.path, "ok", self.sha256, self.size, note, None)
+
+
+class _Bad(Exception):
+    """A problem with the table as a whole (encoding, header, format)."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0):
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+# ------------------------------------------------------------------------------------ reading tables
+
+_KOREAN = re.compile(
+    "[\u00b7\u1100-\u11ff\u2000-\u206f\u2190-\u21ff\u2460-\u24ff\u25a0-\u25ff\u3000-\u303f\u3130-\u318f"
+    "\u3200-\u32ff\uac00-\ud7a3\uff00-\uffef]"
+)
+
+
+def decode(data: bytes, stated: str | None = None) -> tuple[str, str]:
+    """(text, encoding) of a CSV file: UTF-8 (with or without BOM) or CP949, never a guess that could be mojibake."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _Bad("is UTF-16 text; save it as 'CSV UTF-8' (or CP949)")
+    if b"\x00" in data:
+        raise _Bad("contains NUL bytes: not a CSV text file (an XLSX must be named .xlsx)")
+    if stated == "cp949":
+        try:
+            return data.decode("cp949"), "cp949"
+        except UnicodeDecodeError as exc:
+            raise _Bad(f"is not CP949 text (byte {exc.start})") from None
+    try:
+        if data.startswith(b"\xef\xbb\xbf"):
+            return data.decode("utf-8-sig"), "utf-8 (BOM)"
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if stated == "utf-8":
+            raise _Bad(f"is not UTF-8 text (byte {exc.start})") from None
+        first = exc.start
+    try:
+        text = data.decode("cp949")
+    except UnicodeDecodeError:
+        raise _Bad(f"is neither UTF-8 (byte {first}) nor CP949 text; save it as 'CSV UTF-8'") from None
+    odd = next((c for c in text if ord(c) > 0x7F and not _KOREAN.match(c)), None)
+    if odd is not None:
+        raise _Bad(
+            f"is not UTF-8 (byte {first}), and read as CP949 it gives {odd!r} (U+{ord(odd):04X}), which is not Korean text: "
+            "the encoding cannot be told safely; save it as 'CSV UTF-8' or state encoding: cp949"
+        )
+    return text, "cp949"
+
+
+def _csv_rows(text: str, delimiter: str):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    prev = 0
+    try:
+        for cells in reader:
+            yield prev + 1, cells
+            prev = reader.line_num
+    except csv.Error as exc:
+        raise _Bad(f"not readable as CSV: {exc}", reader.line_num) from None
+
+
+def _xlsx_rows(data: bytes, sheet: str | None):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            if sum(i.file_size for i in z.infolist()) > MAX_XLSX_UNZIPPED:
+                raise _Bad(f"unzips to more than {MAX_XLSX_UNZIPPED} bytes; export the list as CSV")
+    except zipfile.BadZipFile:
+        raise _Bad("is not an XLSX workbook (not a zip file); an old .xls must be saved as .xlsx or CSV") from None
+    try:
+        import openpyxl  # optional: only XLSX sources need it
+    except ImportError:
+        raise _Bad("reading XLSX needs openpyxl: pip install 'pipa-audit[xlsx]' (or save the sheet as 'CSV UTF-8')") from None
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise _Bad(f"is not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
+    try:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise _Bad(f"has no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
+        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+        for n, row in enumerate(ws.iter_rows(values_only=True), 1):
+            yield n, list(row)
+    finally:
+        wb.close()
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+# ------------------------------------------------------------------------------------ cells -> values
+
+_EMPTY = object()
+_TRUE = {"true", "yes", "y", "예", "o", "1"}
+_FALSE = {"false", "no", "n", "아니오", "아니요", "x", "0"}
+_DATE = re.compile(r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})\.?(?:[ T]00:00(?::00)?)?$")
+_INT = re.compile(r"^[+-]?\d+$|^\d{1,3}(?:,\d{3})+$")
+
+
+def _text(v):
+    if type(v) is str:  # noqa: E721 - the common case first
+        s = v.strip()
+        return s if s else _EMPTY
+    if isinstance(v, str):
+        s = v.strip()
+        return s if s else _EMPTY
+    if v is None:
+        return _EMPTY
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return str(v)
+
+
+def _bool(v):
+    if isinstance(v, bool) or v is None:
+        return _EMPTY if v is None else v
+    s = str(v).strip().lower()
+    return _EMPTY if not s else True if s in _TRUE else False if s in _FALSE else v
+
+
+def _int(v):
+    if v is None or isinstance(v, bool):
+        return _EMPTY if v is None else v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str):
+        s = v.strip()
+        if not s:
+            return _EMPTY
+        return int(s.replace(",", "")) if _INT.match(s) and len(s) < 30 else s
+    return v
+
+
+def _date(v):
+    if type(v) is str and len(v) == 10 and v[4] == "-" and v[7] == "-":  # noqa: E721 - YYYY-MM-DD: pydantic checks it
+        return v
+    if isinstance(v, dt.datetime):
+        return v.date() if v.time() == dt.time(0) and v.tzinfo is None else v
+    if isinstance(v, str):
+        s = v.strip()
+        if not s:
+            return _EMPTY
+        m = _DATE.match(s)
+        return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}" if m else s
+    return _EMPTY if v is None else v
+
+
+def _stamp(tz: dt.tzinfo | None):
+    def conv(v):
+        if isinstance(v, str):
+            s = v.strip()
+            if not s:
+                return _EMPTY
+            if s == "unknown":
+                return s
+            try:
+                v = dt.datetime.fromisoformat(s)
+            except ValueError:
+                return s
+        if isinstance(v, dt.datetime) and v.tzinfo is None and tz is not None:
+            return v.replace(tzinfo=tz)
+        return _EMPTY if v is None else v
+
+    return conv
+
+
+def _list(elem, sep: str | None):
+    split = re.compile(re.escape(sep) if sep else r"[,;]")
+    seps = (sep,) if sep else (",", ";")
+
+    def conv(v):
+        if isinstance(v, str):
+            if not any(x in v for x in seps):
+                one = elem(v)
+                return _EMPTY if one is _EMPTY else [one]
+            parts = [elem(p) for p in split.split(v) if p.strip()]
+            return [p for p in parts if p is not _EMPTY] or _EMPTY
+        return _EMPTY if v is None else [elem(v)]
+
+    return conv
+
+
+def _converter(t, src: TabularSource):
+    tz = None
+    if src.timezone:
+        sign = 1 if src.timezone[0] == "+" else -1
+        tz = dt.timezone(sign * dt.timedelta(hours=int(src.timezone[1:3]), minutes=int(src.timezone[4:6])))
+    kind = t.kind
+    if kind == "list":
+        return _list(_converter(t.elem, src) if t.elem is not None else _text, src.separator)
+    return {"bool": _bool, "number": _int, "date": _date, "datetime": _stamp(tz)}.get(kind, _text)
+
+
+# ------------------------------------------------------------------------------------ the model side
+
+
+def _list_annotation(ann):
+    """The ``list[...]`` inside ``list[X] | None`` (or None)."""
+    origin = get_origin(ann)
+    if origin is Annotated:
+        return _list_annotation(get_args(ann)[0])
+    if origin in (typing.Union, types.UnionType):
+        return next((a for a in map(_list_annotation, get_args(ann)) if a is not None), None)
+    return ann if origin is list else None
+
+
+def _field_type(model: type[BaseModel], dotted: str):
+    """Expression type of a dotted field of ``model``, or None when there is no such field."""
+    t = None
+    for part in dotted.split("."):
+        if model is None or part not in model.model_fields:
+            return None
+        t = type_of_annotation(model.model_fields[part].annotation)
+        model = t.model if t.kind == "object" else None
+    return t
+
+
+_ADAPTERS: dict[Any, TypeAdapter] = {}
+_PLAN: dict[type, tuple[tuple[str, bool, Any], ...]] = {}
+
+
+def _plan(model: type[BaseModel]):
+    """(name, is_list, submodel) of the fields that may hold a source or contain one."""
+    if model not in _PLAN:
+        out = []
+        for name, f in model.model_fields.items():
+            t = type_of_annotation(f.annotation)
+            if t.kind == "list":
+                sub = t.elem.model if t.elem is not None and t.elem.kind == "object" else None
+                out.append((name, True, sub))
+            elif t.kind == "object" and t.model is not None:
+                out.append((name, False, t.model))
+        _PLAN[model] = tuple(out)
+    return _PLAN[model]
+
+
+def expand(data: dict, text: str, facts_path: str | Path, model: type[BaseModel]) -> tuple[list[Sourced], list[Problem]]:
+    """Replace every ``{source: …}`` list in ``data`` by its validated rows; returns where each came from and the problems."""
+    ctx = _Ctx(str(facts_path), Path(facts_path).parent, Locator(text))
+    _walk(model, data, (), ctx)
+    return ctx.sourced, ctx.problems
+
+
+@dataclass
+class _Ctx:
+    path: str
+    root: Path
+    locator: Locator
+    sourced: list[Sourced] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _walk(model, data: dict, loc: tuple, ctx: _Ctx) -> None:
+    for name, is_list, sub in _plan(model):
+        value = data.get(name)
+        if isinstance(value, dict) and is_list and "source" in value:
+            data[name] = _expand(model, name, value, (*loc, name), ctx)
+        elif sub is not None and is_list and isinstance(value, list) and _plan(sub):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    _walk(sub, item, (*loc, name, i), ctx)
+        elif sub is not None and not is_list and isinstance(value, dict):
+            _walk(sub, value, (*loc, name), ctx)
+
+
+def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
+    """The validated rows of one source, or None (with problems noted) when it cannot be read."""
+    at = field_path(loc)
+    try:
+        src = SourceRef.model_validate(value).source
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            where = (*loc, *err["loc"])
+            msg = "unknown field (not in a source; check the spelling)" if err["type"] == "extra_forbidden" else err["msg"]
+            ctx.problems.append(Problem(ctx.path, ctx.locator.line(where), msg, field_path(where)))
+        return None
+    line = ctx.locator.line((*loc, "source", "path"))
+    list_ann = _list_annotation(model.model_fields[name].annotation)
+    elem_t = type_of_annotation(list_ann).elem
+    shown = str(ctx.root / src.path) if str(ctx.root) not in ("", ".") else src.path
+    try:
+        data, digest = read_beneath(ctx.root, src.path, MAX_SOURCE_BYTES)
+    except Missing:
+        ctx.problems.append(Problem(ctx.path, line, f"source file not found: {src.path}", f"{at}.source.path"))
+        return None
+    except Refused as exc:
+        ctx.problems.append(Problem(ctx.path, line, f"{exc}: {src.path!r}", f"{at}.source.path"))
+        return None
+    if src.sha256 and src.sha256.lower() != digest:
+        where = ctx.locator.line((*loc, "source", "sha256"))
+        ctx.problems.append(Problem(ctx.path, where, f"stated sha256 {src.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)", f"{at}.source.sha256"))
+        return None
+    record = Sourced(at, src.path, shown, digest, len(data), sheet=src.sheet)
+    try:
+        rows = _table(data, src, record)
+        header_line, header = next(((n, c) for n, c in rows if not all(_blank(x) for x in c)), (0, None))
+        if header is None:
+            raise _Bad("is empty: it needs a header row naming the columns")
+        mapping = _mapping(src, elem_t, header, header_line, record, ctx, loc)
+        if mapping is None:
+            return None
+        items = _rows(rows, mapping, src, header, elem_t, record)
+    except _Bad as exc:
+        ctx.problems.append(CellProblem(shown, exc.line, f"{exc} (the {at} source)", "", exc.column))
+        return None
+    adapter = _ADAPTERS.get(list_ann) or _ADAPTERS.setdefault(list_ann, TypeAdapter(list_ann))
+    try:
+        validated = adapter.validate_python(items)
+    except ValidationError as exc:
+        ctx.problems.extend(_cell_problems(exc, record))
+        return None
+    ctx.sourced.append(record)
+    return validated
+
+
+def _table(data: bytes, src: TabularSource, record: Sourced):
+    suffix = Path(src.path).suffix.lower()
+    if suffix == ".xlsx":
+        return _xlsx_rows(data, src.sheet)
+    if suffix in (".csv", ".tsv", ".txt"):
+        if src.sheet is not None:
+            raise _Bad("sheet applies to an XLSX workbook, not to a CSV file")
+        text, record.encoding = decode(data, src.encoding)
+        return _csv_rows(text, "\t" if suffix == ".tsv" else ",")
+    raise _Bad("a source must be a .csv, .tsv or .xlsx file")
+
+
+def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record: Sourced, ctx: _Ctx, loc: tuple):
+    """[(field, column index, converter)] and the where-filter, or None with problems noted."""
+    names = [str(h).strip() if h is not None else "" for h in header]
+    index: dict[str, int] = {}
+    for i, h in enumerate(names):
+        if h:
+            index.setdefault(h, i)
+    problems: list[Problem] = []
+
+    def column_of(h: str, where: tuple) -> int | None:
+        if h not in index:
+            shown = ", ".join(n for n in names if n)[:300]
+            problems.append(Problem(ctx.path, ctx.locator.line(where), f"no column {h!r} in {record.shown} (columns: {shown})", field_path(where)))
+            return None
+        if names.count(h) > 1:
+            problems.append(CellProblem(record.shown, header_line, f"column {h!r} appears twice in the header: which one is meant cannot be told", "", index[h] + 1))
+            return None
+        return index[h]
+
+    out = []
+    item_model = elem_t.model if elem_t is not None and elem_t.kind == "object" else None
+    if item_model is None:
+        if src.columns or not src.column:
+            problems.append(Problem(ctx.path, ctx.locator.line((*loc, "source")), "a list of values is read from one column: state column: HEADER", field_path((*loc, "source"))))
+        else:
+            i = column_of(src.column, (*loc, "source", "column"))
+            if i is not None:
+                out.append(("", i, _converter(elem_t, src)))
+                record.columns[""], record.headers["value"] = i + 1, src.column
+    else:
+        if src.column:
+            problems.append(Problem(ctx.path, ctx.locator.line((*loc, "source", "column")), "rows of fields are mapped with columns: {field: HEADER}; column is for a list of values", field_path((*loc, "source", "column"))))
+        wanted = dict(src.columns or {})
+        for h in names:  # a header named like a field needs no entry
+            if h and h not in wanted and h not in wanted.values() and _field_type(item_model, h) is not None:
+                wanted[h] = h
+        for f, h in wanted.items():
+            where = (*loc, "source", "columns", f)
+            t = _field_type(item_model, f)
+            if t is None or t.kind == "object":
+                known = ", ".join(item_model.model_fields)
+                problems.append(Problem(ctx.path, ctx.locator.line(where), f"no field {f!r} in a row of this list (fields: {known})", field_path(where)))
+                continue
+            i = column_of(h, where)
+            if i is not None:
+                out.append((f, i, _converter(t, src)))
+                record.columns[f], record.headers[f] = i + 1, h
+    filters = []
+    for h, want in (src.where or {}).items():
+        i = column_of(h, (*loc, "source", "where", h))
+        if i is not None:
+            filters.append((i, str(want).strip()))
+    if problems:
+        ctx.problems.extend(problems)
+        return None
+    return out, filters
+
+
+def _rows(rows, mapping, src, header, elem_t, record: Sourced) -> list:
+    columns, filters = mapping
+    items = []
+    scalar = elem_t is None or elem_t.kind != "object"
+    for n, cells in rows:
+        width = len(cells)
+        if filters and any(_text(cells[i] if i < width else None) != want for i, want in filters):
+            continue
+        if scalar:
+            v = columns[0][2](cells[columns[0][1]] if columns[0][1] < width else None)
+            if v is _EMPTY:
+                continue  # a row without a value in the column: not a value of the list
+            items.append(v)
+            record.rows.append(n)
+            continue
+        row: dict = {}
+        for f, i, conv in columns:
+            v = conv(cells[i] if i < width else None)
+            if v is _EMPTY:
+                continue
+            if "." in f:
+                *parents, last = f.split(".")
+                node = row
+                for p in parents:
+                    node = node.setdefault(p, {})
+                node[last] = v
+            else:
+                row[f] = v
+        if not row and all(_blank(c) for c in cells):
+            continue  # an empty line, or a row of empty cells under the table
+        items.append(row)
+        record.rows.append(n)
+    return items
+
+
+def _cell_problems(exc: ValidationError, record: Sourced) -> list[Problem]:
+    out, seen = [], set()
+    for err in exc.errors(include_url=False):
+        loc = tuple(s for s in err["loc"] if not (isinstance(s, str) and ("[" in s or s in ("str", "int", "bool"))))
+        if err["type"] == "literal_error" and "'unknown'" in err["msg"] or not loc or loc in seen:
+            continue
+        seen.add(loc)
+        i, rest = loc[0], [s for s in loc[1:] if isinstance(s, str)]
+        dotted = ".".join(rest)
+        col = record.columns.get(dotted, record.columns.get(rest[0], 0) if rest else record.columns.get("", 0))
+        header = record.headers.get(dotted) or (record.headers.get("value") if not rest else None)
+        message = err["msg"]
+        if err["type"] == "missing":
+            message += f": map a column to it (columns: {{{dotted}: HEADER}})"
+        elif "input" in err and not isinstance(err["input"], (dict, list)):
+            message += f" (got {repr(err['input'])[:60]})"
+        where = f"{record.field}[{i}]" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in loc[1:])
+        out.append(CellProblem(record.shown, record.rows[i], message, where + (f" ({header})" if header else ""), col))
+    return out
+
+
+def relocate(problems: list[Problem], sourced: list[Sourced]) -> list[Problem]:
+    """Point problems found in sourced rows (duplicate ids, references, dates) at their row and column."""
+    if not sourced:
+        return problems
+    out = []
+    for p in problems:
+        s = next((s for s in sourced if p.field.startswith(s.field + "[")), None)
+        m = re.match(r"\[(\d+)\]\.?([A-Za-z_][\w]*)?", p.field[len(s.field):]) if s else None
+        if m is None or int(m[1]) >= len(s.rows):
+            out.append(p)
+            continue
+        name = m[2] or ""
+        header = s.headers.get(name)
+        message = re.sub(r" \(first on line \d+\)", "", p.message)  # a line of the facts file, not of the table
+        out.append(CellProblem(s.shown, s.rows[int(m[1])], message, p.field + (f" ({header})" if header else ""), s.columns.get(name, 0)))
+    return out

@@ -1,0 +1,51 @@
+"""Stated against observed, in the audit itself: `check --derived` puts what the access records show next to what
+the facts state, and a record that contradicts the statement is a finding with its evidence."""
+
+import json
+import shutil
+
+import pytest
+
+from compliance.pipeline import audit
+
+from .conftest import CATALOGS, SEED, cli
+
+
+@pytest.fixture(scope="module")
+def derived(tmp_path_factory):
+    work = tmp_path_factory.mktemp("records")
+    ingest = cli("logs", "ingest", SEED / "evidence" / "access-records-sys-auth.csv", "-o", work / "rec")
+    assert ingest.returncode == 0, ingest.stderr
+    out = work / "derived.json"
+    analyze = cli("logs", "analyze", work / "rec", "--facts", SEED / "facts.yaml",
+                  "--params", SEED / "evidence" / "access-log-analysis.yaml", "-o", out)
+    assert analyze.returncode == 0, analyze.stderr
+    return out
+
+
+def test_the_departed_key_seen_in_the_records_is_a_finding_with_the_records_text(derived):
+    result = audit(SEED / "facts.yaml", CATALOGS, SEED / "waivers.yaml", derived_path=derived)
+    by_id = {c.id: c for c in result.controls}
+    seen = next(ch for ch in by_id["notice/5.2"].checks if ch.id == "access-records")
+    assert seen.status == "fail" and [o.id for o in seen.offenders] == ["sign-key-7"]
+    assert "2024-12-31" in seen.offenders[0].values["observed"]  # cites the stated departure next to the records
+    retention = next(ch for ch in by_id["notice/8.1"].checks if ch.id == "access-records")
+    assert retention.status == "fail"
+    without = {c.id: c for c in audit(SEED / "facts.yaml", CATALOGS, SEED / "waivers.yaml").controls}
+    assert not any(ch.id == "access-records" for ch in without["notice/5.2"].checks)
+
+
+def test_derived_facts_from_another_version_of_the_facts_are_refused(derived, tmp_path):
+    shutil.copytree(SEED, tmp_path / "seed")
+    facts = tmp_path / "seed" / "facts.yaml"
+    facts.write_text(facts.read_text(encoding="utf-8").replace('auditor: "Internal audit team (example)"', 'auditor: "Someone else"'), encoding="utf-8")
+    proc = cli("check", facts, "--derived", derived)
+    assert proc.returncode == 2 and "another version" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_json_result_carries_the_observation(derived):
+    proc = cli("check", SEED / "facts.yaml", "--derived", derived, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    data = json.loads(proc.stdout)
+    checks = [ch for c in data["controls"] for ch in c["checks"] if ch["id"] == "access-records"]
+    assert any(ch["status"] == "fail" for ch in checks)
