@@ -261,6 +261,11 @@ class Sanction(Window):
     triggers: list[str] = Field(min_length=1, description="control ids; 'prefix/*' matches a whole catalog part")
     requires_incident: bool = Field(False, description="engaged only when a leak occurred")
     where: str | None = Field(None, description="incident condition (e.g. the aggravating grounds of Art 64-2(2))")
+    judged_by: str | None = Field(
+        None,
+        description="incident field whose date selects this provision's window (default aware_at); for 'contained_at' an "
+        "incident never contained counts as still going on at the as-of date (a violation not ended)",
+    )
 
 
 class Deadline(Window):

@@ -399,7 +399,8 @@ def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], root: dic
                 continue
             cases: list[dict | None] = []
             for inc in incidents:
-                day = inc.get("aware_at").date() if isinstance(inc.get("aware_at"), dt.datetime) else as_of
+                when = inc.get(s.judged_by or "aware_at")
+                day = when.date() if isinstance(when, dt.datetime) else as_of  # not ended (or unknown): still going on
                 if not s.covers(min(day, as_of), cat.meta.effective):
                     continue
                 try:

@@ -202,3 +202,14 @@ def test_waiver_rules_are_the_same_in_validate_and_check(tmp_path):
         w = write(tmp_path, f"{name.replace(' ', '-')}.yaml", text)
         for proc in (cli("validate", w), cli("check", SEED / "facts.yaml", "--waivers", w)):
             assert proc.returncode == 2 and needle in proc.stderr, (name, proc.stderr)
+
+
+def test_aggravated_cap_reaches_a_leak_known_before_act_21445_but_not_ended_by_it(tmp_path):
+    incident = {"id": "i", "aware_at": "2026-08-01T09:00:00+09:00", "subjects_affected": 12_000_000,
+                "aggravating_grounds": ["intent-or-gross-negligence"]}
+    base = {"as_of": "2026-11-25", "organization": {"revenue_krw": 1_000_000_000_000}, "systems": [{"id": "s", "ip_restricted": False}]}
+    ongoing = {s.id for s in audit(write_example({**base, "incidents": [incident]}, tmp_path / "a"), CATALOGS).sanctions}
+    assert "pipa/64-2.2" in ongoing  # never contained: the violation had not ended on 2026-09-11
+    ended = {**incident, "contained_at": "2026-08-02T09:00:00+09:00"}
+    before = {s.id for s in audit(write_example({**base, "incidents": [ended]}, tmp_path / "b"), CATALOGS).sanctions}
+    assert "pipa/64-2.2" not in before and "pipa/64-2.1.9-2023" in before
