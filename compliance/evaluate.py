@@ -181,7 +181,7 @@ def _attestation(ctl: CompiledControl, root: dict, ok_attachments: set[str]) -> 
     if latest is None:
         missing.append(f"attestations[control={c.id}]")
     else:
-        observed = {k: jsonable(latest.get(k)) for k in ("attester", "role", "date", "attachment", "met")}
+        observed = {k: jsonable(latest.get(k)) for k in ("attester", "role", "date", "attachment", "met", "statement")}
         if not latest.get("attester"):
             missing.append("attestations[].attester")
         when = latest.get("date")
@@ -586,5 +586,6 @@ def evaluate(inputs: Inputs) -> AuditResult:
         ],
         law_versions=jsonable(versions_applied(inputs.catalogs, inputs.as_of)),
         law_changes=inputs.law_changes,
+        attestations=jsonable(facts.get("attestations") or []),
         precedents=relevant(inputs.precedents, [c.id for c in controls if c.verdict == "non-compliant"], inputs.as_of),
     )

@@ -213,3 +213,12 @@ def test_aggravated_cap_reaches_a_leak_known_before_act_21445_but_not_ended_by_i
     ended = {**incident, "contained_at": "2026-08-02T09:00:00+09:00"}
     before = {s.id for s in audit(write_example({**base, "incidents": [ended]}, tmp_path / "b"), CATALOGS).sanctions}
     assert "pipa/64-2.2" not in before and "pipa/64-2.1.9-2023" in before
+
+
+def test_attestation_statements_appear_in_the_report(tmp_path):
+    proc = cli("report", SEED / "facts.yaml", "-o", tmp_path / "r.md", "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    section = md.split("## Attestations (duties no fact can show)")[1].split("\n## ")[0]
+    assert "`notice/10.1`" in section and "Park CPO" in section
+    assert "Badge entry to both server rooms, entry log reviewed monthly by facilities" in section
