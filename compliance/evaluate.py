@@ -98,7 +98,8 @@ class Inputs:
     """past PIPC decisions (see compliance.precedents)"""
     observations: list = field(default_factory=list)
     """what analysis of the access records shows (compliance.logs.compare.Observation), per control"""
-    derived_file: str | None = None
+    access_records: dict | None = None
+    """the analysis as the report shows it (pipeline.access_record_summary)"""
     """changes of law between the period start and the as-of date (see pipeline.law_changes_during)"""
     """former control id -> current id (a waiver file written before a renumbering still applies)"""
 
@@ -298,7 +299,8 @@ def _with_observations(result, seen):
     unsure = [o for o in seen if o.status == "insufficient"]
     status = "fail" if bad else "insufficient" if unsure else "pass"
     offenders = [
-        Offender(id=o.subject, label=o.subject, values={"observed": o.text.en, "관찰": o.text.ko, **{f"stated {k}": jsonable(v) for k, v in o.stated.items()}})
+        # what the records show is said in both languages in the report's access-record section; here, the stated values
+        Offender(id=o.subject, label=o.subject, values={f"stated {k}": jsonable(v) for k, v in o.stated.items()})
         for o in bad
     ]
     check = CheckResult(
@@ -587,5 +589,6 @@ def evaluate(inputs: Inputs) -> AuditResult:
         law_versions=jsonable(versions_applied(inputs.catalogs, inputs.as_of)),
         law_changes=inputs.law_changes,
         attestations=jsonable(facts.get("attestations") or []),
+        access_records=inputs.access_records,
         precedents=relevant(inputs.precedents, [c.id for c in controls if c.verdict == "non-compliant"], inputs.as_of),
     )

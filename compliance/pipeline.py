@@ -53,9 +53,34 @@ def prepare(
     if derived_path is not None:  # stated facts and observed facts stay apart; a check compares them
         from compliance.logs.compare import compare, load_derived  # no engine import: derived facts are JSON
 
-        inputs.observations = compare(facts, load_derived(derived_path, facts_path))
-        inputs.derived_file = str(derived_path)
+        derived = load_derived(derived_path, facts_path)
+        inputs.observations = compare(facts, derived)
+        inputs.access_records = access_record_summary(derived_path, derived, inputs.observations)
     return inputs
+
+
+def access_record_summary(path, derived, observations) -> dict:
+    """What the report shows of the access-record analysis: where it came from, the rows, each observation with
+    its first examples, and records and reviews per month per system (for the chart)."""
+    examples = lambda o: [  # noqa: E731 - a small projection
+        {"source": f"{e.source}:{e.line}", "at": e.at.isoformat() if e.at else None, "ip": e.ip, "country": e.country}
+        for e in o.examples[:5]
+    ]
+    return {
+        "file": Path(path).name,
+        "engine": derived.engine.model_dump(mode="json"),
+        "dataset": derived.dataset.model_dump(mode="json"),
+        "inputs": [i.model_dump(mode="json") for i in derived.inputs],
+        "observations": [
+            {"control": o.control, "analysis": o.analysis, "subject": o.subject, "status": o.status,
+             "text": o.text.model_dump(), "examples": examples(o)}
+            for o in observations if o.status != "clear"
+        ],
+        "monthly": [
+            {"system": i.system, "period": i.period, "records": i.records, "reviews": i.reviews, "missed": i.missed}
+            for i in derived.analyses.reviews.items
+        ],
+    }
 
 
 def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None = None, aliases=None):

@@ -216,6 +216,9 @@ class AuditResult(_Model):
     not_examined: list[str] = Field(description="what was not examined, as stated")
     systems: list[dict[str, Any]] = Field(description="systems as stated (id, name, subjects), for the scope section")
     law_versions: list[dict[str, Any]] = Field(default_factory=list, description="per catalog, the amendments applied on the as-of date")
+    access_records: dict[str, Any] | None = Field(
+        None, description="what analysis of the access records showed (with --derived): source, rows, observations with examples, records and reviews per month"
+    )
     attestations: list[dict[str, Any]] = Field(
         default_factory=list, description="attestations as stated: who confirmed which duty, when, with which document, and what they said"
     )

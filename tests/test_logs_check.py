@@ -28,7 +28,9 @@ def test_the_departed_key_seen_in_the_records_is_a_finding_with_the_records_text
     by_id = {c.id: c for c in result.controls}
     seen = next(ch for ch in by_id["notice/5.2"].checks if ch.id == "access-records")
     assert seen.status == "fail" and [o.id for o in seen.offenders] == ["sign-key-7"]
-    assert "2024-12-31" in seen.offenders[0].values["observed"]  # cites the stated departure next to the records
+    assert seen.offenders[0].values  # the stated facts the records contradict
+    obs = [o for o in result.access_records["observations"] if o["control"] == "notice/5.2"]
+    assert "2024-12-31" in obs[0]["text"]["en"] and obs[0]["examples"][0]["source"].startswith("access-records-sys-auth.csv:")
     retention = next(ch for ch in by_id["notice/8.1"].checks if ch.id == "access-records")
     assert retention.status == "fail"
     without = {c.id: c for c in audit(SEED / "facts.yaml", CATALOGS, SEED / "waivers.yaml").controls}
@@ -49,3 +51,14 @@ def test_json_result_carries_the_observation(derived):
     data = json.loads(proc.stdout)
     checks = [ch for c in data["controls"] for ch in c["checks"] if ch["id"] == "access-records"]
     assert any(ch["status"] == "fail" for ch in checks)
+
+
+def test_the_report_has_an_access_record_section_with_examples_and_months(derived, tmp_path):
+    proc = cli("report", SEED / "facts.yaml", "--derived", derived, "-o", tmp_path / "r.md", "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    section = md.split("## What the access records show")[1].split("\n## ")[0]
+    assert "198.51.100.23" in section and "access-records-sys-auth.csv:" in section
+    assert "| `sys-auth` | 2025-04 |" in section  # records per month, for the chart's months
+    html = cli("report", SEED / "facts.yaml", "--derived", derived, "-o", tmp_path / "r.html")
+    assert html.returncode == 0 and 'id="access-records"' in (tmp_path / "r.html").read_text(encoding="utf-8")
