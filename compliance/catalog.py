@@ -396,6 +396,11 @@ def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True
     return c
 
 
+def matches_control(pattern: str, control_id: str) -> bool:
+    """A control id against a pattern of the catalogs: an exact id, or 'prefix/*' for a whole part."""
+    return control_id.startswith(pattern[:-1]) if pattern.endswith("*") else control_id == pattern
+
+
 def provision_key(ref: LegalRef) -> str:
     """The id a control citing ``ref`` carries after its prefix: Art 6-2(1) -> '6-2.1', Art 64-2(1) item 9 -> '64-2.1.9'."""
     out = ref.article
@@ -459,8 +464,7 @@ def _check_quote(text: str, src: QuoteSource, ref: LegalRef, locator, loc, path,
     if want != got:
         at = next((n for n, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
         line = locator.line(loc)
-        key_line = locator._text.splitlines()[line - 1] if 0 < line <= len(locator._text.splitlines()) else ""
-        if key_line.rstrip().endswith(("|", "|-", ">", ">-")):  # block style: point at the first line that differs
+        if locator.source_line(line).rstrip().endswith(("|", "|-", ">", ">-")):  # block style: point at the first line that differs
             mine = text.strip().split("\n")
             theirs = official.split("\n")
             k = next((n for n, (a, b) in enumerate(zip(mine, theirs)) if lawtext.normalise(a) != lawtext.normalise(b)), min(len(mine), len(theirs)) - 1)

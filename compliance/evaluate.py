@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from compliance import __version__
-from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
+from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text, matches_control
 from compliance.precedents import relevant
 from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
@@ -221,7 +221,6 @@ def _judgement(check_id: str, description: Text, expect: str, status: str, obser
     )
 
 
-_WORST = ("non-compliant", "insufficient-evidence", "compliant", "not-applicable")
 EMPTY_SCOPE = Text(
     ko="준수 — 대상 0건: 판단할 항목이 없었음(예: 퇴직자 없음)", en="compliant — 0 in scope: there was nothing to judge (e.g. no departed handler)"
 )
@@ -357,10 +356,6 @@ def _apply_waiver(verdict: str, waiver: Waiver | None, as_of: dt.date):
     return ("waived", info, verdict) if status == "active" else (verdict, info, None)
 
 
-def _matches(trigger: str, control_id: str) -> bool:
-    return control_id.startswith(trigger[:-1]) if trigger.endswith("*") else control_id == trigger
-
-
 ART_76 = Text(
     ko="「개인정보 보호법」 제76조: 과징금을 부과한 행위에 대하여는 과태료를 부과할 수 없음",
     en="PIPA Art 76: no fine (과태료) for an act already sanctioned with an administrative fine (과징금)",
@@ -382,6 +377,20 @@ def revenue_base(org: dict) -> tuple[int | None, str]:
     return max(total - unrelated, 0), basis + ("-less-unrelated" if unrelated else "")
 
 
+def _incident_engages(cs, cat: Catalog, inc: dict, root: dict) -> bool:
+    """The sanction's window covers the incident's date (``judged_by``; an event not yet ended counts as going on
+    at the as-of date) and its condition holds; a condition on grounds not stated is not met."""
+    s = cs.sanction
+    when = inc.get(s.judged_by or "aware_at")
+    day = when.date() if isinstance(when, dt.datetime) else root["as_of"]
+    if not s.covers(min(day, root["as_of"]), cat.meta.effective):
+        return False
+    try:
+        return cs.where is None or bool(cs.where.fn(root, {"item": inc}))
+    except Missing:
+        return False
+
+
 def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], root: dict) -> list[SanctionExposure]:
     """Provisions engaged by non-compliant controls, per incident under the penalty law of its time.
 
@@ -396,23 +405,14 @@ def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], root: dic
     for cat in catalogs:
         for cs in cat.sanctions:
             s = cs.sanction
-            hit = [cid for cid in failing if any(_matches(t, cid) for t in s.triggers)]
+            hit = [cid for cid in failing if any(matches_control(t, cid) for t in s.triggers)]
             if not hit:
                 continue
-            cases: list[dict | None] = []
-            for inc in incidents:
-                when = inc.get(s.judged_by or "aware_at")
-                day = when.date() if isinstance(when, dt.datetime) else as_of  # not ended (or unknown): still going on
-                if not s.covers(min(day, as_of), cat.meta.effective):
-                    continue
-                try:
-                    ok = cs.where is None or bool(cs.where.fn(root, {"item": inc}))
-                except Missing:
-                    ok = False  # grounds not stated: the aggravated cap is not engaged
-                if ok:
-                    cases.append(inc)
+            cases: list[dict | None]
             if not s.requires_incident and s.where is None and s.covers(as_of, cat.meta.effective):
-                cases = [None]
+                cases = [None]  # not tied to an incident, and the law on the as-of date
+            else:
+                cases = [inc for inc in incidents if _incident_engages(cs, cat, inc, root)]
             for inc in cases:
                 if s.revenue_ratio is not None and revenue is not None:
                     cap, basis = int(revenue * s.revenue_ratio), revenue_basis
@@ -463,34 +463,33 @@ def _timelines(catalogs: list[Catalog], root: dict, scoped: dict[str, list]) -> 
         ]
         deadlines = []
         for _cat, cd in governing[id(inc)]:
-            if True:
-                d = cd.deadline
-                start, done = inc.get(d.start), inc.get(d.done)
-                try:
-                    applies = cd.where is None or bool(cd.where.fn(root, {"item": inc}))
-                except Missing:
-                    applies = None
-                if not isinstance(start, dt.datetime):
-                    status, due = "unknown", None
+            d = cd.deadline
+            start, done = inc.get(d.start), inc.get(d.done)
+            try:
+                applies = cd.where is None or bool(cd.where.fn(root, {"item": inc}))
+            except Missing:
+                applies = None
+            if not isinstance(start, dt.datetime):
+                status, due = "unknown", None
+            else:
+                due = start + cd.within
+                if applies is False:
+                    status = "not-applicable"
+                elif applies is None:
+                    status = "unknown"
+                elif done is None:
+                    status = "missed" if due < dt.datetime.combine(root["as_of"], dt.time.max, due.tzinfo) else "open"
                 else:
-                    due = start + cd.within
-                    if applies is False:
-                        status = "not-applicable"
-                    elif applies is None:
-                        status = "unknown"
-                    elif done is None:
-                        status = "missed" if due < dt.datetime.combine(root["as_of"], dt.time.max, due.tzinfo) else "open"
-                    else:
-                        status = "met" if done <= due else "missed"
-                deadlines.append(
-                    DeadlineResult(
-                        id=d.id, control=d.control, title=d.title, start=d.start,
-                        due=due.isoformat() if due else "", due_hours=_hours(start, due) if due else 0.0,
-                        done_at=done.isoformat() if isinstance(done, dt.datetime) else None,
-                        done_hours=_hours(aware, done) if isinstance(done, dt.datetime) and aware else None,
-                        status=status,
-                    )
+                    status = "met" if done <= due else "missed"
+            deadlines.append(
+                DeadlineResult(
+                    id=d.id, control=d.control, title=d.title, start=d.start,
+                    due=due.isoformat() if due else "", due_hours=_hours(start, due) if due else 0.0,
+                    done_at=done.isoformat() if isinstance(done, dt.datetime) else None,
+                    done_hours=_hours(aware, done) if isinstance(done, dt.datetime) and aware else None,
+                    status=status,
                 )
+            )
         out.append(IncidentTimeline(id=inc.get("id", ""), aware_at=aware.isoformat() if aware else None, events=events, deadlines=deadlines))
     return out
 
@@ -522,7 +521,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
                 for u, (_, checks, _, _) in zip(parts, results):
                     for ch in checks:
                         ch.law = f"{u.wording.start.isoformat()}–{u.wording.until.isoformat() if u.wording.until else ''}"
-            verdict = min((r[0] for r in results), key=_WORST.index)
+            verdict = min((r[0] for r in results), key=VERDICTS.index)  # worst wins (no waiver applied yet)
             checks = [ch for r in results for ch in r[1]]
             evidence = next((r[2] for r in results if r[2]), [])
             why = next((r[3] for r in results if r[0] == verdict and r[3] is not None), None)

@@ -90,6 +90,6 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
         loc = ("incidents", i, "awareness")
         if len(starts) > 1:
             problems.append(Problem(path, locator.line(loc), "more than one awareness moment marked starts_clock: the statutory clock starts once", f"incidents[{i}].awareness"))
-        elif starts and isinstance(inc.aware_at, type(starts[0].at)) and inc.aware_at != starts[0].at:
+        elif starts and inc.aware_at not in (None, "unknown") and inc.aware_at != starts[0].at:
             problems.append(Problem(path, locator.line(("incidents", i, "aware_at")), f"aware_at {inc.aware_at.isoformat()} differs from the awareness moment marked starts_clock ({starts[0].at.isoformat()})", f"incidents[{i}].aware_at"))
     return problems

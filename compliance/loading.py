@@ -324,6 +324,11 @@ class Locator:
         self._root: yaml.Node | None = None
         self._built = False
 
+    def source_line(self, line: int) -> str:
+        """The text of a 1-based line ('' when out of range), e.g. to tell a block scalar's key line."""
+        lines = self._text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
     def _node(self) -> yaml.Node | None:
         if not self._built:
             self._built = True

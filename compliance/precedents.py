@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from compliance.catalog import Text
+from compliance.catalog import Text, matches_control
 from compliance.loading import validate_file
 
 
@@ -45,15 +45,11 @@ def load_precedents(catalog_dir: str | Path) -> list[Precedent]:
     return out
 
 
-def _matches(pattern: str, control_id: str) -> bool:
-    return control_id.startswith(pattern[:-1]) if pattern.endswith("*") else control_id == pattern
-
-
 def relevant(precedents: list[Precedent], failing: list[str], as_of: dt.date) -> list[dict]:
     """Decisions taken by the as-of date that cited a duty this audit found failing, newest first."""
     out = []
     for p in sorted(precedents, key=lambda p: p.decided_on, reverse=True):
-        hit = sorted({cid for cid in failing for pat in p.cites if _matches(pat, cid)})
+        hit = sorted({cid for cid in failing for pat in p.cites if matches_control(pat, cid)})
         if hit and p.decided_on <= as_of:
             out.append({**p.model_dump(mode="json"), "matched": hit})
     return out
