@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from pypdf import PdfReader
 
 from compliance.render import render
 
@@ -97,8 +98,29 @@ def test_report_command_writes_pdf_atomically(tmp_path):
     assert "# 개인정보 안전성 확보조치 점검 보고서" in md.read_text()
 
 
-def test_demo_writes_the_seed_pdf(tmp_path):
-    proc = cli("demo", "-o", tmp_path / "out")
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "out"
+    proc = cli("demo", "-o", out)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "out" / "ecommerce-breach-report.ko.pdf").read_bytes().startswith(b"%PDF-")
-    assert json.loads((tmp_path / "out" / "ecommerce-breach-result.json").read_text())["summary"]["total"] > 0
+    return out
+
+
+def test_demo_writes_the_seed_pdf(demo):
+    assert (demo / "ecommerce-breach-report.ko.pdf").read_bytes().startswith(b"%PDF-")
+    result = json.loads((demo / "ecommerce-breach-result.json").read_text())
+    assert result["summary"]["total"] > 0
+
+
+def test_demo_reads_the_seed_access_records_and_the_pdf_shows_what_they_show(demo):
+    """The seed's CP949 export is ingested and analysed by the demo itself: the departed key's use from the
+    overseas address is a finding of Art 5(2) in the result and a line of the PDF's access-record section."""
+    out = demo
+    derived = json.loads((out / "ecommerce-breach-derived.json").read_text(encoding="utf-8"))
+    assert derived["kind"] == "pipa-audit/derived-facts" and derived["engine"]["name"] == "duckdb"
+    result = json.loads((out / "ecommerce-breach-result.json").read_text(encoding="utf-8"))
+    c52 = next(c for c in result["controls"] if c["id"] == "notice/5.2")
+    seen = next(ch for ch in c52["checks"] if ch["id"] == "access-records")
+    assert seen["status"] == "fail" and [o["id"] for o in seen["offenders"]] == ["sign-key-7"]
+    text = "".join(p.extract_text() for p in PdfReader(out / "ecommerce-breach-report.ko.pdf").pages)
+    assert "접속기록 분석 결과" in text and "198.51.100.23" in text and "sign-key-7: 권한 종료일(2024-12-31) 이후" in text
