@@ -52,7 +52,7 @@ def required(ko: str, en: str, *, example: Any = None, **kw):
 
 class Strict(BaseModel):
     # str_max_length: a 1 MB organisation name took 112 s to lay out in the PDF (4096 chars: ~3x a normal report)
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=4096)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=4096, defer_build=True)
 
 
 class Organization(Strict):
@@ -708,30 +708,41 @@ _PLANS: dict[type, Any] = {}
 
 
 def _normalise(obj: dict, model: type[BaseModel]) -> dict:
-    plan = _PLANS.get(model) or _PLANS.setdefault(model, _plan(model))
-    none_fields, nested = plan
-    unknown = [k for k, v in obj.items() if isinstance(v, str) and v == "unknown" and k in none_fields]
-    for key in [k for k, v in obj.items() if v is None and k not in none_fields] + unknown:
-        del obj[key]  # stated as null (or an event stated as 'unknown') = unknown, same as absent
+    """``obj`` is dumped without None values (stated as null = unknown, same as absent); here fields whose absence
+    means "did not happen" become None when absent, and are removed when stated as 'unknown'."""
+    none_fields, nested = _PLANS.get(model) or _PLANS.setdefault(model, _plan(model))
     for key in none_fields:
-        if key not in unknown:
-            obj.setdefault(key, None)
+        value = obj.get(key)
+        if value is None:
+            obj[key] = None
+        elif value.__class__ is str and value == "unknown":
+            del obj[key]
     for key, sub, is_list in nested:
         value = obj.get(key)
         if value is None:
             continue
-        if is_list:
-            for x in value:
-                _normalise(x, sub)
-        else:
+        if not is_list:
             _normalise(value, sub)
+            continue
+        sub_none, sub_nested = _PLANS.get(sub) or _PLANS.setdefault(sub, _plan(sub))
+        if sub_nested:
+            for row in value:
+                _normalise(row, sub)
+            continue
+        for row in value:  # the big lists (handlers, accounts, keys): one flat loop, no call per row
+            for k in sub_none:
+                v = row.get(k)
+                if v is None:
+                    row[k] = None
+                elif v.__class__ is str and v == "unknown":
+                    del row[k]
     return obj
 
 
 def to_evaluation_dict(facts: Facts) -> dict:
     """Plain dicts for the evaluator: unknown facts absent, 'none' events present as None; an incident's
     clock start, first notice and notice contents taken from its awareness and notice lists when not stated."""
-    root = _normalise(facts.model_dump(exclude_unset=True, exclude={"schema_ref"}), Facts)
+    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref"}), Facts)
     for inc in root.get("incidents") or []:
         starts = [a["at"] for a in inc.get("awareness") or [] if a.get("starts_clock")]
         if "aware_at" not in inc and len(starts) == 1:

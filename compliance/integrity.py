@@ -44,6 +44,12 @@ def lookalike(value: str) -> str | None:
     return None
 
 
+def _plain(values: list[str]) -> bool:
+    """True when no value can be a look-alike: together they are printable ASCII (one C pass over them all)."""
+    joined = "".join(values)
+    return joined.isascii() and joined.isprintable()
+
+
 def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
     """Every id unique within its list and free of look-alikes; every cross-reference resolves."""
     locator = Locator(text)
@@ -53,6 +59,10 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
         items = getattr(facts, name, None)
         if items is None:
             ids[name] = None
+            continue
+        idents = [item.id for item in items]
+        if _plain(idents) and len(set(idents)) == len(idents):  # the common case, in C: nothing to report
+            ids[name] = set(idents)
             continue
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
@@ -70,6 +80,10 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
     for source, field, target, many in REFERENCES:
         items = getattr(facts, source, None) or []
         known = ids.get(target)
+        values = [v for v in (getattr(item, field, None) for item in items) if v is not None]
+        flat = [r for v in values for r in v] if many else values
+        if known is not None and _plain(flat) and known.issuperset(flat):  # all resolve: no per-row walk
+            continue
         for i, item in enumerate(items):
             value = getattr(item, field, None)
             if value is None:

@@ -129,6 +129,24 @@ def test_check_does_not_import_weasyprint():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_help_and_usage_errors_load_no_models():
+    """`pipa-audit --help` (and a usage error) must not pay for the models and catalogs: pydantic, PyYAML and the
+    renderers are imported only by a command that runs."""
+    import subprocess
+    import sys
+
+    for argv in (["--help"], ["--version"], ["no-such-command"], ["logs", "--help"]):
+        code = (
+            "import sys\nfrom compliance.cli import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
+            "heavy = sorted(m for m in ('pydantic', 'yaml', 'compliance.catalog', 'compliance.render', 'duckdb') if m in sys.modules)\n"
+            "sys.exit(3 if heavy else 0)" % argv
+        )
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert proc.returncode == 0, (argv, proc.stderr)
+    help_text = cli("check", "--help").stdout  # a command's own help still lists every output format
+    assert "sarif" in help_text and "junit" in help_text and "--fail-on" in help_text
+
+
 def test_attestation_and_plan_references_must_exist(tmp_path):
     f = write(
         tmp_path,

@@ -20,7 +20,7 @@ def seed_pdf(seed_result):
 
 
 def test_pdf_hangul_extractable_and_font_embedded(seed_pdf):
-    pypdf = pytest.importorskip("pypdf")
+    import pypdf
     reader = pypdf.PdfReader(io.BytesIO(seed_pdf))
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "개인정보 안전성 확보조치 점검 보고서" in text
@@ -63,7 +63,7 @@ def test_fact_values_are_escaped(tmp_path):
 
 
 def test_pdf_fetcher_refuses_files_outside_templates(tmp_path):
-    pytest.importorskip("weasyprint")
+    import weasyprint  # noqa: F401  (declared: a broken install must fail here, not skip)
     from compliance.render import templates_dir
     from compliance.render.pdf import _confined_fetcher
 
