@@ -327,14 +327,17 @@ def _with_observations(result, seen):
 
 def _law_applied(ctl: CompiledControl, unit, as_of: dt.date) -> LawApplied:
     w = unit.wording
-    judged_on = as_of if unit.incidents is None else w.start
+    # one date for both the reading and the text's status: the as-of date, or for incident duties (whose own
+    # dates picked this wording) the last day of the wording's window that is not after the as-of date
+    last = w.until - dt.timedelta(days=1) if w.until else as_of
+    judged_on = as_of if unit.incidents is None else max(w.start, min(as_of, last))
     src = w.source
     return LawApplied(
         start=w.start,
         until=w.until,
         cite=Text(ko=ctl.cite("ko", w.ref), en=ctl.cite("en", w.ref)),
         text=Text(ko=w.wording.ko, en=w.wording.en),
-        text_status=w.text_status(as_of if unit.incidents is None else max(w.start, min(as_of, (w.until or as_of) - dt.timedelta(days=1)))),
+        text_status=w.text_status(judged_on),
         source=(f"{src.id}: {src.provenance}" if src else (w.wording.basis.en if w.wording.basis else "")),
         amended_by=w.wording.amended_by,
         incidents=unit.incidents,

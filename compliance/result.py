@@ -70,7 +70,7 @@ class LawApplied(_Model):
     source: str = Field(description="the official text compared with, or where secondary words come from")
     amended_by: str | None = Field(description="the amendment that brought this wording, e.g. '고시 제2025-9호'; null: the catalog names none")
     incidents: list[str] | None = Field(description="incident duties: the incidents judged under this wording")
-    judged_on: dt.date = Field(description="the date the law was read on: the as-of date, or for incident duties this wording's first day")
+    judged_on: dt.date = Field(description="the date the law was read on (and its text status judged): the as-of date, or for incident duties, whose own dates chose this wording, the last day of its window not after the as-of date")
 
 
 class EvidenceResult(_Model):

@@ -106,6 +106,9 @@ def test_incidents_under_three_laws_in_one_audit(tmp_path):
     # the 2020 wording judged "old" (and found Art 39-4 governs ICT providers), 2023 "mid", 2026 "new"
     assert [(law.start.isoformat(), law.incidents) for law in notify.law] == [
         ("2020-08-05", ["old"]), ("2023-09-15", ["mid"]), ("2026-09-11", ["new"])]
+    # each wording is read (and its text status judged) on one day inside its own window, never after the as-of date
+    assert [law.judged_on.isoformat() for law in notify.law] == ["2023-09-14", "2026-09-10", "2026-11-25"]
+    assert [law.text_status for law in notify.law] == ["verified"] * 3
     failing = {(ch.id, o.id) for ch in notify.checks for o in ch.offenders}
     assert failing == {("notice-contents-seven", "new")}
     assert {o.id for ch in by_id["pipa/34.2"].checks for o in ch.offenders} == {"new"}  # 5 days after the possibility
