@@ -707,16 +707,21 @@ def _plan(model: type[BaseModel]) -> tuple[tuple[str, ...], tuple[tuple[str, typ
 _PLANS: dict[type, Any] = {}
 
 
-def _normalise(obj: dict, model: type[BaseModel]) -> dict:
-    """``obj`` is dumped without None values (stated as null = unknown, same as absent); here fields whose absence
-    means "did not happen" become None when absent, and are removed when stated as 'unknown'."""
-    none_fields, nested = _PLANS.get(model) or _PLANS.setdefault(model, _plan(model))
+def _settle(row: dict, none_fields: tuple[str, ...]) -> None:
+    """Fields whose absence means "did not happen" become None when absent; stated as 'unknown', they go."""
     for key in none_fields:
-        value = obj.get(key)
+        value = row.get(key)
         if value is None:
-            obj[key] = None
+            row[key] = None
         elif value.__class__ is str and value == "unknown":
-            del obj[key]
+            del row[key]
+
+
+def _normalise(obj: dict, model: type[BaseModel]) -> dict:
+    """``obj`` is dumped without None values (stated as null = unknown, same as absent); then each model's
+    "did not happen" fields are settled, the big lists (handlers, accounts, keys) in one flat loop."""
+    none_fields, nested = _PLANS.get(model) or _PLANS.setdefault(model, _plan(model))
+    _settle(obj, none_fields)
     for key, sub, is_list in nested:
         value = obj.get(key)
         if value is None:
@@ -725,17 +730,11 @@ def _normalise(obj: dict, model: type[BaseModel]) -> dict:
             _normalise(value, sub)
             continue
         sub_none, sub_nested = _PLANS.get(sub) or _PLANS.setdefault(sub, _plan(sub))
-        if sub_nested:
-            for row in value:
+        for row in value:
+            if sub_nested:
                 _normalise(row, sub)
-            continue
-        for row in value:  # the big lists (handlers, accounts, keys): one flat loop, no call per row
-            for k in sub_none:
-                v = row.get(k)
-                if v is None:
-                    row[k] = None
-                elif v.__class__ is str and v == "unknown":
-                    del row[k]
+            else:
+                _settle(row, sub_none)
     return obj
 
 
