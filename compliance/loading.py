@@ -1,10 +1,13 @@
 """Read YAML/JSON input safely and point every error at ``file:line``.
 
-The fast path is PyYAML's C parser with the garbage collector paused; line numbers
-are only computed (by composing the document again) when an error needs one, so a
-clean 100k-row facts file never pays for a location index it does not use.
-For very large exports JSON is the fast format (0.2 s vs 6 s for 100k handlers); see
-benchmarks/README.md for why a Rust YAML parser was measured and not adopted.
+YAML is read with the YAML 1.2 core schema: ``true``/``false`` are the only booleans, numbers are written as
+in JSON (plus ``0x``/``0o``/``0b``), and dates stay text that the facts model parses exactly as it parses JSON
+(so a YAML and a JSON file with the same values are the same facts; ``yes``, ``0755`` and ``1:20`` are text).
+Two readers give that same result: ryaml (libyaml's parser ported to Rust, values built in Rust: 4x PyYAML's C
+loader on 100k rows) for text that holds no tag, anchor, alias, merge key, complex key or directive, and PyYAML's
+C parser with this module's resolvers for everything else, which refuses those constructs with a line number.
+A test runs both readers over the same scalars and documents. Line numbers are only computed (by composing the
+document again) when an error needs one, so a clean 100k-row facts file never pays for a location index.
 
 Inputs are read only if they are regular files, with a bounded read (``read_bytes``): a FIFO
 must not block the run and ``/dev/zero`` must not fill memory. YAML has a smaller cap than JSON
@@ -17,7 +20,9 @@ from __future__ import annotations
 import errno
 import gc
 import json
+import math
 import os
+import re
 import stat
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -166,6 +171,57 @@ _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _SafeLoader.construct
 _SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
 
 
+def _float_or_text(loader: _SafeLoader, node):
+    """A float that is finite, or written as .inf/.nan; 1e999 stays text (as in the fast reader)."""
+    value = loader.construct_yaml_float(node)
+    if math.isfinite(value) or node.value.lstrip("+-").lower() in (".inf", ".nan"):
+        return value
+    return node.value
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:float", _float_or_text)
+
+# The YAML 1.2 core schema, as the fast reader resolves plain scalars (and PyYAML, by default, does not:
+# its YAML 1.1 resolvers turn yes/no/on/off into booleans, 0755 into 493, 1:20 into 80, 1_000 into 1000 and
+# dates into date objects). Quoted scalars are always text. '<<' keeps its merge tag so it can be refused.
+_SafeLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?(?:0|[1-9][0-9]*)$|^[-+]?0x[0-9a-fA-F]+$|^[-+]?0o[0-7]+$|^[-+]?0b[01]+$", "-+0123456789"),
+    ("float", r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(?=[eE]))(?:[eE][-+]?[0-9]+)?$"
+              r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$", "-+.0123456789"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("merge", r"^(?:<<)$", "<"),
+):
+    _SafeLoader.add_implicit_resolver("tag:yaml.org,2002:" + _tag, re.compile(_pattern), list(_first))
+
+_NEEDS_PYYAML = re.compile(r"[!&*]|<<|\?(?:[ \t\r\n]|$)|^%|[0-9]{19}|0[xob][0-9a-fA-F]{15}", re.M)
+"""Text without these holds no tag (!), anchor (&), alias (*), merge key (<<), complex key (? ), directive (%) or
+integer beyond 64 bits (which the fast reader turns into text or refuses): its result is then the same as PyYAML's
+with the resolvers above. Text with any of them (also inside a quoted string: "R&D") goes to PyYAML, which
+refuses the constructs with a line number and reads big integers as integers."""
+
+
+def _fast_yaml(text: str) -> Any:
+    """The document read by ryaml, or ``_SLOW`` when PyYAML must read it (see _NEEDS_PYYAML); any error of the
+    fast reader also goes to PyYAML, whose message and line number are the ones a user sees."""
+    if _NEEDS_PYYAML.search(text):
+        return _SLOW
+    import ryaml
+
+    try:
+        return ryaml.loads(text)
+    except Exception:  # noqa: BLE001 - PyYAML reads it again and reports the problem with its line
+        return _SLOW
+    except BaseException as exc:  # a Rust panic surfaces as pyo3's PanicException (a BaseException)
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        return _SLOW
+
+
+_SLOW = object()
+
+
 @contextmanager
 def _gc_paused():
     enabled = gc.isenabled()
@@ -288,6 +344,10 @@ def parse(text: str, path: str | Path) -> Any:
             raise fail(path, "invalid JSON: nested too deeply") from None
         except ValueError as exc:  # e.g. an integer with more digits than Python converts
             raise fail(path, f"invalid JSON: {str(exc).split(';')[0]}") from None
+    with _gc_paused():
+        data = _fast_yaml(text)
+    if data is not _SLOW:
+        return data
     try:
         with _gc_paused():
             return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - safe loader subclass
