@@ -347,10 +347,13 @@ def parse(text: str, path: str | Path) -> Any:
     with _gc_paused():
         data = _fast_yaml(text)
     if data is not _SLOW:
+        _remember_lists(text, data)
         return data
     try:
         with _gc_paused():
-            return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - safe loader subclass
+            data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - safe loader subclass
+        _remember_lists(text, data)
+        return data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -383,6 +386,7 @@ class Locator:
         self._text = text
         self._root: yaml.Node | None = None
         self._built = False
+        self._items: dict[str, list[tuple[int, int]] | None] = {}
 
     def source_line(self, line: int) -> str:
         """The text of a 1-based line ('' when out of range), e.g. to tell a block scalar's key line."""
@@ -393,33 +397,103 @@ class Locator:
         if not self._built:
             self._built = True
             try:
-                self._root = yaml.compose(self._text, Loader=yaml.CSafeLoader)
+                with _gc_paused():
+                    self._root = yaml.compose(self._text, Loader=yaml.CSafeLoader)
             except yaml.YAMLError:
                 self._root = None
         return self._root
 
     def line(self, loc: Sequence[Any]) -> int:
+        if not self._built and len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], int):
+            found = self._item_line(loc[0], loc[1], loc[2:])
+            if found:
+                return found
         node = self._node()
         if node is None:
             return 0
-        line = node.start_mark.line + 1
-        for step in loc:
-            if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if key_node.value == str(step):
-                        line = key_node.start_mark.line + 1
-                        node = value_node
-                        break
-                else:
-                    return line
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
-                if not 0 <= step < len(node.value):
-                    return line
-                node = node.value[step]
-                line = node.start_mark.line + 1
+        return _walk(node, loc, 0)
+
+    def _item_line(self, key: str, index: int, rest: Sequence[Any]) -> int:
+        """The line of ``key[index]...`` found by composing that one item: a bad row of a 100k-row list is located
+        in milliseconds instead of composing the whole document (2 s). Used only when the text's block layout
+        gives exactly as many items as the parsed list has (``_LIST_LENGTHS``); else 0 and the whole is composed."""
+        known = _LIST_LENGTHS.get(id(self._text))
+        if known is None or known[0] is not self._text or known[1].get(key) is None:
+            return 0
+        if key not in self._items:
+            self._items[key] = _block_items(self._text, key)
+        items = self._items[key]
+        if items is None or len(items) - 1 != known[1][key] or not 0 <= index < len(items) - 1:
+            return 0
+        (start, first_line), (end, _) = items[index], items[index + 1]
+        try:
+            with _gc_paused():
+                node = yaml.compose(self._text[start:end], Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            return 0
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) != 1:
+            return 0
+        return _walk(node.value[0], rest, first_line)
+
+
+def _walk(node: yaml.Node, loc: Sequence[Any], offset: int) -> int:
+    """Follow ``loc`` down from ``node``; the line of the deepest step found (``offset`` lines before the node's text)."""
+    line = offset + node.start_mark.line + 1
+    for step in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == str(step):
+                    line = offset + key_node.start_mark.line + 1
+                    node = value_node
+                    break
             else:
                 return line
-        return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if not 0 <= step < len(node.value):
+                return line
+            node = node.value[step]
+            line = offset + node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+_LIST_LENGTHS: dict[int, tuple[str, dict[str, int]]] = {}
+"""id(text) -> (text, length of each top-level list) of the YAML texts parsed in this run, for Locator."""
+
+
+def _remember_lists(text: str, data: Any) -> None:
+    if isinstance(data, dict):
+        _LIST_LENGTHS[id(text)] = (text, {k: len(v) for k, v in data.items() if isinstance(k, str) and isinstance(v, list)})
+
+
+_ITEM = re.compile(r"^([ \t]*)-(?:[ \t]|\r?$)", re.M)
+_TOP_LEVEL = re.compile(r"^(?![ \t#]|-(?:[ \t]|\r?$)|\r?$)", re.M)
+
+
+def _block_items(text: str, key: str) -> list[tuple[int, int]] | None:
+    """Where each item of the block sequence under the top-level ``key:`` starts (offset, line index), and where the
+    block ends; None unless the key is written once, at column 0, with its items on lines of their own."""
+    heads = list(re.finditer(rf"^(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')[ \t]*:[ \t]*(?:#.*)?\r?$", text, re.M))
+    if len(heads) != 1:
+        return None
+    begin = heads[0].end()
+    after = _TOP_LEVEL.search(text, begin + 1)
+    end = after.start() if after else len(text)
+    starts = [m for m in _ITEM.finditer(text, begin, end)]
+    if not starts:
+        return None
+    indent = starts[0].group(1)
+    offsets = [m.start() for m in starts if m.group(1) == indent]
+    line = text.count("\n", 0, offsets[0])
+    out = []
+    previous = offsets[0]
+    for off in offsets:
+        line += text.count("\n", previous, off)
+        previous = off
+        out.append((off, line))
+    out.append((end, line + text.count("\n", previous, end)))
+    return out
 
 
 def field_path(loc: Sequence[Any]) -> str:

@@ -103,3 +103,40 @@ def test_locator_points_at_nested_items():
     assert loc.line(("a", "b", 1, "y")) == 5
     assert loc.line(("a", "b", 0)) == 3
     assert loc.line(("a", "zzz")) == 1
+
+
+ROWS = "".join(f"  - {{id: h-{i}, role: dev}}\n" for i in range(50))
+
+
+@pytest.mark.parametrize("layout, text, by_item", [
+    ("block list, flow rows", "as_of: 2025-01-01\n# rows\nhandlers:\n" + ROWS + "systems: []\n", True),
+    ("items at column 0, block rows", "handlers:\n" + "".join(f"- id: h-{i}\n  role: dev\n" for i in range(50)) + "x: 1\n", True),
+    ("a quoted string whose second line reads like an item",
+     'handlers:\n  - {id: h-0, note: "one\n  - two"}\n' + ROWS[ROWS.index("  - {id: h-1,"):], False),
+    ("a block scalar with item-like lines",
+     "handlers:\n  - id: h-0\n    note: |\n      - a\n      - b\n" + ROWS[ROWS.index("  - {id: h-1,"):], True),
+])
+def test_a_row_is_located_by_its_own_item_the_same_as_by_the_whole_document(tmp_path, layout, text, by_item):
+    """A bad row of a long list is located by composing that row alone; whatever the layout, the line is the one
+    composing the whole document gives."""
+    f = write(tmp_path, "f.yaml", text)
+    data, text = load(f)
+    fast = Locator(text)
+    whole = Locator(text)
+    whole._node()  # composed: the whole-document route
+    for i in (0, 1, 25, 49):
+        for loc in (("handlers", i), ("handlers", i, "role"), ("handlers", i, "id")):
+            assert fast.line(loc) == whole.line(loc), (layout, loc)
+    assert fast._built is not by_item  # located item by item, or (layout not understood) by the whole document
+    lines = text.splitlines()
+    row = next(n for n, line in enumerate(lines) if "h-49" in line)
+    assert fast.line(("handlers", 49, "role")) == row + 1 + (0 if "role" in lines[row] else 1)
+
+
+def test_a_bad_row_in_a_long_list_is_reported_at_its_line(tmp_path):
+    rows = "".join(f"  - {{id: h-{i}, role: dev, systems: [], granted_on: 2024-01-02}}\n" for i in range(3000))
+    rows = rows.replace("h-2999, role: dev, systems: [], granted_on: 2024-01-02", "h-2999, role: dev, systems: [], granted_on: 2024-13-02")
+    f = write(tmp_path, "f.yaml", "as_of: 2025-01-01\norganization: {name: x}\nhandlers:\n" + rows)
+    with pytest.raises(InputError) as exc:
+        validate_file(f, Facts)
+    assert [p.line for p in exc.value.problems if "granted_on" in str(p)] == [3003]
