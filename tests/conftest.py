@@ -41,6 +41,15 @@ def seed_result():
     return audit(SEED / "facts.yaml", CATALOGS, SEED / "waivers.yaml")
 
 
+@pytest.fixture(scope="session")
+def seed_pdfs(seed_result):
+    """The seed report rendered once per language for the whole run (each PDF takes seconds): tests that read
+    the default ko or en report share these bytes."""
+    from compliance.render import render
+
+    return {"ko": render(seed_result, "pdf", "ko"), "en": render(seed_result, "pdf", "en")}
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     p = tmp_path / name
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,8 @@ from .conftest import SEED, cli, write
 
 
 @pytest.fixture(scope="module")
-def seed_pdf(seed_result):
-    return render(seed_result, "pdf", "ko")
+def seed_pdf(seed_pdfs):
+    return seed_pdfs["ko"]
 
 
 def test_pdf_hangul_extractable_and_font_embedded(seed_pdf):

@@ -65,10 +65,10 @@ def server_result():
 
 
 @pytest.fixture(scope="module")
-def pdfs(seed_result):
-    """The seed report as PDF, rendered once per variant the tests read."""
+def pdfs(seed_result, seed_pdfs):
+    """The seed report as PDF, rendered once per variant the tests read (the default one is shared)."""
     return {
-        "ko-internal": pdf_text(render(seed_result, "pdf", "ko")),
+        "ko-internal": pdf_text(seed_pdfs["ko"]),
         "ko-regulator": pdf_text(render(seed_result, "pdf", "ko", options=Options(audience="regulator"))),
         "en-maximum": pdf_text(render(seed_result, "pdf", "en", options=Options(show_statutory_maximum=True))),
     }

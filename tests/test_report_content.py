@@ -103,9 +103,9 @@ def test_pdfa_embeds_the_json_result(seed_result):
     assert render(seed_result, "pdf", "ko", pdfa=True) == data
 
 
-def test_toc_has_page_numbers(seed_result):
+def test_toc_has_page_numbers(seed_pdfs):
     import pypdf
-    reader = pypdf.PdfReader(io.BytesIO(render(seed_result, "pdf", "en")))
+    reader = pypdf.PdfReader(io.BytesIO(seed_pdfs["en"]))
     toc = reader.pages[1].extract_text()
     assert "Contents" in toc
     last_numbers = [line.rstrip().split(".")[-1].strip() for line in toc.splitlines() if "...." in line]
@@ -114,8 +114,8 @@ def test_toc_has_page_numbers(seed_result):
     assert f"/ {len(reader.pages)}" in footer
 
 
-def test_dates_in_the_pdf_come_from_the_as_of_date(seed_result):
+def test_dates_in_the_pdf_come_from_the_as_of_date(seed_result, seed_pdfs):
     import pypdf
-    reader = pypdf.PdfReader(io.BytesIO(render(seed_result, "pdf", "ko")))
+    reader = pypdf.PdfReader(io.BytesIO(seed_pdfs["ko"]))
     assert reader.metadata["/CreationDate"] == "D:" + seed_result.as_of.strftime("%Y%m%d")
     assert reader.metadata["/ModDate"] == "D:" + seed_result.as_of.strftime("%Y%m%d")
