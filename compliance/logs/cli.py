@@ -89,7 +89,8 @@ def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     s.add_argument("--threads", type=int, default=None, help="DuckDB threads / Spark local cores (default: all)")
     s.add_argument("--memory-limit", default="1GB", help="DuckDB memory cap, e.g. 1GB (spills to disk beyond it)")
     s.add_argument("--spark-url", default=None,
-                   help="Spark master (local[*], spark://host:7077) or Spark Connect URL (sc://host:15002)")
+                   help="Spark master (local[*], spark://host:7077) or Spark Connect URL (sc://host:15002/;token=…);"
+                        " a cluster or server reads the folder's Parquet files at the same path")
     s.add_argument("--examples", type=int, default=None, help="examples kept per analysis (default 20)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     s.set_defaults(func=_analyze)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 from compliance.loading import fail
@@ -68,7 +69,9 @@ def _redact(url: str | None) -> str | None:
 class SparkEngine:
     """``url``: None or ``local[N]`` (local mode), ``spark://…``/``yarn`` (cluster), ``sc://…`` (Spark Connect).
 
-    On a cluster or Connect server the Parquet paths must be readable there (shared storage at the same path)."""
+    On a cluster or Connect server the Parquet paths must be readable there (shared storage at the same path):
+    the paths are sent as ``file://`` URIs and read by the server, never uploaded. The small tables travel in
+    the query plan. The Spark version recorded is the one that ran the queries (the server's, over Connect)."""
 
     name = "spark"
 
@@ -81,21 +84,25 @@ class SparkEngine:
         self.version = pyspark.__version__
         self.threads, self.memory_limit = threads, None
         self.url = url or f"local[{threads or '*'}]"
-        builder = SparkSession.builder
-        if self.url.startswith("sc://"):
-            builder = builder.remote(self.url)
-        else:
-            builder = (builder.master(self.url).config("spark.ui.enabled", "false")
-                       .config("spark.sql.shuffle.partitions", str(max(2, threads or os.cpu_count() or 2)))
-                       .config("spark.ui.showConsoleProgress", "false").config("spark.driver.bindAddress", "127.0.0.1")
-                       .config("spark.driver.host", "127.0.0.1"))  # else blocks are fetched via the host's address
-            if memory_limit and self.url.startswith("local"):
-                builder = builder.config("spark.driver.memory", memory_limit.lower().replace("gb", "g").replace("mb", "m"))
+        self.remote = self.url.startswith("sc://")
+        if self.remote:
+            if threads:
+                raise fail("--threads", "sets Spark local cores; a Spark Connect server's cores are set on the server")
+            self.spark = _connect(self.url)
+            self.version = self.spark.version
+            return
+        builder = (SparkSession.builder.master(self.url).config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions", str(max(2, threads or os.cpu_count() or 2)))
+                   .config("spark.ui.showConsoleProgress", "false"))
+        if self.url.startswith("local"):  # else blocks are fetched via the host's address
+            builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
+            if memory_limit:
+                memory = memory_limit.lower().replace("gb", "g").replace("mb", "m")
+                builder = builder.config("spark.driver.memory", memory)
+        # on a cluster the executors connect back to this driver: its address is Spark's choice (SPARK_LOCAL_IP)
         builder = builder.config("spark.sql.session.timeZone", "UTC").appName("pipa-audit")
         self.spark = builder.getOrCreate()
-        self.remote = self.url.startswith("sc://")
-        if not self.remote:
-            self.spark.sparkContext.setLogLevel("ERROR")
+        self.spark.sparkContext.setLogLevel("ERROR")
 
     @property
     def redacted_url(self) -> str | None:
@@ -103,23 +110,99 @@ class SparkEngine:
 
     def load(self, files: list[Path], tables: dict[str, list[tuple]]) -> None:
         if files:
-            self.spark.read.parquet(*[Path(f).resolve().as_uri() for f in files]).createOrReplaceTempView("records")
+            uris = [Path(f).resolve().as_uri() for f in files]
+            try:
+                self.spark.read.parquet(*uris).createOrReplaceTempView("records")
+            except Exception as exc:  # over Connect or on a cluster: the server reads the files, not this process
+                where = "the Spark Connect server at" if self.remote else "Spark at"
+                raise fail(files[0], f"{where} {self.redacted_url} could not read the records ({_first_line(exc)}); "
+                                     "they must be readable there at the same path") from None
         else:
             from compliance.logs.ingest import SCHEMA
 
-            ddl = ", ".join(f"`{f.name}` {_spark_type(f.type)}" for f in SCHEMA)
-            self.spark.createDataFrame([], ddl).createOrReplaceTempView("records")
+            self._view("records", [(f.name, _spark_type(f.type)) for f in SCHEMA], [])
         for name, schema in SCHEMAS.items():
-            ddl = ", ".join(f"`{c}` {t}" for c, t in schema)
-            self.spark.createDataFrame(tables.get(name, []), ddl).createOrReplaceTempView(name)
+            self._view(name, schema, tables.get(name, []))
+
+    def _view(self, name: str, schema: list[tuple[str, str]], rows: list[tuple]) -> None:
+        """A temporary view of ``rows`` with the declared types, sent as Arrow (pyspark >= 4.0, local, cluster or
+        Connect): the JVM reads it directly. Python rows would be unpickled by Python workers, so a cluster's
+        executors would need the driver's Python version just for these small tables."""
+        import pyarrow as pa
+
+        types = {"BIGINT": pa.int64(), "INT": pa.int32(), "STRING": pa.string(), "BOOLEAN": pa.bool_(),
+                 "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us", tz="UTC")}
+        cols = list(zip(*rows)) or [[] for _ in schema]
+        data = pa.table({c: pa.array(list(v), types[t]) for (c, t), v in zip(schema, cols)})
+        ddl = ", ".join(f"`{c}` {t}" for c, t in schema)
+        self.spark.createDataFrame(data, ddl).createOrReplaceTempView(name)
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         df = self.spark.sql(sql)
         return list(df.columns), [tuple(r) for r in df.collect()]
 
     def close(self) -> None:
-        """Stop the session: a JVM left running when Python exits reports errors about its accumulators."""
+        """Stop the session: a JVM left running when Python exits reports errors about its accumulators.
+
+        Over Connect this releases only this session (its temporary views) on the server, without waiting long
+        for a server that stopped answering."""
+        if self.remote:
+            _short_retries(self.spark.client)
         self.spark.stop()
+
+
+def _first_line(exc: BaseException) -> str:
+    """One line for an engine error; for a gRPC error (Spark Connect) its status and details."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if callable(getattr(cause, "code", None)) and callable(getattr(cause, "details", None)):
+            return f"{cause.code().name}: {cause.details()}"
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _short_retries(client):
+    """Let a Spark Connect client give up within seconds (pyspark >= 4.0); returns the policies it had."""
+    if not hasattr(client, "set_retry_policies"):
+        return None
+    from pyspark.sql.connect.client.retries import DefaultPolicy
+
+    policies = client.get_retry_policies()
+    client.set_retry_policies([DefaultPolicy(max_retries=4, max_backoff=5_000)])
+    return policies
+
+
+def _connect(url: str):
+    """A Spark Connect session at ``url``, checked by a first call that must answer within seconds.
+
+    The client's own retry policy waits about ten minutes for a server that does not answer: the first call is
+    made with a short one, then the default is restored for the queries. That call sets the session time zone:
+    Connect applies a builder's options silently, so a refused setting would go unnoticed."""
+    try:
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+    except ImportError as exc:
+        raise fail("--spark-url", f"Spark Connect needs its client: pip install 'pipa-audit[spark]' ({exc})") from None
+    redacted = _redact(url)
+    try:
+        spark = ConnectSession.builder.remote(url).create()
+    except Exception as exc:  # a malformed URL
+        raise fail("--spark-url", f"{redacted}: {_redact(_first_line(exc))}") from None  # it may quote the URL
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "[RETRIES_EXCEEDED]": the error below says it in one line
+        policies = _short_retries(spark.client)
+        try:
+            spark.conf.set("spark.sql.session.timeZone", "UTC")
+            if spark.conf.get("spark.sql.session.timeZone") != "UTC":
+                raise RuntimeError("the server kept a session time zone other than UTC")
+        except Exception as exc:
+            spark.release_session_on_close = False  # no session to release on a server that did not answer
+            spark.stop()
+            raise fail("--spark-url", f"no usable Spark Connect server at {redacted}: {_first_line(exc)}") from None
+        finally:
+            if policies is not None:
+                spark.client.set_retry_policies(policies)
+    return spark
 
 
 def _spark_type(t) -> str:
