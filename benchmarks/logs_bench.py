@@ -3,11 +3,15 @@
     python benchmarks/logs_generate.py -n 10000000 -o /tmp/logs10m
     python benchmarks/logs_bench.py /tmp/logs10m --threads 2 --memory-limit 1GB
     python benchmarks/logs_bench.py /tmp/logs10m --scale 10 --memory-limit 1.5GB --skip-ingest   # 100 M rows
+    python benchmarks/logs_bench.py /tmp/logs10m --ingest-only --jsonl --runs 3                 # ingest only, CSV and JSON lines
 
 1. ingest: `pipa-audit logs ingest export.csv` vs DuckDB's own `COPY (FROM read_csv(...)) TO parquet` of that file;
 2. analyses: `pipa-audit logs analyze` (DuckDB engine: hash checks, facts, every SQL file, derived facts JSON)
    vs DuckDB executing the same SQL files directly over the same Parquet and tables, same threads and memory cap.
-Each command runs in its own process; wall time and that process's peak RSS (wait4) are reported.
+Each command runs in its own process; wall time, CPU time (user + system) and that process's peak RSS (wait4) are
+reported, and both ratios: on a shared machine the CPU-time ratio moves less than the wall-time one.
+`--jsonl` also ingests the same rows as JSON lines (export.jsonl, written once from export.csv by DuckDB) against
+DuckDB's `COPY (FROM read_json(...)) TO parquet`. `--runs N` repeats each ingest pair N times, alternating the two.
 `--scale K` first builds a folder of K copies of the ingested log for K times as many accounts (accounts renamed
 per copy), with its manifest, and benchmarks the analyses on it.
 """
@@ -59,8 +63,44 @@ COPY = r"""
 import sys, duckdb
 src, dst, threads, mem = sys.argv[1:5]
 con = duckdb.connect(config={"threads": int(threads), "memory_limit": mem})
-con.execute(f"COPY (SELECT * FROM read_csv('{src}')) TO '{dst}' (FORMAT parquet)")
+reader = "read_json" if src.endswith(".jsonl") else "read_csv"
+con.execute(f"COPY (SELECT * FROM {reader}('{src}')) TO '{dst}' (FORMAT parquet)")
 """
+
+
+def jsonl_of(root: Path) -> Path:
+    """export.jsonl: the rows of export.csv as JSON lines (counts as numbers, empty reasons as null)."""
+    import duckdb
+
+    out = root / "export.jsonl"
+    if not out.exists():
+        tmp = root / ".export.jsonl.part"
+        con = duckdb.connect()
+        con.execute(f"COPY (FROM read_csv('{root / 'export.csv'}', types={{'timestamp': 'VARCHAR', 'reason': 'VARCHAR', "
+                    f"'records': 'BIGINT'}})) TO '{tmp}' (FORMAT json)")
+        tmp.rename(out)
+    return out
+
+
+def ingest_pair(root: Path, src: Path, t: str, mem: str, runs: int) -> list[dict]:
+    """DuckDB's COPY and pipa-audit's ingest of one file, ``runs`` times alternating; one result per run."""
+    rec, dst = root / f"rec-{src.suffix[1:]}", root / f"duckdb-copy-{src.suffix[1:]}.parquet"
+    print(f"ingest {src} ({src.stat().st_size / 1e6:,.0f} MB)")
+    out = []
+    for _ in range(runs):
+        shutil.rmtree(rec, ignore_errors=True)
+        dst.unlink(missing_ok=True)
+        copy = run([PY, "-c", COPY, str(src), str(dst), t, mem], "DuckDB COPY ... TO parquet")
+        ingest = run([*CLI, "logs", "ingest", str(src), "-o", str(rec), "-q"], "pipa-audit logs ingest")
+        out.append({"copy": copy, "ingest": ingest})
+    shutil.rmtree(rec, ignore_errors=True)
+    dst.unlink(missing_ok=True)
+    return out
+
+
+def ratios(label: str, a: dict, b: dict, rows: int | None = None) -> str:
+    text = f"  {label:<9}{a['wall'] / b['wall']:.2f}x wall  {a['cpu'] / b['cpu']:.2f}x cpu"
+    return text + (f"  ({rows / a['wall']:,.0f} rows/s)" if rows else "")
 
 
 def scale(folder: Path, k: int) -> Path:
@@ -104,11 +144,16 @@ def main() -> None:
     p.add_argument("--memory-limit", default="1GB")
     p.add_argument("--skip-ingest", action="store_true", help="reuse FOLDER/rec from an earlier run")
     p.add_argument("--scale", type=int, default=1, help="analyse K copies of the log (K times the accounts)")
+    p.add_argument("--ingest-only", action="store_true", help="compare the ingest only (no analyses)")
+    p.add_argument("--jsonl", action="store_true", help="also ingest the same rows as JSON lines")
+    p.add_argument("--runs", type=int, default=1, help="ingest pairs to run (alternating DuckDB and pipa-audit)")
     a = p.parse_args()
     root = Path(a.folder).resolve()
     rec = root / "rec"
     t, mem = str(a.threads), a.memory_limit
     results = {}
+    if a.ingest_only:
+        a.skip_ingest = False
     if not a.skip_ingest:
         shutil.rmtree(rec, ignore_errors=True)
         (root / "duckdb-copy.parquet").unlink(missing_ok=True)
@@ -117,21 +162,30 @@ def main() -> None:
                               "DuckDB COPY ... TO parquet")
         results["ingest"] = run([*CLI, "logs", "ingest", str(root / "export.csv"), "-o", str(rec), "-q"],
                                 "pipa-audit logs ingest")
-    target = scale(rec, a.scale) if a.scale > 1 else rec
-    rows = json.loads((target / "manifest.json").read_text())["totals"]["rows_out"]
-    print(f"analyses over {rows:,} rows, threads {t}, memory limit {mem}")
-    results["direct"] = run([PY, "-c", DIRECT, str(target), str(root / "facts.yaml"), str(root / "params.yaml"), t, mem],
-                            "DuckDB running the SQL files directly")
-    results["analyze"] = run([*CLI, "logs", "analyze", str(target), "--facts", str(root / "facts.yaml"), "--params",
-                              str(root / "params.yaml"), "--threads", t, "--memory-limit", mem, "-q",
-                              "-o", str(root / "derived.json")], "pipa-audit logs analyze")
+        if a.runs > 1:
+            results["ingest_runs"] = [{"copy": results["copy"], "ingest": results["ingest"]}]
+            results["ingest_runs"] += ingest_pair(root, root / "export.csv", t, mem, a.runs - 1)
+        if a.jsonl:
+            results["jsonl_runs"] = ingest_pair(root, jsonl_of(root), t, mem, a.runs)
+    rows = json.loads((rec / "manifest.json").read_text())["totals"]["rows_out"]
+    if not a.ingest_only:
+        target = scale(rec, a.scale) if a.scale > 1 else rec
+        rows = json.loads((target / "manifest.json").read_text())["totals"]["rows_out"]
+        print(f"analyses over {rows:,} rows, threads {t}, memory limit {mem}")
+        results["direct"] = run([PY, "-c", DIRECT, str(target), str(root / "facts.yaml"), str(root / "params.yaml"), t,
+                                 mem], "DuckDB running the SQL files directly")
+        results["analyze"] = run([*CLI, "logs", "analyze", str(target), "--facts", str(root / "facts.yaml"), "--params",
+                                  str(root / "params.yaml"), "--threads", t, "--memory-limit", mem, "-q",
+                                  "-o", str(root / "derived.json")], "pipa-audit logs analyze")
     print("ratios (pipa-audit / DuckDB):")
     if "ingest" in results:
-        r = results["ingest"]["wall"] / results["copy"]["wall"]
-        print(f"  ingest   {r:.2f}x wall  ({rows / results['ingest']['wall']:,.0f} rows/s)")
-    r = results["analyze"]["wall"] / results["direct"]["wall"]
-    print(f"  analyses {r:.2f}x wall  ({rows / results['analyze']['wall']:,.0f} rows/s, "
-          f"peak {results['analyze']['peak_mb']:.0f} MB)")
+        for r in results.get("ingest_runs") or [{"copy": results["copy"], "ingest": results["ingest"]}]:
+            print(ratios("ingest", r["ingest"], r["copy"], rows))
+    for r in results.get("jsonl_runs", []):
+        print(ratios("jsonl", r["ingest"], r["copy"], rows))
+    if "analyze" in results:
+        print(ratios("analyses", results["analyze"], results["direct"], rows)
+              + f"  peak {results['analyze']['peak_mb']:.0f} MB")
     (root / "bench.json").write_text(json.dumps({"rows": rows, "threads": a.threads, "memory_limit": mem, **results},
                                                 indent=2))
 

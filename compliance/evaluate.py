@@ -306,7 +306,7 @@ def _with_observations(result, seen):
     status = "fail" if bad else "insufficient" if unsure else "pass"
     offenders = [
         # what the records show is said in both languages in the report's access-record section; here, the stated values
-        Offender(id=o.subject, label=o.subject, values={f"stated {k}": jsonable(v) for k, v in o.stated.items()})
+        Offender(id=o.subject, label=o.subject, values={f"stated.{k}": jsonable(v) for k, v in o.stated.items()})
         for o in bad
     ]
     check = CheckResult(

@@ -123,4 +123,6 @@ def test_demo_reads_the_seed_access_records_and_the_pdf_shows_what_they_show(dem
     seen = next(ch for ch in c52["checks"] if ch["id"] == "access-records")
     assert seen["status"] == "fail" and [o["id"] for o in seen["offenders"]] == ["sign-key-7"]
     text = "".join(p.extract_text() for p in PdfReader(out / "ecommerce-breach-report.ko.pdf").pages)
-    assert "접속기록 분석 결과" in text and "198.51.100.23" in text and "sign-key-7: 권한 종료일(2024-12-31) 이후" in text
+    assert "접속기록 분석 결과" in text and "198.51.100.23" in text
+    assert "sign-key-7: h-0042 퇴직(2024-12-31) 이후" in text  # the access-record section, in Korean
+    assert "기재된 권한 종료일 2024-12-31" in text  # the finding's stated facts, labelled

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from compliance.loading import fail
 from compliance.logs import derived as d
+from compliance.logs.derived import cutoff_reason_ko
 from compliance.logs.manifest import sha256_file
 
 
@@ -139,10 +140,10 @@ def compare(facts, derived: d.DerivedFacts) -> list[Observation]:
     # Art 5(2): access after departure or revocation
     for item in a.after_departure.items:
         out.append(_obs("notice/5.2", "after_departure", item.principal, "violation",
-                        f"{item.principal}: 권한 종료일({item.cutoff:%Y-%m-%d}) 이후 {item.first_at:%Y-%m-%d}~{item.last_at:%Y-%m-%d} "
+                        f"{item.principal}: {cutoff_reason_ko(item.cutoff_reason)} 이후 {item.first_at:%Y-%m-%d}~{item.last_at:%Y-%m-%d} "
                         f"{item.accesses}회 접속",
                         f"{item.principal}: {item.accesses} accesses {item.first_at:%Y-%m-%d} – {item.last_at:%Y-%m-%d} "
-                        f"after {item.cutoff_reason}", {"cutoff": item.cutoff.isoformat(), "reason": item.cutoff_reason},
+                        f"after {item.cutoff_reason}", {"cutoff": item.cutoff.isoformat()},
                         {"accesses": item.accesses, "first_at": item.first_at.isoformat(),
                          "last_at": item.last_at.isoformat()}, [item.example], contradicts=True))
 

@@ -11,12 +11,35 @@ so a reader can reproduce it. ``pipa-audit schema``-style JSON Schema: ``Derived
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 SCHEMA_ID = "pipa-audit/derived-facts"
 
+
+
+LEFT, ACCESS_REVOKED, REVOKED = 0, 1, 2
+CUTOFF_REASONS = (  # why an account or key stopped being allowed: English (in the derived facts) and Korean
+    ("{id} left on {day}", "{id} 퇴직({day})"),
+    ("{id}'s access revoked on {day}", "{id} 권한 말소({day})"),
+    ("{id} revoked on {day}", "{id} 폐기({day})"),
+)
+
+
+def cutoff_reason(kind: int, ident: str, day: dt.date) -> str:
+    return CUTOFF_REASONS[kind][0].format(id=ident, day=day.isoformat())
+
+
+def cutoff_reason_ko(reason: str) -> str:
+    """The Korean of a reason ``cutoff_reason`` wrote (it travels through the SQL as text); other text as is."""
+    for en, ko in CUTOFF_REASONS:
+        pattern = re.escape(en).replace(r"\{id\}", "(?P<id>.+)").replace(r"\{day\}", r"(?P<day>\d{4}-\d{2}-\d{2})")
+        m = re.fullmatch(pattern, reason)
+        if m:
+            return ko.format(**m.groupdict())
+    return reason
 
 class _D(BaseModel):
     model_config = ConfigDict(extra="forbid")

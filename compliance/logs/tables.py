@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from compliance.logs import calendar as cal
 from compliance.logs import geo
 from compliance.logs.addresses import cidr_range
+from compliance.logs.derived import ACCESS_REVOKED, LEFT, REVOKED, cutoff_reason
 from compliance.logs.params import Params
 
 MONTHLY_REVIEW_UNTIL = dt.date(2026, 10, 30)
@@ -114,8 +115,7 @@ def build(facts, params: Params, first_day: dt.date | None, last_day: dt.date | 
     handlers = {h.id: h for h in facts.handlers or []}
 
     def cutoff(h) -> tuple[dt.date, str] | None:
-        dates = [(d, why) for d, why in ((h.left_on, f"{h.id} left on {h.left_on}"),
-                                         (h.access_revoked_on, f"{h.id}'s access revoked on {h.access_revoked_on}")) if d]
+        dates = [(d, cutoff_reason(kind, h.id, d)) for d, kind in ((h.left_on, LEFT), (h.access_revoked_on, ACCESS_REVOKED)) if d]
         return min(dates) if dates else None
 
     for a in facts.accounts or []:
@@ -127,7 +127,7 @@ def build(facts, params: Params, first_day: dt.date | None, last_day: dt.date | 
     for c in facts.credentials or []:
         cuts = []
         if c.revoked_on:
-            cuts.append((c.revoked_on, f"{c.id} revoked on {c.revoked_on}"))
+            cuts.append((c.revoked_on, cutoff_reason(REVOKED, c.id, c.revoked_on)))
         owner = handlers.get(c.owner) if c.owner else None
         if owner is not None and cutoff(owner):
             cuts.append(cutoff(owner))
