@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -296,6 +296,13 @@ class CompiledCheck:
     where: expr.Compiled | None
     expect: expr.Compiled
     label: expr.Compiled | None
+    _scan: Any = None
+
+    def scan(self):
+        """The generated loop over the items of a for_each check (compiled on first use)."""
+        if self._scan is None:
+            self._scan = expr.compile_scan(self.where, self.expect)
+        return self._scan
 
 
 @dataclass
@@ -388,7 +395,9 @@ def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True
     try:
         c = expr.compile_expr(source, FACTS_TYPE, scope, defs)
     except expr.ExprError as exc:
-        problems.append(Problem(path, locator.line(loc), f"{exc.message} (column {exc.column}): {source}", field_path(loc)))
+        where = f" (column {exc.column})" if exc.column else ""
+        shown = source if len(source) <= 200 else source[:200] + "…"  # a 10,000-character expression is not repeated
+        problems.append(Problem(path, locator.line(loc), f"{exc.message}{where}: {shown}", field_path(loc)))
         return None
     if want_bool and c.type.kind not in ("bool", "any"):
         problems.append(Problem(path, locator.line(loc), f"must be true/false, but gives {c.type}", field_path(loc)))
