@@ -8,6 +8,7 @@ every mapping id exists in its framework and that every control's examples are v
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from compliance.catalog import Catalog, LegalRef, Text
 from compliance.examples import example_facts
+from compliance.expr import Compiled, ExprError
 from compliance.facts import Facts
 from compliance.loading import InputError, Locator, Problem, validate_file
 
@@ -147,10 +149,35 @@ def coverage(catalogs: list[Catalog], outline: OutlineFile, as_of: dt.date | Non
     return rows
 
 
+def _expressions(obj, seen=None):
+    """Every compiled expression reachable from a catalog (controls, wordings, checks, sanctions, deadlines)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, Compiled):
+        yield obj
+    elif isinstance(obj, (list, tuple)):
+        for x in obj:
+            yield from _expressions(x, seen)
+    elif isinstance(obj, dict):
+        for x in obj.values():
+            yield from _expressions(x, seen)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            yield from _expressions(getattr(obj, f.name), seen)
+
+
 def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
     """Mapping ids exist in their framework; every control's examples are valid facts;
     every ``covers`` reference names an outline node."""
     problems: list[Problem] = []
+    for cat in catalogs:  # expressions are built on first use when auditing; lint builds every one
+        for c in _expressions(cat):
+            try:
+                c.fn
+            except ExprError as exc:
+                problems.append(Problem(cat.path, 0, f"{exc.message}: {c.source[:200]}"))
     frameworks = load_frameworks(catalog_dir)
     outlines = {o.outline.id: {_key(o.outline.id, n) for n in o.nodes} for o in load_outlines(catalog_dir)}
     for cat in catalogs:

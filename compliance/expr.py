@@ -475,10 +475,12 @@ def _build(code: Code) -> Fn:
 
 @dataclass
 class Compiled:
-    """A compiled expression: call ``fn(root, scope)``."""
+    """A compiled expression: call ``fn(root, scope)``. The Python function is built on first use: a run reads
+    a fraction of the catalogs' ~200 expressions (the wordings and checks in force, of the controls that apply),
+    and building them all cost a small check 0.04 s."""
 
     source: str
-    fn: Fn
+    code: Code
     type: T
     paths: set[str]
     """Fact paths read, e.g. 'handlers[].left_on', for templates and coverage."""
@@ -486,8 +488,13 @@ class Compiled:
     """Top-level fields of ``item`` read, in order: shown beside each offender."""
     result_path: str | None = None
     """The fact path the whole expression denotes, when it is one (e.g. 'handlers')."""
-    code: Code | None = None
-    """The generated fragment, spliced where a named condition or parameter is used."""
+    _fn: Fn | None = None
+
+    @property
+    def fn(self) -> Fn:
+        if self._fn is None:
+            self._fn = _build(self.code)
+        return self._fn
 
 
 _COMPARABLE = {
@@ -544,7 +551,10 @@ class _Compiler:
         if name in self.defs:
             d = self.defs[name]
             self.paths |= d.paths
-            return d.code, d.type, None
+            if not d.code.aux and len(d.code.src) <= 60:  # a constant or a short reading: inlined
+                return d.code, d.type, None
+            f = _fresh("_d")  # else its own function, compiled once with the catalog's definitions
+            return Code(f"{f}(r, s)", d.code.may_miss, names={f: _lazy(d)}), d.type, None
         if name in self.root_fields:
             return self._field(Code("r"), self.root, name, None, n.col)
         known = sorted([*self.scope, "as_of", *self.defs, *self.root_fields])
@@ -727,6 +737,15 @@ class _Compiler:
         return _code(f"{fn}(r, s)", coll, body, aux=[src]), out_type, None
 
 
+def _lazy(d: Compiled) -> Fn:
+    """``d.fn`` built when first called (a definition used only by expressions that never run is never built)."""
+
+    def call(r, s):
+        return d.fn(r, s)
+
+    return call
+
+
 def _hint(name: str, known: list[str]) -> str:
     import difflib
 
@@ -744,14 +763,18 @@ def _absorbing(op: str, lf: Code, rf: Code) -> Code:
     decide = "not " if op == "&&" else ""
     result = "False" if op == "&&" else "True"
     src = (f"def {fn}(r, s):\n"
+           f"    missing = None\n"
            f"    try:\n"
            f"        if {decide}({lf.src}):\n"
            f"            return {result}\n"
            f"    except Missing as exc:\n"
-           f"        if {decide}({rf.src}):\n"
-           f"            return {result}\n"
-           f"        raise exc from None\n"
-           f"    return bool({rf.src})\n")
+           f"        missing = exc\n"
+           f"    right = {rf.src}\n"
+           f"    if missing is None:\n"
+           f"        return bool(right)\n"
+           f"    if {decide}right:\n"
+           f"        return {result}\n"
+           f"    raise missing from None\n")
     return _code(f"{fn}(r, s)", lf, rf, aux=[src])
 
 
@@ -868,7 +891,7 @@ def compile_expr(
         raise ExprError(f"nested more than {MAX_DEPTH} levels deep; split it into named conditions", col)
     comp = _Compiler(root, scope or {}, defs)
     code, t, path = comp.visit(tree)
-    return Compiled(source, _build(code), t, comp.paths, comp.item_fields, path, code)
+    return Compiled(source, code, t, comp.paths, comp.item_fields, path)
 
 
 def compile_scan(where: Compiled | None, expect: Compiled, var: str = "item") -> Callable[[dict, list], tuple]:
