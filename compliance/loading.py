@@ -24,6 +24,7 @@ import math
 import os
 import re
 import stat
+import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -341,9 +342,11 @@ def parse(text: str, path: str | Path) -> Any:
         except json.JSONDecodeError as exc:
             raise fail(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
         except RecursionError:
-            raise fail(path, "invalid JSON: nested too deeply") from None
+            raise fail(path, "invalid JSON: nested too deeply", _json_deep_line(text)) from None
         except ValueError as exc:  # e.g. an integer with more digits than Python converts
-            raise fail(path, f"invalid JSON: {str(exc).split(';')[0]}") from None
+            long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text) if sys.get_int_max_str_digits() else None
+            line = text.count("\n", 0, long.start()) + 1 if long else 0
+            raise fail(path, f"invalid JSON: {str(exc).split(';')[0]}", line) from None
     with _gc_paused():
         data = _fast_yaml(text)
     if data is not _SLOW:
@@ -363,10 +366,35 @@ def parse(text: str, path: str | Path) -> Any:
             if exc.context_mark and mark and exc.context_mark.line != mark.line:
                 message += f" (started on line {exc.context_mark.line + 1})"
         raise fail(path, f"invalid YAML: {message}", line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: its line, and the character named
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else 0
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        what = f"U+{code:04X}" if isinstance(code, int) else "here"
+        raise fail(path, f"invalid YAML: the character {what} is not allowed (control characters cannot appear in YAML)", line) from None
     except yaml.YAMLError as exc:
         raise fail(path, f"invalid YAML: {exc}") from None
     except RecursionError:
-        raise fail(path, "invalid YAML: nested too deeply") from None
+        raise fail(path, "invalid YAML: nested too deeply", _json_deep_line(text)) from None
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}\n]')
+
+
+def _json_deep_line(text: str, limit: int = 500) -> int:
+    """The line where brackets first open ``limit`` deep (strings skipped): where a too-deep document goes wrong.
+    Only called on that error; flow-style YAML nests the same way."""
+    depth, line = 0, 1
+    for m in _BRACKETS.finditer(text):
+        c = m.group()
+        if c == "\n":
+            line += 1
+        elif c in "[{":
+            depth += 1
+            if depth >= limit:
+                return line
+        elif c in "]}":
+            depth -= 1
+    return 0
 
 
 def load(path: str | Path) -> tuple[Any, str]:

@@ -140,3 +140,22 @@ def test_a_bad_row_in_a_long_list_is_reported_at_its_line(tmp_path):
     with pytest.raises(InputError) as exc:
         validate_file(f, Facts)
     assert [p.line for p in exc.value.problems if "granted_on" in str(p)] == [3003]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "says"),
+    [
+        ("ctl.yaml", 'as_of: 2025-01-01\nauditor: "a\x01b"\n', 2, "U+0001 is not allowed"),
+        ("del.yaml", 'as_of: 2025-01-01\nauditor: ok\norganization: {name: "x\x7f"}\n', 3, "U+007F is not allowed"),
+        ("deep.json", '{"as_of": "2025-01-01",\n"organization":\n' + "[" * 50000 + "]" * 50000 + "}", 3, "nested too deeply"),
+        ("deep.yaml", "as_of: 2025-01-01\nx:\n  " + "[" * 50000 + "]" * 50000 + "\n", 3, "nesting depth"),
+        ("big.json", '{"as_of": "2025-01-01",\n"organization": {"name": "x",\n"revenue_krw": ' + "9" * 5000 + "}}", 3, "5000 digits"),
+    ],
+    ids=["control-character", "delete-character", "deep-json", "deep-yaml", "long-integer"],
+)
+def test_unreadable_text_is_located_at_its_line(tmp_path, name, text, line, says):
+    f = write(tmp_path, name, text)
+    with pytest.raises(InputError) as exc:
+        load(f)
+    (msg,) = problems(exc)
+    assert msg.startswith(f"{f}:{line}: ") and says in msg, msg
