@@ -134,6 +134,22 @@ def _offender(ident: str, label: str, values: dict) -> Offender:
 _new, _set = object.__new__, object.__setattr__
 
 
+class _CheckFailed(Exception):
+    """A check that raised EvalError; ``evaluate`` knows the catalog file and turns it into a located problem."""
+
+    def __init__(self, ctl: CompiledControl, chk, message: str):
+        self.ctl, self.chk, self.message = ctl, chk, message
+
+    def problem(self, catalog_path: str) -> Problem:
+        j = next((k for k, c in enumerate(self.ctl.control.checks) if c is self.chk), None)
+        loc = ("controls", self.ctl.index, "checks", j, "id") if j is not None else ("controls", self.ctl.index)
+        try:
+            line = Locator(Path(catalog_path).read_text(encoding="utf-8")).line(loc)
+        except (OSError, UnicodeDecodeError):
+            line = 0
+        return Problem(catalog_path, line, f"check '{self.chk.id}' of {self.ctl.control.id} failed to evaluate: {self.message}")
+
+
 def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResult:
     chk = cc.check
     offenders: list[Offender] = []
@@ -162,7 +178,7 @@ def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResu
     except Missing as exc:
         missing[exc.path] = []
     except EvalError as exc:
-        raise InputError([Problem(ctl.catalog.id, 0, f"check '{chk.id}' failed to evaluate: {exc}", ctl.control.id)]) from None
+        raise _CheckFailed(ctl, chk, str(exc)) from None
     status = "fail" if offenders or plain_failed else "insufficient" if missing else "pass"
     return CheckResult(
         id=chk.id,
@@ -540,7 +556,10 @@ def evaluate(inputs: Inputs) -> AuditResult:
             if not parts:
                 continue  # not law on the as-of date and no incident under it
             scoped[c.id] = parts
-            results = [_verdict(ctl, u, by_kind, ok_attachments) for u in parts]
+            try:
+                results = [_verdict(ctl, u, by_kind, ok_attachments) for u in parts]
+            except _CheckFailed as exc:  # a catalog check that cannot be evaluated: its file and line
+                raise InputError([exc.problem(cat.path)]) from None
             seen = [o for o in inputs.observations if o.control == c.id]
             if seen:  # the records judge the state on the as-of date: they join the current wording's checks
                 results[-1] = _with_observations(results[-1], seen)

@@ -100,7 +100,10 @@ def test_a_quadratic_check_is_stopped_by_the_budget_with_the_check_named(tmp_pat
         else:
             os.environ["PIPA_AUDIT_EVAL_BUDGET"] = env_before
     assert proc.returncode == 2, proc.stderr
-    assert "departed-handlers-revoked" in proc.stderr and "budget of 200,000 steps" in proc.stderr, proc.stderr
+    text = (folder / "pipc-notice.yaml").read_text(encoding="utf-8")
+    id_line = text[: text.index("- id: departed-handlers-revoked")].count("\n") + 1
+    assert proc.stderr.startswith(f"{folder / 'pipc-notice.yaml'}:{id_line}: check 'departed-handlers-revoked'"), proc.stderr
+    assert "budget of 200,000 steps" in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and took < 60
 
 
