@@ -20,7 +20,7 @@ from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text, ma
 from compliance.precedents import relevant
 from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
-from compliance.expr import DATETIME, Budget, EvalError, Missing, type_of_annotation
+from compliance.expr import DATETIME, Budget, EvalError, Missing, OutOfRange, type_of_annotation
 from compliance.facts import Date, Incident, Strict
 from compliance.loading import InputError, Locator, Problem
 from compliance.result import (
@@ -134,6 +134,14 @@ def _offender(ident: str, label: str, values: dict) -> Offender:
 _new, _set = object.__new__, object.__setattr__
 
 
+@dataclass
+class _ItemOutOfRange(Exception):
+    list: str | None
+    index: int
+    check: str
+    message: str
+
+
 class _CheckFailed(Exception):
     """A check that raised EvalError; ``evaluate`` knows the catalog file and turns it into a located problem."""
 
@@ -179,6 +187,8 @@ def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResu
         missing[exc.path] = []
     except EvalError as exc:
         raise _CheckFailed(ctl, chk, str(exc)) from None
+    except OutOfRange as exc:
+        raise _ItemOutOfRange(cc.for_each.result_path if cc.for_each else None, exc.index, chk.id, exc.message) from None
     status = "fail" if offenders or plain_failed else "insufficient" if missing else "pass"
     return CheckResult(
         id=chk.id,
@@ -560,6 +570,11 @@ def evaluate(inputs: Inputs) -> AuditResult:
                 results = [_verdict(ctl, u, by_kind, ok_attachments) for u in parts]
             except _CheckFailed as exc:  # a catalog check that cannot be evaluated: its file and line
                 raise InputError([exc.problem(cat.path)]) from None
+            except _ItemOutOfRange as exc:  # the item's dates: the facts file's line
+                line = Locator(inputs.facts_text).line((exc.list, exc.index)) if exc.list else 0
+                where = f"{exc.list}[{exc.index}]" if exc.list else "a listed item"
+                raise InputError([Problem(inputs.facts_file, line, f"{where}: a date computed by check '{exc.check}' of "
+                                          f"{c.id} is out of range ({exc.message}); check dates near year 1 or 9999")]) from None
             seen = [o for o in inputs.observations if o.control == c.id]
             if seen:  # the records judge the state on the as-of date: they join the current wording's checks
                 results[-1] = _with_observations(results[-1], seen)

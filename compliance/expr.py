@@ -45,6 +45,15 @@ class EvalError(Exception):
     """A run-time error that static checks could not rule out (a catalog bug)."""
 
 
+class OutOfRange(Exception):
+    """Date arithmetic on an item's facts left the calendar (a date near year 1 or 9999): an input error of that
+    item, not a catalog bug."""
+
+    def __init__(self, index: int, message: str):
+        self.index, self.message = index, message
+        super().__init__(message)
+
+
 class Missing(Exception):
     """A fact the expression needs is absent from the evidence."""
 
@@ -418,7 +427,7 @@ def _runtime(name: str, impl: Callable) -> Callable:
     return call
 
 
-_NAMESPACE = {"_miss": _miss, "_ABSENT": _ABSENT, "_at": _at, "_index": _index, "Missing": Missing,
+_NAMESPACE = {"_miss": _miss, "_ABSENT": _ABSENT, "_at": _at, "_index": _index, "Missing": Missing, "OutOfRange": OutOfRange,
               "EvalError": EvalError, "Budget": Budget, "_over_budget": _over_budget}
 _serial = itertools.count()
 
@@ -917,6 +926,8 @@ def compile_scan(where: Compiled | None, expect: Compiled, var: str = "item") ->
            f"                    failed.append(n)\n"
            f"            except Missing as exc:\n"
            f"                missing.append((n, exc.path))\n"
+           f"            except OverflowError as exc:\n"
+           f"                raise OutOfRange(n, str(exc)) from None\n"
            f"    except (TypeError, ZeroDivisionError) as exc:\n"
            f"        raise EvalError(str(exc)) from None\n"
            f"    return in_scope, failed, missing\n")

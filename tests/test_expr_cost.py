@@ -208,3 +208,17 @@ def test_both_operands_are_evaluated_before_null_decides():
     assert c.fn({}, {"item": {"left_on": None, "access_revoked_on": dt.date(2024, 1, 1)}}) is False
     with pytest.raises(Missing):
         c.fn({}, {"item": {"left_on": None}})
+
+
+def test_date_arithmetic_past_year_9999_is_located_at_the_item(tmp_path):
+    text = (CLEAN / "facts.yaml").read_text(encoding="utf-8")
+    row = "left_on: 2025-04-30, access_revoked_on: 2025-04-30"
+    assert text.count(row) == 1, "the clean example changed: it needs one departed handler"
+    facts = tmp_path / "facts.yaml"
+    facts.write_text(text.replace(row, "left_on: 9999-12-31, access_revoked_on: 9999-12-31"), encoding="utf-8")
+    shutil.copytree(CLEAN / "evidence", tmp_path / "evidence")
+    line = text[: text.index(row)].count("\n") + 1
+    proc = cli("check", facts, "--as-of", "9999-12-31")
+    assert proc.returncode == 2, proc.stderr
+    (err,) = [ln for ln in proc.stderr.splitlines() if not ln.startswith("warning:")]
+    assert err.startswith(f"{facts}:{line}: handlers[2]: a date computed by check 'departed-handlers-revoked'"), err
