@@ -13,6 +13,7 @@ Absence has two meanings, fixed per field:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, Literal
 
 from typing import Annotated
@@ -738,10 +739,20 @@ def _normalise(obj: dict, model: type[BaseModel]) -> dict:
     return obj
 
 
-def to_evaluation_dict(facts: Facts) -> dict:
+RELEASE_CHUNK = 20_000
+
+
+def to_evaluation_dict(facts: Facts, release: bool = False) -> dict:
     """Plain dicts for the evaluator: unknown facts absent, 'none' events present as None; an incident's
-    clock start, first notice and notice contents taken from its awareness and notice lists when not stated."""
-    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref"}), Facts)
+    clock start, first notice and notice contents taken from its awareness and notice lists when not stated.
+
+    ``release``: the caller needs ``facts`` no more, so the rows of its long lists are dumped a chunk at a time
+    and their model instances dropped as they go (at 1M rows the models and the dicts together were the peak)."""
+    big = [name for name, (_, sub, is_list) in _list_fields().items()
+           if release and is_list and len(getattr(facts, name) or ()) > RELEASE_CHUNK]
+    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref", *big}), Facts)
+    for name in big:
+        root[name] = _release_rows(getattr(facts, name), _list_fields()[name][1])
     for inc in root.get("incidents") or []:
         starts = [a["at"] for a in inc.get("awareness") or [] if a.get("starts_clock")]
         if "aware_at" not in inc and len(starts) == 1:
@@ -758,3 +769,32 @@ def to_evaluation_dict(facts: Facts) -> dict:
         if possible and inc.get("possible_leak_aware_at") is None:
             inc["possible_leak_aware_at"] = min(possible)
     return root
+
+
+@functools.cache
+def _list_fields() -> dict[str, tuple[str, type, bool]]:
+    """Top-level fields of Facts holding a list of rows: name -> (name, row model, True)."""
+    out = {}
+    for key, sub, is_list in _plan(Facts)[1]:
+        if is_list:
+            out[key] = (key, sub, True)
+    return out
+
+
+def _release_rows(rows: list, model: type[BaseModel]) -> list[dict]:
+    from pydantic import TypeAdapter
+
+    adapter = TypeAdapter(list[model])
+    sub_none, sub_nested = _PLANS.get(model) or _PLANS.setdefault(model, _plan(model))
+    out: list[dict] = []
+    for start in range(0, len(rows), RELEASE_CHUNK):
+        end = min(start + RELEASE_CHUNK, len(rows))
+        dumped = adapter.dump_python(rows[start:end], exclude_unset=True, exclude_none=True)
+        rows[start:end] = [None] * (end - start)  # the instances go; their values live on in the dicts
+        for row in dumped:
+            if sub_nested:
+                _normalise(row, model)
+            else:
+                _settle(row, sub_none)
+        out += dumped
+    return out

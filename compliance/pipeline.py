@@ -44,7 +44,7 @@ def prepare(
         waivers = wf.waivers
     if problems:
         raise InputError(problems)
-    root = to_evaluation_dict(facts)
+    root = to_evaluation_dict(facts, release=derived_path is None)  # facts is only read again to compare with records
     for section in ("attestations", "remediation_plan"):
         for entry in root.get(section) or []:
             entry["control"] = aliases.get(entry.get("control"), entry.get("control"))
