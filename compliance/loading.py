@@ -36,7 +36,9 @@ import yaml
 from pydantic import ValidationError
 
 MAX_INPUT_BYTES = 200 * 1024 * 1024
-"""JSON inputs larger than this are refused before reading (a facts file of 100k handlers is ~13 MB)."""
+"""JSON inputs larger than this are refused before reading. Measured: 1M handlers, 1M accounts and 100k keys
+are 181 MB of JSON and a `check` of them peaks at 1.97 GB (rows validated in chunks, models released once dumped);
+a JSON or SARIF result of such a run adds its own size again."""
 
 MAX_YAML_BYTES = 32 * 1024 * 1024
 """YAML inputs larger than this are refused before reading. PyYAML builds the whole node tree
