@@ -50,6 +50,8 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", default="/tmp/pipa-bench")
+    ap.add_argument("--large", type=int, default=0,
+                    help="also measure JSON facts and CSV sources at this many rows (e.g. 1000000), with peak memory")
     args = ap.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -81,11 +83,34 @@ def main() -> None:
     ratio("--help vs python -c pass", "<= 3x", [EXE, "--help"], [PY, "-c", "pass"])
     ratio("check clean example vs import pydantic, yaml", "<= 2x",
           [*check, str(ROOT / "examples" / "clean" / "facts.yaml")], [PY, "-c", "import pydantic, yaml"])
+    if args.large:
+        big_js, big_csv = _large_inputs(work, args.large)
+        ratio(f"JSON check at {args.large:,} rows vs json.loads", "<= 3x, peak <= 2 GB", [*check, str(big_js)],
+              [PY, "-c", f"import gc,json; gc.disable(); json.loads(open({str(big_js)!r}, encoding='utf-8').read())"])
+        files = sorted(str(p) for p in (big_csv.parent / "evidence").glob("*.csv"))
+        ratio(f"CSV sources check at {args.large:,} rows vs csv.reader", "<= 2x", [*check, str(big_csv)],
+              [PY, "-c", f"import csv; [list(csv.reader(open(f, newline='', encoding='utf-8'))) for f in {files!r}]"])
     print(f"{args.n} rows; median of {args.runs} runs; CPU seconds (user+sys)\n")
     print(f"| measure | pipa-audit | baseline | ratio | target | peak MB |\n|---|---:|---:|---:|---|---:|")
     for name, t, b, r, target, m in rows:
         print(f"| {name} | {t:.2f} | {b:.2f} | {r:.1f}x | {target} | {m} |")
     (work / "targets.json").write_text(json.dumps(rows), encoding="utf-8")
+
+
+def _large_inputs(work: Path, n: int) -> tuple[Path, Path]:
+    """The generator's facts at ``n`` rows as one JSON file, and as CSV files referenced from a small facts file."""
+    js = work / f"facts-{n}.json"
+    if not js.exists():
+        subprocess.run([PY, str(HERE / "generate.py"), "-n", str(n), "-o", str(js), "--json"], check=True)
+    folder = work / f"sources-{n}"
+    facts_file = folder / "facts-sources.yaml"
+    if not facts_file.exists():
+        sys.path.insert(0, str(HERE))
+        from bench_sources import write_sources  # noqa: PLC0415 - benchmark helper
+        from generate import facts as generated  # noqa: PLC0415
+
+        write_sources(generated(n), folder, xlsx=False)
+    return js, facts_file
 
 
 if __name__ == "__main__":
