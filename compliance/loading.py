@@ -596,20 +596,31 @@ def _rows_in_chunks(model: type, data: dict) -> None:
         if not (isinstance(row, type) and issubclass(row, BaseModel)):
             continue
         adapter = _LIST_ADAPTERS.get(row) or _LIST_ADAPTERS.setdefault(row, TypeAdapter(list[row]))
-        shared: dict[frozenset, set] = {}
-        for start in range(0, len(rows), CHUNK_ROWS):
-            try:
-                made = adapter.validate_python(rows[start : start + CHUNK_ROWS])
-            except ValidationError:
-                return
-            for inst in made:  # rows stating the same fields share one set of them: 728 of a handler's 1,272 bytes
-                fs = inst.__pydantic_fields_set__
-                one = shared.get(key := frozenset(fs))
-                if one is None:
-                    one = shared[key] = fs
-                elif one is not fs:
-                    _set_attr(inst, "__pydantic_fields_set__", one)
-            rows[start : start + CHUNK_ROWS] = made
+        if not validate_in_chunks(adapter, rows):
+            return
+
+
+def validate_in_chunks(adapter, rows: list) -> bool:
+    """Validate ``rows`` (a list of parsed rows) with ``adapter`` (a TypeAdapter of a list of models) a chunk at a
+    time, replacing each chunk by its instances in place; False at the first chunk with an error (the rows so far
+    are instances, which a later validation of the whole list takes as they are, reporting every error)."""
+    shared: dict[frozenset, set] = {}
+    for start in range(0, len(rows), CHUNK_ROWS):
+        try:
+            made = adapter.validate_python(rows[start : start + CHUNK_ROWS])
+        except ValidationError:
+            return False
+        for inst in made:  # rows stating the same fields share one set of them: 728 of a handler's 1,272 bytes
+            fs = getattr(inst, "__pydantic_fields_set__", None)
+            if fs is None:  # a list of plain values (dates, text)
+                break
+            one = shared.get(key := frozenset(fs))
+            if one is None:
+                one = shared[key] = fs
+            elif one is not fs:
+                _set_attr(inst, "__pydantic_fields_set__", one)
+        rows[start : start + CHUNK_ROWS] = made
+    return True
 
 
 _set_attr = object.__setattr__

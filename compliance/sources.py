@@ -51,7 +51,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from compliance.evidence import AttachmentStatus, Missing, Refused, read_beneath
 from compliance.expr import type_of_annotation
 from compliance.facts import Strict, fact, required
-from compliance.loading import Locator, Problem, field_path, inert
+from compliance.loading import Locator, Problem, field_path, inert, validate_in_chunks
 
 MAX_SOURCE_BYTES = 128 * 1024 * 1024
 """A tabular source larger than this is refused (100,000 handlers are about 6 MB of CSV)."""
@@ -430,13 +430,14 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
         ctx.problems.append(CellProblem(shown, exc.line, f"{exc} (the {at} source)", "", exc.column))
         return None
     adapter = _ADAPTERS.get(list_ann) or _ADAPTERS.setdefault(list_ann, TypeAdapter(list_ann))
-    try:
-        validated = adapter.validate_python(items)
-    except ValidationError as exc:
-        ctx.problems.extend(_cell_problems(exc, record))
-        return None
+    if not validate_in_chunks(adapter, items):  # rows become models a chunk at a time (memory: see loading)
+        try:
+            items = adapter.validate_python(items)  # every error of the list, at its row
+        except ValidationError as exc:
+            ctx.problems.extend(_cell_problems(exc, record))
+            return None
     ctx.sourced.append(record)
-    return validated
+    return items
 
 
 def _table(data: bytes, src: TabularSource, record: Sourced):

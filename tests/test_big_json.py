@@ -129,3 +129,39 @@ def test_a_repeated_json_key_is_reported_at_its_own_line(tmp_path, text, key, li
         load(path)
     (problem,) = exc.value.problems
     assert (problem.line, f"duplicate key '{key}'" in problem.message) == (line, True), str(problem)
+
+
+def test_a_long_csv_source_reports_every_bad_cell_at_its_row(tmp_path, small_chunks):
+    from compliance.catalog import load_catalogs
+    from compliance.pipeline import check_facts
+
+    from .conftest import CATALOGS
+
+    rows = ["사번,퇴사일,시스템"] + [f"h{i},{'2025-01-10' if i % 2 else ''},s1" for i in range(2_500)]
+    rows[1 + 10] = "h10,2025-02-30,s1"
+    rows[1 + 2_400] = "h2400,yesterday,s1"
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "hr.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    facts = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nsystems: [{id: s1, name: main}]\n"
+                  "handlers:\n  source:\n    path: evidence/hr.csv\n    columns: {id: 사번, left_on: 퇴사일, systems: 시스템}\n")
+    with pytest.raises(InputError) as exc:
+        check_facts(facts, load_catalogs(CATALOGS))
+    where = sorted(str(p) for p in exc.value.problems)
+    assert len(where) == 2 and ":12:2: " in where[0] and ":2402:2: " in where[1], where
+
+
+def test_a_long_csv_source_gives_the_rows_it_states(tmp_path, small_chunks):
+    from compliance.catalog import load_catalogs
+    from compliance.pipeline import check_facts
+
+    from .conftest import CATALOGS
+
+    rows = ["사번,퇴사일,시스템"] + [f"h{i},{'2025-01-10' if i % 2 else ''},s1" for i in range(2_500)]
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "hr.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    facts = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nsystems: [{id: s1, name: main}]\n"
+                  "handlers:\n  source:\n    path: evidence/hr.csv\n    columns: {id: 사번, left_on: 퇴사일, systems: 시스템}\n")
+    got, _, _, problems = check_facts(facts, load_catalogs(CATALOGS))
+    assert not problems and len(got.handlers) == 2_500
+    assert got.handlers[1_999].left_on == dt.date(2025, 1, 10) and got.handlers[2_000].left_on is None
+    assert got.handlers[3].model_fields_set == {"id", "left_on", "systems"}
