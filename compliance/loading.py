@@ -605,6 +605,7 @@ def validate_in_chunks(adapter, rows: list) -> bool:
     time, replacing each chunk by its instances in place; False at the first chunk with an error (the rows so far
     are instances, which a later validation of the whole list takes as they are, reporting every error)."""
     shared: dict[frozenset, set] = {}
+    prev: set | None = None
     for start in range(0, len(rows), CHUNK_ROWS):
         try:
             made = adapter.validate_python(rows[start : start + CHUNK_ROWS])
@@ -614,11 +615,15 @@ def validate_in_chunks(adapter, rows: list) -> bool:
             fs = getattr(inst, "__pydantic_fields_set__", None)
             if fs is None:  # a list of plain values (dates, text)
                 break
+            if fs == prev:  # the usual case, an export's rows alike: no frozenset made
+                _set_attr(inst, "__pydantic_fields_set__", prev)
+                continue
             one = shared.get(key := frozenset(fs))
             if one is None:
                 one = shared[key] = fs
             elif one is not fs:
                 _set_attr(inst, "__pydantic_fields_set__", one)
+            prev = one
         rows[start : start + CHUNK_ROWS] = made
     return True
 
