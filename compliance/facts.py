@@ -791,10 +791,16 @@ def _release_rows(rows: list, model: type[BaseModel]) -> list[dict]:
         end = min(start + RELEASE_CHUNK, len(rows))
         dumped = adapter.dump_python(rows[start:end], exclude_unset=True, exclude_none=True)
         rows[start:end] = [None] * (end - start)  # the instances go; their values live on in the dicts
-        for row in dumped:
-            if sub_nested:
+        if sub_nested:
+            for row in dumped:
                 _normalise(row, model)
-            else:
-                _settle(row, sub_none)
+        else:
+            for row in dumped:  # _settle, inlined: one call per row was a tenth of the dump
+                for key in sub_none:
+                    value = row.get(key)
+                    if value is None:
+                        row[key] = None
+                    elif value.__class__ is str and value == "unknown":
+                        del row[key]
         out += dumped
     return out

@@ -96,7 +96,9 @@ def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None
     path = str(facts_path)
     if data is None or text is None:
         data, text = load(facts_path)
-    sourced, problems = expand(data, text, path, Facts) if isinstance(data, dict) else ([], [])
+    # a {source: …} list names the key "source": without that text there is nothing to expand (and no walk of
+    # every row: 0.05 s at 100k rows); a key spelled with escapes is not expanded, and then fails validation
+    sourced, problems = expand(data, text, path, Facts) if isinstance(data, dict) and "source" in text else ([], [])
     try:
         facts, text = validate_file(facts_path, Facts, data, text)
     except InputError as exc:
