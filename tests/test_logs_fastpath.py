@@ -86,3 +86,15 @@ def test_jsonl_block_reads_what_the_line_by_line_reader_reads(case):
     fast = _jsonl_block(_block(data), "utf-8", JSONL_KEYS, schema)
     slow = _jsonl_block_slow(data, "utf-8", JSONL_KEYS)
     assert _rows(fast) == _rows(slow)
+
+
+@pytest.mark.parametrize("months", [[202501] * 3 + [202502] * 4 + [202503] * 2, [202502, 202501, 202503, 202501, 202502, 202502]],
+                         ids=["in time order across month ends", "out of order"])
+def test_a_block_is_split_by_month_keeping_input_order(months):
+    from compliance.logs.ingest import _by_month
+
+    table = pa.table({"month": pa.array(months, pa.int32()), "line": pa.array(range(len(months)), pa.int64())})
+    parts = _by_month(table)
+    assert [m for m, _ in parts] == sorted(set(months))
+    for m, part in parts:
+        assert part.column("line").to_pylist() == [i for i, x in enumerate(months) if x == m]
