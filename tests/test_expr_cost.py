@@ -120,12 +120,14 @@ def test_a_bad_budget_setting_is_an_input_error(tmp_path):
 def test_budget_counts_every_macro_step():
     c = compile_expr("handlers.all(a, handlers.exists(b, b.id == a.id))", FACTS_TYPE)
     root = {"handlers": [{"id": str(i)} for i in range(100)]}
-    Budget.reset(100 + 100 * 100)  # the outer list once, the inner list once per outer item
-    assert c.fn(root, {}) is True
-    Budget.reset(100 + 100 * 100 - 1)
-    with pytest.raises(EvalError, match="budget of 10,099 steps"):
-        c.fn(root, {})
-    Budget.reset()
+    try:
+        Budget.reset(100 + 100 * 100)  # the outer list once, the inner list once per outer item
+        assert c.fn(root, {}) is True
+        Budget.reset(100 + 100 * 100 - 1)
+        with pytest.raises(EvalError, match="budget of 10,099 steps"):
+            c.fn(root, {})
+    finally:
+        Budget.reset()
 
 
 # ------------------------------------------------------------------ the generated loop means the same
