@@ -98,3 +98,30 @@ def test_a_block_is_split_by_month_keeping_input_order(months):
     assert [m for m, _ in parts] == sorted(set(months))
     for m, part in parts:
         assert part.column("line").to_pylist() == [i for i, x in enumerate(months) if x == m]
+
+
+_PIECES = [b"a", b",", b'"', b"\r", b"\n", b" ", "\u00e9".encode(), b"\xff", "\ufffd".encode(), b"1", b"\\", "김".encode(),
+           b"\r\n", b'""']
+_VALUES = ['"a"', '"김"', "1", "-3", "12345678901234567890123", "true", "null", "1.5", "[1]", '{"x":1}', '"\\ud800"',
+           '"\\ufffd"', '"a\\"b"', '""', "1e3"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_blocks_read_the_same_both_ways(seed):
+    import random
+
+    rnd = random.Random(seed)
+    schema = pa.schema([("ts", pa.string()), ("user", pa.string()), ("n", pa.int64())])
+    for _ in range(150):
+        cells = lambda: b"".join(rnd.choice(_PIECES) for _ in range(rnd.randrange(4)))  # noqa: E731
+        data = b"".join(b",".join(cells() for _ in range(rnd.choice([2, 3, 3, 4]))) + b"\n" for _ in range(rnd.randrange(1, 10)))
+        fast = _csv_block(_block(data), "utf-8", 3, CSV_COLS, Path("export.csv"))
+        assert _rows(fast) == _rows(_csv_block_slow(data, "utf-8", 3, CSV_COLS, Path("export.csv"))), data
+        lines = []
+        for _ in range(rnd.randrange(1, 8)):
+            keys = rnd.sample(["ts", "user", "n", "other", "ts"], rnd.randrange(5))
+            lines.append("{" + ", ".join(f'"{k}": {rnd.choice(_VALUES)}' for k in keys) + "}" if rnd.random() > 0.05
+                         else rnd.choice(["", "null", "{", '{"ts": "a"} x', '{"ts":"a"}{"ts":"b"}']))
+        data = ("\n".join(lines) + "\n").encode()
+        fast = _jsonl_block(_block(data), "utf-8", JSONL_KEYS, schema)
+        assert _rows(fast) == _rows(_jsonl_block_slow(data, "utf-8", JSONL_KEYS)), data
