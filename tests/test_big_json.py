@@ -165,3 +165,14 @@ def test_a_long_csv_source_gives_the_rows_it_states(tmp_path, small_chunks):
     assert not problems and len(got.handlers) == 2_500
     assert got.handlers[1_999].left_on == dt.date(2025, 1, 10) and got.handlers[2_000].left_on is None
     assert got.handlers[3].model_fields_set == {"id", "left_on", "systems"}
+
+
+def test_an_error_after_validated_chunks_is_still_located(tmp_path, small_chunks):
+    data = _facts(4_500)
+    data["handlers"][4_321]["granted_on"] = "2025-13-01"  # chunks 0-3 became models before this one failed
+    text = json.dumps(data, indent=1)
+    path = write(tmp_path, "facts.json", text)
+    with pytest.raises(InputError) as exc:
+        validate_file(path, Facts)
+    (problem,) = exc.value.problems
+    assert problem.field == "handlers[4321].granted_on" and '"2025-13-01"' in text.splitlines()[problem.line - 1]
