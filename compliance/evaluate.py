@@ -158,6 +158,17 @@ class _CheckFailed(Exception):
         return Problem(catalog_path, line, f"check '{self.chk.id}' of {self.ctl.control.id} failed to evaluate: {self.message}")
 
 
+def _label(cc: CompiledCheck, root: dict, item, ident: str) -> str:
+    """How the report names an offender: the check's label, or its id when the label reads a fact the item lacks
+    (a label is presentation: it must not turn a finding into missing evidence)."""
+    if cc.label is None:
+        return ident
+    try:
+        return str(cc.label.fn(root, {"item": item}))
+    except Missing:
+        return ident
+
+
 def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResult:
     chk = cc.check
     offenders: list[Offender] = []
@@ -180,7 +191,7 @@ def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResu
             for n in failed:  # the id and the values are only needed on a finding
                 item = items[n]
                 ident = _ident(item, n)
-                label = str(cc.label.fn(root, {"item": item})) if cc.label else ident
+                label = _label(cc, root, item, ident)
                 values = {f: jsonable(item.get(f, "(absent)")) for f in fields} if isinstance(item, dict) else {}
                 offenders.append(_offender(ident, label, values))
     except Missing as exc:
