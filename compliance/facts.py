@@ -795,12 +795,7 @@ def _release_rows(rows: list, model: type[BaseModel]) -> list[dict]:
             for row in dumped:
                 _normalise(row, model)
         else:
-            for row in dumped:  # _settle, inlined: one call per row was a tenth of the dump
-                for key in sub_none:
-                    value = row.get(key)
-                    if value is None:
-                        row[key] = None
-                    elif value.__class__ is str and value == "unknown":
-                        del row[key]
+            for row in dumped:
+                _settle(row, sub_none)
         out += dumped
     return out
