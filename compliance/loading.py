@@ -40,6 +40,11 @@ MAX_INPUT_BYTES = 200 * 1024 * 1024
 are 181 MB of JSON and a `check` of them peaks at 1.97 GB (rows validated in chunks, models released once dumped);
 a JSON or SARIF result of such a run adds its own size again."""
 
+MAX_JSON_CONTAINERS = 6_000_000
+"""Objects and lists a JSON input may hold, counted before parsing. The byte cap alone does not bound memory:
+200 MiB of ``{},`` are 70M empty objects, about 5 GB once parsed (measured: 3M of them, 9 MB, peak 240 MB).
+1M handlers, 1M accounts and 100k keys hold 4.1M."""
+
 MAX_YAML_BYTES = 32 * 1024 * 1024
 """YAML inputs larger than this are refused before reading. PyYAML builds the whole node tree
 before constructing values: peak memory is about 50 times the file size (measured: a 32 MB facts
@@ -340,6 +345,11 @@ def _duplicate_at(text: str, key: str) -> tuple[str, int]:
 def parse(text: str, path: str | Path) -> Any:
     """Parse YAML (or JSON, by extension) text into plain Python values."""
     if str(path).endswith(".json"):
+        if len(text) > 2 * MAX_JSON_CONTAINERS:  # a shorter text cannot hold more ("{}" is two characters)
+            containers = text.count("{") + text.count("[")  # braces inside strings counted too: an upper bound
+            if containers > MAX_JSON_CONTAINERS:
+                raise fail(path, f"has {containers:,} '{{' and '[': more than the {MAX_JSON_CONTAINERS:,} objects and lists a "
+                                 "JSON input may hold (each costs memory however small the file); put long lists in CSV sources")
         try:
             with _gc_paused():
                 return json.loads(text, object_pairs_hook=_unique_keys)

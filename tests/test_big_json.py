@@ -176,3 +176,14 @@ def test_an_error_after_validated_chunks_is_still_located(tmp_path, small_chunks
         validate_file(path, Facts)
     (problem,) = exc.value.problems
     assert problem.field == "handlers[4321].granted_on" and '"2025-13-01"' in text.splitlines()[problem.line - 1]
+
+
+def test_a_json_file_of_many_tiny_objects_is_refused_before_parsing(tmp_path, monkeypatch):
+    monkeypatch.setattr(loading, "MAX_JSON_CONTAINERS", 50)
+    many = write(tmp_path, "many.json", '{"as_of": "2025-11-30", "x": [' + ", ".join(["{}"] * 60) + "]}")
+    with pytest.raises(InputError) as exc:
+        load(many)
+    (problem,) = exc.value.problems
+    assert "has 62 '{' and '['" in problem.message and "more than the 50 objects and lists" in problem.message
+    fine = write(tmp_path, "fine.json", '{"as_of": "2025-11-30", "x": [' + ", ".join(["{}"] * 40) + "]}")
+    assert len(load(fine)[0]["x"]) == 40
