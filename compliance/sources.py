@@ -54,6 +54,9 @@ from compliance.facts import Strict, fact, required
 from compliance.loading import Locator, Problem, field_path, inert, validate_in_chunks
 
 MAX_SOURCE_BYTES = 128 * 1024 * 1024
+MAX_SOURCE_ROWS = 1_500_000
+"""Lines a CSV source may hold, counted before reading: 128 MiB of one-character lines would be 67M rows, several
+GB once read. 1M rows of three lists from CSV peak at 1.6 GB (benchmarks/README.md)."""
 """A tabular source larger than this is refused (100,000 handlers are about 6 MB of CSV)."""
 
 MAX_XLSX_UNZIPPED = 1024 * 1024 * 1024
@@ -447,6 +450,9 @@ def _table(data: bytes, src: TabularSource, record: Sourced):
     if suffix in (".csv", ".tsv", ".txt"):
         if src.sheet is not None:
             raise _Bad("sheet applies to an XLSX workbook, not to a CSV file")
+        if len(data) > MAX_SOURCE_ROWS and (lines := data.count(b"\n")) > MAX_SOURCE_ROWS:
+            raise _Bad(f"has {lines:,} lines: more than the {MAX_SOURCE_ROWS:,} rows a source may hold (each row costs "
+                       "memory however short it is)")
         text, record.encoding = decode(data, src.encoding)
         return _csv_rows(text, "\t" if suffix == ".tsv" else ",")
     raise _Bad("a source must be a .csv, .tsv or .xlsx file")

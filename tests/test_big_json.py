@@ -187,3 +187,20 @@ def test_a_json_file_of_many_tiny_objects_is_refused_before_parsing(tmp_path, mo
     assert "has 62 '{' and '['" in problem.message and "more than the 50 objects and lists" in problem.message
     fine = write(tmp_path, "fine.json", '{"as_of": "2025-11-30", "x": [' + ", ".join(["{}"] * 40) + "]}")
     assert len(load(fine)[0]["x"]) == 40
+
+
+def test_a_csv_source_of_too_many_rows_is_refused_before_reading(tmp_path, monkeypatch):
+    from compliance import sources
+    from compliance.catalog import load_catalogs
+    from compliance.pipeline import check_facts
+
+    from .conftest import CATALOGS
+
+    monkeypatch.setattr(sources, "MAX_SOURCE_ROWS", 100)
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "hr.csv").write_text("사번\n" + "a\n" * 150, encoding="utf-8")
+    facts = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\n"
+                  "handlers:\n  source:\n    path: evidence/hr.csv\n    columns: {id: 사번}\n")
+    with pytest.raises(InputError) as exc:
+        check_facts(facts, load_catalogs(CATALOGS))
+    assert any("has 151 lines: more than the 100 rows a source may hold" in p.message for p in exc.value.problems)
