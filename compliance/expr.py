@@ -473,10 +473,15 @@ def _function(name: str, body: Code) -> str:
 
 def _build(code: Code) -> Fn:
     name = _fresh("_e")
-    module = "\n".join([*code.aux, _function(name, code)])
-    space = dict(_NAMESPACE) | code.names
+    return _define(name, [*code.aux, _function(name, code)], code.names, "<catalog expression>")
+
+
+def _define(name: str, sources: list[str], names: dict[str, Any], origin: str) -> Callable:
+    """Execute generated function sources with the helpers (and the fragments' constants) in scope; the function
+    ``name`` they define."""
+    space = dict(_NAMESPACE) | names
     try:
-        exec(compile(module, "<catalog expression>", "exec"), space)  # noqa: S102 - source generated above
+        exec(compile("\n".join(sources), origin, "exec"), space)  # noqa: S102 - source generated in this module
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise ExprError(f"too complex to compile ({type(exc).__name__}); split it into named conditions") from None
     return space[name]
@@ -931,6 +936,4 @@ def compile_scan(where: Compiled | None, expect: Compiled, var: str = "item") ->
            f"    except (TypeError, ZeroDivisionError) as exc:\n"
            f"        raise EvalError(str(exc)) from None\n"
            f"    return in_scope, failed, missing\n")
-    space = dict(_NAMESPACE) | names
-    exec(compile("\n".join([*aux, src]), "<catalog check>", "exec"), space)  # noqa: S102 - generated above
-    return space[name]
+    return _define(name, [*aux, src], names, "<catalog check>")

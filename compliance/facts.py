@@ -20,6 +20,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
+from compliance import loading
 from compliance.expr import type_of_annotation
 
 
@@ -739,20 +740,17 @@ def _normalise(obj: dict, model: type[BaseModel]) -> dict:
     return obj
 
 
-RELEASE_CHUNK = 20_000
-
-
 def to_evaluation_dict(facts: Facts, release: bool = False) -> dict:
     """Plain dicts for the evaluator: unknown facts absent, 'none' events present as None; an incident's
     clock start, first notice and notice contents taken from its awareness and notice lists when not stated.
 
     ``release``: the caller needs ``facts`` no more, so the rows of its long lists are dumped a chunk at a time
     and their model instances dropped as they go (at 1M rows the models and the dicts together were the peak)."""
-    big = [name for name, (_, sub, is_list) in _list_fields().items()
-           if release and is_list and len(getattr(facts, name) or ()) > RELEASE_CHUNK]
-    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref", *big}), Facts)
-    for name in big:
-        root[name] = _release_rows(getattr(facts, name), _list_fields()[name][1])
+    long = {name: row for name, row in _row_lists().items()
+            if release and len(getattr(facts, name) or ()) > loading.CHUNK_ROWS}
+    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref", *long}), Facts)
+    for name, row in long.items():
+        root[name] = _release_rows(getattr(facts, name), row)
     for inc in root.get("incidents") or []:
         starts = [a["at"] for a in inc.get("awareness") or [] if a.get("starts_clock")]
         if "aware_at" not in inc and len(starts) == 1:
@@ -772,23 +770,17 @@ def to_evaluation_dict(facts: Facts, release: bool = False) -> dict:
 
 
 @functools.cache
-def _list_fields() -> dict[str, tuple[str, type, bool]]:
-    """Top-level fields of Facts holding a list of rows: name -> (name, row model, True)."""
-    out = {}
-    for key, sub, is_list in _plan(Facts)[1]:
-        if is_list:
-            out[key] = (key, sub, True)
-    return out
+def _row_lists() -> dict[str, type[BaseModel]]:
+    """Top-level fields of Facts holding a list of rows: name -> the row model."""
+    return {key: sub for key, sub, is_list in _plan(Facts)[1] if is_list}
 
 
 def _release_rows(rows: list, model: type[BaseModel]) -> list[dict]:
-    from pydantic import TypeAdapter
-
-    adapter = TypeAdapter(list[model])
+    adapter = loading.list_adapter(model)
     sub_none, sub_nested = _PLANS.get(model) or _PLANS.setdefault(model, _plan(model))
     out: list[dict] = []
-    for start in range(0, len(rows), RELEASE_CHUNK):
-        end = min(start + RELEASE_CHUNK, len(rows))
+    for start in range(0, len(rows), loading.CHUNK_ROWS):
+        end = min(start + loading.CHUNK_ROWS, len(rows))
         dumped = adapter.dump_python(rows[start:end], exclude_unset=True, exclude_none=True)
         rows[start:end] = [None] * (end - start)  # the instances go; their values live on in the dicts
         if sub_nested:

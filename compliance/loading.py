@@ -359,7 +359,7 @@ def parse(text: str, path: str | Path) -> Any:
         except json.JSONDecodeError as exc:
             raise fail(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
         except RecursionError:
-            raise fail(path, "invalid JSON: nested too deeply", _json_deep_line(text)) from None
+            raise fail(path, "invalid JSON: nested too deeply", _deep_line(text)) from None
         except ValueError as exc:  # e.g. an integer with more digits than Python converts
             long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text) if sys.get_int_max_str_digits() else None
             line = text.count("\n", 0, long.start()) + 1 if long else 0
@@ -391,13 +391,13 @@ def parse(text: str, path: str | Path) -> Any:
     except yaml.YAMLError as exc:
         raise fail(path, f"invalid YAML: {exc}") from None
     except RecursionError:
-        raise fail(path, "invalid YAML: nested too deeply", _json_deep_line(text)) from None
+        raise fail(path, "invalid YAML: nested too deeply", _deep_line(text)) from None
 
 
 _BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}\n]')
 
 
-def _json_deep_line(text: str, limit: int = 500) -> int:
+def _deep_line(text: str, limit: int = 500) -> int:
     """The line where brackets first open ``limit`` deep (strings skipped): where a too-deep document goes wrong.
     Only called on that error; flow-style YAML nests the same way."""
     depth, line = 0, 1
@@ -581,7 +581,15 @@ def validate_file(path: str | Path, model: type, data: Any = None, text: str | N
 
 
 CHUNK_ROWS = 20_000
+"""Rows of a long list validated (``validate_in_chunks``) or dumped (``facts.to_evaluation_dict``) at a time."""
 _LIST_ADAPTERS: dict = {}
+
+
+def list_adapter(row: type):
+    """The TypeAdapter of ``list[row]``, made once per row model."""
+    from pydantic import TypeAdapter
+
+    return _LIST_ADAPTERS.get(row) or _LIST_ADAPTERS.setdefault(row, TypeAdapter(list[row]))
 
 
 def _rows_in_chunks(model: type, data: dict) -> None:
@@ -589,9 +597,10 @@ def _rows_in_chunks(model: type, data: dict) -> None:
     replacing each chunk of parsed dicts by its model instances, which the model then takes as they are. The
     parsed rows are released as their instances are made, so both never coexist whole: at 1M rows that was the
     peak of a run (3.2 GB, measured). Nothing assigns to a row once validated, and every row field defaults to
-    None (dumped without None), so a shared set of stated fields cannot change a dump. The first chunk with an error stops this; the whole-model validation that
-    follows then reports every error of the file with its location, as before."""
-    from pydantic import BaseModel, TypeAdapter
+    None (dumped without None), so a shared set of stated fields cannot change a dump. The first chunk with an
+    error stops this; the whole-model validation that follows then reports every error of the file with its
+    location, as before."""
+    from pydantic import BaseModel
 
     fields = getattr(model, "model_fields", None)
     if not fields:
@@ -605,8 +614,7 @@ def _rows_in_chunks(model: type, data: dict) -> None:
         row = typing.get_args(lists[0])[0] if lists else None
         if not (isinstance(row, type) and issubclass(row, BaseModel)):
             continue
-        adapter = _LIST_ADAPTERS.get(row) or _LIST_ADAPTERS.setdefault(row, TypeAdapter(list[row]))
-        if not validate_in_chunks(adapter, rows):
+        if not validate_in_chunks(list_adapter(row), rows):
             return
 
 

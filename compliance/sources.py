@@ -54,10 +54,11 @@ from compliance.facts import Strict, fact, required
 from compliance.loading import Locator, Problem, field_path, inert, validate_in_chunks
 
 MAX_SOURCE_BYTES = 128 * 1024 * 1024
+"""A tabular source larger than this is refused (100,000 handlers are about 6 MB of CSV)."""
+
 MAX_SOURCE_ROWS = 1_500_000
 """Lines a CSV source may hold, counted before reading: 128 MiB of one-character lines would be 67M rows, several
 GB once read. 1M rows of three lists from CSV peak at 1.6 GB (benchmarks/README.md)."""
-"""A tabular source larger than this is refused (100,000 handlers are about 6 MB of CSV)."""
 
 MAX_XLSX_UNZIPPED = 1024 * 1024 * 1024
 """An XLSX whose parts unzip to more than this is refused before it is parsed (a zip bomb)."""
