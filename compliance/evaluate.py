@@ -94,15 +94,15 @@ class Inputs:
     attachments: list[AttachmentStatus]
     waivers: list[Waiver]
     aliases: dict = field(default_factory=dict)
+    """former control id -> current id (a waiver file written before a renumbering still applies)"""
     law_changes: list = field(default_factory=list)
+    """changes of law between the period start and the as-of date (see pipeline.law_changes_during)"""
     precedents: list = field(default_factory=list)
     """past PIPC decisions (see compliance.precedents)"""
     observations: list = field(default_factory=list)
     """what analysis of the access records shows (compliance.logs.compare.Observation), per control"""
     access_records: dict | None = None
     """the analysis as the report shows it (pipeline.access_record_summary)"""
-    """changes of law between the period start and the as-of date (see pipeline.law_changes_during)"""
-    """former control id -> current id (a waiver file written before a renumbering still applies)"""
 
 
 def _ident(item, n: int) -> str:

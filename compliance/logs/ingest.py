@@ -419,6 +419,14 @@ def read_jsonl(path: Path, mapping: Mapping, wanted: str, progress: Progress, me
     meta["sha256"] = blocks.sha.hexdigest()
 
 
+def _lines(block: Block):
+    """The block's complete lines, one at a time (the first objects are all that is read: no copy of the block)."""
+    at = block.start
+    while (end := block.buf.find(b"\n", at, block.end)) >= 0:
+        yield bytes(block.buf[at:end])
+        at = end + 1
+
+
 def _first_object(block: Block, enc: str, line_no: int, mapping: Mapping, path: Path):
     """(columns, Arrow schema of the mapped keys or None, next line number) from the first JSON object of the
     block, or (None, None, line number after the block). The schema takes each mapped key's type from its first
@@ -426,7 +434,7 @@ def _first_object(block: Block, enc: str, line_no: int, mapping: Mapping, path: 
     holding anything else (fractions, lists, objects) leaves every block to the exact reading."""
     cols = None
     seen: dict[str, type] = {}
-    for n, raw in enumerate(bytes(block).split(b"\n")[:-1]):
+    for n, raw in enumerate(_lines(block)):
         if cols is not None and (n > 1000 or len(seen) == len(cols)):
             break
         try:
