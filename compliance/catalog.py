@@ -612,8 +612,8 @@ def load_catalogs(directory: str | Path) -> list[Catalog]:
     for f in catalog_files(directory):
         try:
             catalogs.append(load_catalog(f))
-        except InputError as exc:
-            problems.extend(exc.problems)
+        except InputError as exc:  # the law texts are shared: their problem is reported once, not per catalog
+            problems.extend(p for p in exc.problems if p not in problems)
     ids: dict[str, str] = {}
     for c in catalogs:
         if c.meta.id in ids:

@@ -323,7 +323,7 @@ def cmd_demo(args) -> int:
     write_output(pdf, lambda: render(result, "pdf", args.lang))
     write_output(out / "ecommerce-breach-result.json", lambda: render(result, "json"))
     print(table(result), end="")
-    print(f"\nwrote {pdf}", file=sys.stderr)
+    print(inert(f"\nwrote {pdf}"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -389,17 +389,17 @@ def cmd_catalog(args) -> int:
         if not args.output:
             raise fail("catalog docs", "needs -o DIR")
         for path in write_docs(catalogs, args.catalog, ensure_folder(args.output)):
-            print(f"wrote {path}", file=sys.stderr)
+            print(inert(f"wrote {path}"), file=sys.stderr)
         return EXIT_OK
     chosen = {c.meta.id for c in in_force(catalogs, args.as_of)} if args.as_of else None
     for cat in catalogs:
         if chosen is not None and cat.meta.id not in chosen:
             continue
-        print(f"{cat.meta.id}  {cat.meta.instrument.en}  (version {cat.meta.version}, effective {cat.meta.effective})")
+        print(inert(f"{cat.meta.id}  {cat.meta.instrument.en}  (version {cat.meta.version}, effective {cat.meta.effective})"))
         for ctl in cat.controls:
             c = ctl.control
             kind = "attestation" if not c.checks else "checks+attestation" if c.attestation else "checks"
-            print(f"  {c.id:<22} {c.severity:<9} {kind:<18} {ctl.cite('en'):<30} {c.title.en}")
+            print(inert(f"  {c.id:<22} {c.severity:<9} {kind:<18} {ctl.cite('en'):<30} {c.title.en}"))
     return EXIT_OK
 
 
@@ -432,10 +432,10 @@ def _coverage(args, catalogs) -> int:
         covered = sum(1 for r in duties if r.status == "covered")
         reasoned = sum(1 for r in duties if r.status == "reason")
         when = f" (law in force on {args.as_of})" if args.as_of else " (every version)"
-        print(f"{outline.outline.id}: {outline.outline.title.en}{when}")
+        print(inert(f"{outline.outline.id}: {outline.outline.title.en}{when}"))
         for r in rows:
             what = ", ".join(r.controls) if r.controls else (r.node.reason or "NO CONTROL")
-            print(f"  {r.status:<8} {r.cite:<16} {(r.node.title or ''):<28} {what}")
+            print(inert(f"  {r.status:<8} {r.cite:<16} {(r.node.title or ''):<28} {what}"))
         missing = len(duties) - covered - reasoned
         gaps += missing
         print(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from compliance.loading import fail, load, note_input, read_text
 
 _DOTS = re.compile("[\u318d\u00b7\u30fb\u2027\u2022]")
 _TAGS = re.compile(r"<(?:개정|신설|전문개정|본조신설|제목개정|종전)[^>]*>")
@@ -161,19 +161,40 @@ class Library:
     index_path: Path
 
 
-@lru_cache(maxsize=8)
 def load_library(directory: str) -> Library | None:
-    """The law texts beside a catalog directory (``<catalogs>/law/sources.yaml``), or None if absent."""
+    """The law texts beside a catalog directory (``<catalogs>/law/sources.yaml``), or None if absent. Every file
+    of it is an input of the run, also when the library comes from the cache: no output may overwrite it."""
+    library = _library(directory)
+    if library is not None:
+        note_input(library.index_path)
+        for src in library.sources.values():
+            note_input(library.index_path.parent / src.file)
+    return library
+
+
+@lru_cache(maxsize=8)
+def _library(directory: str) -> Library | None:
     index = Path(directory) / "law" / "sources.yaml"
     if not index.is_file():
         return None
-    data = yaml.safe_load(index.read_text(encoding="utf-8"))
+    data, _ = load(index)  # bounded, regular files only, refused tags and duplicate keys, located errors
     sources, texts = {}, {}
-    for entry in data["sources"]:
-        src = Source(
-            entry["id"], entry["file"], entry["instrument"], str(entry["version"]), entry["in_force"], entry.get("until"),
-            entry["provenance"],
-        )
-        sources[src.id] = src
-        texts[src.id] = parse((index.parent / src.file).read_text(encoding="utf-8"))
+    try:
+        for entry in data["sources"]:
+            src = Source(
+                entry["id"], entry["file"], entry["instrument"], str(entry["version"]), _day(entry["in_force"]),
+                _day(entry.get("until")), entry["provenance"],
+            )
+            sources[src.id] = src
+    except (KeyError, TypeError, ValueError) as exc:
+        raise fail(index, f"not a law-text index (each source needs id, file, instrument, version, in_force and provenance; in_force and until are YYYY-MM-DD): {type(exc).__name__}: {exc}") from None
+    for src in sources.values():
+        if Path(src.file).name != src.file or src.file.startswith("."):
+            raise fail(index, f"source {src.id!r}: file {src.file!r} must be a file name in {index.parent} (no folders)")
+        texts[src.id] = parse(read_text(index.parent / src.file))
     return Library(sources, texts, index)
+
+
+def _day(value) -> dt.date | None:
+    """A date of the index: YAML 1.2 (as the loader reads it) leaves 2026-07-01 as text."""
+    return None if value is None else value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

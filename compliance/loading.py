@@ -342,9 +342,9 @@ def _duplicate_at(text: str, key: str) -> tuple[str, int]:
     return found or (key, 0)
 
 
-def parse(text: str, path: str | Path) -> Any:
-    """Parse YAML (or JSON, by extension) text into plain Python values."""
-    if str(path).endswith(".json"):
+def parse(text: str, path: str | Path, as_json: bool = False) -> Any:
+    """Parse YAML (or JSON, by extension or ``as_json``) text into plain Python values."""
+    if as_json or str(path).endswith(".json"):
         if len(text) > 2 * MAX_JSON_CONTAINERS:  # a shorter text cannot hold more ("{}" is two characters)
             containers = text.count("{") + text.count("[")  # braces inside strings counted too: an upper bound
             if containers > MAX_JSON_CONTAINERS:

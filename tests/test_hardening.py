@@ -577,3 +577,99 @@ def test_fact_strings_are_bounded_at_validation(tmp_path):
     f = tmp_path / "org" / "facts.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace('name: "Small Clinic', 'name: "' + "x" * 5000, 1), encoding="utf-8")
     one_line_error(cli("check", f), "organization.name: String should have at most 4096 characters")
+
+
+# ------------------------------------------------------------------ inputs read beside the facts
+
+
+def test_law_texts_beside_the_catalogs_are_inputs_of_the_run(org, capsys):
+    """The law texts a catalog quotes are read by every check: an output naming one is refused, also when the
+    texts come from the cache of an earlier run in the same process."""
+    facts, law = org / "org" / "facts.yaml", org / "controls" / "law"
+    for target in (law / "sources.yaml", sorted(law.glob("*.md"))[0]):
+        before = target.read_bytes()
+        for _ in range(2):  # the second run takes the library from the cache
+            assert main(["check", str(facts), "--catalog", str(org / "controls"), "--format", "md", "-o", str(target)]) == 2
+            assert "is an input of this run" in capsys.readouterr().err
+        assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("index, fragment", [
+    ("sources: [{id: x}]\n", "not a law-text index"),
+    ("sources:\n  - {id: x, file: ../../facts.yaml, instrument: pipa, version: '1', in_force: 2025-01-01, provenance: p}\n",
+     "must be a file name"),
+    ("sources: !!set {a}\n", "sources.yaml:1:"),
+])
+def test_a_broken_law_text_index_is_one_line_error(org, index, fragment):
+    (org / "controls" / "law" / "sources.yaml").write_text(index, encoding="utf-8")
+    one_line_error(cli("catalog", "lint", "--catalog", org / "controls"), fragment)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("[" * 100_000 + "]" * 100_000, ":1: invalid JSON: nested too deeply"),
+    ('{"tool": "x",\n "tool": "y"}', ":2: duplicate key 'tool'"),
+    ('{"n": 1' + "0" * 5000 + "}", ":1: invalid JSON"),
+    ("[1]", ":1: not derived facts: expected a JSON object"),
+    ('{"tool": 1}', "not derived facts of this version"),
+])
+def test_derived_facts_that_are_not_are_one_line_errors(tmp_path, text, fragment):
+    bad = write(tmp_path, "derived.json", text)
+    one_line_error(cli("check", SEED / "facts.yaml", "--derived", bad), f"{bad}{fragment}" if fragment.startswith(":") else fragment)
+
+
+def test_logs_lint_of_an_unreadable_file_is_bad_input_not_a_finding(tmp_path):
+    one_line_error(cli("logs", "lint", tmp_path / "none.sql"), "none.sql: file not found")
+    binary = tmp_path / "binary.sql"
+    binary.write_bytes(b"SELECT \xff\xfe FROM records")
+    one_line_error(cli("logs", "lint", binary), "binary.sql: not UTF-8 text")
+
+
+@pytest.fixture(scope="module")
+def sql_bundle(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bundle") / "bundle"
+    proc = cli("logs", "export-sql", "--dialect", "duckdb", "--facts", SEED / "facts.yaml", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def _bundle_copy(sql_bundle: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "bundle"
+    shutil.copytree(sql_bundle, copy)
+    (copy / "results").mkdir()
+    return copy
+
+
+def test_import_results_locates_bad_result_rows(sql_bundle, tmp_path):
+    bundle = _bundle_copy(sql_bundle, tmp_path)
+    (bundle / "results" / "reviews.jsonl").write_text('{"a": 1}\n' + "[" * 100_000 + "]" * 100_000 + '\n[1]\n{"a": 1, "a": 2}\n')
+    (bundle / "results" / "downloads.csv").write_text("a,b\n1,2\n1,2,3\n")
+    proc = cli("logs", "import-results", bundle, "-o", tmp_path / "out.json")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    jsonl, csv_file = bundle / "results" / "reviews.jsonl", bundle / "results" / "downloads.csv"
+    for line in (f"{jsonl}:2: invalid JSON: nested too deeply", f"{jsonl}:3: expected one JSON object per line, found list",
+                 f"{jsonl}:4: duplicate key 'a'", f"{csv_file}:3: has 3 fields; the header has 2"):
+        assert any(err.startswith(line) for err in proc.stderr.splitlines()), (line, proc.stderr)
+    assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda b: b.pop("queries"), "bundle.json:1: queries: Field required"),
+    (lambda b: b["tables"][0].update(name="../../facts"), "tables[0].name: String should match pattern"),
+    (lambda b: b["queries"][0].update(file="../x.sql"), "queries[0].file: String should match pattern"),
+    (lambda b: b.update(dataset={"rows_in": 5}), "dataset.rows_out: Field required"),
+])
+def test_import_results_refuses_a_malformed_bundle_with_its_line(sql_bundle, tmp_path, edit, fragment):
+    bundle = _bundle_copy(sql_bundle, tmp_path)
+    meta = json.loads((bundle / "bundle.json").read_text(encoding="utf-8"))
+    edit(meta)
+    (bundle / "bundle.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    proc = cli("logs", "import-results", bundle)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert fragment in proc.stderr, proc.stderr
+
+
+def test_messages_naming_a_created_folder_are_inert(tmp_path):
+    out = tmp_path / "demo\x1b[31m"
+    proc = cli("demo", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stderr and "\\x1b" in proc.stderr

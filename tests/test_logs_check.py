@@ -62,3 +62,12 @@ def test_the_report_has_an_access_record_section_with_examples_and_months(derive
     assert "| `sys-auth` | 2025-04 |" in section  # records per month, for the chart's months
     html = cli("report", SEED / "facts.yaml", "--derived", derived, "-o", tmp_path / "r.html")
     assert html.returncode == 0 and 'id="access-records"' in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_an_output_naming_the_derived_facts_is_refused_and_they_stay(derived, tmp_path):
+    copy = tmp_path / "derived.json"
+    shutil.copy(derived, copy)
+    before = copy.read_bytes()
+    proc = cli("check", SEED / "facts.yaml", "--derived", copy, "--format", "json", "-o", copy)
+    assert proc.returncode == 2 and "is an input of this run" in proc.stderr, proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and copy.read_bytes() == before

@@ -13,15 +13,16 @@ import sys
 def _ingest(args) -> int:
     from compliance.logs import mapping
     from compliance.logs.ingest import ingest
+    from compliance.loading import inert
     from compliance.logs.progress import Progress
 
     m = mapping.build(args.profile, args.mapping, args.timezone, args.system)
     manifest = ingest(args.exports, args.output, m, args.encoding, args.format, args.local_zone,
                       Progress(False if args.quiet else None))
     t = manifest.totals
-    print(f"{args.output}: {t.rows_out:,} rows in {len(manifest.outputs)} month(s) "
-          f"{manifest.first_day} – {manifest.last_day}; {t.rows_rejected:,} rejected, {t.rows_repaired:,} repaired"
-          f" of {t.rows_in:,} (see {args.output}/rejects.csv)", file=sys.stderr)
+    print(inert(f"{args.output}: {t.rows_out:,} rows in {len(manifest.outputs)} month(s) "
+                f"{manifest.first_day} – {manifest.last_day}; {t.rows_rejected:,} rejected, {t.rows_repaired:,} repaired"
+                f" of {t.rows_in:,} (see {args.output}/rejects.csv)"), file=sys.stderr)
     return 0
 
 

@@ -15,13 +15,12 @@ from another version of the facts file (their SHA-256 is recorded).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from compliance.loading import fail
+from compliance.loading import fail, located, parse, read_text
 from compliance.logs import derived as d
 from compliance.logs.derived import cutoff_reason_ko
 from compliance.logs.manifest import sha256_file
@@ -43,12 +42,16 @@ class Observation(BaseModel):
 
 def load_derived(path: str | Path, facts_path: str | Path | None = None) -> d.DerivedFacts:
     p = Path(path)
+    text = read_text(p)  # bounded, regular files only, and an input of the run: no output may overwrite it
+    data = parse(text, p, as_json=True)  # duplicate keys, deep nesting and huge numbers: one located line
+    if not isinstance(data, dict):
+        raise fail(p, f"not derived facts: expected a JSON object, found {type(data).__name__}", 1)
     try:
-        derived = d.DerivedFacts.model_validate(json.loads(p.read_text(encoding="utf-8")))
-    except OSError as exc:
-        raise fail(p, f"cannot read: {exc.strerror}") from None
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise fail(p, f"not derived facts of this version: {str(exc).splitlines()[0]}") from None
+        derived = d.DerivedFacts.model_validate(data)
+    except ValidationError as exc:
+        problems = located(p, text, exc).problems
+        first = problems[0]
+        raise fail(p, f"not derived facts of this version ({first.field}: {first.message}; {len(problems)} problem(s)); run 'logs analyze' again", first.line) from None
     if facts_path is not None and sha256_file(Path(facts_path)) != derived.facts_sha256:
         raise fail(p, f"was derived from another version of {facts_path} (SHA-256 differs); run 'logs analyze' again")
     return derived

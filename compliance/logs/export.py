@@ -17,6 +17,7 @@ ones this version ships: rows of a changed query never become facts.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -24,9 +25,12 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
 
 from compliance import __version__
-from compliance.loading import InputError, Problem, fail
+from compliance.loading import InputError, Problem, fail, inert, located, parse, read_text
 from compliance.logs import analyses, tables
 from compliance.logs import derived as d
 from compliance.logs import manifest as mf
@@ -104,8 +108,8 @@ def export_sql(args) -> int:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{out}: {len(queries)} queries ({args.dialect}) and {len(tabs)} tables; put each result in "
-          f"{out}/results/<query>.csv, then: pipa-audit logs import-results {out}", file=sys.stderr)
+    print(inert(f"{out}: {len(queries)} queries ({args.dialect}) and {len(tabs)} tables; put each result in "
+                f"{out}/results/<query>.csv, then: pipa-audit logs import-results {out}"), file=sys.stderr)
     return 0
 
 
@@ -122,34 +126,93 @@ def _convert(column: str, value: str):
 
 
 def _read_result(path: Path) -> tuple[list[str], list[tuple]]:
-    problems = []
+    """A query's result as the other engine wrote it (CSV with a header, or JSON lines); each bad row is a
+    located problem (the first 20)."""
+    problems: list[Problem] = []
     rows = []
+    text = read_text(path)  # a regular file of bounded size, noted as an input of the run
     if path.suffix == ".jsonl":
         cols: list[str] | None = None
-        for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+        for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(str(path), n, f"invalid JSON: {exc.msg}"))
+            try:  # the facts loader's JSON rules: duplicate keys, deep nesting and huge numbers refused
+                obj = parse(line, path, as_json=True)
+            except InputError as exc:
+                problems += [Problem(str(path), n, p.message) for p in exc.problems]
+                continue
+            if not isinstance(obj, dict):
+                problems.append(Problem(str(path), n, f"expected one JSON object per line, found {type(obj).__name__}"))
                 continue
             cols = cols or list(obj)
             rows.append(tuple(obj.get(c) for c in cols))
         if problems:
-            raise InputError(problems)
+            raise InputError(problems[:20])
         return cols or [], rows
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
         cols = next(reader, [])
         for row in reader:
+            if len(row) != len(cols):
+                problems.append(Problem(str(path), reader.line_num, f"has {len(row)} fields; the header has {len(cols)}"))
+                continue
             try:
-                rows.append(tuple(_convert(c, v) for c, v in zip(cols, row, strict=True)))
+                rows.append(tuple(_convert(c, v) for c, v in zip(cols, row)))
             except ValueError as exc:
                 problems.append(Problem(str(path), reader.line_num, str(exc)))
+    except csv.Error as exc:
+        problems.append(Problem(str(path), reader.line_num, f"invalid CSV: {exc}"))
     if problems:
         raise InputError(problems[:20])
     return cols, rows
+
+
+class _Query(BaseModel):
+    file: str = Field(pattern=r"^[A-Za-z0-9_.-]+\.sql$")  # a file of the bundle's sql/ folder, nothing else
+    sha256: str
+    exported_sha256: str
+
+
+class _Table(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    sha256: str
+
+
+class _Dataset(BaseModel):
+    rows_in: int = Field(ge=0)
+    rows_out: int = Field(ge=0)
+    rows_rejected: int = Field(ge=0)
+
+
+class Bundle(BaseModel):
+    """What ``bundle.json`` must hold for its results to become facts (written by ``export_sql``)."""
+
+    kind: Literal["pipa-audit/sql-bundle"]
+    dialect: str
+    facts: str
+    facts_sha256: str
+    params: str | None = None
+    params_sha256: str | None = None
+    timezone: str
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    queries: list[_Query]
+    tables: list[_Table]
+    dataset: _Dataset | None = None
+
+
+def _bundle(root: Path) -> Bundle:
+    path = root / BUNDLE
+    if not path.is_file():
+        raise fail(root, f"no {BUNDLE}: not a folder written by 'pipa-audit logs export-sql'")
+    text = read_text(path)
+    data = parse(text, path, as_json=True)
+    if not isinstance(data, dict):
+        raise fail(path, f"expected a JSON object, found {type(data).__name__}", 1)
+    try:
+        return Bundle.model_validate(data)
+    except ValidationError as exc:
+        raise located(path, text, exc) from None
 
 
 def import_results(args) -> int:
@@ -159,32 +222,29 @@ def import_results(args) -> int:
     from compliance.logs.params import Params
 
     root = Path(args.bundle)
-    try:
-        bundle = json.loads((root / BUNDLE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        raise fail(root, f"no readable {BUNDLE}: not a folder written by 'pipa-audit logs export-sql'") from None
+    bundle = _bundle(root)
     problems = []
     shipped = {p.name: analyses.sha256_text(p.read_text(encoding="utf-8")) for p in analyses.sql_files()}
-    for q in bundle["queries"]:
-        f = root / "sql" / q["file"]
-        if shipped.get(q["file"]) != q["sha256"]:
+    for q in bundle.queries:
+        f = root / "sql" / q.file
+        if shipped.get(q.file) != q.sha256:
             problems.append(Problem(str(f), 0, "is not the query this version of pipa-audit ships (SHA-256 differs); "
                                     "export again with this version"))
-        elif not f.is_file() or analyses.sha256_text(f.read_text(encoding="utf-8")) != q["exported_sha256"]:
+        elif not f.is_file() or analyses.sha256_text(f.read_text(encoding="utf-8")) != q.exported_sha256:
             problems.append(Problem(str(f), 0, "SHA-256 differs from the bundle: the query was changed after export, "
                                     "so its results cannot become facts"))
-    for t in bundle["tables"]:
-        f = root / "tables" / f"{t['name']}.csv"
-        if not f.is_file() or mf.sha256_file(f) != t["sha256"]:
+    for t in bundle.tables:
+        f = root / "tables" / f"{t.name}.csv"
+        if not f.is_file() or mf.sha256_file(f) != t.sha256:
             problems.append(Problem(str(f), 0, "SHA-256 differs from the bundle: an input table was changed after export"))
-    facts_path, params_path = bundle["facts"], bundle["params"]
-    if not Path(facts_path).is_file() or mf.sha256_file(Path(facts_path)) != bundle["facts_sha256"]:
+    facts_path, params_path = bundle.facts, bundle.params
+    if not Path(facts_path).is_file() or mf.sha256_file(Path(facts_path)) != bundle.facts_sha256:
         problems.append(Problem(facts_path, 0, "missing or changed since the export (SHA-256 differs)"))
-    if params_path and (not Path(params_path).is_file() or mf.sha256_file(Path(params_path)) != bundle["params_sha256"]):
+    if params_path and (not Path(params_path).is_file() or mf.sha256_file(Path(params_path)) != bundle.params_sha256):
         problems.append(Problem(params_path, 0, "missing or changed since the export (SHA-256 differs)"))
     results: dict[str, analyses.Rows] = {}
     refs = []
-    needed = {q["file"] for q in bundle["queries"]}
+    needed = {q.file for q in bundle.queries}
     for name in sorted(needed):
         stem = name[:-4]
         found = [p for p in (root / "results" / f"{stem}.csv", root / "results" / f"{stem}.jsonl") if p.is_file()]
@@ -203,23 +263,20 @@ def import_results(args) -> int:
         raise InputError(problems)
     facts, _ = validate_file(facts_path, Facts)
     params = validate_file(params_path, Params)[0] if params_path else Params()
-    import datetime as dt
-
-    first = dt.date.fromisoformat(bundle["first_day"]) if bundle.get("first_day") else None
-    last = dt.date.fromisoformat(bundle["last_day"]) if bundle.get("last_day") else None
+    first, last = bundle.first_day, bundle.last_day
     built = tables.build(facts, params, first, last)
-    ds = bundle.get("dataset") or {}
+    ds = bundle.dataset.model_dump() if bundle.dataset else {}
     ratio = ds["rows_rejected"] / ds["rows_in"] if ds.get("rows_in") else None
-    dataset = d.Dataset(timezone=bundle["timezone"], first_day=first, last_day=last, rows_in=ds.get("rows_in"),
+    dataset = d.Dataset(timezone=bundle.timezone, first_day=first, last_day=last, rows_in=ds.get("rows_in"),
                         rows_out=ds.get("rows_out"), rows_rejected=ds.get("rows_rejected"),
                         rejected_ratio=None if ratio is None else round(ratio, 6),
                         max_rejected_ratio=params.max_rejected_ratio,
                         sufficient=None if ratio is None else ratio <= params.max_rejected_ratio)
-    engine = d.Engine(name="imported", version=f"{bundle['dialect']} (queries verified by SHA-256)")
+    engine = d.Engine(name="imported", version=f"{bundle.dialect} (queries verified by SHA-256)")
     try:
         derived = assemble(facts, facts_path, params, params_path, built, results, dataset, engine, refs, args.examples)
     except (KeyError, ValueError) as exc:
         raise fail(root / "results", f"a result does not have the query's columns: {exc}") from None
     write(derived, args.output, [facts_path, params_path])
-    print(f"imported {len(results)} results from {root}; query hashes verified", file=sys.stderr)
+    print(inert(f"imported {len(results)} results from {root}; query hashes verified"), file=sys.stderr)
     return 0

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from compliance.loading import inert, read_text
+
 WEEKDAY = "weekday numbering differs between engines (Sunday 0 vs 1): use the calendar table"
 DATEPART = "date and time functions differ between engines: use day_num, month, minute and the calendar table"
 DATEARITH = "argument order and result types differ (DuckDB date_diff(unit, a, b) vs Spark datediff(end, start)): subtract day numbers"
@@ -123,12 +125,7 @@ def _order_by(tokens, start: int, path: str) -> list[Finding]:
 def lint_files(paths: list[Path]) -> list[Finding]:
     out = []
     for p in paths:
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            out.append(Finding(str(p), 0, f"cannot read: {exc}"))
-            continue
-        out += lint_text(text, str(p))
+        out += lint_text(read_text(p), str(p))  # an unreadable file is bad input (exit 2), not a finding
     return out
 
 
@@ -138,6 +135,6 @@ def lint_cli(args) -> int:
     paths = [Path(f) for f in args.files] or sql_files()
     findings = lint_files(paths)
     for f in findings:
-        print(f, file=sys.stderr)
-    print(f"{len(paths)} SQL file(s): {len(findings)} problem(s)", file=sys.stderr if findings else sys.stdout)
+        print(inert(str(f)), file=sys.stderr)
+    print(inert(f"{len(paths)} SQL file(s): {len(findings)} problem(s)"), file=sys.stderr if findings else sys.stdout)
     return 1 if findings else 0
