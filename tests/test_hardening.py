@@ -673,3 +673,16 @@ def test_messages_naming_a_created_folder_are_inert(tmp_path):
     proc = cli("demo", "-o", out)
     assert proc.returncode == 0, proc.stderr
     assert "\x1b" not in proc.stderr and "\\x1b" in proc.stderr
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda m, text: "[" * 100_000 + "]" * 100_000, "manifest.json:1: invalid JSON: nested too deeply"),
+    (lambda m, text: json.dumps({**m, "outputs": [{**m["outputs"][0], "path": "../../facts.yaml"}]}),
+     "invalid manifest: outputs[0].path: Value error, must be a path inside the ingested folder"),
+])
+def test_a_tampered_manifest_is_one_line_error_and_nothing_outside_is_read(tmp_path, edit, fragment):
+    rec = tmp_path / "rec"
+    assert cli("logs", "ingest", SEED / "evidence" / "access-records-sys-auth.csv", "-o", rec).returncode == 0
+    manifest = rec / "manifest.json"
+    manifest.write_text(edit(json.loads(manifest.read_text(encoding="utf-8")), manifest.read_text(encoding="utf-8")), encoding="utf-8")
+    one_line_error(cli("logs", "analyze", rec, "--facts", SEED / "facts.yaml", "-o", tmp_path / "d.json"), fragment)

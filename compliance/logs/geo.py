@@ -11,7 +11,7 @@ import csv
 import ipaddress
 from pathlib import Path
 
-from compliance.loading import InputError, Problem, fail
+from compliance.loading import InputError, Problem, read_text
 from compliance.logs.addresses import cidr_range
 
 SHIPPED = Path(__file__).parent / "data" / "ip_country.csv"
@@ -25,12 +25,7 @@ def _prefix(cidr: str) -> int:
 def read_table(path: str | Path, priority: int) -> list[tuple[str, str, str, int, int]]:
     """CSV ``network,country`` (comment lines start with #) or an RIR delegated file (``registry|CC|ipv4|…``)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise fail(p, f"cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise fail(p, "not UTF-8 text") from None
+    text = read_text(p)  # a regular file of bounded size, noted as an input of the run
     rows, problems = [], []
     lines = text.splitlines()
     rir = any(line.count("|") >= 6 for line in lines[:50] if not line.startswith("#"))

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from compliance.loading import fail
+from compliance.loading import fail, located, parse, read_text
 
 MANIFEST = "manifest.json"
 REJECTS = "rejects.csv"
@@ -41,6 +40,15 @@ class OutputFile(_M):
     month: str  # YYYY-MM (local time)
     rows: int
     sha256: str
+
+    @field_validator("path")
+    @classmethod
+    def _inside(cls, value: str) -> str:
+        """A manifest names files of its own folder: nothing it lists is read (or hashed) outside it."""
+        parts = PurePosixPath(value).parts
+        if not parts or value.startswith("/") or "\\" in value or ".." in parts:
+            raise ValueError("must be a path inside the ingested folder")
+        return value
 
 
 class Totals(_M):
@@ -77,10 +85,13 @@ def load(folder: str | Path, verify: bool = True) -> Manifest:
     path = root / MANIFEST
     if not path.is_file():
         raise fail(root, f"no {MANIFEST}: not a folder written by 'pipa-audit logs ingest'")
+    text = read_text(path)
+    data = parse(text, path, as_json=True)  # duplicate keys, deep nesting, huge numbers: one located line
     try:
-        manifest = Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise fail(path, f"invalid manifest: {str(exc).splitlines()[0]}") from None
+        manifest = Manifest.model_validate(data)
+    except ValidationError as exc:
+        first = located(path, text, exc).problems[0]
+        raise fail(path, f"invalid manifest: {first.field}: {first.message}", first.line) from None
     for out in manifest.outputs:
         if not (root / out.path).is_file():
             raise fail(root / out.path, "listed in the manifest but missing")
