@@ -34,12 +34,17 @@ def run_queries(engine, files: list[str] | None = None, progress: Progress | Non
         try:
             cols, rows = engine.query(analyses.query_text(name))
         except Exception as exc:  # engine errors (memory cap, unreadable file) as one line, not a traceback
-            if type(exc).__module__.split(".")[0] not in ("duckdb", "pyspark", "py4j"):
-                raise
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise fail(f"sql/{name}", f"{engine.name} failed: {first}") from None
+            raise _engine_error(exc, f"sql/{name}", f"{engine.name} failed") from None
         out[name] = analyses.canonical(cols, rows)
     return out
+
+
+def _engine_error(exc: Exception, where: str, what: str) -> Exception:
+    """An engine's own error (DuckDB, Spark) as one located line; anything else is left as it is."""
+    if type(exc).__module__.split(".")[0].lstrip("_") not in ("duckdb", "pyspark", "py4j"):  # DuckDB 2's are _duckdb.*
+        return exc
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return fail(where, f"{what}: {first}")
 
 
 def derive(folder: str, facts_path: str, params_path: str | None, engine, examples: int | None = None,
@@ -52,9 +57,12 @@ def derive(folder: str, facts_path: str, params_path: str | None, engine, exampl
     root = Path(folder)
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(mf.check_hashes, root, manifest)  # verified while the queries run, before any result
-        engine.load([root / o.path for o in manifest.outputs], built.tables)
         wanted = [f for s in analyses.SPECS if not (s.needs == "networks" and not params.networks) for f in s.files]
         try:
+            try:
+                engine.load([root / o.path for o in manifest.outputs], built.tables)
+            except Exception as exc:  # a damaged Parquet file fails here, when the engine reads its footer
+                raise _engine_error(exc, str(root), f"{engine.name} cannot read the records") from None
             results = run_queries(engine, wanted, progress)
         except Exception:
             hashes.result()  # a changed file explains a failing query: say that first

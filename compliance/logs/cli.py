@@ -63,6 +63,17 @@ def _schema(args) -> int:
     return 0
 
 
+def _at_least(low: int):
+    """An argparse type: a whole number no smaller than ``low`` (0 threads or -5 examples is a usage error)."""
+    def whole(text: str) -> int:
+        if not text.strip().lstrip("-").isdigit() or int(text) < low:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {low}, got {text!r}")
+        return int(text)
+
+    whole.__name__ = f"number >= {low}"
+    return whole
+
+
 def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     """Add ``logs`` and its subcommands to the main parser's subparsers."""
     logs = sub.add_parser("logs", help="access records (접속기록): ingest exports, analyse them, export the SQL")
@@ -87,12 +98,12 @@ def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     s.add_argument("--params", default=None, help="YAML analysis parameters (networks, thresholds, calendar, geo)")
     s.add_argument("-o", "--output", default=None, help="derived facts JSON (default: standard output)")
     s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
-    s.add_argument("--threads", type=int, default=None, help="DuckDB threads / Spark local cores (default: all)")
+    s.add_argument("--threads", type=_at_least(1), default=None, help="DuckDB threads / Spark local cores (default: all)")
     s.add_argument("--memory-limit", default="1GB", help="DuckDB memory cap, e.g. 1GB (spills to disk beyond it)")
     s.add_argument("--spark-url", default=None,
                    help="Spark master (local[*], spark://host:7077) or Spark Connect URL (sc://host:15002/;token=…);"
                         " a cluster or server reads the folder's Parquet files at the same path")
-    s.add_argument("--examples", type=int, default=None, help="examples kept per analysis (default 20)")
+    s.add_argument("--examples", type=_at_least(0), default=None, help="examples kept per analysis (default 20)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     s.set_defaults(func=_analyze)
 
@@ -107,7 +118,7 @@ def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     s = lsub.add_parser("import-results", help="turn results computed elsewhere into derived facts, verifying hashes")
     s.add_argument("bundle", help="the folder written by export-sql, with results/<analysis>.csv or .jsonl added")
     s.add_argument("-o", "--output", default=None)
-    s.add_argument("--examples", type=int, default=None)
+    s.add_argument("--examples", type=_at_least(0), default=None)
     s.set_defaults(func=_import)
 
     s = lsub.add_parser("schema", help="print a JSON Schema: derived facts, observation, manifest or parameters")

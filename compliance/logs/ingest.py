@@ -439,7 +439,7 @@ def _first_object(block: Block, enc: str, line_no: int, mapping: Mapping, path: 
             break
         try:
             obj = json.loads(raw.decode(enc))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # refused with its reason when its block is read
             continue
         if not isinstance(obj, dict):
             continue
@@ -495,6 +495,9 @@ def _jsonl_block(block: Block, enc: str, cols: dict[str, str] | None, schema: pa
         block.release()
 
 
+_JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+
+
 def _jsonl_block_slow(block: bytes, enc: str, cols: dict[str, str] | None) -> Batch:
     """Line by line with Python's json: the exact reason and line for every line refused."""
     values: dict[str, list] = {f: [] for f in cols or {}}
@@ -512,8 +515,14 @@ def _jsonl_block_slow(block: bytes, enc: str, cols: dict[str, str] | None) -> Ba
         except json.JSONDecodeError as exc:
             refused.append((ln, "", f"invalid JSON: {exc.msg} (column {exc.colno})"))
             continue
+        except RecursionError:
+            refused.append((ln, "", "invalid JSON: nested too deeply"))
+            continue
+        except ValueError as exc:  # an integer with more digits than Python converts
+            refused.append((ln, "", f"invalid JSON: {str(exc).split(';')[0]}"))
+            continue
         if not isinstance(obj, dict):
-            refused.append((ln, "", f"expected a JSON object, found {type(obj).__name__}"))
+            refused.append((ln, "", f"expected a JSON object, found {_JSON_KINDS.get(type(obj), 'a number')}"))
             continue
         row = []
         for key in (cols or {}).values():
