@@ -13,6 +13,7 @@ law.go.kr's ``<개정 …>``/``<신설 …>`` annotations.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -175,7 +176,7 @@ def load_library(directory: str) -> Library | None:
 @lru_cache(maxsize=8)
 def _library(directory: str) -> Library | None:
     index = Path(directory) / "law" / "sources.yaml"
-    if not index.is_file():
+    if not os.path.lexists(index):  # absent: no texts to compare with; anything else there is read, or refused
         return None
     data, _ = load(index)  # bounded, regular files only, refused tags and duplicate keys, located errors
     sources, texts = {}, {}

@@ -83,7 +83,7 @@ class TabularSource(Strict):
         "이 값과 같은 행만 사용(열 제목 → 값)", "Only rows with these values (header -> value)", example={"시스템": "sys-shop"}
     )
     encoding: Literal["utf-8", "cp949"] | None = fact("CSV 인코딩(기본: 자동 판별)", "CSV encoding (default: detected)")
-    separator: str | None = fact("목록 칸의 구분자(기본: , 또는 ;)", "Separator inside a list cell (default: , or ;)", max_length=3)
+    separator: str | None = fact("목록 칸의 구분자(기본: , 또는 ;)", "Separator inside a list cell (default: , or ;)", min_length=1, max_length=3)
     timezone: str | None = fact(
         "시간대가 없는 일시에 붙일 UTC 오프셋", "UTC offset given to timestamps written without one", example="+09:00",
         pattern=r"^[+-]\d{2}:\d{2}$",

@@ -728,3 +728,12 @@ def test_a_damaged_parquet_file_is_one_line_error_naming_the_folder(ingested, tm
 @pytest.mark.parametrize("flag, value", [("--threads", "0"), ("--examples", "-5"), ("--threads", "two")])
 def test_analysis_counts_must_be_whole_numbers_in_range(ingested, flag, value):
     one_line_error(cli("logs", "analyze", ingested, "--facts", SEED / "facts.yaml", flag, value), f"argument {flag}: expected a whole number")
+
+
+@pytest.mark.parametrize("make, fragment", [(os.mkdir, "is a directory"), (os.mkfifo, "is not a regular file")])
+def test_a_law_text_index_that_is_no_file_is_refused_not_taken_as_absent(org, make, fragment):
+    """Taken as absent, every quote of every catalog became 'no law texts to compare with' (76 lines)."""
+    index = org / "controls" / "law" / "sources.yaml"
+    index.unlink()
+    make(index)
+    one_line_error(cli("catalog", "lint", "--catalog", org / "controls"), f"{index}: {fragment}")
