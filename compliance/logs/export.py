@@ -203,7 +203,7 @@ class Bundle(BaseModel):
 
 def _bundle(root: Path) -> Bundle:
     path = root / BUNDLE
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused by read_text with its reason
         raise fail(root, f"no {BUNDLE}: not a folder written by 'pipa-audit logs export-sql'")
     text = read_text(path)
     data = parse(text, path, as_json=True)

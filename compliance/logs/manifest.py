@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -83,7 +84,7 @@ def load(folder: str | Path, verify: bool = True) -> Manifest:
     """Read DIR/manifest.json; with ``verify``, every listed file must exist with its SHA-256."""
     root = Path(folder)
     path = root / MANIFEST
-    if not path.is_file():
+    if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused by read_text with its reason
         raise fail(root, f"no {MANIFEST}: not a folder written by 'pipa-audit logs ingest'")
     text = read_text(path)
     data = parse(text, path, as_json=True)  # duplicate keys, deep nesting, huge numbers: one located line
