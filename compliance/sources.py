@@ -131,9 +131,10 @@ class Sourced:
 class _Bad(Exception):
     """A problem with the table as a whole (encoding, header, format)."""
 
-    def __init__(self, message: str, line: int = 0, column: int = 0):
+    def __init__(self, message: str, line: int = 0, column: int = 0, stated: str | None = None):
         super().__init__(message)
         self.line, self.column = line, column
+        self.stated = stated  # the source's key in the facts file that is wrong (e.g. "sheet"), if it is the facts'
 
 
 # ------------------------------------------------------------------------------------ reading tables
@@ -204,7 +205,7 @@ def _xlsx_rows(data: bytes, sheet: str | None):
         raise _Bad(f"is not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
     try:
         if sheet is not None and sheet not in wb.sheetnames:
-            raise _Bad(f"has no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})")
+            raise _Bad(f"has no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})", stated="sheet")
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         for n, row in enumerate(ws.iter_rows(values_only=True), 1):
             yield n, list(row)
@@ -431,7 +432,11 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
             return None
         items = _rows(rows, mapping, src, header, elem_t, record)
     except _Bad as exc:
-        ctx.problems.append(CellProblem(shown, exc.line, f"{exc} (the {at} source)", "", exc.column))
+        if exc.stated:  # the facts file names what the table lacks: its line, with the table named
+            where = (*loc, "source", exc.stated)
+            ctx.problems.append(Problem(ctx.path, ctx.locator.line(where), f"{src.path} {exc}", field_path(where)))
+        else:
+            ctx.problems.append(CellProblem(shown, exc.line, f"{exc} (the {at} source)", "", exc.column))
         return None
     adapter = _ADAPTERS.get(list_ann) or _ADAPTERS.setdefault(list_ann, TypeAdapter(list_ann))
     if not validate_in_chunks(adapter, items):  # rows become models a chunk at a time (memory: see loading)

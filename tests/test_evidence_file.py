@@ -169,6 +169,10 @@ def test_xlsx_and_a_list_of_dates_from_a_filtered_ticket_export(tmp_path):
     ws["B3"] = "soon"
     wb.save(tmp_path / "evidence" / "hr.xlsx")
     assert_input_error(cli("validate", f), "hr.xlsx:3:2: handlers[1].left_on (퇴사일)")
+    # a sheet the workbook lacks is the facts file's mistake: its line, with the workbook and its sheets named
+    f.write_text(f.read_text(encoding="utf-8").replace("sheet: 인사", "sheet: 인사팀"), encoding="utf-8")
+    line = f.read_text(encoding="utf-8").splitlines().index(next(x for x in f.read_text(encoding="utf-8").splitlines() if "인사팀" in x)) + 1
+    assert_input_error(cli("validate", f), f"{f}:{line}: handlers.source.sheet: evidence/hr.xlsx has no sheet '인사팀' (sheets: 인사)")
 
 
 # ------------------------------------------------------------------ 11. one integrity rule
