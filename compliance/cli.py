@@ -323,7 +323,7 @@ def cmd_demo(args) -> int:
     write_output(pdf, lambda: render(result, "pdf", args.lang))
     write_output(out / "ecommerce-breach-result.json", lambda: render(result, "json"))
     print(table(result), end="")
-    print(inert(f"\nwrote {pdf}"), file=sys.stderr)
+    print("\n" + inert(f"wrote {pdf}"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -596,6 +596,11 @@ def _add_audit_commands(sub, catalog_kw: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):  # a locale that cannot show Hangul (latin-1, C) gets \uXXXX, not a crash
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):  # replaced by a caller with a stream of another kind
+            pass
     parser = build_parser(next((a for a in argv if not a.startswith("-")), ""))
     args = parser.parse_args(argv)
     _import_commands()
@@ -625,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     try:
+        _names_are_utf8(args)
         return args.func(args)
     except InputError as exc:
         for problem in exc.problems:
@@ -635,6 +641,9 @@ def _run(args) -> int:
     except BrokenPipeError:  # a listing cut short by its reader: not a success, not a finding
         silence_stdout()
         return EXIT_PIPE
+    except UnicodeEncodeError as exc:  # a name from the file system that is no UTF-8 (e.g. the working folder's)
+        _say(f"pipa-audit: {exc.object[exc.start:exc.end]!r} in a file or folder name is not UTF-8 text; rename it (reports name their inputs in UTF-8)")
+        return EXIT_INPUT
     except OverflowError as exc:  # date arithmetic past year 9999 (or before year 1) in a check
         _say(f"{getattr(args, 'facts', None) or 'pipa-audit'}: a date or number computed from the facts is out of range ({exc}); check dates near year 1 or 9999")
         return EXIT_INPUT
@@ -645,6 +654,18 @@ def _run(args) -> int:
     except Exception as exc:  # last resort: one line and a code of its own, never 1 (findings)
         _say(f"pipa-audit: internal error: {type(exc).__name__}: {exc}; please report")
         return EXIT_INTERNAL
+
+
+def _names_are_utf8(args) -> None:
+    """Every path given on the command line can be written in UTF-8: JSON, SARIF, OSCAL and the PDF name their
+    inputs, and a name from a latin-1 or EUC-KR file system (surrogates in Python) cannot be encoded there."""
+    for value in vars(args).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, (str, Path)):
+                try:
+                    str(item).encode("utf-8")
+                except UnicodeEncodeError:
+                    raise fail(str(item), "the name is not UTF-8 text; rename the file or folder (reports name their inputs in UTF-8)") from None
 
 
 def _say(line: str) -> None:

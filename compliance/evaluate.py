@@ -112,10 +112,10 @@ def _ident(item, n: int) -> str:
 def eval_budget() -> int | None:
     """PIPA_AUDIT_EVAL_BUDGET: the macro steps one run may take (``compliance.expr.Budget``); a bad value is an
     input error, not a silent default."""
-    raw = os.environ.get("PIPA_AUDIT_EVAL_BUDGET")
-    if raw is None:
+    raw = os.environ.get("PIPA_AUDIT_EVAL_BUDGET", "").strip()
+    if not raw:  # unset or empty: the default, as for PIPA_AUDIT_MAX_ATTACHMENT_BYTES
         return None
-    if not raw.isdigit() or not 0 < int(raw) < 10**15:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 10**15:  # "²" is a digit to isdigit, not to int
         raise InputError([Problem("PIPA_AUDIT_EVAL_BUDGET", 0, f"must be a whole number of steps, got {raw!r}")])
     return int(raw)
 

@@ -66,7 +66,7 @@ def max_attachment_bytes() -> int:
     raw = os.environ.get(ENV_MAX_ATTACHMENT_BYTES, "").strip()
     if not raw:
         return MAX_ATTACHMENT_BYTES
-    if not raw.isdigit() or len(raw) > 20:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 20:  # "²" is a digit to isdigit, not to int
         from compliance.loading import fail
 
         raise fail(ENV_MAX_ATTACHMENT_BYTES, f"must be a whole number of bytes, got {raw[:40]!r}")

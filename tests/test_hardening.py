@@ -737,3 +737,33 @@ def test_a_law_text_index_that_is_no_file_is_refused_not_taken_as_absent(org, ma
     index.unlink()
     make(index)
     one_line_error(cli("catalog", "lint", "--catalog", org / "controls"), f"{index}: {fragment}")
+
+
+# ------------------------------------------------------------------ names, numbers and locales from the environment
+
+
+@pytest.mark.parametrize("var", ["PIPA_AUDIT_EVAL_BUDGET", "PIPA_AUDIT_MAX_ATTACHMENT_BYTES"])
+@pytest.mark.parametrize("value", ["²", "١٢", "-5", "1e9"])
+def test_limits_from_the_environment_must_be_ascii_whole_numbers(var, value):
+    """'²' and Arabic-Indic digits are digits to str.isdigit but not to int(): they were exit 70."""
+    proc = subprocess.run([sys.executable, "-m", "compliance", "check", str(CLEAN / "facts.yaml")], capture_output=True,
+                          text=True, env={**os.environ, var: value}, timeout=120)
+    one_line_error(proc, f"{var}: must be a whole number")
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line_error(tmp_path):
+    """JSON, SARIF and the PDF name their inputs in UTF-8: a latin-1 name (surrogates in Python) was exit 70."""
+    shutil.copytree(CLEAN, tmp_path / "org")
+    name = Path(os.fsdecode(bytes(tmp_path / "org") + b"/f\xe9.yaml"))
+    shutil.copy(tmp_path / "org" / "facts.yaml", name)
+    proc = cli("check", name, "--format", "json", "-o", tmp_path / "r.json")
+    one_line_error(proc, "the name is not UTF-8 text")
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("args", [("catalog", "coverage"), ("check", str(SEED / "facts.yaml"))])
+def test_a_terminal_that_cannot_show_hangul_gets_escapes_not_a_crash(args):
+    proc = subprocess.run([sys.executable, "-m", "compliance", *args], capture_output=True,
+                          env={**os.environ, "PYTHONIOENCODING": "latin-1"}, timeout=120)
+    assert proc.returncode in (0, 1) and b"Traceback" not in proc.stderr, proc.stderr
+    assert b"\\u" in proc.stdout + proc.stderr  # Hangul (or an arrow) shown as escapes

@@ -66,7 +66,8 @@ def _schema(args) -> int:
 def _at_least(low: int):
     """An argparse type: a whole number no smaller than ``low`` (0 threads or -5 examples is a usage error)."""
     def whole(text: str) -> int:
-        if not text.strip().lstrip("-").isdigit() or int(text) < low:
+        digits = text.strip().removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()) or int(text) < low:
             raise argparse.ArgumentTypeError(f"expected a whole number of at least {low}, got {text!r}")
         return int(text)
 
