@@ -767,3 +767,24 @@ def test_a_terminal_that_cannot_show_hangul_gets_escapes_not_a_crash(args):
                           env={**os.environ, "PYTHONIOENCODING": "latin-1"}, timeout=120)
     assert proc.returncode in (0, 1) and b"Traceback" not in proc.stderr, proc.stderr
     assert b"\\u" in proc.stdout + proc.stderr  # Hangul (or an arrow) shown as escapes
+
+
+def test_control_characters_in_facts_are_shown_as_escapes_in_every_rendered_report(tmp_path):
+    """HTML forbids C0/C1 controls (NUL is dropped, ESC is a parse error), a PDF cannot draw them and a terminal
+    acts on them when the Markdown is read: every template prints them as \\xNN text."""
+    from pypdf import PdfReader
+
+    shutil.copytree(CLEAN, tmp_path / "org")
+    f = tmp_path / "org" / "facts.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace('name: "Small Clinic', 'name: "Small\\x1b[31m\\x00\\x07\\x85 Clinic', 1), encoding="utf-8")
+    undrawable = set(map(chr, [*range(0, 9), 11, 12, *range(14, 32), *range(0x7F, 0xA0)]))
+    for fmt in ("html", "md"):
+        out = tmp_path / f"r.{fmt}"
+        proc = cli("report", f, "--format", fmt, "-o", out)
+        assert proc.returncode in (0, 1), proc.stderr
+        text = out.read_text(encoding="utf-8")
+        assert not undrawable & set(text), (fmt, sorted(undrawable & set(text)))
+        assert ("Small\\x1b[31m\\x00\\x07\\x85 Clinic" if fmt == "html" else "Small\\x1b\\[31m\\x00\\x07\\x85 Clinic") in text
+    out = tmp_path / "r.pdf"
+    assert cli("report", f, "--format", "pdf", "--lang", "en", "-o", out).returncode in (0, 1)
+    assert "\\x1b[31m" in "".join(page.extract_text() for page in PdfReader(out).pages[:2])

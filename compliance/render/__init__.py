@@ -132,6 +132,20 @@ def md_escape(value: Any) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
+_UNDRAWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+"""Characters a value may hold that no reader can show: C0/C1 controls but tab and line ends (HTML forbids them, NUL
+is dropped, a terminal reading the Markdown acts on ESC) and noncharacters."""
+
+
+def visible(value):
+    """Every value a template prints, with undrawable characters as ``\\xNN``/``\\uNNNN`` text (Jinja2's
+    ``finalize``: applied before HTML escaping, so the escape shows as typed)."""
+    if isinstance(value, str) and _UNDRAWABLE.search(value):
+        shown = _UNDRAWABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", value)
+        return type(value)(shown) if type(value) is not str else shown  # markup stays markup
+    return value
+
+
 def environment(markup: bool):
     """Jinja2 environment; autoescape is on for HTML so any fact value shows as text."""
     import jinja2
@@ -139,6 +153,7 @@ def environment(markup: bool):
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=markup,
+        finalize=visible,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
