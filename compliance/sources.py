@@ -178,14 +178,16 @@ def decode(data: bytes, stated: str | None = None) -> tuple[str, str]:
 
 
 def _csv_rows(text: str, delimiter: str):
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    """(line, cells) of each row. Strict: a quote never closed took every later row into one cell without a word
+    (an unbalanced quote at the end, or text after a closing quote, is refused at the row where it starts)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     prev = 0
     try:
         for cells in reader:
             yield prev + 1, cells
             prev = reader.line_num
     except csv.Error as exc:
-        raise _Bad(f"not readable as CSV: {exc}", reader.line_num) from None
+        raise _Bad(f"not readable as CSV: {exc} (in the row that starts on this line)", prev + 1) from None
 
 
 def _xlsx_rows(data: bytes, sheet: str | None):

@@ -224,3 +224,13 @@ def test_impossible_dates_are_input_errors_in_validate_and_check(tmp_path, chang
     f = write(tmp_path, "facts.yaml", (HEAD + INCIDENT).replace(*change))
     for command in ("validate", "check"):
         assert_input_error(cli(command, f), f"{f}:{line}: ", message)
+
+
+@pytest.mark.parametrize("tail, line", [
+    ('h-4,최,"2025-02-01,,sys-a\nh-5,정,,,sys-a\n', 5),  # a quote never closed: h-5 vanished into one cell
+    ('h-4,"최"x,,,sys-a\n', 5),  # text after a closing quote
+])
+def test_a_csv_source_with_a_broken_quote_is_refused_at_its_row(tmp_path, tail, line):
+    write(tmp_path, "evidence/hr.csv", HR + tail)
+    f = write(tmp_path, "facts.yaml", HEAD + HANDLERS_FROM.format(name="hr.csv"))
+    assert_input_error(cli("validate", f), f"hr.csv:{line}: not readable as CSV")
