@@ -88,9 +88,10 @@ def cmd_init(args) -> int:
 
     existing = None
     if args.source is not None:
-        existing, _ = load(args.source)
+        existing, text = load(args.source)
         if not isinstance(existing, dict):
             raise fail(args.source, f"expected a mapping at the top level, found {type(existing).__name__}", 1)
+        _only_facts_fields(args.source, existing, text)
     out = None if args.output == "-" else Path(args.output)
     if out is not None:
         if out.suffix.lower() == ".json":
@@ -113,6 +114,20 @@ def cmd_init(args) -> int:
     write_output(out, body)
     print(inert(f"wrote {out}"), file=sys.stderr)
     return EXIT_OK
+
+
+def _only_facts_fields(path, data: dict, text: str) -> None:
+    """init --from writes the facts fields it knows: any other top-level key would be dropped without a word (a
+    misspelt list, or a waivers file, a result or a catalog given by mistake)."""
+    from compliance.facts import Facts
+    from compliance.loading import Locator
+
+    known = {f.alias or name for name, f in Facts.model_fields.items()}
+    unknown = [key for key in data if key not in known]
+    if unknown:
+        locator = Locator(text)
+        raise InputError([Problem(str(path), locator.line((key,)), f"'{key}' is not a facts field: init --from would drop it "
+                                  "(is this a facts file? check the spelling)") for key in unknown])
 
 
 def _ours(schema: Path) -> bool:

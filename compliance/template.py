@@ -100,7 +100,11 @@ def _flow(value) -> str:
     if isinstance(value, str):
         if _PLAIN.match(value) and not value.endswith(" ") and not _RESERVED.match(value):
             return value
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+        if text.isprintable():
+            return text
+        # YAML reads a raw U+0085, U+2028 or U+2029 inside quotes as a line break (folded to a space): escaped
+        return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}" for c in text)
     if isinstance(value, list):
         return "[" + ", ".join(_flow(v) for v in value) + "]"
     if isinstance(value, dict):

@@ -11,7 +11,7 @@ import pytest
 
 from compliance.loading import load
 
-from .conftest import SEED, cli, write
+from .conftest import CLEAN, SEED, cli, write
 from .test_cli import assert_input_error
 
 HEAD = "as_of: 2025-11-30\nperiod_start: 2024-12-01\norganization: {name: X}\nsystems: [{id: sys-a}, {id: sys-b}]\n"
@@ -91,6 +91,29 @@ def test_init_from_keeps_every_value_offers_new_fields_and_never_overwrites(tmp_
     proc = cli("init", "--from", src, "-o", src, "--force")
     assert proc.returncode == 0, proc.stderr
     assert load(src)[0] == data
+
+
+@pytest.mark.parametrize("scope", ["a\x85b", "a\u2028b\u2029c", "tab\there", "\ufeffbom", "bell\x07"])
+def test_init_from_keeps_text_that_yaml_would_read_as_a_line_break(tmp_path, scope):
+    """A raw U+0085/U+2028 inside a quoted YAML string reads back as a space: written as an escape instead."""
+    shutil.copytree(CLEAN, tmp_path / "org")
+    src = tmp_path / "org" / "facts.json"
+    data, _ = load(tmp_path / "org" / "facts.yaml")
+    data["scope"] = scope
+    src.write_text(json.dumps(data, ensure_ascii=False, default=str))
+    out = tmp_path / "org" / "re.yaml"
+    assert cli("init", "--from", src, "-o", out).returncode == 0
+    assert load(out)[0]["scope"] == scope
+
+
+def test_init_from_a_file_that_is_not_facts_is_refused_not_emptied(tmp_path):
+    """Top-level keys init does not know were dropped without a word: a waivers file became an empty template."""
+    waivers = write(tmp_path, "waivers.yaml", "# waivers\nwaivers:\n  - {control: notice/5.2}\n")
+    out = tmp_path / "new.yaml"
+    assert_input_error(cli("init", "--from", waivers, "-o", out), f"{waivers}:2: 'waivers' is not a facts field")
+    assert not out.exists()
+    typo = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nhandler:\n  - {id: h-1}\n")
+    assert_input_error(cli("init", "--from", typo, "-o", out), f"{typo}:3: 'handler' is not a facts field")
 
 
 # ------------------------------------------------------------------ 10. lists where they already live
