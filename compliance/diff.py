@@ -191,7 +191,7 @@ def as_text(d: dict) -> str:
 
 
 def as_markdown(d: dict) -> str:
-    from compliance.render import md_escape as esc
+    from compliance.render import md_code as code, md_escape as esc
 
     head = "❌" if d["regressions"] else "✅"
     lines = [
@@ -209,11 +209,11 @@ def as_markdown(d: dict) -> str:
         if not d[key]:
             continue
         lines += ["", f"### {title}", "", "| control | severity | verdict | provision |", "|---|---|---|---|"]
-        lines += [f"| `{e['id']}` | {e['severity']} | {esc(_verdicts(e))} | {esc(e['cite'])}: {esc(e['title'])} |" for e in d[key]]
+        lines += [f"| {code(e['id'])} | {esc(e['severity'])} | {esc(_verdicts(e))} | {esc(e['cite'])}: {esc(e['title'])} |" for e in d[key]]
     for key, title in (("new_waivers", "New waivers"), ("expired_waivers", "Expired waivers")):
         if d[key]:
             lines += ["", f"### {title}", "", "| control | expires | owner | justification |", "|---|---|---|---|"]
-            lines += [f"| `{w['id']}` | {w['expires']} | {esc(w['owner'])} | {esc(w['justification'])} |" for w in d[key]]
+            lines += [f"| {code(w['id'])} | {esc(w['expires'])} | {esc(w['owner'])} | {esc(w['justification'])} |" for w in d[key]]
     cats = d["catalogs"]
     if cats["into_force"] or cats["out_of_force"]:
         lines += ["", "### Catalogs", "", f"Into force: {esc(', '.join(cats['into_force']) or 'none')}; "

@@ -151,3 +151,23 @@ def test_law_changes_hook(monkeypatch):
     report = {**diff.compare(diff.Result(tool="pipa-audit", as_of=day, catalogs=[], controls=[]),
                              diff.Result(tool="pipa-audit", as_of=later, catalogs=[], controls=[]), catalog_dir=CLEAN)}
     assert report["law_changes"] == changes and "2023-09-15 x/1 reworded" in diff.as_text(report)
+
+
+def test_markdown_rows_hold_whatever_the_results_name(tmp_path):
+    """A control id with a pipe, a backtick and a line break (a result edited by hand, or a catalog's own id) split
+    the GitHub table; each row keeps its four cells."""
+    old, new = results(tmp_path)
+    data = json.loads(new.read_text())
+    (broken,) = [c for c in data["controls"] if c["id"] in failing_ids(data) and c["id"] not in failing_ids(json.loads(old.read_text()))]
+    hostile = broken["id"] + "|x`y\nz\x1b"
+    broken["id"] = hostile
+    new.write_text(json.dumps(data))
+    proc = cli("diff", old, new, "--format", "md")
+    assert proc.returncode == 1, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "|---" not in line]
+    table = [r for r in rows if "x'y" in r]
+    assert len(table) == 3 and "\x1b" not in proc.stdout  # regressions, newly failing, verdict changes
+    for row in table:
+        cells = [c for c in row.replace("\\|", "\0").split("|")[1:-1]]
+        assert len(cells) == 4, row
+        assert cells[0].strip().startswith("`") and "x'y z\\x1b`" in cells[0]

@@ -129,7 +129,14 @@ def md_escape(value: Any) -> str:
     text = "" if value is None else str(value)
     for ch in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
         text = text.replace(ch, "\\" + ch)
-    return text.replace("\r", " ").replace("\n", " ")
+    return visible(text.replace("\r", " ").replace("\n", " "))
+
+
+def md_code(value: Any) -> str:
+    """A value as inline code in a Markdown table cell: a backtick cannot end it, a line break cannot split the row
+    and a pipe cannot split the cell (GitHub's tables need ``\\|`` even inside code)."""
+    text = str(value).replace("`", "'").replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    return "`" + visible(text) + "`"
 
 
 _UNDRAWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
@@ -160,7 +167,7 @@ def environment(markup: bool):
         keep_trailing_newline=True,
     )
     env.filters["md"] = md_escape
-    env.filters["code"] = lambda v: "`" + str(v).replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"
+    env.filters["code"] = md_code
     env.filters["thousands"] = lambda n: "" if n is None else f"{n:,}"
     return env
 
