@@ -788,3 +788,22 @@ def test_control_characters_in_facts_are_shown_as_escapes_in_every_rendered_repo
     out = tmp_path / "r.pdf"
     assert cli("report", f, "--format", "pdf", "--lang", "en", "-o", out).returncode in (0, 1)
     assert "\\x1b[31m" in "".join(page.extract_text() for page in PdfReader(out).pages[:2])
+
+
+def test_a_long_organisation_name_runs_in_the_page_header_cut_to_60_characters(tmp_path):
+    """The header repeats the name on every page: 4,000 syllables there took WeasyPrint 258 s (20 s once cut).
+    The cover still shows the whole name, and no Hangul run too long for a line is kept unbroken."""
+    import re
+
+    from compliance.pipeline import audit
+    from compliance.render.html import render_html
+
+    shutil.copytree(CLEAN, tmp_path / "org")
+    f = tmp_path / "org" / "facts.yaml"
+    name = "가나다라마" * 800
+    f.write_text(f.read_text(encoding="utf-8").replace('name: "Small Clinic Booking Ltd. (example)"', f'name: "{name}"', 1), encoding="utf-8")
+    html = render_html(audit(f, CATALOGS), "ko", for_print=True)
+    (running,) = re.findall(r'<span class="org-name">(.*?)</span>', html)
+    assert running == name[:60]
+    assert name[60:] in html and name[:60] in html
+    assert not re.search(r'<span class="kw">[^<]{41,}</span>', html)

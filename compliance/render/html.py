@@ -58,6 +58,16 @@ _CHAR = r"(?:&#?\w+;|[^\s<>&])"  # a character, or an entity as a whole (never s
 _HANGUL_WORD = re.compile(f"{_CHAR}*[\uac00-\ud7a3\u3131-\u318e]{_CHAR}*")
 
 
+_LONGEST_KEPT = 40
+"""Longer runs without a space are not kept whole: no line holds them, and WeasyPrint, made to lay out a 4,000-syllable
+name unbroken on every page, took 200 s (measured). Korean words and legal terms are far shorter."""
+
+
+def _kept(m: re.Match) -> str:
+    word = m.group(0)
+    return word if len(word) > _LONGEST_KEPT else f'<span class="kw">{word}</span>'
+
+
 def keep_words(html: str) -> str:
     """Print only: each word holding Hangul in a no-wrap span, so lines break between words, never inside one
     (CSS ``word-break: keep-all`` does this in browsers; WeasyPrint does not implement it)."""
@@ -73,7 +83,7 @@ def keep_words(html: str) -> str:
         elif skip or not part.strip():
             out.append(part)
         else:
-            out.append(_HANGUL_WORD.sub(lambda m: f'<span class="kw">{m.group(0)}</span>', part))
+            out.append(_HANGUL_WORD.sub(_kept, part))
     return "".join(out)
 
 
