@@ -807,3 +807,16 @@ def test_a_long_organisation_name_runs_in_the_page_header_cut_to_60_characters(t
     assert running == name[:60]
     assert name[60:] in html and name[:60] in html
     assert not re.search(r'<span class="kw">[^<]{41,}</span>', html)
+
+
+def test_rejects_csv_cells_never_start_a_spreadsheet_formula(tmp_path):
+    """rejects.csv is written for spreadsheets (BOM for Korean): a file or header named like a formula is text."""
+    import csv as csv_module
+
+    export = write(tmp_path, "=HYPERLINK(1).csv", "계정,접속일시,접속지 정보,수행업무\nacc-1,2025-03-01 09:00:00,10.0.0.1,조회\nacc-2,bad,10.0.0.1,조회\n")
+    proc = cli("logs", "ingest", export, "-o", tmp_path / "rec", "-q", "--system", "sys-a")
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "rec" / "rejects.csv", encoding="utf-8-sig", newline="") as fh:
+        (row,) = list(csv_module.DictReader(fh))
+    assert row["file"] == "'=HYPERLINK(1).csv" and row["line"] == "3"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())

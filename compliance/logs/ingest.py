@@ -92,8 +92,18 @@ class Stats:
     span: int = 0  # lines (rows) of the blocks handled so far
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(cell: str) -> str:
+    """A text cell a spreadsheet would run as a formula (an export named '=HYPERLINK(…).csv', a header '@SUM(…)')
+    starts with an apostrophe: the sheet shows it as text (OWASP's advice for CSV meant to be opened)."""
+    return "'" + cell if cell.startswith(_FORMULA) else cell
+
+
 class RejectsWriter:
-    """rejects.csv: UTF-8 with BOM so spreadsheet programs show Korean correctly."""
+    """rejects.csv: UTF-8 with BOM so spreadsheet programs show Korean correctly, and text cells that would start
+    a formula there shown as text."""
 
     def __init__(self, path: Path):
         self.fh = open(path, "w", encoding="utf-8-sig", newline="")
@@ -102,7 +112,7 @@ class RejectsWriter:
         self.rows = 0
 
     def add(self, source: str, line: int, outcome: str, column: str, reason: str) -> None:
-        self.w.writerow([source, line, outcome, column, reason])
+        self.w.writerow([_as_text(source), line, outcome, _as_text(column), _as_text(reason)])
         self.rows += 1
 
     def close(self) -> None:
