@@ -59,13 +59,18 @@ _HANGUL_WORD = re.compile(f"{_CHAR}*[\uac00-\ud7a3\u3131-\u318e]{_CHAR}*")
 
 
 _LONGEST_KEPT = 40
-"""Longer runs without a space are not kept whole: no line holds them, and WeasyPrint, made to lay out a 4,000-syllable
-name unbroken on every page, took 200 s (measured). Korean words and legal terms are far shorter."""
+"""Korean words and legal terms are far shorter. A longer Hangul run without a space is given one every 40
+characters in print: WeasyPrint breaking such a run between syllables took 23 s per 4,000 characters (an attestation
+statement at the field limit; ten of them 239 s), the same text with spaces 1 s (measured)."""
+_ONE_CHAR = re.compile(_CHAR)
 
 
 def _kept(m: re.Match) -> str:
     word = m.group(0)
-    return word if len(word) > _LONGEST_KEPT else f'<span class="kw">{word}</span>'
+    if len(word) <= _LONGEST_KEPT:
+        return f'<span class="kw">{word}</span>'
+    chars = _ONE_CHAR.findall(word)  # an entity (&amp;) is one character: never split inside it
+    return " ".join("".join(chars[i : i + _LONGEST_KEPT]) for i in range(0, len(chars), _LONGEST_KEPT))
 
 
 def keep_words(html: str) -> str:
