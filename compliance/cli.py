@@ -68,7 +68,11 @@ class _Parser(argparse.ArgumentParser):
 def _date(text: str) -> dt.date:
     import datetime as dt
 
-    try:
+    import re
+
+    try:  # fromisoformat also takes 20250101 and 2025-W48-1: only the form the message names
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid date {text!r} (use YYYY-MM-DD)") from None
@@ -424,6 +428,8 @@ def _law_diff(args, catalogs) -> int:
 
     if args.date_from is None or args.date_to is None:
         raise fail("catalog diff", "needs --from DATE and --to DATE")
+    if args.date_from > args.date_to:
+        raise fail("catalog diff", f"--from {args.date_from} is after --to {args.date_to}: give the earlier date first")
     changes = diff(catalogs, args.date_from, args.date_to)
     if args.diff_format == "json":
         rows = [{**c.__dict__, "on": c.on.isoformat()} for c in changes]

@@ -821,3 +821,12 @@ def test_rejects_csv_cells_never_start_a_spreadsheet_formula(tmp_path):
         (row,) = list(csv_module.DictReader(fh))
     assert row["file"] == "'=HYPERLINK(1).csv" and row["line"] == "3"
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row.values())
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("check", str(CLEAN / "facts.yaml"), "--as-of", "20250101"), "invalid date '20250101' (use YYYY-MM-DD)"),
+    (("check", str(CLEAN / "facts.yaml"), "--as-of", "2025-W48-1"), "invalid date"),
+    (("catalog", "diff", "--from", "2026-01-01", "--to", "2024-01-01"), "--from 2026-01-01 is after --to 2024-01-01"),
+])
+def test_dates_on_the_command_line_are_the_form_and_order_the_help_names(args, fragment):
+    one_line_error(cli(*args), fragment)
