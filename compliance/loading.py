@@ -60,12 +60,14 @@ def inert(text: str) -> str:
         return text
     out = []
     for ch in text:
-        if ch.isprintable() or ch == " ":
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        out.append(ch if ch.isprintable() or ch == " " else escaped(ch))
     return "".join(out)
+
+
+def escaped(ch: str) -> str:
+    """One character as the escape Python would write for it: ``\\x1b``, ``\\u202e``, ``\\U0010fffe``."""
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @dataclass(frozen=True)
@@ -414,10 +416,11 @@ def _deep_line(text: str, limit: int = 500) -> int:
     return 0
 
 
-def load(path: str | Path) -> tuple[Any, str]:
-    """Load one file; returns (data, text). The text is kept to locate later errors."""
+def load(path: str | Path, as_json: bool = False) -> tuple[Any, str]:
+    """Load one file (JSON by extension or ``as_json``, else YAML); returns (data, text). The text is kept to
+    locate later errors."""
     text = read_text(path)
-    return parse(text, path), text
+    return parse(text, path, as_json), text
 
 
 _JSON_START = re.compile(r"[ \t\r\n]*\{")

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from compliance.loading import fail, located, parse, read_text
+from compliance.loading import fail, load, located
 from compliance.logs import derived as d
 from compliance.logs.derived import cutoff_reason_ko
 from compliance.logs.manifest import sha256_file
@@ -42,8 +42,9 @@ class Observation(BaseModel):
 
 def load_derived(path: str | Path, facts_path: str | Path | None = None) -> d.DerivedFacts:
     p = Path(path)
-    text = read_text(p)  # bounded, regular files only, and an input of the run: no output may overwrite it
-    data = parse(text, p, as_json=True)  # duplicate keys, deep nesting and huge numbers: one located line
+    # bounded, regular files only, an input of the run (no output may overwrite it); duplicate keys, deep nesting
+    # and huge numbers are one located line
+    data, text = load(p, as_json=True)
     if not isinstance(data, dict):
         raise fail(p, f"not derived facts: expected a JSON object, found {type(data).__name__}", 1)
     try:

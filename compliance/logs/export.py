@@ -27,10 +27,10 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from compliance import __version__
-from compliance.loading import InputError, Problem, fail, inert, located, parse, read_text
+from compliance.loading import InputError, Problem, fail, inert, load, parse, read_text, validate_file
 from compliance.logs import analyses, tables
 from compliance.logs import derived as d
 from compliance.logs import manifest as mf
@@ -60,7 +60,6 @@ def _csv_bytes(columns: list[str], rows: list[tuple]) -> bytes:
 
 def export_sql(args) -> int:
     from compliance.facts import Facts
-    from compliance.loading import validate_file
     from compliance.logs.analyze import load_inputs
     from compliance.logs.params import Params
 
@@ -205,19 +204,12 @@ def _bundle(root: Path) -> Bundle:
     path = root / BUNDLE
     if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused by read_text with its reason
         raise fail(root, f"no {BUNDLE}: not a folder written by 'pipa-audit logs export-sql'")
-    text = read_text(path)
-    data = parse(text, path, as_json=True)
-    if not isinstance(data, dict):
-        raise fail(path, f"expected a JSON object, found {type(data).__name__}", 1)
-    try:
-        return Bundle.model_validate(data)
-    except ValidationError as exc:
-        raise located(path, text, exc) from None
+    data, text = load(path, as_json=True)
+    return validate_file(path, Bundle, data, text)[0]  # a mapping, every error located
 
 
 def import_results(args) -> int:
     from compliance.facts import Facts
-    from compliance.loading import validate_file
     from compliance.logs.analyze import assemble, write
     from compliance.logs.params import Params
 

@@ -13,7 +13,8 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from compliance.loading import fail, located, parse, read_text
+from compliance.loading import fail, located
+from compliance.loading import load as load_file
 
 MANIFEST = "manifest.json"
 REJECTS = "rejects.csv"
@@ -86,8 +87,7 @@ def load(folder: str | Path, verify: bool = True) -> Manifest:
     path = root / MANIFEST
     if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused by read_text with its reason
         raise fail(root, f"no {MANIFEST}: not a folder written by 'pipa-audit logs ingest'")
-    text = read_text(path)
-    data = parse(text, path, as_json=True)  # duplicate keys, deep nesting, huge numbers: one located line
+    data, text = load_file(path, as_json=True)  # duplicate keys, deep nesting, huge numbers: one located line
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from compliance.bundled import bundled_dir
+from compliance.loading import escaped
 from compliance.catalog import SEVERITIES
 from compliance.result import FAILING, VERDICTS, AuditResult, CheckResult, ControlResult
 
@@ -148,7 +149,7 @@ def visible(value):
     """Every value a template prints, with undrawable characters as ``\\xNN``/``\\uNNNN`` text (Jinja2's
     ``finalize``: applied before HTML escaping, so the escape shows as typed)."""
     if isinstance(value, str) and _UNDRAWABLE.search(value):
-        shown = _UNDRAWABLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", value)
+        shown = _UNDRAWABLE.sub(lambda m: escaped(m[0]), value)
         return type(value)(shown) if type(value) is not str else shown  # markup stays markup
     return value
 
