@@ -52,6 +52,7 @@ from compliance.evidence import AttachmentStatus, Missing, Refused, read_beneath
 from compliance.expr import type_of_annotation
 from compliance.facts import Strict, fact, required
 from compliance.loading import Locator, Problem, field_path, inert, validate_in_chunks
+from compliance.nearmiss import difference, near_misses
 
 MAX_SOURCE_BYTES = 128 * 1024 * 1024
 """A tabular source larger than this is refused (100,000 handlers are about 6 MB of CSV)."""
@@ -62,6 +63,14 @@ GB once read. 1M rows of three lists from CSV peak at 1.6 GB (benchmarks/README.
 
 MAX_XLSX_UNZIPPED = 1024 * 1024 * 1024
 """An XLSX whose parts unzip to more than this is refused before it is parsed (a zip bomb)."""
+
+MAX_XLSX_SHARED_STRINGS = 64 * 1024 * 1024
+"""The shared-strings part of an XLSX is read whole before the first row: larger than this is refused (a 900 MB one
+was loaded before anything was checked). 100,000 rows of five distinct texts are about 10 MB."""
+
+MAX_XLSX_COLUMNS = 1024
+"""A value further right than this is refused: a list of handlers has tens of columns, and each row is built as
+wide as its last value."""
 
 KIND = "tabular-source"
 
@@ -89,6 +98,12 @@ class TabularSource(Strict):
         pattern=r"^[+-]\d{2}:\d{2}$",
     )
     sha256: str | None = fact("SHA-256(기재 시 대조)", "Expected SHA-256 (checked when given)", pattern=r"^[0-9a-fA-F]{64}$")
+    not_tracked: list[str] | None = fact(
+        "이 파일이 기록하지 않는 항목(없으면 '발생하지 않음'으로 읽히는 필드: 해당 의무는 증적 불충분)",
+        "Fields this export does not record (fields whose absence means 'did not happen'): the duties that read them "
+        "get insufficient evidence instead of a verdict",
+        example=["duties_changed_on", "access_changed_on"],
+    )
 
 
 class SourceRef(Strict):
@@ -191,16 +206,35 @@ def _csv_rows(text: str, delimiter: str):
 
 
 def _xlsx_rows(data: bytes, sheet: str | None):
+    """(row number, cells) of the sheet's rows as stored: no row or column the sheet merely declares (a dimension
+    of A1:XFD1048576 padded a million rows of 16,384 cells), each row ending at its last value. A formula whose
+    value was never computed (as generated workbooks have) is refused at its cell: it would read as empty."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            if sum(i.file_size for i in z.infolist()) > MAX_XLSX_UNZIPPED:
+            parts = z.infolist()
+            if sum(i.file_size for i in parts) > MAX_XLSX_UNZIPPED:
                 raise _Bad(f"unzips to more than {MAX_XLSX_UNZIPPED} bytes; export the list as CSV")
+            strings = sum(i.file_size for i in parts if i.filename.lower().endswith("sharedstrings.xml"))
+            if strings > MAX_XLSX_SHARED_STRINGS:
+                raise _Bad(f"holds {strings:,} bytes of shared strings, more than the {MAX_XLSX_SHARED_STRINGS:,} a source "
+                           "may (they are read whole before the first row); export the list as CSV")
     except zipfile.BadZipFile:
         raise _Bad("is not an XLSX workbook (not a zip file); an old .xls must be saved as .xlsx or CSV") from None
     try:
         import openpyxl  # optional: only XLSX sources need it
+        from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
     except ImportError:
         raise _Bad("reading XLSX needs openpyxl: pip install 'pipa-audit[xlsx]' (or save the sheet as 'CSV UTF-8')") from None
+
+    class Parser(WorkSheetParser):  # openpyxl's own cell parser, told what its cached-values mode drops
+        def parse_cell(self, element):
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                raise _Bad("a formula whose value was never computed (the workbook was written by a program and never "
+                           "calculated): it would read as empty; open and save it in a spreadsheet program, or paste "
+                           "values", cell["row"], cell["column"])
+            return cell
+
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
@@ -209,8 +243,32 @@ def _xlsx_rows(data: bytes, sheet: str | None):
         if sheet is not None and sheet not in wb.sheetnames:
             raise _Bad(f"has no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})", stated="sheet")
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        for n, row in enumerate(ws.iter_rows(values_only=True), 1):
-            yield n, list(row)
+        if not hasattr(ws, "_get_source"):
+            raise _Bad("is not a worksheet (a chart sheet?): name the sheet that holds the list", stated="sheet")
+        with ws._get_source() as xml:
+            parser = Parser(xml, wb.shared_strings, data_only=True, epoch=wb.epoch, date_formats=wb._date_formats,
+                            timedelta_formats=wb._timedelta_formats)
+            count = 0
+            try:
+                for n, cells in parser.parse():
+                    count += 1
+                    if count > MAX_SOURCE_ROWS:
+                        raise _Bad(f"has more than the {MAX_SOURCE_ROWS:,} rows a source may hold", n)
+                    values = [c for c in cells if not _blank(c["value"])]
+                    if not values:
+                        yield n, []
+                        continue
+                    width = max(c["column"] for c in values)
+                    if width > MAX_XLSX_COLUMNS:
+                        raise _Bad(f"has a value in column {width:,}: a source has at most {MAX_XLSX_COLUMNS} columns", n, width)
+                    row = [None] * width
+                    for c in values:
+                        row[c["column"] - 1] = c["value"]
+                    yield n, row
+            except _Bad:
+                raise
+            except Exception as exc:  # damaged sheet XML: openpyxl and the XML parser raise many kinds
+                raise _Bad(f"has a sheet that cannot be read: {type(exc).__name__}: {exc}") from None
     finally:
         wb.close()
 
@@ -432,7 +490,7 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
         mapping = _mapping(src, elem_t, header, header_line, record, ctx, loc)
         if mapping is None:
             return None
-        items = _rows(rows, mapping, src, header, elem_t, record)
+        items = _rows(rows, mapping, src, header, elem_t, record, exact_width=Path(src.path).suffix.lower() != ".xlsx")
     except _Bad as exc:
         if exc.stated:  # the facts file names what the table lacks: its line, with the table named
             where = (*loc, "source", exc.stated)
@@ -513,6 +571,13 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
             if i is not None:
                 out.append((f, i, _converter(t, src)))
                 record.columns[f], record.headers[f] = i + 1, h
+        used = {*wanted.values(), *(src.where or {})}
+        for i, f in near_misses(names, [f for f in _leaf_fields(item_model) if f not in wanted]).items():
+            if names[i] not in used:
+                problems.append(CellProblem(record.shown, header_line, f"header {names[i]!r} looks like the field {f!r} but is not "
+                    f"spelled exactly so ({difference(names[i], f)}), so it would be ignored and {f} left empty in every row: "
+                    f"rename the header to {f!r} or map it (columns: {{{f}: HEADER}})", "", i + 1))
+        untracked = _untracked(src, item_model, wanted, ctx, loc, problems)
     filters = []
     for h, want in (src.where or {}).items():
         i = column_of(h, (*loc, "source", "where", h))
@@ -521,15 +586,77 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
     if problems:
         ctx.problems.extend(problems)
         return None
-    return out, filters
+    return out, filters, untracked if item_model is not None else ()
 
 
-def _rows(rows, mapping, src, header, elem_t, record: Sourced) -> list:
-    columns, filters = mapping
+def _leaf_fields(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every field a column can fill: ``left_on``, and ``remote_access.allowed`` through a nested object."""
+    out = []
+    for name, f in model.model_fields.items():
+        t = type_of_annotation(f.annotation)
+        if t.kind == "object" and t.model is not None:
+            out += _leaf_fields(t.model, f"{prefix}{name}.")
+        elif not (t.kind == "list" and t.elem is not None and t.elem.kind == "object"):
+            out.append(prefix + name)
+    return out
+
+
+def _silent_fields(model: type[BaseModel]) -> list[str]:
+    """The fields whose absence means "did not happen" (``absent="none"`` in the facts model), dotted."""
+    out = []
+    for f in _leaf_fields(model):
+        *parents, last = f.split(".")
+        m = model
+        for p in parents:
+            m = type_of_annotation(m.model_fields[p].annotation).model
+        extra = m.model_fields[last].json_schema_extra
+        if isinstance(extra, dict) and extra.get("absent") == "none":
+            out.append(f)
+    return out
+
+
+def _untracked(src: TabularSource, model, wanted: dict, ctx: _Ctx, loc: tuple, problems: list[Problem]) -> tuple[str, ...]:
+    """The fields stated as not tracked; a "did not happen" field neither mapped nor stated so is a problem: an
+    export without a departure column would otherwise say that nobody ever left."""
+    silent = _silent_fields(model)
+    stated = list(dict.fromkeys(src.not_tracked or ()))
+    for k, f in enumerate(stated):
+        where = (*loc, "source", "not_tracked", k)
+        if f in wanted:
+            why = f"{f!r} is mapped to the column {wanted[f]!r}: a field is either read from a column or not tracked"
+        elif f not in silent:
+            why = (f"{f!r} needs no not_tracked: it is not a field whose absence means 'did not happen' "
+                   f"(those of this list: {', '.join(silent) or 'none'})")
+        else:
+            continue
+        problems.append(Problem(ctx.path, ctx.locator.line(where), why, field_path(where)))
+    unmapped = [f for f in silent if f not in wanted and f not in stated]
+    if unmapped:
+        where = (*loc, "source", "columns") if src.columns else (*loc, "source")
+        problems.append(Problem(ctx.path, ctx.locator.line(where), (
+            f"{', '.join(unmapped)} not mapped: an empty {unmapped[0]} means it did not happen, so every row would say so; "
+            f"map each to its column (columns: {{{unmapped[0]}: HEADER}}) or state that the export does not record it "
+            f"(not_tracked: [{', '.join(unmapped)}]: the duties that read it then lack evidence)"), field_path(where)))
+    return tuple(f for f in stated if f in silent and f not in wanted)
+
+
+def _rows(rows, mapping, src, header, elem_t, record: Sourced, exact_width: bool) -> list:
+    """The rows as dicts (or values), refusing what would be read as something else: a row longer or shorter than
+    the header in a CSV (``exact_width``), a value in a column that has no header (or beyond the header's last)."""
+    columns, filters, untracked = mapping
     items = []
     scalar = elem_t is None or elem_t.kind != "object"
+    headed = [not _blank(h) for h in header]
+    last = max((i for i, h in enumerate(headed) if h), default=-1)
     for n, cells in rows:
         width = len(cells)
+        if width != len(header) and exact_width and not all(_blank(c) for c in cells):
+            raise _Bad(f"this row has {width} cells and the header {len(header)}: a row of another width would be "
+                       "read with its values under the wrong columns (or none)", n, min(width, len(header)) + 1)
+        stray = next((i for i, c in enumerate(cells) if (i > last or not headed[i]) and not _blank(c)), None)
+        if stray is not None:
+            raise _Bad(f"a value in a column without a header ({_text(cells[stray])!r}): name the column or clear the cell",
+                       n, stray + 1)
         if filters and any(_text(cells[i] if i < width else None) != want for i, want in filters):
             continue
         if scalar:
@@ -544,19 +671,24 @@ def _rows(rows, mapping, src, header, elem_t, record: Sourced) -> list:
             v = conv(cells[i] if i < width else None)
             if v is _EMPTY:
                 continue
-            if "." in f:
-                *parents, last = f.split(".")
-                node = row
-                for p in parents:
-                    node = node.setdefault(p, {})
-                node[last] = v
-            else:
-                row[f] = v
+            _put(row, f, v)
         if not row and all(_blank(c) for c in cells):
             continue  # an empty line, or a row of empty cells under the table
+        for f in untracked:
+            _put(row, f, "unknown")
         items.append(row)
         record.rows.append(n)
     return items
+
+
+def _put(row: dict, dotted: str, value) -> None:
+    if "." in dotted:
+        *parents, last = dotted.split(".")
+        for p in parents:
+            row = row.setdefault(p, {})
+        row[last] = value
+    else:
+        row[dotted] = value
 
 
 def _cell_problems(exc: ValidationError, record: Sourced) -> list[Problem]:

@@ -141,7 +141,8 @@ def test_a_long_csv_source_reports_every_bad_cell_at_its_row(tmp_path, small_chu
     (tmp_path / "evidence").mkdir()
     (tmp_path / "evidence" / "hr.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     facts = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nsystems: [{id: s1, name: main}]\n"
-                  "handlers:\n  source:\n    path: evidence/hr.csv\n    columns: {id: 사번, left_on: 퇴사일, systems: 시스템}\n")
+                  "handlers:\n  source:\n    path: evidence/hr.csv\n    columns: {id: 사번, left_on: 퇴사일, systems: 시스템}\n"
+                  "    not_tracked: [duties_changed_on, access_changed_on, access_revoked_on, trained_on]\n")
     with pytest.raises(InputError) as exc:
         check_facts(facts, load_catalogs(CATALOGS))
     where = sorted(str(p) for p in exc.value.problems)
@@ -158,11 +159,14 @@ def test_a_long_csv_source_gives_the_rows_it_states(tmp_path, small_chunks):
     (tmp_path / "evidence").mkdir()
     (tmp_path / "evidence" / "hr.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     facts = write(tmp_path, "facts.yaml", "as_of: 2025-11-30\norganization: {name: X}\nsystems: [{id: s1, name: main}]\n"
-                  "handlers:\n  source:\n    path: evidence/hr.csv\n    columns: {id: 사번, left_on: 퇴사일, systems: 시스템}\n")
+                  "handlers:\n  source:\n    path: evidence/hr.csv\n    columns: {id: 사번, left_on: 퇴사일, systems: 시스템}\n"
+                  "    not_tracked: [duties_changed_on, access_changed_on, access_revoked_on, trained_on]\n")
     got, _, _, problems = check_facts(facts, load_catalogs(CATALOGS))
     assert not problems and len(got.handlers) == 2_500
     assert got.handlers[1_999].left_on == dt.date(2025, 1, 10) and got.handlers[2_000].left_on is None
-    assert got.handlers[3].model_fields_set == {"id", "left_on", "systems"}
+    untracked = {"duties_changed_on", "access_changed_on", "access_revoked_on", "trained_on"}
+    assert got.handlers[3].model_fields_set == {"id", "left_on", "systems", *untracked}
+    assert all(getattr(got.handlers[3], f) == "unknown" for f in untracked)  # not tracked: unknown, never "did not happen"
 
 
 def test_an_error_after_validated_chunks_is_still_located(tmp_path, small_chunks):

@@ -16,7 +16,9 @@ from .test_cli import assert_input_error
 
 HEAD = "as_of: 2025-11-30\nperiod_start: 2024-12-01\norganization: {name: X}\nsystems: [{id: sys-a}, {id: sys-b}]\n"
 HR = "사번,이름,퇴사일,권한말소일,시스템\nh-1,김,2025-01-10,2025-01-10,sys-a\nh-2,이,2025.03.02,,sys-a;sys-b\nh-3,박,,,sys-a\n"
-HANDLERS_FROM = "handlers:\n  source:\n    path: evidence/{name}\n    columns: {{id: 사번, left_on: 퇴사일, access_revoked_on: 권한말소일, systems: 시스템}}\n"
+HANDLERS_FROM = ("handlers:\n  source:\n    path: evidence/{name}\n    columns: {{id: 사번, left_on: 퇴사일, access_revoked_on: 권한말소일, systems: 시스템}}\n"
+                 "    not_tracked: [duties_changed_on, access_changed_on, trained_on]\n")
+UNTRACKED = ["left_on", "duties_changed_on", "access_changed_on", "access_revoked_on", "trained_on"]
 
 
 def result(path, *extra):
@@ -57,7 +59,7 @@ def test_init_writes_what_the_report_needs_with_a_schema_editors_read(tmp_path):
 
 def test_a_facts_file_may_name_its_schema_and_the_schema_accepts_a_source(tmp_path):
     facts = {"$schema": "./facts.schema.json", "as_of": "2025-11-30", "organization": {"name": "X"},
-             "handlers": {"source": {"path": "evidence/hr.csv", "columns": {"id": "사번"}}}}
+             "handlers": {"source": {"path": "evidence/hr.csv", "columns": {"id": "사번"}, "not_tracked": UNTRACKED}}}
     validator = jsonschema_rs.validator_for(json.loads(cli("schema", "facts").stdout))
     assert validator.is_valid(facts)
     assert not validator.is_valid({**facts, "handlers": {"source": {"path": "x.csv", "colums": {}}}})
@@ -124,8 +126,9 @@ def test_handlers_from_a_csv_export_are_judged_like_stated_rows(tmp_path, encodi
     (tmp_path / "evidence").mkdir()
     (tmp_path / "evidence" / "hr.csv").write_bytes(HR.encode(encoding))
     sourced = write(tmp_path, "facts.yaml", HEAD + HANDLERS_FROM.format(name="hr.csv"))
-    stated = write(tmp_path, "stated.yaml", HEAD + "handlers:\n  - {id: h-1, left_on: 2025-01-10, access_revoked_on: 2025-01-10, systems: [sys-a]}\n"
-                   "  - {id: h-2, left_on: 2025-03-02, systems: [sys-a, sys-b]}\n  - {id: h-3, systems: [sys-a]}\n")
+    unknown = "duties_changed_on: unknown, access_changed_on: unknown, trained_on: unknown"  # what not_tracked states
+    stated = write(tmp_path, "stated.yaml", HEAD + f"handlers:\n  - {{id: h-1, left_on: 2025-01-10, access_revoked_on: 2025-01-10, systems: [sys-a], {unknown}}}\n"
+                   f"  - {{id: h-2, left_on: 2025-03-02, systems: [sys-a, sys-b], {unknown}}}\n  - {{id: h-3, systems: [sys-a], {unknown}}}\n")
     got, want = result(sourced), result(stated)
     assert control(got, "notice/5.2")["checks"] == control(want, "notice/5.2")["checks"]
     assert [o["id"] for ch in control(got, "notice/5.2")["checks"] for o in ch["offenders"]] == ["h-2"]
@@ -184,7 +187,8 @@ def test_xlsx_and_a_list_of_dates_from_a_filtered_ticket_export(tmp_path):
     wb.save(tmp_path / "evidence" / "hr.xlsx")
     write(tmp_path, "evidence/tickets.csv", "시스템,점검일\nsys-a,2025-10-31\nsys-b,2025-09-30\nsys-a,2025-11-28\n")
     f = write(tmp_path, "facts.yaml", HEAD.replace("{id: sys-a}", "{id: sys-a, access_log: {reviews: {source: {path: evidence/tickets.csv, column: 점검일, where: {시스템: sys-a}}}}}")
-              + "handlers: {source: {path: evidence/hr.xlsx, sheet: 인사, columns: {id: 사번, left_on: 퇴사일, access_revoked_on: 권한말소일}}}\n")
+              + "handlers: {source: {path: evidence/hr.xlsx, sheet: 인사, columns: {id: 사번, left_on: 퇴사일, access_revoked_on: 권한말소일},"
+              " not_tracked: [duties_changed_on, access_changed_on, trained_on]}}\n")
     res = result(f)
     assert [o["id"] for ch in control(res, "notice/5.2")["checks"] for o in ch["offenders"]] == ["h-2"]
     assert {a["id"] for a in res["attachments"]} == {"source:handlers", "source:systems[0].access_log.reviews"}
