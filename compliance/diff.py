@@ -1,10 +1,28 @@
 """``pipa-audit diff OLD.json NEW.json``: what got worse, or better, between two audits.
 
 Reads two results written by ``check --format json``: newly failing, fixed and still failing
-controls, every verdict change, waivers granted or expired in between, catalog versions that came
-into or went out of force, and the provisions of law that changed between the two as-of dates.
-A regression is a control that fails the run (per --fail-on and --insufficient) in NEW and did not
-in OLD, or went from insufficient evidence to non-compliant; any regression exits 1.
+controls, controls absent in NEW and new in NEW, every verdict change, waivers granted or expired in
+between, catalog versions that came into or went out of force, and the provisions of law that changed
+between the two as-of dates. A regression is a control that fails the run (per --fail-on and
+--insufficient) in NEW and did not in OLD, or went from insufficient evidence to non-compliant; any
+regression exits 1.
+
+A control is matched by its id, so each result must list a control once (a second copy would decide
+the comparison alone and could hide a regression) and must list some control (``check`` lists every
+control of the catalogs in force): both are refused as bad input, located in the file. OLD must be
+judged on or before NEW's as-of date; the other order would list as fixes what are not, and is
+refused like ``catalog diff --from LATER --to EARLIER``.
+
+A control in OLD and not in NEW is listed as absent in NEW, never as fixed: nothing shows it was
+remedied. Its vanishing is explained by the law when NEW's catalogs show the law no longer has it:
+the catalog version it came from in OLD is not in force in NEW (superseded, amended or out of force;
+``catalogs`` of each result), or the catalogs of the law (``--catalog``) list the provision as no
+longer in force between the two as-of dates (``law_changes``). An explained absence is never a
+regression. An unexplained one (the same catalog version is in force in NEW, yet the control is
+missing: a result from another catalog folder, or one edited or filtered) counts as a regression when
+the control failed the run in OLD, since the failure cannot be shown to be gone. Symmetrically a
+control only in NEW is listed as new in NEW, and is a regression when it fails the run there (a duty
+that came into force unmet is a finding the last audit did not have).
 
 Only the fields a diff needs are read, and unknown fields are ignored, so a result written by an
 older pipa-audit still compares.
@@ -19,10 +37,10 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from compliance.gate import fails
-from compliance.loading import inert, validate_file
+from compliance.loading import InputError, Locator, Problem, inert, validate_file
 from compliance.result import FAILING, Verdict, jsonable
 
 FORMATS: dict[str, tuple[str, ...]] = {"text": (".txt",), "md": (".md", ".markdown"), "json": (".json",)}
@@ -70,10 +88,33 @@ class Result(_Loose):
     facts_sha256: str = ""
     catalogs: list[_Catalog]
     controls: list[_Control]
+    _path: str = PrivateAttr("")
+    _as_of_line: int = PrivateAttr(0)
 
 
 def load(path: str | Path) -> Result:
-    return validate_file(path, Result)[0]
+    """One result, refused (located, exit 2) when it lists no control or a control twice."""
+    result, text = validate_file(path, Result)
+    locator = Locator(text)
+    if not result.controls:
+        raise InputError([Problem(str(path), locator.line(("controls",)), "no controls: a result of `check` lists every "
+                                  "control of the catalogs in force, and with none every control of the other result "
+                                  "would look absent or new", "controls")])
+    first: dict[str, int] = {}
+    problems = []
+    for i, c in enumerate(result.controls):
+        if c.id not in first:
+            first[c.id] = i
+        elif first[c.id] >= 0:  # one line per id, at its second occurrence
+            at = locator.line(("controls", first[c.id], "id"))
+            problems.append(Problem(str(path), locator.line(("controls", i, "id")), f"duplicate control id '{c.id}' (first "
+                                    f"at line {at}, controls[{first[c.id]}]): a diff compares one verdict per control, and "
+                                    "either copy could hide a regression", f"controls[{i}].id"))
+            first[c.id] = -1
+    if problems:
+        raise InputError(problems)
+    result._path, result._as_of_line = str(path), locator.line(("as_of",))
+    return result
 
 
 def law_changes(old_as_of: dt.date, new_as_of: dt.date, catalog_dir) -> list[dict[str, Any]]:
@@ -114,19 +155,46 @@ def _waiver(c: _Control) -> dict[str, Any]:
             "approved_by": w.approved_by, "justification": w.justification}
 
 
+def _in_order(old: Result, new: Result) -> None:
+    """OLD judged after NEW would list as fixed what NEW had not yet fixed: refused, as catalog diff refuses it."""
+    if old.as_of > new.as_of:
+        message = (f"OLD is judged on {old.as_of.isoformat()}, after NEW ({new._path or 'NEW'}, as_of {new.as_of.isoformat()}): "
+                   "give the earlier result first")
+        raise InputError([Problem(old._path or "OLD", old._as_of_line, message, "as_of")])
+
+
+def _why_absent(o: _Control, old: Result, new: Result, removed: dict[str, str]) -> tuple[bool, str]:
+    """Whether the law explains that a control of OLD is not in NEW, and how (see the module docstring)."""
+    was = {c.id: c.version for c in old.catalogs}.get(o.catalog)
+    now = {c.id: c.version for c in new.catalogs}.get(o.catalog)
+    if was is not None and now != was:
+        return True, f"catalog {o.catalog} {was} is not in force in NEW" + (f" (version {now} is)" if now else "")
+    if o.id in removed:
+        return True, f"no longer in force on {removed[o.id]}"
+    if now is not None:
+        return False, f"unexplained: catalog {o.catalog} {now} is in force in NEW and no change of law removed it"
+    return False, "unexplained: nothing shows the law no longer has it"
+
+
 def compare(old: Result, new: Result, threshold: str = "low", insufficient: str = "fail", catalog_dir=None) -> dict[str, Any]:
+    _in_order(old, new)
     before = {c.id: c for c in old.controls}
     after = {c.id: c for c in new.controls}
     out: dict[str, Any] = {
         "old": {"as_of": old.as_of.isoformat(), "facts_file": old.facts_file, "facts_sha256": old.facts_sha256},
         "new": {"as_of": new.as_of.isoformat(), "facts_file": new.facts_file, "facts_sha256": new.facts_sha256},
         "policy": {"fail_on": threshold, "insufficient": insufficient},
-        "newly_failing": [], "fixed": [], "still_failing": [], "verdict_changes": [],
-        "new_waivers": [], "expired_waivers": [], "regressions": [],
+        "newly_failing": [], "fixed": [], "still_failing": [], "absent_in_new": [], "only_in_new": [],
+        "verdict_changes": [], "new_waivers": [], "expired_waivers": [], "regressions": [],
     }
+    out["law_changes"] = law_changes(old.as_of, new.as_of, catalog_dir) if catalog_dir is not None else []
+    removed = {str(ch["control"]): str(ch.get("on", ""))  # provisions no longer in force on NEW's date
+               for ch in out["law_changes"] if ch.get("kind") == "removed" and "control" in ch}
     for c in new.controls:
         o = before.get(c.id)
         was, now = (o.verdict if o else None), c.verdict
+        if o is None:
+            out["only_in_new"].append(_entry(c, o))
         if now in FAILING and was not in FAILING:
             out["newly_failing"].append(_entry(c, o))
         elif now in FAILING:
@@ -144,17 +212,23 @@ def compare(old: Result, new: Result, threshold: str = "low", insufficient: str 
             out["expired_waivers"].append(_waiver(c))
     for o in old.controls:
         c = after.get(o.id)
-        if o.verdict in FAILING and (c is None or c.verdict in ("compliant", "not-applicable")):
-            out["fixed"].append({**_entry(o), "old": o.verdict, "new": c.verdict if c else None})
-        if c is None:
-            out["verdict_changes"].append({**_entry(o), "old": o.verdict, "new": None})
+        if c is not None:  # judged again in NEW: fixed only if NEW shows it met (absent is not fixed)
+            if o.verdict in FAILING and c.verdict in ("compliant", "not-applicable"):
+                out["fixed"].append(_entry(c, o))
+            continue
+        gone = {**_entry(o), "old": o.verdict, "new": None}
+        explained, why = _why_absent(o, old, new, removed)
+        out["absent_in_new"].append({**gone, "why": why})
+        out["verdict_changes"].append(gone)
+        if not explained and fails(o, threshold, insufficient):  # its failure is not shown to be gone
+            out["regressions"].append(gone)
     old_cats = {(c.id, c.version) for c in old.catalogs}
     new_cats = {(c.id, c.version) for c in new.catalogs}
     out["catalogs"] = {
         "into_force": [f"{i} {v}" for i, v in sorted(new_cats - old_cats)],
         "out_of_force": [f"{i} {v}" for i, v in sorted(old_cats - new_cats)],
     }
-    out["law_changes"] = law_changes(old.as_of, new.as_of, catalog_dir) if catalog_dir is not None else []
+    out["law_changes"] = out.pop("law_changes")  # last, as before
     return out
 
 
@@ -165,6 +239,8 @@ _SECTIONS = (
     ("newly_failing", "Newly failing"),
     ("fixed", "Fixed"),
     ("still_failing", "Still failing"),
+    ("absent_in_new", "Absent in NEW (vanished, not fixed)"),
+    ("only_in_new", "New in NEW (not in OLD)"),
     ("verdict_changes", "Verdict changes"),
 )
 
@@ -173,11 +249,15 @@ def _verdicts(e: dict) -> str:
     return f"{e['old'] or '(absent)'} → {e['new'] or '(absent)'}"
 
 
+def _why(e: dict) -> str:
+    return f" ({e['why']})" if e.get("why") else ""
+
+
 def as_text(d: dict) -> str:
     lines = [f"pipa-audit diff · {d['old']['as_of']} → {d['new']['as_of']}", ""]
     for key, title in _SECTIONS:
         lines.append(f"{title}: {len(d[key])}")
-        lines += [f"  {e['id']:<22} {e['severity']:<9} {_verdicts(e):<46} {e['cite']}: {e['title']}" for e in d[key]]
+        lines += [f"  {e['id']:<22} {e['severity']:<9} {_verdicts(e):<46} {e['cite']}: {e['title']}{_why(e)}" for e in d[key]]
     for key, title in (("new_waivers", "New waivers"), ("expired_waivers", "Expired waivers")):
         lines.append(f"{title}: {len(d[key])}")
         lines += [f"  {w['id']:<22} expires {w['expires']} · {w['owner']}: {w['justification']}" for w in d[key]]
@@ -209,7 +289,8 @@ def as_markdown(d: dict) -> str:
         if not d[key]:
             continue
         lines += ["", f"### {title}", "", "| control | severity | verdict | provision |", "|---|---|---|---|"]
-        lines += [f"| {code(e['id'])} | {esc(e['severity'])} | {esc(_verdicts(e))} | {esc(e['cite'])}: {esc(e['title'])} |" for e in d[key]]
+        lines += [f"| {code(e['id'])} | {esc(e['severity'])} | {esc(_verdicts(e))} | {esc(e['cite'])}: {esc(e['title'] + _why(e))} |"
+                  for e in d[key]]
     for key, title in (("new_waivers", "New waivers"), ("expired_waivers", "Expired waivers")):
         if d[key]:
             lines += ["", f"### {title}", "", "| control | expires | owner | justification |", "|---|---|---|---|"]

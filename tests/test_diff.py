@@ -166,8 +166,133 @@ def test_markdown_rows_hold_whatever_the_results_name(tmp_path):
     assert proc.returncode == 1, proc.stderr
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "|---" not in line]
     table = [r for r in rows if "x'y" in r]
-    assert len(table) == 3 and "\x1b" not in proc.stdout  # regressions, newly failing, verdict changes
+    # regressions, newly failing, new in NEW (the renamed id is not in OLD), verdict changes
+    assert len(table) == 4 and "\x1b" not in proc.stdout
     for row in table:
         cells = [c for c in row.replace("\\|", "\0").split("|")[1:-1]]
         assert len(cells) == 4, row
         assert cells[0].strip().startswith("`") and "x'y z\\x1b`" in cells[0]
+
+
+# ------------------------------------------------------------------------------------ refused pairs and vanished controls
+
+
+def lines_of(path, fragment: str) -> list[int]:
+    """1-based lines of ``path`` holding ``fragment``."""
+    return [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if fragment in line]
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    (line,) = proc.stderr.strip().splitlines()
+    for fragment in fragments:
+        assert fragment in line, (fragment, line)
+    return line
+
+
+def test_a_control_listed_twice_is_refused_at_its_second_copy(tmp_path):
+    """A second copy of a control, compliant, used to win over the failing one: the regression vanished, exit 0."""
+    old, new = results(tmp_path)
+    (broken,) = [i for i in failing_ids(json.loads(new.read_text())) if i not in failing_ids(json.loads(old.read_text()))]
+    for path in (new, old):
+        data = json.loads(path.read_text())
+        (copy,) = [c for c in data["controls"] if c["id"] == broken]
+        data["controls"].append({**copy, "verdict": "compliant"})
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+        first, second = lines_of(path, f'"id": "{broken}"')
+        proc = cli("diff", old, new)
+        assert_one_line_error(proc, f"{path}:{second}: controls[{len(data['controls']) - 1}].id: duplicate control id '{broken}'",
+                              f"first at line {first}")
+        data["controls"].pop()
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+    assert cli("diff", old, new).returncode == 1  # the copies removed, the regression shows again
+
+
+def test_a_result_without_controls_is_refused(tmp_path):
+    """NEW with no controls used to list every failing control of OLD as fixed and exit 0."""
+    old, new = results(tmp_path, old_timeout=90)
+    for path in (new, old):
+        data = json.loads(path.read_text())
+        kept = data["controls"]
+        data["controls"] = []
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+        (at,) = lines_of(path, '"controls": []')
+        assert_one_line_error(cli("diff", old, new, "--format", "json"), f"{path}:{at}: controls: no controls")
+        data["controls"] = kept
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def test_old_judged_after_new_is_refused(tmp_path):
+    """The later result given first listed as fixed the controls that came into force after it."""
+    facts = clean_copy(tmp_path)
+    earlier, later = tmp_path / "earlier.json", tmp_path / "later.json"
+    assert cli("check", facts, "--as-of", "2024-06-01", "-o", earlier, "--fail-on", "none").returncode == 0
+    assert cli("check", facts, "-o", later, "--fail-on", "none").returncode == 0
+    (at,) = lines_of(later, '"as_of":')
+    as_of = lambda p: json.loads(p.read_text())["as_of"]  # noqa: E731
+    assert as_of(earlier) < as_of(later)
+    assert_one_line_error(cli("diff", later, earlier), f"{later}:{at}: as_of: OLD is judged on {as_of(later)}, after NEW",
+                          str(earlier), "give the earlier result first")
+    assert cli("diff", earlier, later).returncode in (0, 1)
+
+
+def test_a_vanished_failing_control_is_absent_and_a_regression_not_a_fix(tmp_path):
+    """OLD fails a control that NEW does not list although its catalog is still in force: nothing shows it fixed."""
+    old, new = results(tmp_path, old_timeout=90, new_timeout=None)  # OLD fails one control, NEW would pass it
+    (gone,) = [i for i in failing_ids(json.loads(old.read_text())) if i not in failing_ids(json.loads(new.read_text()))]
+    fixed = json.loads(cli("diff", old, new, "--format", "json").stdout)
+    assert [e["id"] for e in fixed["fixed"]] == [gone] and fixed["regressions"] == []  # judged again and met: fixed
+    data = json.loads(new.read_text())
+    data["controls"] = [c for c in data["controls"] if c["id"] != gone]
+    new.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+    proc = cli("diff", old, new, "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    d = json.loads(proc.stdout)
+    assert d["fixed"] == [] and [e["id"] for e in d["absent_in_new"]] == [gone] == [e["id"] for e in d["regressions"]]
+    assert d["absent_in_new"][0]["new"] is None and d["absent_in_new"][0]["why"].startswith("unexplained")
+    text = cli("diff", old, new).stdout
+    assert "Fixed: 0" in text and "Absent in NEW (vanished, not fixed): 1" in text and "1 regression(s)" in text
+    rows = [line for line in text.splitlines() if line.strip().startswith(gone) and "→ (absent)" in line]
+    # regressions, absent in NEW (with why it counts), verdict changes
+    assert len(rows) == 3 and ["(unexplained: " in r for r in rows] == [False, True, False]
+    # a control that passed in OLD and vanished is listed, but fails nothing
+    ok = json.loads(old.read_text())
+    ok["controls"] = [c for c in ok["controls"] if c["id"] != gone]
+    old.write_text(json.dumps(ok, ensure_ascii=False, indent=2))
+    passing = next(c for c in ok["controls"] if c["verdict"] == "compliant")
+    data["controls"] = [c for c in data["controls"] if c["id"] != passing["id"]]
+    new.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+    proc = cli("diff", old, new, "--format", "json")
+    d = json.loads(proc.stdout)
+    assert proc.returncode == 0 and [e["id"] for e in d["absent_in_new"]] == [passing["id"]] and d["regressions"] == []
+
+
+def test_controls_the_law_dropped_are_absent_without_regression_and_new_ones_are_new(tmp_path):
+    """Between two as-of dates a catalog is superseded and a provision repealed: their controls vanish from NEW because
+    the law no longer has them, which is no regression even when they failed; controls only in NEW are new."""
+    facts = clean_copy(tmp_path)
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    assert cli("check", facts, "--as-of", "2022-01-01", "-o", old, "--fail-on", "none").returncode == 0
+    assert cli("check", facts, "--as-of", "2024-06-01", "-o", new, "--fail-on", "none").returncode == 0
+    data = json.loads(old.read_text())
+    new_ids = {c["id"] for c in json.loads(new.read_text())["controls"]}
+    vanished = [c["id"] for c in data["controls"] if c["id"] not in new_ids]
+    for c in data["controls"]:  # every control that vanishes failed in OLD
+        if c["id"] in vanished:
+            c["verdict"] = "non-compliant"
+    old.write_text(json.dumps(data, ensure_ascii=False, indent=2))
+    d = json.loads(cli("diff", old, new, "--format", "json").stdout)
+    new_versions = {(c["id"], c["version"]) for c in json.loads(new.read_text())["catalogs"]}
+    old_versions = {c["id"]: c["version"] for c in data["catalogs"]}
+    by_catalog = {c["id"] for c in data["controls"]
+                  if c["id"] in vanished and (c["catalog"], old_versions[c["catalog"]]) not in new_versions}
+    assert by_catalog and set(vanished) - by_catalog  # both kinds of vanishing occur between these dates
+    assert [e["id"] for e in d["absent_in_new"]] == vanished
+    for e in d["absent_in_new"]:
+        assert e["why"].startswith("catalog ") if e["id"] in by_catalog else e["why"].startswith("no longer in force on "), e
+    assert d["fixed"] == [] and not set(vanished) & {e["id"] for e in d["regressions"]}
+    old_ids = {c["id"] for c in data["controls"]}
+    appeared = [c["id"] for c in json.loads(new.read_text())["controls"] if c["id"] not in old_ids]
+    assert appeared and [e["id"] for e in d["only_in_new"]] == appeared
+    assert {e["id"] for e in d["regressions"]} <= {e["id"] for e in d["only_in_new"]}

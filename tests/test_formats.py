@@ -414,3 +414,38 @@ def test_insufficient_evidence_gates_apart_from_findings(gaps, tmp_path):
         assert cli("check", SEED / "facts.yaml", "--insufficient", policy).returncode == (1 if verdicts & counted else 0)
     broken = clean_copy(tmp_path, timeout=90)
     assert cli("check", broken, "--insufficient", "warn").returncode == 1  # a real finding fails under warn
+
+
+@pytest.mark.parametrize("url", [
+    "docs/pipa", "example.org/pipa/", "ftp://example.org/pipa/", "javascript:alert(1)", "https://", "https:///pipa",
+    "https://exa mple.org/", "https://example.org/pipa\n", "https://example.org/\x1b[2J", "https://example.org:99999/",
+    "https://example.org/?v=1", "https://example.org/pipa#top", "https://example.org/100%", "https://user:secret@example.org/",
+])
+def test_docs_url_that_is_not_an_absolute_http_url_is_a_usage_error(tmp_path, url):
+    """A helpUri that is no absolute URI fails the SARIF schema and GitHub refuses the upload: refused when the
+    arguments are parsed (the facts file is not even read), one line, exit 2, nothing written."""
+    out = tmp_path / "r.sarif"
+    proc = cli("check", tmp_path / "no-such-facts.yaml", "--docs-url", url, "-o", out)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert "argument --docs-url" in line and "not a usable docs URL" in line and "no-such-facts" not in line
+    assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_docs_url_gives_help_uris_valid_for_sarif(tmp_path):
+    """A URL as people write it (capitals, a Unicode host and path) is written as a URI: the SARIF validates and each
+    rule links to its anchor under that URL."""
+    from urllib.parse import unquote, urlsplit
+
+    out = tmp_path / "r.sarif"
+    proc = cli("check", CLEAN / "facts.yaml", "--docs-url", "HTTPS://문서.예시.kr/PIPA/감사-자료", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert_valid_sarif(doc)
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert rules and all("helpUri" in r for r in rules)
+    for rule in rules:
+        parts = urlsplit(rule["helpUri"])
+        assert parts.scheme == "https" and parts.hostname == "문서.예시.kr".encode("idna").decode()
+        assert unquote(parts.path) == "/PIPA/감사-자료/catalog.html" and parts.fragment == sarif_format.docs_anchor(rule["id"])
+        assert rule["helpUri"].isascii()
