@@ -280,6 +280,15 @@ class Deadline(Window):
     where: str | None = Field(None, description="incident condition, as in the control's check")
 
 
+class Population(_Strict):
+    """When a list the checks iterate is stated empty (``credentials: []``): whether, for this organisation, it can
+    be, and which evidence confirms that it is. An empty list is a statement, never a pass by itself."""
+
+    expected_when: str = Field(description="condition (or named condition) under which the list cannot be empty")
+    confirmed_by: str = Field(description="evidence kind (an attachment kind) that shows the list is empty, e.g. an export")
+    means: Text = Field(description="why the list cannot be empty then, and what the evidence is")
+
+
 class CatalogFile(_Strict):
     catalog: CatalogMeta = Field(description="what the catalog encodes: id, instrument, version, effective date, amendments")
     conditions: dict[str, Definition] = Field(default_factory=dict, description="named conditions over the facts")
@@ -287,6 +296,9 @@ class CatalogFile(_Strict):
     controls: list[Control] = Field(min_length=1, description="the controls, each judging the duty of one provision")
     sanctions: list[Sanction] = Field(default_factory=list, description="penalty provisions that failing controls may engage")
     deadlines: list[Deadline] = Field(default_factory=list, description="statutory clocks on incidents, e.g. 72 hours to report")
+    populations: dict[str, Population] = Field(
+        default_factory=dict, description="per list of the facts the checks iterate: when it cannot be stated empty ([]) without evidence"
+    )
 
 
 @dataclass
@@ -327,6 +339,12 @@ class CompiledWording:
 
 
 @dataclass
+class CompiledPopulation:
+    population: Population
+    expected_when: expr.Compiled
+
+
+@dataclass
 class CompiledControl:
     control: Control
     catalog: CatalogMeta
@@ -337,6 +355,8 @@ class CompiledControl:
     """position in the catalog file (for file:line of later problems)"""
     wordings: list[CompiledWording] = field(default_factory=list)
     deferrals: list[tuple[Deferral, expr.Compiled]] = field(default_factory=list)
+    populations: dict[str, CompiledPopulation] = field(default_factory=dict)
+    """the catalog's rules for lists stated empty (shared by its controls)"""
 
     def cite(self, lang: str, ref: LegalRef | None = None) -> str:
         return f"{getattr(self.catalog.cite_as, lang)} {(ref or self.control.ref).cite(lang)}"
@@ -496,6 +516,7 @@ def load_catalog(path: str | Path) -> Catalog:
     problems: list[Problem] = []
     library = lawtext.load_library(str(Path(path).parent))
     defs = _compile_defs(model, locator, path, problems)
+    populations = _compile_populations(model, locator, path, problems, defs)
     compiled: list[CompiledControl] = []
     seen: dict[str, int] = {}
     prefix = model.catalog.id_prefix
@@ -555,7 +576,7 @@ def load_catalog(path: str | Path) -> Catalog:
             except ValueError as exc:
                 loc = ("controls", i, "attestation", "within")
                 problems.append(Problem(path, locator.line(loc), str(exc), field_path(loc)))
-        compiled.append(CompiledControl(control, model.catalog, applies, checks, within, i, wordings, deferrals))
+        compiled.append(CompiledControl(control, model.catalog, applies, checks, within, i, wordings, deferrals, populations))
     deadlines = _compile_deadlines(model, locator, path, problems, set(seen), defs)
     sanctions = []
     for k, sanction in enumerate(model.sanctions):
@@ -573,6 +594,21 @@ def load_catalog(path: str | Path) -> Catalog:
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     compiled.sort(key=lambda cc: cc.control.ref.order)  # reports list duties in the instrument's order
     return Catalog(model.catalog, path, sha, compiled, sanctions, deadlines, {**model.parameters, **model.conditions})
+
+
+def _compile_populations(model: CatalogFile, locator, path, problems, defs) -> dict[str, CompiledPopulation]:
+    """Each rule names a list of the facts (a top-level list of rows) and compiles its condition."""
+    lists = {name for name, f in Facts.model_fields.items() if expr.type_of_annotation(f.annotation).kind == "list"}
+    out = {}
+    for name, pop in model.populations.items():
+        loc = ("populations", name)
+        if name not in lists:
+            problems.append(Problem(path, locator.line(loc), f"no list '{name}' in the facts (lists: {', '.join(sorted(lists))})", field_path(loc)))
+            continue
+        c = _compile_at(pop.expected_when, locator, (*loc, "expected_when"), path, problems, defs=defs)
+        if c is not None:
+            out[name] = CompiledPopulation(pop, c)
+    return out
 
 
 def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids, defs) -> list[CompiledDeadline]:

@@ -78,6 +78,54 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r} (use YYYY-MM-DD)") from None
 
 
+def _docs_url(text: str) -> str:
+    """--docs-url: the absolute http(s) URL SARIF rules link to (``helpUri``, which the SARIF schema and GitHub's upload
+    require to be an absolute URI). Checked when the arguments are parsed, so a bad value is a usage error before any
+    audit runs. A host written in Unicode is given in its ASCII (IDNA) form and other characters of the path are
+    percent-encoded, as a URI writes them; anything that cannot be made a URI is refused."""
+    import ipaddress
+    import re
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    def bad(why: str):
+        return argparse.ArgumentTypeError(f"{text!r} is not a usable docs URL: {why} (e.g. https://example.org/pipa-docs/)")
+
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise bad("it holds a space or a control character")
+    if re.search(r"%(?![0-9A-Fa-f]{2})", text):
+        raise bad("'%' must start a percent-escape such as %20")
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # a port that is not a number in range raises here
+    except ValueError as exc:
+        raise bad(str(exc)) from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise bad("give an absolute http:// or https:// URL")
+    host = parts.hostname or ""
+    if not host:
+        raise bad("it has no host")
+    if parts.username is not None or parts.password is not None:
+        raise bad("a user name or password would be published in every SARIF file")
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise bad("no query or fragment: rules link to <URL>/catalog.html#<control>")
+    if parts.netloc.split("@")[-1].startswith("["):  # an IPv6 literal
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad(f"[{host}] is not an IPv6 address") from None
+        host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise bad("the host is not a valid domain name") from None
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?", host):
+            raise bad(f"{host!r} is not a valid host name")
+    netloc = host if port is None else f"{host}:{port}"
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    return urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
+
+
 def _emit(data, output: str | None) -> None:
     """bytes or a callable producing them (rendered once the target is known to be writable)."""
     write_output(output, data)
@@ -155,31 +203,31 @@ def _kind_of(data) -> str:
 
 
 def cmd_validate(args) -> int:
-    from compliance.evaluate import WaiverFile, waiver_problems
-    from compliance.loading import validate_file
-    from compliance.pipeline import check_facts, former_ids, unwaivable
+    from compliance.pipeline import check_facts, former_ids
+    from compliance.waivers import load_waivers
 
     problems: list[Problem] = []
-    catalogs = None  # loaded once, for the first facts file
-    for name in args.files:
+    catalogs = None  # loaded once, for the first facts or waivers file
+    loaded, as_of = [], None
+    for name in args.files:  # facts first: a waivers file is judged on the as-of date of the facts beside it
         try:
             data, text = load(name)
-            kind = _kind_of(data)
+            loaded.append((name, data, text, _kind_of(data)))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    for name, data, text, kind in sorted(loaded, key=lambda f: f[3] == "waivers"):
+        try:
             if kind == "catalog":
                 load_catalog(name)
-            elif kind == "waivers":
-                wf, _ = validate_file(name, WaiverFile, data, text)
+            elif kind == "waivers":  # the same rules as check (compliance.waivers)
                 catalogs = catalogs if catalogs is not None else load_catalogs(args.catalog)
-                aliases = former_ids(catalogs)
-                known = {c.control.id for cat in catalogs for c in cat.controls} | set(aliases)
-                wrong = waiver_problems(wf, text, name, known, unwaivable(catalogs, aliases))  # the rules check applies
-                if wrong:
-                    raise InputError(wrong)
+                load_waivers(name, catalogs, as_of, data, text)
             else:  # the same rules as check and report (pipeline.check_facts)
                 catalogs = catalogs if catalogs is not None else load_catalogs(args.catalog)
-                _, _, _, wrong = check_facts(name, catalogs, data, text, former_ids(catalogs))
+                facts, _, _, wrong = check_facts(name, catalogs, data, text, former_ids(catalogs))
                 if wrong:
                     raise InputError(wrong)
+                as_of = as_of or facts.as_of
             print(inert(f"{name}: ok ({kind})"))
         except InputError as exc:
             problems.extend(exc.problems)
@@ -371,7 +419,7 @@ def _demo_access_records(example: Path, derived: Path) -> None:
 
 def cmd_schema(args) -> int:
     from compliance.catalog import CatalogFile
-    from compliance.evaluate import WaiverFile
+    from compliance.waivers import WaiverFile
     from compliance.facts import Facts
     from compliance.result import AuditResult
 
@@ -591,8 +639,8 @@ def _add_audit_commands(sub, catalog_kw: dict) -> None:
             )
         s.add_argument("--sarif-root", default=None, metavar="DIR",
                        help="SARIF paths relative to this folder (default: the git repository holding the facts file)")
-        s.add_argument("--docs-url", default=None, metavar="URL",
-                       help="where `catalog docs` output is published; SARIF rules link there (helpUri)")
+        s.add_argument("--docs-url", type=_docs_url, default=None, metavar="URL",
+                       help="where `catalog docs` output is published (an absolute http(s) URL); SARIF rules link there (helpUri)")
         s.set_defaults(func=func)
         if name == "check":
             for flag, kw in policy.items():

@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import Field, model_validator
 
 from compliance import __version__
 from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text, matches_control
@@ -21,7 +20,8 @@ from compliance.precedents import relevant
 from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, Budget, EvalError, Missing, OutOfRange, type_of_annotation
-from compliance.facts import Date, Incident, Strict
+from compliance.facts import Incident
+from compliance.waivers import Waiver, apply_waiver
 from compliance.loading import InputError, Locator, Problem
 from compliance.result import (
     FAILING,
@@ -40,46 +40,8 @@ from compliance.result import (
     SanctionExposure,
     Summary,
     TimelineEvent,
-    WaiverResult,
     jsonable,
 )
-
-
-class Waiver(Strict):
-    control: str = Field(description="id of the control whose failing verdict is accepted for now")
-    owner: str = Field(min_length=1, description="who owns the fix")
-    justification: str = Field(min_length=10, description="why the finding is accepted for now")
-    approved_by: str = Field(min_length=1, description="who approved the waiver (a waiver nobody approved waives nothing)")
-    granted_on: Date | None = Field(None, description="when it was approved; before this date it does not apply")
-    expires: Date = Field(description="last day it applies (on later as-of dates it has expired)")
-
-    @model_validator(mode="after")
-    def _expires_after_grant(self):
-        if self.granted_on is not None and self.expires <= self.granted_on:
-            raise ValueError(f"expires ({self.expires}) must be after granted_on ({self.granted_on})")
-        return self
-
-
-class WaiverFile(Strict):
-    waivers: list[Waiver] = Field(description="failing controls accepted for now: at most one waiver per control")
-
-
-def waiver_problems(waivers: WaiverFile, text: str, path: str, known: set[str], unwaivable: dict[str, str] | None = None) -> list[Problem]:
-    """A waiver naming no control, a duty the catalog marks as not waivable, or two waivers for one
-    control, is bad input (``validate`` and ``check`` both call this)."""
-    unwaivable = unwaivable or {}
-    locator = Locator(text)
-    problems, seen = [], set()
-    for i, w in enumerate(waivers.waivers):
-        line = locator.line(("waivers", i, "control"))
-        if w.control not in known:
-            problems.append(Problem(path, line, f"no control '{w.control}' in the catalogs in force", f"waivers[{i}].control"))
-        elif w.control in unwaivable:
-            problems.append(Problem(path, line, f"'{w.control}' cannot be waived: {unwaivable[w.control]}", f"waivers[{i}].control"))
-        elif w.control in seen:
-            problems.append(Problem(path, line, f"second waiver for '{w.control}'", f"waivers[{i}].control"))
-        seen.add(w.control)
-    return problems
 
 
 @dataclass
@@ -169,19 +131,46 @@ def _label(cc: CompiledCheck, root: dict, item, ident: str) -> str:
         return ident
 
 
-def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResult:
+def _none_stated(name: str, ctl: CompiledControl, root: dict, by_kind: dict[str, list[str]]) -> tuple[Text, str | None]:
+    """A list stated empty: what the report says of it, and the evidence it lacks (None when it may be empty)."""
+    rule = ctl.populations.get(name)
+    if rule is None:
+        return Text(ko=f"{name}: 없음으로 기재됨([])", en=f"{name}: stated as none ([])"), None
+    pop = rule.population
+    try:
+        expected = bool(rule.expected_when.fn(root, {}))
+    except Missing:
+        expected = True  # whether it may be empty cannot be told: the statement needs its evidence all the same
+    confirmed = by_kind.get(pop.confirmed_by)
+    if confirmed:
+        shown = ", ".join(confirmed)
+        return Text(ko=f"{name}: 없음으로 기재됨([]), 증적 {shown}({pop.confirmed_by})으로 확인",
+                    en=f"{name}: stated as none ([]), confirmed by {shown} ({pop.confirmed_by})"), None
+    if not expected:
+        return Text(ko=f"{name}: 없음으로 기재됨([])", en=f"{name}: stated as none ([])"), None
+    return (Text(ko=f"{name}: 없음으로 기재됨([]) — {pop.means.ko}", en=f"{name}: stated as none ([]) — {pop.means.en}"),
+            f"{name}: stated as none ([]); {pop.means.en}: attach the {pop.confirmed_by} that shows none")
+
+
+def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl, by_kind: dict[str, list[str]]) -> CheckResult:
     chk = cc.check
     offenders: list[Offender] = []
     missing: dict[str, list[str]] = defaultdict(list)
     in_scope = total = None
     observed: dict = {}
     plain_failed = False
+    none_stated = None
     try:
         if cc.for_each is None:
             observed = _observed(root, cc.expect.paths)
             plain_failed = not cc.expect.fn(root, {})
         else:
             items = cc.for_each.fn(root, {})
+            name = chk.for_each.strip()
+            if items == [] and root.get(name) == []:  # the list itself stated empty, not a filter leaving none
+                none_stated, lacking = _none_stated(name, ctl, root, by_kind)
+                if lacking:
+                    missing[lacking] = []
             items = items or []
             total = len(items)
             in_scope, failed, absent = cc.scan()(root, items)
@@ -214,6 +203,7 @@ def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl) -> CheckResu
         offenders=offenders,
         observed=observed,
         missing=[MissingFact(path=p, items=ids) for p, ids in missing.items()],
+        none_stated=none_stated,
     )
 
 
@@ -330,7 +320,7 @@ def _verdict(ctl: CompiledControl, unit, by_kind: dict[str, list[str]], ok_attac
         if not applies:
             why = NOT_IN_WINDOW if unit.outside else c.not_applicable
             return "not-applicable", [], [], why
-    checks = [_run_check(cc, root, ctl) for cc in unit.checks]
+    checks = [_run_check(cc, root, ctl, by_kind) for cc in unit.checks]
     if ctl.attest_within is not None:
         checks.append(_attestation(ctl, root, ok_attachments))
     evidence = [
@@ -397,27 +387,6 @@ def _law_applied(ctl: CompiledControl, unit, as_of: dt.date) -> LawApplied:
         incidents=unit.incidents,
         judged_on=judged_on,
     )
-
-
-def _apply_waiver(verdict: str, waiver: Waiver | None, as_of: dt.date):
-    if waiver is None:
-        return verdict, None, None
-    if waiver.granted_on and waiver.granted_on > as_of:
-        status = "not-yet-granted"
-    elif waiver.expires < as_of:
-        status = "expired"
-    elif verdict not in FAILING:
-        status = "not-needed"
-    else:
-        status = "active"
-    info = WaiverResult(
-        owner=waiver.owner,
-        justification=waiver.justification,
-        expires=waiver.expires,
-        approved_by=waiver.approved_by,
-        status=status,
-    )
-    return ("waived", info, verdict) if status == "active" else (verdict, info, None)
 
 
 ART_76 = Text(
@@ -598,10 +567,12 @@ def evaluate(inputs: Inputs) -> AuditResult:
             checks = [ch for r in results for ch in r[1]]
             evidence = next((r[2] for r in results if r[2]), [])
             why = next((r[3] for r in results if r[0] == verdict and r[3] is not None), None)
-            verdict, waiver, underlying = _apply_waiver(verdict, waivers.get(c.id), inputs.as_of)
+            verdict, waiver, underlying = apply_waiver(verdict, waivers.get(c.id), inputs.as_of)
             latest = law[-1]
             empty = verdict == "compliant" and checks and all(ch.in_scope == 0 for ch in checks)
-            scope_note = EMPTY_SCOPE if empty else None
+            stated = [ch.none_stated for ch in checks if ch.none_stated is not None]
+            scope_note = (Text(ko="준수 — " + "; ".join(t.ko for t in stated), en="compliant — " + "; ".join(t.en for t in stated))
+                          if empty and stated else EMPTY_SCOPE if empty else None)
             controls.append(
                 ControlResult(
                     id=c.id,

@@ -11,13 +11,14 @@ from pathlib import Path
 
 from compliance.catalog import Catalog, in_force, load_catalogs
 from compliance.versions import diff
-from compliance.evaluate import Inputs, WaiverFile, evaluate, waiver_problems
+from compliance.evaluate import Inputs, evaluate
 from compliance.evidence import inspect
 from compliance.facts import Facts, to_evaluation_dict
 from compliance.integrity import reference_problems
 from compliance.precedents import load_precedents
 from compliance.loading import InputError, Locator, Problem, validate_file
 from compliance.result import AuditResult
+from compliance.waivers import load_waivers
 
 
 def prepare(
@@ -34,14 +35,19 @@ def prepare(
     facts, text, statuses, problems = check_facts(facts_path, catalogs, aliases=aliases)
     when = as_of or facts.as_of
     chosen = in_force(catalogs, when)
-    if not chosen:
-        raise InputError([Problem(str(catalog_dir), 0, f"no catalog is in force on {when.isoformat()}")])
+    if not chosen:  # the date's fault, not the catalog folder's: name the option, or the facts file's as_of line
+        first = min((c.meta.effective for c in catalogs), default=None)
+        why = "no catalog is in force on that date" + (
+            f": the earliest takes effect on {first.isoformat()}; give a date on or after it" if first and when < first else "")
+        if as_of is not None:
+            raise InputError([Problem(f"--as-of {when.isoformat()}", 0, why)])
+        raise InputError([Problem(str(facts_path), Locator(text).line(("as_of",)), f"{when.isoformat()}: {why}", "as_of")])
     waivers = []
     if waivers_path is not None:
-        wf, wtext = validate_file(waivers_path, WaiverFile)
-        known = {c.control.id for cat in chosen for c in cat.controls}
-        problems += waiver_problems(wf, wtext, str(waivers_path), known | {a for a, b in aliases.items() if b in known}, unwaivable(catalogs, aliases))
-        waivers = wf.waivers
+        try:
+            waivers = load_waivers(waivers_path, catalogs, when)
+        except InputError as exc:
+            problems += exc.problems
     if problems:
         raise InputError(problems)
     root = to_evaluation_dict(facts, release=derived_path is None)  # facts is only read again to compare with records

@@ -51,6 +51,9 @@ class CheckResult(_Model):
     observed: dict[str, Any] = Field(description="for a plain expect: the stated values of the facts it read")
     missing: list[MissingFact] = Field(description="facts the check needed that are not stated (insufficient unless it already fails)")
     law: str | None = Field(None, description="the window of the wording that judged this check, when a control was judged under several")
+    none_stated: Text | None = Field(
+        None, description="the list the check iterates was stated empty ([]): what that statement is worth (shown as 'none stated', not as 0 in scope)"
+    )
 
 
 TextStatus = Literal["verified", "inferred", "secondary", "summary"]

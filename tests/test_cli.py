@@ -173,3 +173,29 @@ def test_problems_in_facts_and_waivers_are_reported_together(tmp_path):
     w = write(tmp_path, "w.yaml", "waivers:\n  - {control: nope/1, owner: o, justification: 'long enough reason', approved_by: CPO, expires: 2026-01-01}\n")
     proc = cli("check", f, "--waivers", w)
     assert_input_error(proc, f"{f}:4: attachments[0].path: absolute paths", f"{w}:2: waivers[0].control: no control 'nope/1'")
+
+
+def test_as_of_before_any_law_names_the_option_not_the_catalog_folder(catalogs):
+    """`--as-of 0001-01-01` was reported against the catalog folder ('…/controls: no catalog is in force')."""
+    import datetime as dt
+
+    first = min(c.meta.effective for c in catalogs)
+    day_before = (first - dt.timedelta(days=1)).isoformat()
+    for when in ("0001-01-01", day_before):
+        for args in (("check", CLEAN / "facts.yaml"), ("report", CLEAN / "facts.yaml", "-o", "-", "--format", "json")):
+            proc = cli(*args, "--as-of", when)
+            assert_input_error(proc, f"--as-of {when}: no catalog is in force on that date", f"takes effect on {first.isoformat()}")
+            assert len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""
+            assert str(CLEAN.parent.parent / "controls") not in proc.stderr
+    assert cli("check", CLEAN / "facts.yaml", "--as-of", first.isoformat(), "--fail-on", "none").returncode == 0
+
+
+def test_an_as_of_in_the_facts_before_any_law_is_reported_at_its_line(tmp_path):
+    text = (CLEAN / "facts.yaml").read_text(encoding="utf-8")
+    line = text.splitlines().index("as_of: 2025-11-30") + 1
+    shutil.copytree(CLEAN, tmp_path / "org")
+    f = tmp_path / "org" / "facts.yaml"
+    f.write_text(text.replace("as_of: 2025-11-30", "as_of: 0001-01-01").replace("period_start: 2024-12-01\n", ""), encoding="utf-8")
+    proc = cli("check", f)
+    assert_input_error(proc, f"{f}:{line}: as_of: 0001-01-01: no catalog is in force on that date")
+    assert len(proc.stderr.strip().splitlines()) == 1

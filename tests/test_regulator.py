@@ -81,10 +81,12 @@ def test_an_attestation_for_a_control_judged_on_facts_is_an_input_error(tmp_path
 
 
 def test_nothing_in_scope_is_said_in_every_output(tmp_path):
-    facts = write_example({"handlers": [{"id": "h1", "trained_on": "2025-05-01"}], "accounts": []}, tmp_path)
+    # nobody left or changed duties: every check of 5.2 has 0 in scope (an empty list would be "none stated")
+    facts = write_example({"handlers": [{"id": "h1", "trained_on": "2025-05-01"}], "credentials": [{"id": "k1", "owner": "h1"}],
+                           "attachments": [{"id": "reg", "kind": "access-rights-register", "path": "evidence/register.csv"}]}, tmp_path)
     result = audit(facts, CATALOGS)
-    shared = verdicts(result)["notice/5.4"]
-    assert shared.verdict == "compliant" and shared.scope_note.en.startswith("compliant — 0 in scope")
+    revocation = verdicts(result)["notice/5.2"]
+    assert revocation.verdict == "compliant" and revocation.scope_note.en.startswith("compliant — 0 in scope")
     assert "0 in scope" in cli("check", facts).stdout
     assert json.loads(cli("check", facts, "--format", "json").stdout)["controls"]
 

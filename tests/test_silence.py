@@ -201,3 +201,110 @@ def test_xlsx_rows_past_the_row_limit_are_refused(tmp_path, monkeypatch):
     with pytest.raises(InputError) as exc:
         check_facts(f, load_catalogs(CATALOGS))
     assert any("more than the 50 rows a source may hold" in str(p) for p in exc.value.problems)
+
+
+# ------------------------------------------------------------------ lists stated empty
+
+import shutil  # noqa: E402
+
+from .conftest import CLEAN  # noqa: E402
+
+LISTS = {  # the list, the evidence kind that confirms it empty, and what else must go with it (references)
+    "handlers": ("access-rights-register", ("accounts", "credentials")),
+    "accounts": ("access-rights-register", ()),
+    "credentials": ("credential-inventory", ()),
+    "secrets": ("secret-scan-report", ()),
+}
+
+
+def _clean_with(tmp_path, empty: list[str], drop_kind: str | None = None, add_kind: str | None = None):
+    shutil.copytree(CLEAN, tmp_path / "org")
+    f = tmp_path / "org" / "facts.yaml"
+    lines, out, skipping = f.read_text(encoding="utf-8").splitlines(), [], False
+    for line in lines:
+        key = line.split(":")[0]
+        if not line.startswith((" ", "#")) and line.strip():
+            skipping = key in empty
+            if skipping:
+                out.append(f"{key}: []")
+                continue
+        if skipping or (drop_kind and f"kind: {drop_kind}," in line):
+            continue
+        out.append(line)
+    if add_kind:
+        write(tmp_path, "org/evidence/none.csv", "id\n")
+        out.append(f"  - {{id: shows-none, kind: {add_kind}, path: evidence/none.csv}}")
+    f.write_text("\n".join(out) + "\n", encoding="utf-8")
+    return f
+
+
+def _checks_over(result, name):
+    return [(c, ch) for c in result.values() for ch in c["checks"] if ch["for_each"] == name]
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_a_list_stated_empty_needs_the_evidence_that_it_is_empty(tmp_path, name):
+    """`credentials: []` made the revocation duty "compliant — 0 in scope" in the regulator copy."""
+    kind, also = LISTS[name]
+    got = verdicts(_clean_with(tmp_path, [name, *also], drop_kind=kind))
+    judged = _checks_over(got, name)
+    assert judged
+    for c, ch in judged:
+        assert ch["status"] == "insufficient" and c["verdict"] != "compliant", (c["id"], ch["id"])
+        assert ch["none_stated"]["en"].startswith(f"{name}: stated as none")
+        assert any(kind in m["path"] for m in ch["missing"]), ch["missing"]
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_a_list_stated_empty_with_its_evidence_is_shown_as_none_stated(tmp_path, name):
+    kind, also = LISTS[name]
+    shutil.rmtree(tmp_path, ignore_errors=True)
+    got = verdicts(_clean_with(tmp_path, [name, *also], drop_kind=kind, add_kind=kind))
+    for c, ch in _checks_over(got, name):
+        assert ch["status"] == "pass", (c["id"], ch)
+        assert f"confirmed by shows-none ({kind})" in ch["none_stated"]["en"]
+
+
+def test_an_empty_list_that_may_be_empty_is_none_stated_not_zero_in_scope(tmp_path):
+    # no handlers (confirmed by the access-rights register the example attaches): then no credentials is plausible
+    f = _clean_with(tmp_path, ["handlers", "accounts", "credentials"])
+    got = verdicts(f)
+    judged = _checks_over(got, "credentials")
+    assert judged and all(ch["status"] == "pass" and ch["none_stated"]["en"] == "credentials: stated as none ([])"
+                          for _, ch in judged)
+    revocation = got["notice/5.2"]
+    assert revocation["verdict"] == "compliant"
+    assert revocation["scope_note"]["ko"].startswith("준수 — handlers: 없음으로 기재됨([]), 증적 access-register")
+    assert "credentials: stated as none ([])" in revocation["scope_note"]["en"]
+    out = tmp_path / "r.html"
+    assert cli("report", f, "-o", out, "--audience", "regulator").returncode in (0, 1)
+    text = out.read_text(encoding="utf-8")
+    assert "없음으로 기재" in text and "credentials: 없음으로 기재됨([])" in text
+
+
+def test_leaving_a_column_out_of_the_readmes_own_mapping_never_turns_a_finding_into_compliant(tmp_path):
+    """The README's example mapping left trained_on out: every handler read as never trained. Now each column
+    dropped from it is refused, or leaves the verdicts it touches no better than they were."""
+    from .conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "handlers:\n  source:" in b)
+    handlers = block[: block.index("\nsystems:")] + "\n"
+    mapping = dict(re.findall(r"(\w+): ([^\s,}]+)", re.search(r"columns: \{(.*?)\}", handlers)[1]))
+    header = list(mapping.values())
+    values = {"id": "h-1", "left_on": "2025-01-10", "access_revoked_on": "", "trained_on": "2024-01-05", "systems": "sys-a"}
+    write(tmp_path, "evidence/hr-export.csv", ",".join(header) + "\n" + ",".join(values[f] for f in mapping) + "\n")
+    base = write(tmp_path, "facts.yaml", HEAD + handlers)
+    before = verdicts(base)
+    assert before["notice/5.2"]["verdict"] == "non-compliant"  # h-1 left and kept access
+    rank = {"non-compliant": 0, "insufficient-evidence": 1, "compliant": 2, "not-applicable": 2, "waived": 2}
+    for field, column in mapping.items():
+        dropped = handlers.replace(f"{field}: {column}, ", "").replace(f", {field}: {column}", "")
+        assert dropped != handlers
+        f = write(tmp_path, "facts.yaml", HEAD + dropped)
+        proc = cli("check", f, "--format", "json", "--fail-on", "none")
+        if proc.returncode == 2:
+            continue  # refused, with its line: the officer maps the column or states it is not tracked
+        after = {c["id"]: c["verdict"] for c in json.loads(proc.stdout)["controls"]}
+        better = [cid for cid, c in before.items() if rank[after[cid]] > rank[c["verdict"]]]
+        assert not better, (field, better)

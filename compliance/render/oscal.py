@@ -81,7 +81,7 @@ def _observation_text(c: ControlResult) -> str:
         return f"Not applicable: {reason}"
     lines = []
     for ch in c.checks:
-        scope = f" ({len(ch.offenders)} of {ch.in_scope} items)" if ch.in_scope is not None else ""
+        scope = f" ({ch.none_stated.en})" if ch.none_stated else f" ({len(ch.offenders)} of {ch.in_scope} items)" if ch.in_scope is not None else ""
         lines.append(f"- `{ch.id}`: {ch.status}{scope} — {ch.description.en}")
     summary = finding_summary(c)
     if summary:

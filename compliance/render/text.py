@@ -25,7 +25,7 @@ def table(result: AuditResult, threshold: str = "low", insufficient: str = "fail
         for ch in c.checks:
             if ch.status == "pass":
                 continue
-            scope = f" {len(ch.offenders)} of {ch.in_scope}" if ch.in_scope is not None else ""
+            scope = " none stated" if ch.none_stated else f" {len(ch.offenders)} of {ch.in_scope}" if ch.in_scope is not None else ""
             detail = ""
             if ch.offenders:
                 shown = ", ".join(o.label for o in ch.offenders[:5])
