@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from compliance import expr, lawtext
 from compliance.bundled import bundled_dir
 from compliance.facts import Facts, Incident
-from compliance.loading import InputError, Locator, Problem, field_path, validate_file
+from compliance.loading import InputError, Problem, field_path, validate_file
+from compliance.located import Document
 
 SEVERITIES = ("critical", "high", "medium", "low")
 FACTS_TYPE = expr.T("object", model=Facts)
@@ -406,21 +407,23 @@ class Catalog:
     sanctions: list[CompiledSanction] = field(default_factory=list)
     deadlines: list[CompiledDeadline] = field(default_factory=list)
     defs: dict[str, Definition] = field(default_factory=dict)
+    doc: Document | None = None
+    """the catalog's text as read: later problems (a check that cannot be evaluated) are located in it"""
 
     def cite(self, ref: LegalRef, lang: str) -> str:
         return f"{getattr(self.meta.cite_as, lang)} {ref.cite(lang)}"
 
 
-def _compile_at(source, locator, loc, path, problems, scope=None, want_bool=True, defs=None):
+def _compile_at(source, doc, loc, problems, scope=None, want_bool=True, defs=None):
     try:
         c = expr.compile_expr(source, FACTS_TYPE, scope, defs)
     except expr.ExprError as exc:
         where = f" (column {exc.column})" if exc.column else ""
         shown = source if len(source) <= 200 else source[:200] + "…"  # a 10,000-character expression is not repeated
-        problems.append(Problem(path, locator.line(loc), f"{exc.message}{where}: {shown}", field_path(loc)))
+        problems.append(doc.problem(loc, f"{exc.message}{where}: {shown}"))
         return None
     if want_bool and c.type.kind not in ("bool", "any"):
-        problems.append(Problem(path, locator.line(loc), f"must be true/false, but gives {c.type}", field_path(loc)))
+        problems.append(doc.problem(loc, f"must be true/false, but gives {c.type}"))
         return None
     return c
 
@@ -438,69 +441,69 @@ def provision_key(ref: LegalRef) -> str:
     return out
 
 
-def _compile_defs(model: CatalogFile, locator, path, problems) -> dict[str, expr.Compiled]:
+def _compile_defs(model: CatalogFile, doc, problems) -> dict[str, expr.Compiled]:
     defs: dict[str, expr.Compiled] = {}
     facts_fields = set(Facts.model_fields)
     for section in ("parameters", "conditions"):
         for name, d in getattr(model, section).items():
             loc = (section, name, "expr")
             if name in facts_fields or name in defs or name in ("as_of", "item"):
-                problems.append(Problem(path, locator.line((section, name)), f"name '{name}' is already taken", section))
+                problems.append(doc.problem((section, name), f"name '{name}' is already taken", section))
                 continue
-            c = _compile_at(d.expr, locator, loc, path, problems, want_bool=section == "conditions", defs=defs)
+            c = _compile_at(d.expr, doc, loc, problems, want_bool=section == "conditions", defs=defs)
             if c is not None:
                 defs[name] = c
     return defs
 
 
-def _compile_wordings(control: Control, meta: CatalogMeta, i, locator, path, problems, defs, library) -> list[CompiledWording]:
+def _compile_wordings(control: Control, meta: CatalogMeta, i, doc, problems, defs, library) -> list[CompiledWording]:
     out: list[CompiledWording] = []
     prev_until: dt.date | None = None
     for k, w in enumerate(control.wording):
         loc = ("controls", i, "wording", k)
         start = w.from_ or meta.effective
         if k and prev_until != start:
-            problems.append(Problem(path, locator.line(loc), f"wording starts {start} but the previous one ends {prev_until}: windows must follow each other", field_path(loc)))
+            problems.append(doc.problem(loc, f"wording starts {start} but the previous one ends {prev_until}: windows must follow each other"))
         if w.until is not None and w.until <= start:
-            problems.append(Problem(path, locator.line(loc), "'until' must be after 'from'", field_path(loc)))
+            problems.append(doc.problem(loc, "'until' must be after 'from'"))
         prev_until = w.until
-        applies = _compile_at(w.applies_when, locator, (*loc, "applies_when"), path, problems, defs=defs) if w.applies_when else None
+        applies = _compile_at(w.applies_when, doc, (*loc, "applies_when"), problems, defs=defs) if w.applies_when else None
         ref = w.ref or control.ref
         source = None
         if w.source is not None:
-            source = _check_quote(w.ko, w.source, ref, locator, (*loc, "ko"), path, problems, library)
+            source = _check_quote(w.ko, w.source, ref, doc, (*loc, "ko"), problems, library)
         out.append(CompiledWording(w, start, w.until, ref, applies, source))
     if out and out[-1].until is None and out[-1].ref != control.ref:
-        problems.append(Problem(path, locator.line(("controls", i, "ref")), f"'ref' must be the newest wording's citation ({out[-1].ref.cite('en')})", field_path(("controls", i, "ref"))))
+        problems.append(doc.problem(("controls", i, "ref"), f"'ref' must be the newest wording's citation ({out[-1].ref.cite('en')})"))
     return out
 
 
-def _check_quote(text: str, src: QuoteSource, ref: LegalRef, locator, loc, path, problems, library) -> lawtext.Source | None:
+def _check_quote(text: str, src: QuoteSource, ref: LegalRef, doc, loc, problems, library) -> lawtext.Source | None:
     """The quoted words must be the official words of the cited provision (typography aside)."""
     if library is None:
-        problems.append(Problem(path, locator.line(loc), "no law texts (law/sources.yaml) beside the catalogs to compare this quote with", field_path(loc)))
+        problems.append(doc.problem(loc, "no law texts (law/sources.yaml) beside the catalogs to compare this quote with"))
         return None
     source = library.sources.get(src.law)
     if source is None:
-        problems.append(Problem(path, locator.line(loc), f"no law text '{src.law}' in {library.index_path.name}", field_path(loc)))
+        problems.append(doc.problem(loc, f"no law text '{src.law}' in {library.index_path.name}"))
         return None
     node = library.texts[src.law].find(ref.article, ref.paragraph, str(ref.item) if ref.item else None, ref.subitem)
     if node is None:
-        problems.append(Problem(path, locator.line(loc), f"{ref.cite('en')} is not in {src.law}: check the citation", field_path(loc)))
+        problems.append(doc.problem(loc, f"{ref.cite('en')} is not in {src.law}: check the citation"))
         return None
     official = node.text if src.part == "chapeau" else node.full(frozenset(src.exclude_items))
     want, got = lawtext.normalise(official), lawtext.normalise(text)
     if want != got:
         at = next((n for n, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
-        line = locator.line(loc)
-        if locator.source_line(line).rstrip().endswith(("|", "|-", ">", ">-")):  # block style: point at the first line that differs
+        line = doc.line(loc)
+        if doc.locator.source_line(line).rstrip().endswith(("|", "|-", ">", ">-")):  # block style: point at the first line that differs
             mine = text.strip().split("\n")
             theirs = official.split("\n")
             k = next((n for n, (a, b) in enumerate(zip(mine, theirs)) if lawtext.normalise(a) != lawtext.normalise(b)), min(len(mine), len(theirs)) - 1)
             line += 1 + k
         problems.append(
             Problem(
-                path, line,
+                doc.path, line,
                 f"differs from {src.law} {ref.cite('en')} at character {at + 1}: official '…{want[max(0, at - 15):at + 25]}…', quoted '…{got[max(0, at - 15):at + 25]}…'",
                 field_path(loc),
             )
@@ -512,31 +515,31 @@ def load_catalog(path: str | Path) -> Catalog:
     """Validate one catalog file, compile every expression in it and check every quote against the law."""
     model, text = validate_file(path, CatalogFile)
     path = str(path)
-    locator = Locator(text)
+    doc = Document(path, text)
     problems: list[Problem] = []
     library = lawtext.load_library(str(Path(path).parent))
-    defs = _compile_defs(model, locator, path, problems)
-    populations = _compile_populations(model, locator, path, problems, defs)
+    defs = _compile_defs(model, doc, problems)
+    populations = _compile_populations(model, doc, problems, defs)
     compiled: list[CompiledControl] = []
     seen: dict[str, int] = {}
     prefix = model.catalog.id_prefix
     for i, control in enumerate(model.controls):
         if control.id in seen:
             problems.append(
-                Problem(path, locator.line(("controls", i, "id")), f"duplicate control id '{control.id}'", f"controls[{i}].id")
+                doc.problem(("controls", i, "id"), f"duplicate control id '{control.id}'", f"controls[{i}].id")
             )
         seen[control.id] = i
         if prefix is not None and control.id != f"{prefix}/{provision_key(control.ref)}":
             problems.append(
-                Problem(path, locator.line(("controls", i, "id")), f"id does not agree with the provision it cites ({control.ref.cite('en')}): expected '{prefix}/{provision_key(control.ref)}'", f"controls[{i}].id")
+                doc.problem(("controls", i, "id"), f"id does not agree with the provision it cites ({control.ref.cite('en')}): expected '{prefix}/{provision_key(control.ref)}'", f"controls[{i}].id")
             )
-        wordings = _compile_wordings(control, model.catalog, i, locator, path, problems, defs, library)
+        wordings = _compile_wordings(control, model.catalog, i, doc, problems, defs, library)
         applies = None
         if control.applies_when is not None:
-            applies = _compile_at(control.applies_when, locator, ("controls", i, "applies_when"), path, problems, defs=defs)
+            applies = _compile_at(control.applies_when, doc, ("controls", i, "applies_when"), problems, defs=defs)
         deferrals = []
         for k, d in enumerate(control.deferred):
-            c = _compile_at(d.when, locator, ("controls", i, "deferred", k, "when"), path, problems, defs=defs)
+            c = _compile_at(d.when, doc, ("controls", i, "deferred", k, "when"), problems, defs=defs)
             if c is not None:
                 deferrals.append((d, c))
         checks = []
@@ -544,26 +547,26 @@ def load_catalog(path: str | Path) -> Catalog:
         for j, chk in enumerate(control.checks):
             base = ("controls", i, "checks", j)
             if chk.id in check_ids:
-                problems.append(Problem(path, locator.line((*base, "id")), f"duplicate check id '{chk.id}'", ""))
+                problems.append(doc.problem((*base, "id"), f"duplicate check id '{chk.id}'", ""))
             check_ids.add(chk.id)
             scope = None
             coll = None
             if chk.for_each is not None:
-                coll = _compile_at(chk.for_each, locator, (*base, "for_each"), path, problems, want_bool=False, defs=defs)
+                coll = _compile_at(chk.for_each, doc, (*base, "for_each"), problems, want_bool=False, defs=defs)
                 if coll is not None and coll.type.kind not in ("list", "any"):
-                    problems.append(Problem(path, locator.line((*base, "for_each")), f"must be a list, but gives {coll.type}", ""))
+                    problems.append(doc.problem((*base, "for_each"), f"must be a list, but gives {coll.type}", ""))
                     coll = None
                 if coll is None:
                     continue
                 elem = coll.type.elem if coll.type.kind == "list" and coll.type.elem else expr.ANY
                 scope = {"item": (elem, f"{coll.result_path}[]" if coll.result_path else "item")}
             elif chk.where is not None or chk.label is not None:
-                problems.append(Problem(path, locator.line(base), "'where' and 'label' need 'for_each'", ""))
+                problems.append(doc.problem(base, "'where' and 'label' need 'for_each'", ""))
                 continue
-            where = _compile_at(chk.where, locator, (*base, "where"), path, problems, scope, defs=defs) if chk.where else None
-            expect = _compile_at(chk.expect, locator, (*base, "expect"), path, problems, scope, defs=defs)
+            where = _compile_at(chk.where, doc, (*base, "where"), problems, scope, defs=defs) if chk.where else None
+            expect = _compile_at(chk.expect, doc, (*base, "expect"), problems, scope, defs=defs)
             label = (
-                _compile_at(chk.label, locator, (*base, "label"), path, problems, scope, want_bool=False, defs=defs)
+                _compile_at(chk.label, doc, (*base, "label"), problems, scope, want_bool=False, defs=defs)
                 if chk.label
                 else None
             )
@@ -575,43 +578,43 @@ def load_catalog(path: str | Path) -> Catalog:
                 within = expr.parse_duration(control.attestation.within)
             except ValueError as exc:
                 loc = ("controls", i, "attestation", "within")
-                problems.append(Problem(path, locator.line(loc), str(exc), field_path(loc)))
+                problems.append(doc.problem(loc, str(exc)))
         compiled.append(CompiledControl(control, model.catalog, applies, checks, within, i, wordings, deferrals, populations))
-    deadlines = _compile_deadlines(model, locator, path, problems, set(seen), defs)
+    deadlines = _compile_deadlines(model, doc, problems, set(seen), defs)
     sanctions = []
     for k, sanction in enumerate(model.sanctions):
         for t, trigger in enumerate(sanction.triggers):
             if not trigger.endswith("*") and trigger not in seen:
                 loc = ("sanctions", k, "triggers", t)
-                problems.append(Problem(path, locator.line(loc), f"no control '{trigger}' in this catalog", field_path(loc)))
+                problems.append(doc.problem(loc, f"no control '{trigger}' in this catalog"))
         if sanction.source is not None:
-            _check_quote(sanction.text.ko, sanction.source, sanction.ref, locator, ("sanctions", k, "text", "ko"), path, problems, library)
+            _check_quote(sanction.text.ko, sanction.source, sanction.ref, doc, ("sanctions", k, "text", "ko"), problems, library)
         incident = {"item": (expr.T("object", model=Incident), "incidents[]")}
-        where = _compile_at(sanction.where, locator, ("sanctions", k, "where"), path, problems, incident, defs=defs) if sanction.where else None
+        where = _compile_at(sanction.where, doc, ("sanctions", k, "where"), problems, incident, defs=defs) if sanction.where else None
         sanctions.append(CompiledSanction(sanction, where))
     if problems:
         raise InputError(problems)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     compiled.sort(key=lambda cc: cc.control.ref.order)  # reports list duties in the instrument's order
-    return Catalog(model.catalog, path, sha, compiled, sanctions, deadlines, {**model.parameters, **model.conditions})
+    return Catalog(model.catalog, path, sha, compiled, sanctions, deadlines, {**model.parameters, **model.conditions}, doc)
 
 
-def _compile_populations(model: CatalogFile, locator, path, problems, defs) -> dict[str, CompiledPopulation]:
+def _compile_populations(model: CatalogFile, doc, problems, defs) -> dict[str, CompiledPopulation]:
     """Each rule names a list of the facts (a top-level list of rows) and compiles its condition."""
     lists = {name for name, f in Facts.model_fields.items() if expr.type_of_annotation(f.annotation).kind == "list"}
     out = {}
     for name, pop in model.populations.items():
         loc = ("populations", name)
         if name not in lists:
-            problems.append(Problem(path, locator.line(loc), f"no list '{name}' in the facts (lists: {', '.join(sorted(lists))})", field_path(loc)))
+            problems.append(doc.problem(loc, f"no list '{name}' in the facts (lists: {', '.join(sorted(lists))})"))
             continue
-        c = _compile_at(pop.expected_when, locator, (*loc, "expected_when"), path, problems, defs=defs)
+        c = _compile_at(pop.expected_when, doc, (*loc, "expected_when"), problems, defs=defs)
         if c is not None:
             out[name] = CompiledPopulation(pop, c)
     return out
 
 
-def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids, defs) -> list[CompiledDeadline]:
+def _compile_deadlines(model: CatalogFile, doc, problems, control_ids, defs) -> list[CompiledDeadline]:
     stamps = {n for n, f in Incident.model_fields.items() if expr.type_of_annotation(f.annotation) == expr.DATETIME}
     incident = {"item": (expr.T("object", model=Incident), "incidents[]")}
     out = []
@@ -619,15 +622,15 @@ def _compile_deadlines(model: CatalogFile, locator, path, problems, control_ids,
         base = ("deadlines", k)
         for key in ("start", "done"):
             if getattr(d, key) not in stamps:
-                problems.append(Problem(path, locator.line((*base, key)), f"must be a timestamp field of an incident: {sorted(stamps)}", field_path((*base, key))))
+                problems.append(doc.problem((*base, key), f"must be a timestamp field of an incident: {sorted(stamps)}"))
         if d.control not in control_ids:
-            problems.append(Problem(path, locator.line((*base, "control")), f"no control '{d.control}' in this catalog", field_path((*base, "control"))))
+            problems.append(doc.problem((*base, "control"), f"no control '{d.control}' in this catalog"))
         try:
             within = expr.parse_duration(d.within)
         except ValueError as exc:
-            problems.append(Problem(path, locator.line((*base, "within")), str(exc), field_path((*base, "within"))))
+            problems.append(doc.problem((*base, "within"), str(exc)))
             continue
-        where = _compile_at(d.where, locator, (*base, "where"), path, problems, incident, defs=defs) if d.where else None
+        where = _compile_at(d.where, doc, (*base, "where"), problems, incident, defs=defs) if d.where else None
         out.append(CompiledDeadline(d, within, where))
     return out
 

@@ -181,7 +181,7 @@ def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
     frameworks = load_frameworks(catalog_dir)
     outlines = {o.outline.id: {_key(o.outline.id, n) for n in o.nodes} for o in load_outlines(catalog_dir)}
     for cat in catalogs:
-        locator = Locator(Path(cat.path).read_text(encoding="utf-8"))
+        locator = cat.doc.locator if cat.doc else Locator(Path(cat.path).read_text(encoding="utf-8"))  # the text as loaded
         for ctl in cat.controls:
             c, i = ctl.control, ctl.index
             for fw, ids in c.mappings.items():

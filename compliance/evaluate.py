@@ -7,6 +7,7 @@ inputs always give the same verdicts.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 from collections import defaultdict
@@ -22,7 +23,8 @@ from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, Budget, EvalError, Missing, OutOfRange, type_of_annotation
 from compliance.facts import Incident
 from compliance.waivers import Waiver, apply_waiver
-from compliance.loading import InputError, Locator, Problem
+from compliance.loading import InputError, Problem
+from compliance.located import Document
 from compliance.result import (
     FAILING,
     VERDICTS,
@@ -65,6 +67,11 @@ class Inputs:
     """what analysis of the access records shows (compliance.logs.compare.Observation), per control"""
     access_records: dict | None = None
     """the analysis as the report shows it (pipeline.access_record_summary)"""
+
+    @functools.cached_property
+    def facts_doc(self) -> Document:
+        """The facts file as read, to locate a problem found while evaluating (the text travels with the facts)."""
+        return Document(self.facts_file, self.facts_text)
 
 
 def _ident(item, n: int) -> str:
@@ -110,14 +117,12 @@ class _CheckFailed(Exception):
     def __init__(self, ctl: CompiledControl, chk, message: str):
         self.ctl, self.chk, self.message = ctl, chk, message
 
-    def problem(self, catalog_path: str) -> Problem:
+    def problem(self, catalog: Catalog) -> Problem:
+        """Located in the catalog's text as it was read (never read again: the file may have changed since)."""
         j = next((k for k, c in enumerate(self.ctl.control.checks) if c is self.chk), None)
         loc = ("controls", self.ctl.index, "checks", j, "id") if j is not None else ("controls", self.ctl.index)
-        try:
-            line = Locator(Path(catalog_path).read_text(encoding="utf-8")).line(loc)
-        except (OSError, UnicodeDecodeError):
-            line = 0
-        return Problem(catalog_path, line, f"check '{self.chk.id}' of {self.ctl.control.id} failed to evaluate: {self.message}")
+        doc = catalog.doc or Document(catalog.path, "")
+        return doc.problem(loc, f"check '{self.chk.id}' of {self.ctl.control.id} failed to evaluate: {self.message}", "")
 
 
 def _label(cc: CompiledCheck, root: dict, item, ident: str) -> str:
@@ -549,12 +554,12 @@ def evaluate(inputs: Inputs) -> AuditResult:
             try:
                 results = [_verdict(ctl, u, by_kind, ok_attachments) for u in parts]
             except _CheckFailed as exc:  # a catalog check that cannot be evaluated: its file and line
-                raise InputError([exc.problem(cat.path)]) from None
+                raise InputError([exc.problem(cat)]) from None
             except _ItemOutOfRange as exc:  # the item's dates: the facts file's line
-                line = Locator(inputs.facts_text).line((exc.list, exc.index)) if exc.list else 0
+                loc = (exc.list, exc.index) if exc.list else ()
                 where = f"{exc.list}[{exc.index}]" if exc.list else "a listed item"
-                raise InputError([Problem(inputs.facts_file, line, f"{where}: a date computed by check '{exc.check}' of "
-                                          f"{c.id} is out of range ({exc.message}); check dates near year 1 or 9999")]) from None
+                raise InputError([inputs.facts_doc.problem(loc, f"{where}: a date computed by check '{exc.check}' of "
+                                                           f"{c.id} is out of range ({exc.message}); check dates near year 1 or 9999", "")]) from None
             seen = [o for o in inputs.observations if o.control == c.id]
             if seen:  # the records judge the state on the as-of date: they join the current wording's checks
                 results[-1] = _with_observations(results[-1], seen)

@@ -16,7 +16,8 @@ from compliance.evidence import inspect
 from compliance.facts import Facts, to_evaluation_dict
 from compliance.integrity import reference_problems
 from compliance.precedents import load_precedents
-from compliance.loading import InputError, Locator, Problem, validate_file
+from compliance.loading import InputError, Problem, validate_file
+from compliance.located import Document
 from compliance.result import AuditResult
 from compliance.waivers import load_waivers
 
@@ -41,7 +42,7 @@ def prepare(
             f": the earliest takes effect on {first.isoformat()}; give a date on or after it" if first and when < first else "")
         if as_of is not None:
             raise InputError([Problem(f"--as-of {when.isoformat()}", 0, why)])
-        raise InputError([Problem(str(facts_path), Locator(text).line(("as_of",)), f"{when.isoformat()}: {why}", "as_of")])
+        raise InputError([Document(str(facts_path), text).problem(("as_of",), f"{when.isoformat()}: {why}")])
     waivers = []
     if waivers_path is not None:
         try:
@@ -140,19 +141,19 @@ def unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalo
     by_id = {c.control.id: c for cat in catalogs for c in cat.controls}
     by_id |= {old: by_id[new] for old, new in (aliases or {}).items() if new in by_id}
     attachments = {a.id for a in facts.attachments or []}
-    locator = Locator(text)
+    doc = Document(path, text)
     problems = reference_problems(facts, text, path)
     for section in ("attestations", "remediation_plan"):
         for i, entry in enumerate(getattr(facts, section) or []):
             loc = (section, i, "control")
             if entry.control not in by_id:
-                problems.append(Problem(path, locator.line(loc), f"no control '{entry.control}' in the catalogs", f"{section}[{i}].control"))
+                problems.append(doc.problem(loc, f"no control '{entry.control}' in the catalogs"))
             elif section == "attestations" and by_id[entry.control].control.attestation is None:
-                problems.append(Problem(path, locator.line(loc), f"control '{entry.control}' is judged on facts, not on an attestation: state the facts it reads instead", f"{section}[{i}].control"))
+                problems.append(doc.problem(loc, f"control '{entry.control}' is judged on facts, not on an attestation: state the facts it reads instead"))
             ref = getattr(entry, "attachment", None)
             if ref is not None and ref not in attachments:
                 loc = (section, i, "attachment")
-                problems.append(Problem(path, locator.line(loc), f"no attachment with id '{ref}'", f"{section}[{i}].attachment"))
+                problems.append(doc.problem(loc, f"no attachment with id '{ref}'"))
     return problems
 
 

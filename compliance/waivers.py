@@ -12,7 +12,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from compliance.facts import Date, Strict
-from compliance.loading import InputError, Locator, Problem, field_path, validate_file
+from compliance.loading import InputError, Problem, validate_file
+from compliance.located import Document
 from compliance.result import FAILING, WaiverResult
 
 
@@ -56,7 +57,7 @@ def load_waivers(path: str | Path, catalogs: list, as_of: dt.date | None, data=N
 
 def waiver_problems(waivers: WaiverFile, text: str, path: str, known: set[str], unwaivable: dict[str, str],
                     aliases: dict[str, str]) -> list[Problem]:
-    locator = Locator(text)
+    doc = Document(path, text)
     problems, seen = [], set()
     for i, w in enumerate(waivers.waivers):
         loc = ("waivers", i, "control")
@@ -70,7 +71,7 @@ def waiver_problems(waivers: WaiverFile, text: str, path: str, known: set[str], 
         else:
             why = None
         if why:
-            problems.append(Problem(path, locator.line(loc), why, field_path(loc)))
+            problems.append(doc.problem(loc, why))
         seen.add(current)
     return problems
 

@@ -146,7 +146,7 @@ def test_catalog_version_in_force_on_the_as_of_date(tmp_path):
     f = facts(tmp_path, "- {id: a}")
     assert [c.id for c in audit(f, cat).catalogs] == ["new"]
     assert [c.id for c in audit(f, cat, as_of=dt.date(2023, 6, 1)).catalogs] == ["old"]
-    with pytest.raises(InputError, match="no catalog is in force on 2019-01-01"):
+    with pytest.raises(InputError, match="--as-of 2019-01-01: no catalog is in force on that date: the earliest takes effect on 2020-01-01"):
         audit(f, cat, as_of=dt.date(2019, 1, 1))
 
 

@@ -1,0 +1,37 @@
+"""Where an input problem is: every input error is a ``loading.Problem`` (file, line, field path, message), and its
+line is looked up here, from the text the input was read from, kept with what was loaded from it.
+
+Loaders keep a ``Document`` beside what they built (a catalog keeps its own; the evaluation inputs keep the facts'),
+so a problem found later — a check that cannot be evaluated, a date computed out of range — is located without going
+back to the file, which may have changed (or gone) since it was read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from compliance.loading import Locator, Problem, field_path
+
+
+@dataclass
+class Document:
+    """One input's name and text, with a locator built only when a problem needs a line."""
+
+    path: str
+    text: str
+    _locator: Locator | None = field(default=None, repr=False)
+
+    @property
+    def locator(self) -> Locator:
+        if self._locator is None:
+            self._locator = Locator(self.text)
+        return self._locator
+
+    def line(self, loc: Sequence[Any]) -> int:
+        return self.locator.line(loc)
+
+    def problem(self, loc: Sequence[Any], message: str, field: str | None = None) -> Problem:
+        """The problem at ``loc`` (('controls', 3, 'checks', 0, 'expect')), its field path shown unless ``field`` says
+        otherwise ('' for none)."""
+        return Problem(self.path, self.line(loc) if loc else 0, message, field_path(loc) if field is None else field)
