@@ -112,17 +112,20 @@ class _ItemOutOfRange(Exception):
 
 
 class _CheckFailed(Exception):
-    """A check that raised EvalError; ``evaluate`` knows the catalog file and turns it into a located problem."""
+    """A check (or a control's applies_when or deferral) that raised EvalError — a spent budget, say; ``evaluate``
+    knows the catalog and turns it into a located problem (exit 2), never an internal error."""
 
-    def __init__(self, ctl: CompiledControl, chk, message: str):
-        self.ctl, self.chk, self.message = ctl, chk, message
+    def __init__(self, ctl: CompiledControl, chk, message: str, part: str | None = None):
+        self.ctl, self.chk, self.message, self.part = ctl, chk, message, part
 
     def problem(self, catalog: Catalog) -> Problem:
         """Located in the catalog's text as it was read (never read again: the file may have changed since)."""
         j = next((k for k, c in enumerate(self.ctl.control.checks) if c is self.chk), None)
-        loc = ("controls", self.ctl.index, "checks", j, "id") if j is not None else ("controls", self.ctl.index)
+        loc = (("controls", self.ctl.index, "checks", j, "id") if j is not None else
+               ("controls", self.ctl.index, self.part) if self.part else ("controls", self.ctl.index))
+        what = f"check '{self.chk.id}'" if self.chk is not None else self.part
         doc = catalog.doc or Document(catalog.path, "")
-        return doc.problem(loc, f"check '{self.chk.id}' of {self.ctl.control.id} failed to evaluate: {self.message}", "")
+        return doc.problem(loc, f"{what} of {self.ctl.control.id} failed to evaluate: {self.message}", "")
 
 
 def _label(cc: CompiledCheck, root: dict, item, ident: str) -> str:
@@ -297,6 +300,8 @@ def _deferral(ctl: CompiledControl, root: dict):
         except Missing as exc:
             text = Text(ko="시행 유예 대상 여부 판단", en="Whether the addendum's deferral applies")
             return None, _judgement("deferred", text, d.when, "insufficient", missing=[exc.path])
+        except EvalError as exc:
+            raise _CheckFailed(ctl, None, str(exc), "deferred") from None
     return None, None
 
 
@@ -322,6 +327,8 @@ def _verdict(ctl: CompiledControl, unit, by_kind: dict[str, list[str]], ok_attac
                 missing=[exc.path],
             )
             return "insufficient-evidence", [check], [], None
+        except EvalError as exc:
+            raise _CheckFailed(ctl, None, str(exc), "applies_when") from None
         if not applies:
             why = NOT_IN_WINDOW if unit.outside else c.not_applicable
             return "not-applicable", [], [], why

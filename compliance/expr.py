@@ -340,6 +340,8 @@ def _missed_months(dates: list, start: dt.date, end: dt.date) -> list[str]:
     """Calendar months from start's month up to (not including) end's month with no date."""
     if dates is None or start is None or end is None:
         return []
+    # the months it walks and may list, charged before: each an item and its 7 characters (120,000 from 0001 to 9999)
+    _spend(8 * max((end.year - start.year) * 12 + end.month - start.month, 0))
     seen = {(d.year, d.month) for d in dates if d is not None}
     out = []
     y, m = start.year, start.month
@@ -383,13 +385,20 @@ MAX_LIST_LITERAL = 256  # items of a [..] literal
 MAX_STRING_LITERAL = 1000  # characters of a string literal
 MAX_NUMBER_DIGITS = 30  # characters of a number literal (int() refuses 4,300 digits; a catalog needs far fewer)
 MAX_MACRO_NESTING = 3  # all/exists/filter/map inside one another
-DEFAULT_BUDGET = 50_000_000  # macro iterations one evaluation run may spend (see Budget)
+MAX_EXPANDED = 20_000  # operations of one expression with the named conditions and parameters it uses written out
+DEFAULT_BUDGET = 50_000_000  # steps one evaluation run may spend (see Budget)
 
 
 class Budget:
-    """Steps the macros of one run may take: a catalog that passes lint can still loop over two big lists
-    inside each other (10^10 steps at 100k rows); this stops it with an error naming the check instead of
-    hanging. The evaluator resets it for each run (``PIPA_AUDIT_EVAL_BUDGET`` sets the size)."""
+    """Steps one run may take: a catalog that passes lint can still loop over two big lists inside each other
+    (10^10 steps at 100k rows), or build a list of 256 items in the body of three macros nested over 256 items
+    each (4*10^9 list items, 34 GB); this stops it with an error naming the check instead of hanging or running
+    out of memory. A step is an item an all/exists/filter/map visits, an item of a list it builds (map: one per
+    item visited; filter: one per item kept), an item of a ``[..]`` literal each time it is evaluated (except as
+    the right of ``in``), of ``missed_months`` (8 a month: the item and its text) or of lists joined or repeated,
+    and a character of text joined (``+``) or repeated (``*`` where a type is only known at run time). What is
+    built is charged before it is built (a list literal, at most 256 items, and what filter keeps, at most what it
+    visited, just after). The evaluator resets it for each run (``PIPA_AUDIT_EVAL_BUDGET`` sets the size)."""
 
     left = DEFAULT_BUDGET
     size = DEFAULT_BUDGET
@@ -399,9 +408,59 @@ class Budget:
         cls.size = cls.left = DEFAULT_BUDGET if size is None else size
 
 
-def _over_budget():
-    raise EvalError(f"the evaluation budget of {Budget.size:,} steps is spent: an all/exists/filter/map runs over a "
-                    f"list inside another (set PIPA_AUDIT_EVAL_BUDGET to allow more)")
+def _over_budget(built: bool = False):
+    why = ("the lists and text it builds are too large (each item or character built is a step)" if built else
+           "an all/exists/filter/map runs over a list inside another")
+    raise EvalError(f"the evaluation budget of {Budget.size:,} steps is spent: {why} (set PIPA_AUDIT_EVAL_BUDGET to "
+                    f"allow more)")
+
+
+def _spend(n: int) -> None:
+    """Charge ``n`` list items or characters about to be built."""
+    Budget.left -= n
+    if Budget.left < 0:
+        _over_budget(built=True)
+
+
+def _built(items: list) -> list:
+    """A ``[..]`` literal with a value that is not a constant: a new list each time it is evaluated."""
+    _spend(len(items))
+    return items
+
+
+_SEQ = (str, list)
+
+
+def _cat(a, b):
+    """``a + b`` where a type is only known at run time: text or lists joined are charged for the length built."""
+    if isinstance(a, _SEQ) and isinstance(b, _SEQ):
+        _spend(len(a) + len(b))
+    return a + b
+
+
+def _join_text(a: str, b: str) -> str:
+    """``a + b`` of text: charged for the length built (inlined _spend: a label may join text on each of 100k rows)."""
+    Budget.left -= len(a) + len(b)
+    if Budget.left < 0:
+        _over_budget(built=True)
+    return a + b
+
+
+def _times(a, b):
+    """``a * b`` when a type is only known at run time: text or a list repeated is charged for the length built."""
+    if isinstance(a, _SEQ) and isinstance(b, int):
+        _spend(len(a) * max(b, 0))
+    elif isinstance(b, _SEQ) and isinstance(a, int):
+        _spend(len(b) * max(a, 0))
+    return a * b
+
+
+def _mod(a, b):
+    """``a % b`` when a type is only known at run time: numbers only (on text, Python's % formats: ``'%0999999999d'
+    % 1`` builds a gigabyte)."""
+    if isinstance(a, (str, bytes)):
+        raise TypeError(f"'%' needs numbers, got string and {type(b).__name__}")
+    return a % b
 
 
 def _miss(path: str):
@@ -428,7 +487,8 @@ def _runtime(name: str, impl: Callable) -> Callable:
 
 
 _NAMESPACE = {"_miss": _miss, "_ABSENT": _ABSENT, "_at": _at, "_index": _index, "Missing": Missing, "OutOfRange": OutOfRange,
-              "EvalError": EvalError, "Budget": Budget, "_over_budget": _over_budget}
+              "EvalError": EvalError, "Budget": Budget, "_over_budget": _over_budget, "_spend": _spend,
+              "_built": _built, "_cat": _cat, "_join_text": _join_text, "_times": _times, "_mod": _mod}
 _serial = itertools.count()
 
 
@@ -502,6 +562,8 @@ class Compiled:
     """Top-level fields of ``item`` read, in order: shown beside each offender."""
     result_path: str | None = None
     """The fact path the whole expression denotes, when it is one (e.g. 'handlers')."""
+    weight: int = 1
+    """Operations with the named conditions and parameters it uses written out (see MAX_EXPANDED)."""
     _fn: Fn | None = None
 
     @property
@@ -530,9 +592,11 @@ class _Compiler:
         self.paths: set[str] = set()
         self.item_fields: list[str] = []
         self.macros = 0  # macros open around the node being compiled
+        self.weight = 0  # nodes visited, a definition's counting as its own weight
 
     # each visit returns (code, type, path) where path is a fact path or None
     def visit(self, n: Node) -> tuple[Code, T, str | None]:
+        self.weight += 1
         method = getattr(self, "v_" + {"?:": "ternary", "!": "not"}.get(n.op, n.op), None)
         if method is None:
             return self.v_binary(n)
@@ -547,12 +611,19 @@ class _Compiler:
             raise ExprError("a number literal out of range", n.col)
         return Code(repr(v)), t, None
 
-    def v_list(self, n: Node):
+    def v_list(self, n: Node, charged: bool = True):
         if len(n.args) > MAX_LIST_LITERAL:
             raise ExprError(f"a list literal of {len(n.args):,} items (at most {MAX_LIST_LITERAL})", n.col)
         parts = [self.visit(a) for a in n.args]
         elem = parts[0][1] if parts and all(p[1] == parts[0][1] for p in parts) else ANY
-        return _code("[" + ", ".join(p[0].src for p in parts) + "]", *(p[0] for p in parts)), T("list", elem), None
+        value = _constant(n)
+        if value is not _ABSENT:  # a constant list is built once, here (nothing changes a list in place) ...
+            k = _fresh("_k")
+            # ... but each evaluation is charged as if built, so that what the budget allows is what the catalog says
+            # (a test `x in [..]` produces no list: not charged, see v_binary)
+            return Code(k if not charged else f"_built({k})", names={k: value}), T("list", elem), None
+        src = "_built([" + ", ".join(p[0].src for p in parts) + "])"  # a new list each time: charged (Budget)
+        return _code(src, *(p[0] for p in parts)), T("list", elem), None
 
     def v_ident(self, n: Node):
         name = n.value
@@ -565,6 +636,7 @@ class _Compiler:
         if name in self.defs:
             d = self.defs[name]
             self.paths |= d.paths
+            self.weight += d.weight  # each use evaluates it again
             if not d.code.aux and len(d.code.src) <= 60:  # a constant or a short reading: inlined
                 return d.code, d.type, None
             f = _fresh("_d")  # else its own function, compiled once with the catalog's definitions
@@ -632,7 +704,11 @@ class _Compiler:
     def v_binary(self, n: Node):
         op = n.op
         lf, lt, _ = self.visit(n.args[0])
-        rf, rt, _ = self.visit(n.args[1])
+        if op == "in" and n.args[1].op == "list":  # a membership test: a constant list is not charged
+            self.weight += 1
+            rf, rt, _ = self.v_list(n.args[1], charged=False)
+        else:
+            rf, rt, _ = self.visit(n.args[1])
         if op in ("&&", "||"):
             self._need(lt, BOOL, n.col, op)
             self._need(rt, BOOL, n.col, op)
@@ -653,7 +729,12 @@ class _Compiler:
         result = _arith_type(op, lt, rt)
         if result is None:
             raise ExprError(f"cannot apply '{op}' to {lt} and {rt}", n.col)
-        return _both(lf, rf, "None", op), result, None  # arithmetic with null is null
+        # text built, and what a type only known at run time may build (lists, repeated text), is charged (Budget)
+        if result.kind == "any":
+            fn = {"+": "_cat", "*": "_times", "%": "_mod"}.get(op)
+        else:
+            fn = "_join_text" if op == "+" and result.kind == "string" else None
+        return _both(lf, rf, "None", op, fn), result, None  # arithmetic with null is null
 
     def v_call(self, n: Node):
         name = n.value
@@ -725,15 +806,17 @@ class _Compiler:
         if name != "map":
             self._need(bt, BOOL, args[1].col, name)
         fn = _fresh("_m")
+        # a step per item visited; map also pays up front for the item it builds from each, filter for those it kept
         head = (f"def {fn}(r, s):\n"
                 f"    c = {coll.src} or ()\n"
-                f"    Budget.left -= len(c)\n"
+                f"    Budget.left -= {'2 * ' if name == 'map' else ''}len(c)\n"
                 f"    if Budget.left < 0:\n"
                 f"        _over_budget()\n"
                 f"    s = dict(s)\n")
         if name in ("filter", "map"):
             keep = f"        if {body.src}:\n            out.append(x)\n" if name == "filter" else f"        out.append({body.src})\n"
-            src = head + f"    out = []\n    for x in c:\n        s[{var!r}] = x\n{keep}    return out\n"
+            kept = "    _spend(len(out))\n" if name == "filter" else ""
+            src = head + f"    out = []\n    for x in c:\n        s[{var!r}] = x\n{keep}{kept}    return out\n"
         else:  # all / exists: a missing fact only decides when no other item does
             want = name == "exists"
             src = head + (f"    missing = None\n"
@@ -792,10 +875,23 @@ def _absorbing(op: str, lf: Code, rf: Code) -> Code:
     return _code(f"{fn}(r, s)", lf, rf, aux=[src])
 
 
-def _both(lf: Code, rf: Code, if_null: str, op: str) -> Code:
-    """``a op b`` with both sides evaluated (left first), ``if_null`` when either is null."""
+def _both(lf: Code, rf: Code, if_null: str, op: str, fn: str | None = None) -> Code:
+    """``a op b`` (or ``fn(a, b)``) with both sides evaluated (left first), ``if_null`` when either is null."""
     a, b = _fresh("_a"), _fresh("_b")
-    return _code(f"({if_null} if (({a} := {lf.src}) is None) | (({b} := {rf.src}) is None) else {a} {op} {b})", lf, rf)
+    value = f"{fn}({a}, {b})" if fn else f"{a} {op} {b}"
+    return _code(f"({if_null} if (({a} := {lf.src}) is None) | (({b} := {rf.src}) is None) else {value})", lf, rf)
+
+
+def _constant(n: Node) -> Any:
+    """The value of a literal, or of a ``[..]`` of them at any depth; _ABSENT when evaluation decides it."""
+    if n.op == "lit":
+        return n.value
+    if n.op == "neg" and n.args[0].op == "lit" and type(n.args[0].value) in (int, float):
+        return -n.args[0].value
+    if n.op == "list":
+        items = [_constant(a) for a in n.args]
+        return _ABSENT if any(v is _ABSENT for v in items) else items
+    return _ABSENT
 
 
 def _arith_type(op: str, a: T, b: T) -> T | None:
@@ -893,8 +989,9 @@ def compile_expr(
     """Parse, type-check and compile ``source``. ``scope`` binds extra names (e.g. ``item``); ``defs``
     binds names to expressions compiled earlier (a catalog's named conditions and parameters).
 
-    The cost of an expression is bounded here, at lint time: its length, nesting, literal sizes and macro
-    nesting (``MAX_*``); what only the data decides (a macro over a long list) is bounded by ``Budget``."""
+    The cost of an expression is bounded here, at lint time: its length, nesting, literal sizes, macro nesting and
+    size with its definitions written out (``MAX_*``); what only the data decides (a macro over a long list, the
+    lists and text built in its body) is bounded by ``Budget``."""
     if not isinstance(source, str) or not source.strip():
         raise ExprError("empty expression")
     if len(source) > MAX_SOURCE:
@@ -905,7 +1002,11 @@ def compile_expr(
         raise ExprError(f"nested more than {MAX_DEPTH} levels deep; split it into named conditions", col)
     comp = _Compiler(root, scope or {}, defs)
     code, t, path = comp.visit(tree)
-    return Compiled(source, code, t, comp.paths, comp.item_fields, path)
+    if comp.weight > MAX_EXPANDED:
+        raise ExprError(f"{comp.weight:,} operations with the named conditions and parameters it uses written out (at "
+                        f"most {MAX_EXPANDED:,}): each use of a name evaluates it again, so names built on names "
+                        f"grow exponentially")
+    return Compiled(source, code, t, comp.paths, comp.item_fields, path, comp.weight)
 
 
 def compile_scan(where: Compiled | None, expect: Compiled, var: str = "item") -> Callable[[dict, list], tuple]:

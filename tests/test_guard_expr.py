@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from compliance.catalog import FACTS_TYPE
-from compliance.expr import ExprError, T, compile_expr
+from compliance.expr import Budget, EvalError, ExprError, T, compile_expr
 from compliance.facts import Handler, System
 
 SYSTEM = {"item": (T("object", model=System), "systems[]")}
@@ -51,3 +51,52 @@ def test_longest_gap_is_null_when_the_reviews_or_a_bound_are_null():
     assert _longest_gap(None, "date('2025-01-01')", "date('2025-04-01')") is None
     assert _longest_gap(reviews, "date('2025-01-01')", "null") is None
     assert _longest_gap(reviews, "null", "date('2025-04-01')") is None
+
+
+# what evaluation builds is charged to the run's budget, item by item and character by character: the exact counts
+# (each case gives true with exactly that budget and runs out with one step less)
+BUILT = [
+    ("size([1, 2, 3].map(x, [x, x])) == 3", 3 + 2 * 3 + 3 * 2),  # literal, map (visit + item), [x, x] each time
+    ("size([1, 2, 3, 4].filter(x, x > 2)) == 2", 4 + 4 + 2),  # literal, visits, items kept
+    ("size(handlers.map(h, h.id)) == 100", 2 * 100),
+    ("size('ab' + 'cde') == 5", 5),
+    ("size([[1, 2], 'a'][0] + [3]) == 3", 2 + 1 + 3),  # lists joined where the type is only known at run time
+    ("size((true ? 'ab' : 1) * 3) == 6", 6),  # text repeated where the type is only known at run time
+    ("size(missed_months([], date('2025-01-01'), date('2026-01-01'))) == 12", 12 * 8),  # a month: item + 7 characters
+    # a membership test and arithmetic build nothing: only the literal, the visits and the items kept count
+    ("size([1, 2, 3].filter(x, x in [2, 3] && x + 1 > 2 && days(x) * 2 >= days(4))) == 2", 3 + 3 + 2),
+    ("size([7, 8].filter(x, (true ? x : 'a') % 4 == 3)) == 1", 2 + 2 + 1),
+]
+
+
+@pytest.mark.parametrize(("src", "steps"), BUILT, ids=[b[0] for b in BUILT])
+def test_the_budget_counts_what_evaluation_builds(src, steps):
+    c = compile_expr(src, FACTS_TYPE)
+    root = {"handlers": [{"id": str(i)} for i in range(100)]}
+    try:
+        Budget.reset(steps)
+        assert c.fn(root, {}) is True
+        assert Budget.left == 0
+        Budget.reset(steps - 1)
+        with pytest.raises(EvalError, match=f"budget of {steps - 1:,} steps is spent"):
+            c.fn(root, {})
+    finally:
+        Budget.reset()
+
+
+def test_text_is_charged_before_it_is_built():
+    # 10 MB of text asked for in one step: refused before Python allocates it (so 10 GB would be too)
+    import tracemalloc
+
+    c = compile_expr("size((true ? 'xxxxxxxxxx' : 1) * 1000000) > 0", FACTS_TYPE)
+    c.fn  # noqa: B018 - built here, outside the measurement
+    try:
+        Budget.reset(1000)
+        tracemalloc.start()
+        with pytest.raises(EvalError, match="lists and text it builds are too large"):
+            c.fn({}, {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        Budget.reset()
+    assert peak < 1_000_000, peak
