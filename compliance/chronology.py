@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.facts import Facts
-from compliance.loading import Locator, Problem
+from compliance.loading import Problem
+from compliance.located import Document
 
 EVENTS = ("aware_at", "contained_at", "reported_to_pipc_at", "subjects_notified_at", "possible_leak_aware_at", "possible_leak_notified_at")
 ACTS = ("reported_to_pipc_at", "subjects_notified_at", "possible_leak_notified_at")  # things one does about a known incident
@@ -33,12 +34,11 @@ def _day(value) -> dt.date | None:
 
 
 def impossible_dates(facts: Facts, text: str, path: str) -> list[Problem]:
-    locator = Locator(text)
+    doc = Document(path, text)
     problems: list[Problem] = []
 
     def add(loc: tuple, message: str) -> None:
-        where = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in loc).lstrip(".")
-        problems.append(Problem(path, locator.line(loc), message, where))
+        problems.append(doc.problem(loc, message))
 
     as_of = facts.as_of
     if facts.period_start is not None and as_of < facts.period_start:

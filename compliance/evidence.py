@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from compliance.facts import Attachment
-from compliance.loading import Locator, Problem, note_input
+from compliance.loading import Problem, note_input
+from compliance.located import Document
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -193,7 +194,7 @@ def inspect(
 ) -> tuple[list[AttachmentStatus], list[Problem], list[Problem]]:
     """Hash every attachment. Returns (statuses, refusals, gaps): refusals are bad input,
     gaps (missing file, hash mismatch) are evidence problems; a duplicate id is a refusal."""
-    locator = Locator(text)  # composes the document only when a problem needs a line
+    doc = Document(source, text)  # composes the document only when a problem needs a line
     statuses, refusals, gaps = [], [], []
     if not attachments:
         return statuses, refusals, gaps
@@ -207,13 +208,13 @@ def inspect(
     try:
         for i, att in enumerate(attachments):
             dated = att.dated.isoformat() if att.dated else None
-            where = f"attachments[{i}].path"
+            at = ("attachments", i, "path")
             if att.id in seen:
-                refusals.append(Problem(source, locator.line(("attachments", i, "id")), f"duplicate attachment id '{att.id}'", f"attachments[{i}].id"))
+                refusals.append(doc.problem(("attachments", i, "id"), f"duplicate attachment id '{att.id}'"))
             seen.add(att.id)
             refused = _refusal(att.path) or (reason if root_fd < 0 else None)
             if refused:
-                refusals.append(Problem(source, locator.line(("attachments", i, "path")), f"{refused}: {att.path!r}", where))
+                refusals.append(doc.problem(at, f"{refused}: {att.path!r}"))
                 continue
             try:
                 fd = open_beneath(root_fd, att.path)
@@ -223,20 +224,19 @@ def inspect(
                 finally:
                     os.close(fd)
             except Missing:
-                line = locator.line(("attachments", i, "path"))
-                gaps.append(Problem(source, line, f"attachment file not found: {att.path}", where))
+                gaps.append(doc.problem(at, f"attachment file not found: {att.path}"))
                 statuses.append(AttachmentStatus(att.id, att.kind, att.path, "missing", None, None, "file not found", dated))
                 continue
             except Refused as exc:
-                refusals.append(Problem(source, locator.line(("attachments", i, "path")), f"{exc}: {att.path!r}", where))
+                refusals.append(doc.problem(at, f"{exc}: {att.path!r}"))
                 continue
             except OSError as exc:  # a read error after opening (EIO, …)
-                refusals.append(Problem(source, locator.line(("attachments", i, "path")), f"cannot read: {exc.strerror or exc}: {att.path!r}", where))
+                refusals.append(doc.problem(at, f"cannot read: {exc.strerror or exc}: {att.path!r}"))
                 continue
             note_input(root / att.path)
             if att.sha256 and att.sha256.lower() != digest:
                 mismatch = f"stated sha256 {att.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"
-                gaps.append(Problem(source, locator.line(("attachments", i, "sha256")), mismatch, f"attachments[{i}].sha256"))
+                gaps.append(doc.problem(("attachments", i, "sha256"), mismatch))
                 statuses.append(AttachmentStatus(att.id, att.kind, att.path, "mismatch", digest, size, mismatch, dated))
                 continue
             statuses.append(AttachmentStatus(att.id, att.kind, att.path, "ok", digest, size, note, dated))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import unicodedata
 
 from compliance.facts import Facts
-from compliance.loading import Locator, Problem
+from compliance.loading import Problem
+from compliance.located import Document
 
 ID_LISTS = ("systems", "handlers", "accounts", "credentials", "incidents", "secrets")  # attachments: evidence.py
 
@@ -52,7 +53,7 @@ def _plain(values: list[str]) -> bool:
 
 def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
     """Every id unique within its list and free of look-alikes; every cross-reference resolves."""
-    locator = Locator(text)
+    doc = Document(path, text)
     problems: list[Problem] = []
     ids: dict[str, set[str] | None] = {}
     for name in ID_LISTS:
@@ -70,10 +71,10 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
             loc = (name, i, "id")
             why = lookalike(ident)
             if why:
-                problems.append(Problem(path, locator.line(loc), f"id {ident!r} {why}", f"{name}[{i}].id"))
+                problems.append(doc.problem(loc, f"id {ident!r} {why}"))
             if ident in seen:
-                first = locator.line((name, seen[ident], "id"))
-                problems.append(Problem(path, locator.line(loc), f"duplicate id {ident!r} (first on line {first}): every id in {name} must be unique", f"{name}[{i}].id"))
+                first = doc.line((name, seen[ident], "id"))
+                problems.append(doc.problem(loc, f"duplicate id {ident!r} (first on line {first}): every id in {name} must be unique"))
             else:
                 seen[ident] = i
         ids[name] = set(seen)
@@ -91,19 +92,18 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
             refs = value if many else [value]
             for j, ref in enumerate(refs):
                 loc = (source, i, field, j) if many else (source, i, field)
-                where = f"{source}[{i}].{field}" + (f"[{j}]" if many else "")
                 why = lookalike(ref)
                 if why:
-                    problems.append(Problem(path, locator.line(loc), f"reference {ref!r} {why}", where))
+                    problems.append(doc.problem(loc, f"reference {ref!r} {why}"))
                 elif known is None:
-                    problems.append(Problem(path, locator.line(loc), f"names {target[:-1]} {ref!r} but the file states no {target} list", where))
+                    problems.append(doc.problem(loc, f"names {target[:-1]} {ref!r} but the file states no {target} list"))
                 elif ref not in known:
-                    problems.append(Problem(path, locator.line(loc), f"no {target[:-1]} with id {ref!r}", where))
+                    problems.append(doc.problem(loc, f"no {target[:-1]} with id {ref!r}"))
     for i, inc in enumerate(facts.incidents or []):
         starts = [a for a in inc.awareness or [] if a.starts_clock]
         loc = ("incidents", i, "awareness")
         if len(starts) > 1:
-            problems.append(Problem(path, locator.line(loc), "more than one awareness moment marked starts_clock: the statutory clock starts once", f"incidents[{i}].awareness"))
+            problems.append(doc.problem(loc, "more than one awareness moment marked starts_clock: the statutory clock starts once"))
         elif starts and inc.aware_at not in (None, "unknown") and inc.aware_at != starts[0].at:
-            problems.append(Problem(path, locator.line(("incidents", i, "aware_at")), f"aware_at {inc.aware_at.isoformat()} differs from the awareness moment marked starts_clock ({starts[0].at.isoformat()})", f"incidents[{i}].aware_at"))
+            problems.append(doc.problem(("incidents", i, "aware_at"), f"aware_at {inc.aware_at.isoformat()} differs from the awareness moment marked starts_clock ({starts[0].at.isoformat()})"))
     return problems

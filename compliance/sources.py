@@ -51,7 +51,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from compliance.evidence import AttachmentStatus, Missing, Refused, read_beneath
 from compliance.expr import type_of_annotation
 from compliance.facts import Strict, fact, required
-from compliance.loading import Locator, Problem, field_path, inert, validate_in_chunks
+from compliance.loading import Problem, field_path, inert, validate_in_chunks
+from compliance.located import Document
 from compliance.nearmiss import difference, near_misses
 
 MAX_SOURCE_BYTES = 128 * 1024 * 1024
@@ -427,7 +428,7 @@ def _plan(model: type[BaseModel]):
 
 def expand(data: dict, text: str, facts_path: str | Path, model: type[BaseModel]) -> tuple[list[Sourced], list[Problem]]:
     """Replace every ``{source: …}`` list in ``data`` by its validated rows; returns where each came from and the problems."""
-    ctx = _Ctx(str(facts_path), Path(facts_path).parent, Locator(text))
+    ctx = _Ctx(str(facts_path), Path(facts_path).parent, Document(str(facts_path), text))
     _walk(model, data, (), ctx)
     return ctx.sourced, ctx.problems
 
@@ -436,7 +437,7 @@ def expand(data: dict, text: str, facts_path: str | Path, model: type[BaseModel]
 class _Ctx:
     path: str
     root: Path
-    locator: Locator
+    doc: Document
     sourced: list[Sourced] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -463,23 +464,21 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
         for err in exc.errors(include_url=False):
             where = (*loc, *err["loc"])
             msg = "unknown field (not in a source; check the spelling)" if err["type"] == "extra_forbidden" else err["msg"]
-            ctx.problems.append(Problem(ctx.path, ctx.locator.line(where), msg, field_path(where)))
+            ctx.problems.append(ctx.doc.problem(where, msg))
         return None
-    line = ctx.locator.line((*loc, "source", "path"))
     list_ann = _list_annotation(model.model_fields[name].annotation)
     elem_t = type_of_annotation(list_ann).elem
     shown = str(ctx.root / src.path) if str(ctx.root) not in ("", ".") else src.path
     try:
         data, digest = read_beneath(ctx.root, src.path, MAX_SOURCE_BYTES)
     except Missing:
-        ctx.problems.append(Problem(ctx.path, line, f"source file not found: {src.path}", f"{at}.source.path"))
+        ctx.problems.append(ctx.doc.problem((*loc, "source", "path"), f"source file not found: {src.path}"))
         return None
     except Refused as exc:
-        ctx.problems.append(Problem(ctx.path, line, f"{exc}: {src.path!r}", f"{at}.source.path"))
+        ctx.problems.append(ctx.doc.problem((*loc, "source", "path"), f"{exc}: {src.path!r}"))
         return None
     if src.sha256 and src.sha256.lower() != digest:
-        where = ctx.locator.line((*loc, "source", "sha256"))
-        ctx.problems.append(Problem(ctx.path, where, f"stated sha256 {src.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)", f"{at}.source.sha256"))
+        ctx.problems.append(ctx.doc.problem((*loc, "source", "sha256"), f"stated sha256 {src.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"))
         return None
     record = Sourced(at, src.path, shown, digest, len(data), sheet=src.sheet)
     try:
@@ -494,7 +493,7 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
     except _Bad as exc:
         if exc.stated:  # the facts file names what the table lacks: its line, with the table named
             where = (*loc, "source", exc.stated)
-            ctx.problems.append(Problem(ctx.path, ctx.locator.line(where), f"{src.path} {exc}", field_path(where)))
+            ctx.problems.append(ctx.doc.problem(where, f"{src.path} {exc}"))
         else:
             ctx.problems.append(CellProblem(shown, exc.line, f"{exc} (the {at} source)", "", exc.column))
         return None
@@ -536,7 +535,7 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
     def column_of(h: str, where: tuple) -> int | None:
         if h not in index:
             shown = ", ".join(n for n in names if n)[:300]
-            problems.append(Problem(ctx.path, ctx.locator.line(where), f"no column {h!r} in {record.shown} (columns: {shown})", field_path(where)))
+            problems.append(ctx.doc.problem(where, f"no column {h!r} in {record.shown} (columns: {shown})"))
             return None
         if names.count(h) > 1:
             problems.append(CellProblem(record.shown, header_line, f"column {h!r} appears twice in the header: which one is meant cannot be told", "", index[h] + 1))
@@ -547,7 +546,7 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
     item_model = elem_t.model if elem_t is not None and elem_t.kind == "object" else None
     if item_model is None:
         if src.columns or not src.column:
-            problems.append(Problem(ctx.path, ctx.locator.line((*loc, "source")), "a list of values is read from one column: state column: HEADER", field_path((*loc, "source"))))
+            problems.append(ctx.doc.problem((*loc, "source"), "a list of values is read from one column: state column: HEADER"))
         else:
             i = column_of(src.column, (*loc, "source", "column"))
             if i is not None:
@@ -555,7 +554,7 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
                 record.columns[""], record.headers["value"] = i + 1, src.column
     else:
         if src.column:
-            problems.append(Problem(ctx.path, ctx.locator.line((*loc, "source", "column")), "rows of fields are mapped with columns: {field: HEADER}; column is for a list of values", field_path((*loc, "source", "column"))))
+            problems.append(ctx.doc.problem((*loc, "source", "column"), "rows of fields are mapped with columns: {field: HEADER}; column is for a list of values"))
         wanted = dict(src.columns or {})
         for h in names:  # a header named like a field needs no entry
             if h and h not in wanted and h not in wanted.values() and _field_type(item_model, h) is not None:
@@ -565,7 +564,7 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
             t = _field_type(item_model, f)
             if t is None or t.kind == "object":
                 known = ", ".join(item_model.model_fields)
-                problems.append(Problem(ctx.path, ctx.locator.line(where), f"no field {f!r} in a row of this list (fields: {known})", field_path(where)))
+                problems.append(ctx.doc.problem(where, f"no field {f!r} in a row of this list (fields: {known})"))
                 continue
             i = column_of(h, where)
             if i is not None:
@@ -629,14 +628,14 @@ def _untracked(src: TabularSource, model, wanted: dict, ctx: _Ctx, loc: tuple, p
                    f"(those of this list: {', '.join(silent) or 'none'})")
         else:
             continue
-        problems.append(Problem(ctx.path, ctx.locator.line(where), why, field_path(where)))
+        problems.append(ctx.doc.problem(where, why))
     unmapped = [f for f in silent if f not in wanted and f not in stated]
     if unmapped:
         where = (*loc, "source", "columns") if src.columns else (*loc, "source")
-        problems.append(Problem(ctx.path, ctx.locator.line(where), (
+        problems.append(ctx.doc.problem(where, (
             f"{', '.join(unmapped)} not mapped: an empty {unmapped[0]} means it did not happen, so every row would say so; "
             f"map each to its column (columns: {{{unmapped[0]}: HEADER}}) or state that the export does not record it "
-            f"(not_tracked: [{', '.join(unmapped)}]: the duties that read it then lack evidence)"), field_path(where)))
+            f"(not_tracked: [{', '.join(unmapped)}]: the duties that read it then lack evidence)")))
     return tuple(f for f in stated if f in silent and f not in wanted)
 
 
