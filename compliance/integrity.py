@@ -27,6 +27,12 @@ REFERENCES = (
 )
 
 
+_MINUS_LIKE = frozenset("\u2212\u02d7\u2043\u2796")
+"""Characters Unicode's confusables read as '-' that are not dashes (category Pd) and that NFKC keeps: MINUS SIGN
+(word processors and PDFs write it), MODIFIER LETTER MINUS, HYPHEN BULLET, HEAVY MINUS. (The CJK strokes that
+look like one, 一 and ー, are letters of real names and stay allowed; ㅡ is refused by NFKC.)"""
+
+
 def lookalike(value: str) -> str | None:
     """Why an identifier is refused, or None: NFKC must not change it, and no invisible, control or
     non-ASCII dash or space character may hide in it."""
@@ -40,7 +46,7 @@ def lookalike(value: str) -> str | None:
         return f"contains U+{ord(bad):04X} ({unicodedata.name(bad, '?')}), which reads like another character"
     for c in value:
         cat = unicodedata.category(c)
-        if cat in ("Cc", "Cf", "Zl", "Zp") or (cat == "Pd" and c != "-") or (cat == "Zs" and c != " "):
+        if cat in ("Cc", "Cf", "Zl", "Zp") or (cat == "Pd" and c != "-") or (cat == "Zs" and c != " ") or c in _MINUS_LIKE:
             return f"contains U+{ord(c):04X} ({unicodedata.name(c, '?')}); use plain '-' and spaces"
     return None
 

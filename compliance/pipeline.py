@@ -60,7 +60,8 @@ def prepare(
     if derived_path is not None:  # stated facts and observed facts stay apart; a check compares them
         from compliance.logs.compare import compare, load_derived  # no engine import: derived facts are JSON
 
-        derived = load_derived(derived_path, facts_path)
+        known = {c.control.id for cat in catalogs for c in cat.controls} | set(aliases)
+        derived = load_derived(derived_path, facts_path, known)
         inputs.observations = compare(facts, derived)
         inputs.access_records = access_record_summary(derived_path, derived, inputs.observations)
     return inputs

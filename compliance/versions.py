@@ -114,8 +114,9 @@ def diff(catalogs: list[Catalog], start: dt.date, end: dt.date) -> list[Change]:
             if a is None:
                 out.append(Change(cid, cat.meta.id, "added", b.start if b.start > start else cat.meta.effective, None, cite_b, b.wording.amended_by, ""))
                 continue
-            if b is None:
-                on = a.until or start
+            if b is None:  # its wording ended, or its catalog was superseded inside the range: on that day
+                on = a.until or next((c.meta.effective for c in catalogs if cat.meta.id in c.meta.supersedes
+                                      and start < c.meta.effective <= end), start)
                 out.append(Change(cid, cat.meta.id, "removed", on, cite_a, None, None, ""))
                 continue
             if a is not b:

@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from compliance.loading import fail, load, located
+from compliance.loading import InputError, fail, load, located
+from compliance.located import Document
 from compliance.logs import derived as d
 from compliance.logs.derived import cutoff_reason_ko
 from compliance.logs.manifest import sha256_file
@@ -40,7 +41,9 @@ class Observation(BaseModel):
     examples: list[d.Example] = []
 
 
-def load_derived(path: str | Path, facts_path: str | Path | None = None) -> d.DerivedFacts:
+def load_derived(path: str | Path, facts_path: str | Path | None = None, controls: set[str] | None = None) -> d.DerivedFacts:
+    """The derived facts of ``path``; with ``controls`` (the ids the catalogs know), an analysis bound to a control no
+    catalog has is refused at its line: what it found would otherwise inform nothing, without a word."""
     p = Path(path)
     # bounded, regular files only, an input of the run (no output may overwrite it); duplicate keys, deep nesting
     # and huge numbers are one located line
@@ -55,6 +58,13 @@ def load_derived(path: str | Path, facts_path: str | Path | None = None) -> d.De
         raise fail(p, f"not derived facts of this version ({first.field}: {first.message}; {len(problems)} problem(s)); run 'logs analyze' again", first.line) from None
     if facts_path is not None and sha256_file(Path(facts_path)) != derived.facts_sha256:
         raise fail(p, f"was derived from another version of {facts_path} (SHA-256 differs); run 'logs analyze' again")
+    if controls is not None:
+        doc = Document(str(p), text)
+        unknown = [doc.problem(("analyses", name, "provision", "controls", i), f"no control '{cid}' in the catalogs: "
+                               f"the {name} analysis would inform nothing; run 'logs analyze' with these catalogs again")
+                   for name, an in dict(derived.analyses).items() for i, cid in enumerate(an.provision.controls) if cid not in controls]
+        if unknown:
+            raise InputError(unknown)
     return derived
 
 
