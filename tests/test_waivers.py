@@ -37,3 +37,20 @@ def test_a_waiver_is_in_force_through_its_expiry_day(tmp_path):
 
         got = {c["id"]: c["verdict"] for c in json.loads(proc.stdout)["controls"]}
         assert got["notice/5.2"] == status, expires
+
+
+@pytest.mark.parametrize("waiver, line, message", [
+    ("{control: notice/5.2, justification: key rotation scheduled, approved_by: CISO, expires: 2026-01-31}", 2,
+     "waivers[0].owner: Field required"),
+    ("{control: notice/5.2, owner: IAM, justification: key rotation scheduled, approved_by: '', expires: 2026-01-31}", 2,
+     "waivers[0].approved_by: String should have at least 1 character"),
+    ("{control: notice/5.2, owner: IAM, justification: key rotation scheduled, approved_by: C, granted_on: 2026-01-31, "
+     "expires: 2026-01-31}", 2, "expires (2026-01-31) must be after granted_on (2026-01-31)"),
+    ("{control: pipa/34.1, owner: IAM, justification: the notice went out late, approved_by: CISO, expires: 2026-01-31}", 2,
+     "waivers[0].control: 'pipa/34.1' cannot be waived: A statutory notice or report deadline"),
+])
+def test_a_waiver_nobody_owns_or_approved_or_that_ends_when_granted_waives_nothing(tmp_path, waiver, line, message):
+    shutil.copytree(SEED, tmp_path / "org")
+    waivers = write(tmp_path, "org/w.yaml", f"waivers:\n  - {waiver}\n")
+    for proc in (cli("validate", waivers), cli("check", tmp_path / "org" / "facts.yaml", "--waivers", waivers)):
+        assert_input_error(proc, f"{waivers}:{line}: ", message)
