@@ -417,13 +417,41 @@ def _demo_access_records(example: Path, derived: Path) -> None:
     write(facts, str(derived), [str(example / "facts.yaml"), str(params)])
 
 
+def cmd_import(args) -> int:
+    """One tool output -> one observed-facts document; identities that map to no facts id are listed, not dropped."""
+    from compliance.importers import importer
+    from compliance.loading import read_bytes
+    from compliance.observed import MAX_IMPORT_BYTES, document, load_identity_map
+
+    ids = load_identity_map(args.map)
+    data = read_bytes(args.file, MAX_IMPORT_BYTES)
+    module = importer(args.kind)
+    if args.before is not None:
+        if not getattr(module, "COMPARES_SCANS", False):
+            raise fail("--before", f"{args.kind} is not a scan whose findings can be compared: give one file")
+        observed = module.read(data, args.file, ids, kind=args.kind, before=(args.before, read_bytes(args.before, MAX_IMPORT_BYTES)))
+    else:
+        observed = module.read(data, args.file, ids, kind=args.kind)
+    doc = document(args.kind, observed, args.file, data, ids)
+    text = json.dumps(doc.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=1) + "\n"
+    write_output(args.output, text.encode("utf-8"))
+    rows = sum(len(v) for v in doc.lists.values()) + sum(len(v) for f in doc.systems.values() for k, v in f.items() if isinstance(v, list))
+    print(inert(f"{args.output}: {rows} rows from {args.file} ({doc.tool}); {len(doc.unmapped)} unmapped"), file=sys.stderr)
+    for u in doc.unmapped[:20]:
+        print(inert(f"  {u.at}: {u.identity}: {u.reason}"), file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_schema(args) -> int:
     from compliance.catalog import CatalogFile
     from compliance.waivers import WaiverFile
     from compliance.facts import Facts
     from compliance.result import AuditResult
 
-    model = {"result": AuditResult, "facts": Facts, "catalog": CatalogFile, "waivers": WaiverFile}[args.which]
+    from compliance.observed import ObservedDocument
+
+    model = {"result": AuditResult, "facts": Facts, "catalog": CatalogFile, "waivers": WaiverFile,
+             "observed": ObservedDocument}[args.which]
     if args.which == "facts":  # lists may also be {source: …} (compliance.sources): the schema init writes
         from compliance.template import schema_bytes
 
@@ -560,8 +588,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s.add_argument("--catalog", **catalog_kw)
     s.set_defaults(func=cmd_demo)
 
-    s = sub.add_parser("schema", help="print a JSON Schema: result, facts, catalog or waivers")
-    s.add_argument("which", choices=["result", "facts", "catalog", "waivers"])
+    from compliance.importers import MODULES
+
+    s = sub.add_parser("import", help="turn a tool's output (IAM credential report, IdP users, scanners, Prowler, Wazuh) "
+                                      "into observed facts: import KIND FILE -o evidence/observed/x.json")
+    s.add_argument("kind", choices=sorted(MODULES), metavar="KIND", help=", ".join(sorted(MODULES)))
+    s.add_argument("file", help="the tool's output, as the tool wrote it")
+    s.add_argument("--map", default=None, metavar="IDENTITIES",
+                   help="YAML: handlers: {tool user: handler id}, systems: {account/target/agent: system id}")
+    s.add_argument("--before", default=None, metavar="FILE",
+                   help="scanners: the earlier scan of the same targets; what it found and FILE does not was fixed in between")
+    s.add_argument("-o", "--output", required=True, help="the observed-facts JSON to write (list it under observed: in the facts)")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("schema", help="print a JSON Schema: result, facts, catalog, waivers or observed")
+    s.add_argument("which", choices=["result", "facts", "catalog", "waivers", "observed"])
     s.add_argument("-o", "--output", default=None)
     s.set_defaults(func=cmd_schema)
 
