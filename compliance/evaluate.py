@@ -67,6 +67,8 @@ class Inputs:
     """what analysis of the access records shows (compliance.logs.compare.Observation), per control"""
     access_records: dict | None = None
     """the analysis as the report shows it (pipeline.access_record_summary)"""
+    disagreements: list = field(default_factory=list)
+    """facts stated one way and shown another by a tool's output (compliance.observed.Disagreement)"""
 
     @functools.cached_property
     def facts_doc(self) -> Document:
@@ -190,6 +192,8 @@ def _run_check(cc: CompiledCheck, root: dict, ctl: CompiledControl, by_kind: dic
                 ident = _ident(item, n)
                 label = _label(cc, root, item, ident)
                 values = {f: jsonable(item.get(f, "(absent)")) for f in fields} if isinstance(item, dict) else {}
+                if isinstance(item, dict) and "_at" in item:  # an observed row: where the tool's output shows it
+                    values["observed at"] = item["_at"]
                 offenders.append(_offender(ident, label, values))
     except Missing as exc:
         missing[exc.path] = []
@@ -381,6 +385,30 @@ def _with_observations(result, seen):
     return verdict, checks, evidence, why
 
 
+STATED_VS_OBSERVED = Text(
+    ko="기재한 사실과 도구 출력에서 관찰된 사실의 일치(pipa-audit import)",
+    en="What the facts state agrees with what the organisation's own tools show (pipa-audit import)",
+)
+STATED_VS_OBSERVED_FAILURE = Text(ko="기재 사실과 관찰 사실이 다름", en="stated and observed facts differ")
+
+
+def _with_disagreements(result, told):
+    """A failing check listing each fact told two ways, with both values and where the tool's output shows it: a
+    statement its own systems contradict cannot clear a duty."""
+    verdict, checks, evidence, why = result
+    if verdict == "not-applicable":
+        return result
+    offenders = [Offender(id=d.item, label=f"{d.item} ({d.at})",
+                          values={f"{d.field} (stated)": jsonable(d.stated), f"{d.field} (observed)": jsonable(d.observed),
+                                  "observed at": d.at}) for d in told]
+    check = CheckResult(
+        id="stated-vs-observed", description=STATED_VS_OBSERVED, failure=STATED_VS_OBSERVED_FAILURE,
+        expect="stated facts == observed facts", for_each=None, where=None, status="fail", in_scope=len(told),
+        total=len(told), offenders=offenders, observed={}, missing=[],
+    )
+    return "non-compliant", [*checks, check], evidence, why
+
+
 def _law_applied(ctl: CompiledControl, unit, as_of: dt.date) -> LawApplied:
     w = unit.wording
     # one date for both the reading and the text's status: the as-of date, or for incident duties (whose own
@@ -570,6 +598,9 @@ def evaluate(inputs: Inputs) -> AuditResult:
             seen = [o for o in inputs.observations if o.control == c.id]
             if seen:  # the records judge the state on the as-of date: they join the current wording's checks
                 results[-1] = _with_observations(results[-1], seen)
+            told = [d for d in inputs.disagreements if d.path in ctl.fact_paths]
+            if told:  # the organisation's statement and its own systems differ on a fact this duty reads
+                results[-1] = _with_disagreements(results[-1], told)
             law = [_law_applied(ctl, u, inputs.as_of) for u in parts]
             if len(parts) > 1:  # each wording's checks say which law judged them
                 for u, (_, checks, _, _) in zip(parts, results):

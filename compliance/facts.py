@@ -649,6 +649,14 @@ class PrivacyOfficer(Strict):
     attachment: str | None = fact("지정 근거 문서의 첨부 ID", "Attachment id of the designation record", example="cpo-designation")
 
 
+class ObservedRef(Strict):
+    """An observed-facts document written by ``pipa-audit import`` (a tool's output, with provenance)."""
+
+    path: str = required("관찰 사실 파일 경로(pipa-audit import 결과, 상대 경로)", "Observed-facts JSON written by pipa-audit import, relative to this file",
+                         example="evidence/observed/iam.json")
+    sha256: str | None = fact("SHA-256(기재 시 대조)", "Expected SHA-256 (checked when given)", pattern=r"^[0-9a-fA-F]{64}$")
+
+
 class Facts(Strict):
     schema_ref: str | None = Field(
         None, alias="$schema", description="JSON Schema of this file, for editors (pipa-audit schema facts); not a fact",
@@ -686,6 +694,10 @@ class Facts(Strict):
         "확인서(사실로 확인할 수 없는 의무)", "Attestations for duties no fact can show (named attester, date, document)"
     )
     remediation_plan: list[RemediationItem] | None = fact("개선 계획", "Remediation plan: actions, owners, due dates")
+    observed: list[ObservedRef] | None = fact(
+        "도구 출력에서 가져온 관찰 사실(pipa-audit import): 기재 사실과 따로 두고, 다르면 해당 항목은 미흡",
+        "Observed facts imported from tools' outputs (pipa-audit import): kept apart from what is stated; where they disagree the control fails",
+    )
 
 
 # ---------------------------------------------------------------------------- to evaluation form

@@ -9,6 +9,7 @@ so an observed fact means exactly what the same stated fact means.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,7 @@ def document(kind: str, observed: Observed, source: str, data: bytes, ids: Ident
         tool=observed.tool,
         format_version=observed.format_version,
         source=SourceInfo(name=Path(source).name, sha256=hashlib.sha256(data).hexdigest(), size=len(data)),
-        identities=SourceInfo(name=Path(ids.path).name, sha256=ids.sha256, size=0) if ids.path and ids.sha256 else None,
+        identities=SourceInfo(name=Path(ids.path).name, sha256=ids.sha256, size=ids.size) if ids.path and ids.sha256 else None,
         lists={k: [{**r.fields, "_at": r.at} for r in rows] for k, rows in observed.lists.items()},
         systems=systems,
         unmapped=[UnmappedRow(at=u.at, identity=u.identity, reason=u.reason) for u in observed.unmapped],
@@ -130,7 +131,8 @@ def load_identity_map(path: str | Path | None) -> IdentityMap:
         if not isinstance(section, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in section.items()):
             raise fail(path, f"{key}: map each tool identity (text) to a facts id (text)", 1)
         out[key] = section
-    return IdentityMap(out["handlers"], out["systems"], str(path), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    raw = text.encode("utf-8")
+    return IdentityMap(out["handlers"], out["systems"], str(path), hashlib.sha256(raw).hexdigest(), len(raw))
 
 
 def read_document(path: str | Path) -> ObservedDocument:
@@ -158,3 +160,159 @@ def read_source(path: str | Path) -> bytes:
 
 
 SCHEMA = TypeAdapter(ObservedDocument)
+
+
+# ------------------------------------------------------------------------------------ observed beside stated
+
+KEYS = {"components": ("name",), "vulnerabilities": ("id", "component"), "alerts": ("id",)}
+
+
+@dataclass
+class Disagreement:
+    """A fact the organisation states one way and a tool's output shows another: both are reported."""
+
+    path: str  # the fact's path as the catalogs' checks read it, e.g. 'credentials[].revoked_on'
+    item: str  # the row's id (or system id)
+    field: str
+    stated: Any
+    observed: Any
+    at: str  # where the observed value stands in the tool's output
+
+
+def parse_document(data: bytes, name: str) -> ObservedDocument:
+    """``read_document`` for bytes already read (under the evidence folder's rules)."""
+    from compliance.loading import parse
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(name, f"not UTF-8 text (byte {exc.start})") from None
+    raw = parse(text, name, as_json=True)
+    if not isinstance(raw, dict) or "pipa_audit_observed" not in raw:
+        raise fail(name, "not observed facts (written by 'pipa-audit import'): no 'pipa_audit_observed' key", 1)
+    try:
+        doc = ObservedDocument.model_validate(raw)
+    except ValidationError as exc:
+        raise located(name, text, exc) from None
+    if doc.pipa_audit_observed != FORMAT:
+        raise fail(name, f"observed facts of format {doc.pipa_audit_observed}; this version reads {FORMAT}: import again", 1)
+    problems = check_rows(doc, name)
+    if problems:
+        raise InputError(problems)
+    return doc
+
+
+def _evaluation_row(body: dict, model) -> dict:
+    """An observed row in the form the evaluator reads stated rows in (compliance.facts.to_evaluation_dict)."""
+    from compliance.facts import _normalise
+
+    row = model.model_validate({k: v for k, v in body.items() if k != "_at"}).model_dump(exclude_unset=True, exclude_none=True)
+    _normalise(row, model)
+    row["_at"] = body.get("_at", "")
+    return row
+
+
+def _merge_rows(stated: list, observed: list[dict], key: tuple[str, ...], path: str, out: list[Disagreement]) -> None:
+    """Observed rows join the stated list; a row stated with the same key takes what the tool shows, and every value
+    the two tell differently is a disagreement (an unknown on either side is not one: it is filled in)."""
+    index = {tuple(r.get(k) for k in key): r for r in stated if isinstance(r, dict)}
+    for row in observed:
+        mine = index.get(tuple(row.get(k) for k in key))
+        if mine is None:
+            stated.append(row)
+            continue
+        for f, value in row.items():
+            if f in key or f == "_at":
+                continue
+            if f in mine and mine[f] != value:
+                out.append(Disagreement(f"{path}[].{f}", str(row.get(key[0])), f, mine[f], value, row["_at"]))
+            mine[f] = value
+        mine["_at"] = row["_at"]
+
+
+def _system_scalars(sid: str, facts: dict) -> dict:
+    """A system's observed scalar facts (and nested objects such as access_log) in evaluation form."""
+    from compliance.facts import System, _normalise
+
+    body = {k: v for k, v in facts.items() if k not in SYSTEM_LISTS and k != "_at"}
+    if not body:
+        return {}
+    row = System.model_validate({"id": sid, **body}).model_dump(exclude_unset=True, exclude_none=True)
+    _normalise(row, System)
+    row.pop("id")
+    return row
+
+
+def merge(root: dict, docs: list[tuple[str, ObservedDocument]]) -> tuple[list[Disagreement], list[str]]:
+    """Put what the documents observed beside what ``root`` states (the evaluation form); returns the disagreements
+    and the system ids a document names that the facts do not list."""
+    models, out, unknown_systems = _row_models(), [], []
+    for name, doc in docs:
+        for lst, rows in doc.lists.items():
+            observed = [_evaluation_row(r, models[lst]) for r in rows]
+            _merge_rows(root.setdefault(lst, []), observed, ("id",), lst, out)
+        systems = {s.get("id"): s for s in root.get("systems") or [] if isinstance(s, dict)}
+        for sid, facts in doc.systems.items():
+            system = systems.get(sid)
+            if system is None:
+                unknown_systems.append(f"{name}: system '{sid}' is not in the facts' systems")
+                continue
+            where = facts.get("_at") or {}
+            for f, value in facts.items():
+                if f in SYSTEM_LISTS:
+                    observed = [_evaluation_row(r, models[f]) for r in value]
+                    _merge_rows(system.setdefault(f, []), observed, KEYS[f], f"systems[].{f}", out)
+            scalars = _system_scalars(sid, facts)
+            for f, value in scalars.items():
+                pairs = [(f"{f}.{k}", system.setdefault(f, {}), k, v) for k, v in value.items()] if isinstance(value, dict) else [(f, system, f, value)]
+                for dotted, holder, key, v in pairs:
+                    if key in holder and holder[key] != v:
+                        out.append(Disagreement(f"systems[].{dotted}", sid, dotted, holder[key], v, where.get(dotted, where.get(f, name))))
+                    holder[key] = v
+    return out, unknown_systems
+
+
+def read_listed(facts, facts_path: str, text: str):
+    """The documents a facts file lists under ``observed:``, read under the attachments' rules (inside the facts
+    file's folder, no link followed, bounded, hashed): (documents, evidence-manifest entries, problems)."""
+    from compliance.evidence import AttachmentStatus, Missing, Refused, read_beneath
+    from compliance.located import Document
+
+    doc, root = Document(facts_path, text), Path(facts_path).parent
+    docs, statuses, problems = [], [], []
+    for i, ref in enumerate(facts.observed or []):
+        at = ("observed", i, "path")
+        try:
+            data, digest = read_beneath(root, ref.path, MAX_IMPORT_BYTES)
+        except Missing:
+            problems.append(doc.problem(at, f"observed facts not found: {ref.path}"))
+            continue
+        except Refused as exc:
+            problems.append(doc.problem(at, f"{exc}: {ref.path!r}"))
+            continue
+        if ref.sha256 and ref.sha256.lower() != digest:
+            problems.append(doc.problem(("observed", i, "sha256"), f"stated sha256 {ref.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"))
+            continue
+        shown = str(root / ref.path) if str(root) not in ("", ".") else ref.path
+        try:
+            observed = parse_document(data, shown)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        docs.append((ref.path, observed))
+        rows = sum(len(v) for v in observed.lists.values()) + sum(
+            len(v) for s in observed.systems.values() for k, v in s.items() if k in SYSTEM_LISTS)
+        unmapped = f"; {len(observed.unmapped)} rows whose identity maps to no id (first: {observed.unmapped[0].at} {observed.unmapped[0].identity})" if observed.unmapped else ""
+        note = (f"{observed.tool}: {rows} rows from {observed.source.name} (sha256 {observed.source.sha256[:12]}…)"
+                f"{unmapped}")
+        statuses.append(AttachmentStatus(f"observed:{ref.path}", "observed-facts", ref.path, "ok", digest, len(data), note, None))
+    _READ[facts_path] = docs
+    return docs, statuses, problems
+
+
+_READ: dict[str, list] = {}
+
+
+def listed(facts_path: str) -> list:
+    """The documents ``read_listed`` read for this facts file in this run (read once: what was hashed is what counts)."""
+    return _READ.get(facts_path, [])

@@ -52,11 +52,19 @@ def prepare(
     if problems:
         raise InputError(problems)
     root = to_evaluation_dict(facts, release=derived_path is None)  # facts is only read again to compare with records
+    disagreements = []
+    if root.pop("observed", None):  # stated and observed stay apart: observed rows join, disagreements fail controls
+        from compliance.observed import listed, merge
+
+        disagreements, strangers = merge(root, listed(str(facts_path)))
+        if strangers:
+            raise InputError([Problem(str(facts_path), 0, s) for s in strangers])
     for section in ("attestations", "remediation_plan"):
         for entry in root.get(section) or []:
             entry["control"] = aliases.get(entry.get("control"), entry.get("control"))
     changes = law_changes_during(catalogs, facts.period_start, when)
     inputs = Inputs(chosen, root, str(facts_path), text, when, statuses, waivers, aliases, changes, load_precedents(catalog_dir))
+    inputs.disagreements = disagreements
     if derived_path is not None:  # stated facts and observed facts stay apart; a check compares them
         from compliance.logs.compare import compare, load_derived  # no engine import: derived facts are JSON
 
@@ -115,7 +123,13 @@ def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None
         raise InputError(problems)
     statuses, refusals, gaps = inspect(facts.attachments or [], Path(facts_path).parent, path, text)
     problems = refusals + gaps + unknown_references(facts, text, path, catalogs, aliases) + impossible_dates(facts, text, path)
-    return facts, text, statuses + [s.status() for s in sourced], relocate(problems, sourced)
+    observed = []
+    if facts.observed:  # what tools' outputs show (compliance.observed): read, hashed and checked like attachments
+        from compliance.observed import read_listed
+
+        _, observed, wrong = read_listed(facts, path, text)
+        problems += wrong
+    return facts, text, statuses + [s.status() for s in sourced] + observed, relocate(problems, sourced)
 
 
 def unwaivable(catalogs: list[Catalog], aliases: dict[str, str] | None = None) -> dict[str, str]:

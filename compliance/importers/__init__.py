@@ -46,6 +46,7 @@ class IdentityMap:
     systems: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     sha256: str | None = None
+    size: int = 0
 
     def handler(self, *names: str | None) -> str | None:
         return next((self.handlers[n] for n in names if n is not None and n in self.handlers), None)

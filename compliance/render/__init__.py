@@ -199,6 +199,11 @@ class Say:
         return fields.get(".".join(steps[-2:])) or fields.get(steps[-1]) or {}
 
     def field(self, key: str) -> str:
+        for suffix, word in ((" (stated)", "stated_word"), (" (observed)", "observed_word")):  # stated vs observed
+            if key.endswith(suffix):
+                return f"{self.field(key[: -len(suffix)])} ({self.t(word)})"
+        if key == "observed at":
+            return self.t("observed_at")
         entry = self._entry(key)
         return entry[self.lang] if entry else key.rsplit(".", 1)[-1].replace("_", " ")
 
