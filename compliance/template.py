@@ -37,11 +37,14 @@ REPORT_FIELDS = (
     "period_start", "auditor", "scope", "not_examined", "systems.name", "organization.revenue_krw",
     *(f"privacy_officer.{f}" for f in ("name", "position", "designated_on", "executive", "reports_to", "duties", "attachment")),
     *(f"remediation_plan.{f}" for f in ("control", "action", "owner", "due", "status")),
+    "observed.path", "observed.sha256",
 )
 NOTES = {
     "organization.revenue_krw": "선택: 판정에는 쓰이지 않고 보고서의 과징금 법정 상한 계산에만 쓰임 / optional: no verdict depends on it; "
     "it only sets the statutory maximum (a legal cap, not an expected fine) the report may show",
     "remediation_plan": "보고서의 개선 계획: 항목 ID별 조치·담당·기한 / the report's remediation plan, per control",
+    "observed": "도구 출력에서 가져온 사실: pipa-audit import KIND FILE --map identities.yaml -o evidence/observed/x.json / "
+    "facts observed in your tools' outputs, written by pipa-audit import",
 }
 
 
