@@ -26,6 +26,17 @@ def test_validate_and_check_refuse_the_same_waivers_with_the_same_line(tmp_path,
     assert len({tuple(l for l in p.stderr.splitlines() if str(waivers) in l) for p in runs}) == 1
 
 
+def test_a_justification_of_ten_characters_is_enough(tmp_path):
+    shutil.copytree(SEED, tmp_path / "org")
+    waivers = write(tmp_path, "org/w.yaml", "waivers:\n" + WAIVER.format(cid="notice/5.2").replace("key rotation scheduled", "ten chars!"))
+    assert cli("validate", waivers).returncode == 0
+
+
+def test_a_waivers_file_names_its_list(tmp_path):
+    waivers = write(tmp_path, "w.yaml", "waivers:\n")
+    assert_input_error(cli("validate", waivers), "waivers: Input should be a valid list")
+
+
 def test_a_waiver_is_in_force_through_its_expiry_day(tmp_path):
     shutil.copytree(SEED, tmp_path / "org")
     facts = tmp_path / "org" / "facts.yaml"
@@ -48,6 +59,10 @@ def test_a_waiver_is_in_force_through_its_expiry_day(tmp_path):
      "expires: 2026-01-31}", 2, "expires (2026-01-31) must be after granted_on (2026-01-31)"),
     ("{control: pipa/34.1, owner: IAM, justification: the notice went out late, approved_by: CISO, expires: 2026-01-31}", 2,
      "waivers[0].control: 'pipa/34.1' cannot be waived: A statutory notice or report deadline"),
+    ("{control: notice/5.2, owner: IAM, justification: nine char, approved_by: CISO, expires: 2026-01-31}", 2,
+     "waivers[0].justification: String should have at least 10 characters"),
+    ("{control: notice/5.2, owner: IAM, justification: key rotation scheduled, approved_by: CISO}", 2, "waivers[0].expires: Field required"),
+    ("{owner: IAM, justification: key rotation scheduled, approved_by: CISO, expires: 2026-01-31}", 2, "waivers[0].control: Field required"),
 ])
 def test_a_waiver_nobody_owns_or_approved_or_that_ends_when_granted_waives_nothing(tmp_path, waiver, line, message):
     shutil.copytree(SEED, tmp_path / "org")
