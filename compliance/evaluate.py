@@ -386,8 +386,8 @@ def _with_observations(result, seen):
 
 
 STATED_VS_OBSERVED = Text(
-    ko="기재한 사실과 도구 출력에서 관찰된 사실의 일치(pipa-audit import)",
-    en="What the facts state agrees with what the organisation's own tools show (pipa-audit import)",
+    ko="기재한 사실이 조직의 시스템·점검 도구 출력에서 관찰된 사실과 일치함",
+    en="What the facts state agrees with what the organisation's own systems and tools show",
 )
 STATED_VS_OBSERVED_FAILURE = Text(ko="기재 사실과 관찰 사실이 다름", en="stated and observed facts differ")
 
