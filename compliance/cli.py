@@ -421,20 +421,21 @@ def cmd_import(args) -> int:
     """One tool output -> one observed-facts document; identities that map to no facts id are listed, not dropped."""
     from compliance.importers import importer
     from compliance.loading import read_bytes
-    from compliance.observed import MAX_IMPORT_BYTES, document, load_identity_map
+    from compliance.observed import MAX_IMPORT_BYTES, document, dumps, load_identity_map
 
     ids = load_identity_map(args.map)
     data = read_bytes(args.file, MAX_IMPORT_BYTES)
     module = importer(args.kind)
+    before = None
     if args.before is not None:
         if not getattr(module, "COMPARES_SCANS", False):
             raise fail("--before", f"{args.kind} is not a scan whose findings can be compared: give one file")
-        observed = module.read(data, args.file, ids, kind=args.kind, before=(args.before, read_bytes(args.before, MAX_IMPORT_BYTES)))
+        before = (args.before, read_bytes(args.before, MAX_IMPORT_BYTES))
+        observed = module.read(data, args.file, ids, kind=args.kind, before=before)
     else:
         observed = module.read(data, args.file, ids, kind=args.kind)
-    doc = document(args.kind, observed, args.file, data, ids)
-    text = json.dumps(doc.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=1) + "\n"
-    write_output(args.output, text.encode("utf-8"))
+    doc = document(args.kind, observed, args.file, data, ids, before)
+    write_output(args.output, dumps(doc))
     rows = sum(len(v) for v in doc.lists.values()) + sum(len(v) for f in doc.systems.values() for k, v in f.items() if isinstance(v, list))
     print(inert(f"{args.output}: {rows} rows from {args.file} ({doc.tool}); {len(doc.unmapped)} unmapped"), file=sys.stderr)
     for u in doc.unmapped[:20]:
