@@ -55,6 +55,7 @@ class ObservedDocument(_Strict):
     systems: dict[str, dict[str, Any]] = Field(default_factory=dict, description="per system id: System facts, lists' rows with '_at', and '_at' per scalar")
     unmapped: list[UnmappedRow] = Field(default_factory=list, description="rows whose identity maps to no facts id: listed, never dropped")
     notes: list[str] = Field(default_factory=list, description="what the format cannot tell (left unknown, not guessed)")
+    proxies: list[str] = Field(default_factory=list, description="'list.field' given by a stand-in: fills an unknown, never contradicts a statement")
 
 
 def _row_models():
@@ -111,6 +112,7 @@ def document(kind: str, observed: Observed, source: str, data: bytes, ids: Ident
         systems=systems,
         unmapped=[UnmappedRow(at=u.at, identity=u.identity, reason=u.reason) for u in observed.unmapped],
         notes=observed.notes,
+        proxies=observed.proxies,
     )
     problems = check_rows(doc, source)
     if problems:  # an importer's bug, or a source the importer misread: never a document the evaluator would refuse
@@ -242,9 +244,11 @@ def _evaluation_row(body: dict, model) -> dict:
     return row
 
 
-def _merge_rows(stated: list, observed: list[dict], key: tuple[str, ...], path: str, out: list[Disagreement]) -> None:
+def _merge_rows(stated: list, observed: list[dict], key: tuple[str, ...], path: str, out: list[Disagreement],
+                proxies: frozenset = frozenset()) -> None:
     """Observed rows join the stated list; a row stated with the same key takes what the tool shows, and every value
-    the two tell differently is a disagreement (an unknown on either side is not one: it is filled in)."""
+    the two tell differently is a disagreement (an unknown on either side is not one: it is filled in). A field the
+    format gives by a stand-in (``proxies``) only fills an unknown."""
     index = {tuple(r.get(k) for k in key): r for r in stated if isinstance(r, dict)}
     for row in observed:
         mine = index.get(tuple(row.get(k) for k in key))
@@ -254,6 +258,8 @@ def _merge_rows(stated: list, observed: list[dict], key: tuple[str, ...], path: 
         for f, value in row.items():
             if f in key or f == "_at":
                 continue
+            if f in proxies and f in mine:
+                continue  # a stand-in never overrides, nor contradicts, what is stated
             if f in mine and mine[f] != value:
                 out.append(Disagreement(f"{path}[].{f}", str(row.get(key[0])), f, mine[f], value, row["_at"]))
             mine[f] = value
@@ -280,7 +286,8 @@ def merge(root: dict, docs: list[tuple[str, ObservedDocument]]) -> tuple[list[Di
     for name, doc in docs:
         for lst, rows in doc.lists.items():
             observed = [_evaluation_row(r, models[lst]) for r in rows]
-            _merge_rows(root.setdefault(lst, []), observed, ("id",), lst, out)
+            proxies = frozenset(p.split(".", 1)[1] for p in doc.proxies if p.startswith(lst + "."))
+            _merge_rows(root.setdefault(lst, []), observed, ("id",), lst, out, proxies)
         systems = {s.get("id"): s for s in root.get("systems") or [] if isinstance(s, dict)}
         for sid, facts in doc.systems.items():
             system = systems.get(sid)

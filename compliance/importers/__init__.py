@@ -82,6 +82,9 @@ class Observed:
     system_at: dict[str, dict[str, str]] = field(default_factory=dict)  # system id -> field -> where it came from
     unmapped: list[Unmapped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the format cannot tell and was left unknown
+    proxies: list[str] = field(default_factory=list)
+    """'list.field' the format gives only by a near stand-in (an identity provider's account creation for the grant of
+    access): filled in where the facts leave it unknown, never counted as contradicting what they state"""
 
 
 def importer(kind: str):
