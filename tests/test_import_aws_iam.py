@@ -80,13 +80,16 @@ def test_a_file_that_is_not_a_credential_report_is_one_line_and_no_output(tmp_pa
     assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
 
 
-def test_the_committed_observed_example_is_what_import_writes_today(tmp_path):
-    for example in (OBSERVED, CLEAN_OBSERVED):
-        out = tmp_path / f"{example.name}.json"
-        proc = cli("import", "aws-iam-credential-report", example / "evidence" / "aws" / "credential-report.csv",
-                   "--map", example / "identities.yaml", "-o", out)
-        assert proc.returncode == 0, proc.stderr
-        assert json.loads(out.read_text()) == json.loads((example / "evidence" / "observed" / "iam.json").read_text())
+@pytest.mark.parametrize("example, kind, source, written", [
+    (OBSERVED, "aws-iam-credential-report", "aws/credential-report.csv", "observed/iam.json"),
+    (OBSERVED, "entra-users", "idp/entra-users.json", "observed/entra.json"),
+    (CLEAN_OBSERVED, "aws-iam-credential-report", "aws/credential-report.csv", "observed/iam.json"),
+])
+def test_the_committed_observed_examples_are_what_import_writes_today(tmp_path, example, kind, source, written):
+    out = tmp_path / "observed.json"
+    proc = cli("import", kind, example / "evidence" / source, "--map", example / "identities.yaml", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text()) == json.loads((example / "evidence" / written).read_text())
 
 
 def result(facts: Path, *extra):
@@ -98,6 +101,7 @@ def result(facts: Path, *extra):
 def test_the_departed_developers_key_is_found_from_the_report_alone():
     assert "credentials:" not in (OBSERVED / "facts.yaml").read_text(encoding="utf-8")  # no credential typed by hand
     got = result(OBSERVED / "facts.yaml")["notice/5.2"]
+    assert not [ch for ch in got["checks"] if ch["id"] == "stated-vs-observed"]  # the IdP export agrees with the facts
     assert got["verdict"] == "non-compliant"
     by_check = {ch["id"]: ch for ch in got["checks"]}
     for check in ("departed-owners-credentials-revoked", "no-use-after-departure"):
