@@ -15,13 +15,13 @@ import copy
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from compliance.importers import IdentityMap  # noqa: E402
 from compliance.importers.prowler import _table, read  # noqa: E402
+from pairing import best_of  # beside this script (run as python benchmarks/NAME.py)
 
 SAMPLE = ROOT / "tests" / "data" / "import" / "prowler" / "prowler-aws.ocsf.json"
 ACCOUNTS = 20
@@ -46,17 +46,6 @@ def findings(n: int) -> list:
             resource["region"] = "ap-northeast-2"
         out.append(item)
     return out
-
-
-def best_of(baseline, importer, runs: int = 3) -> tuple[float, float]:
-    """Best time of each, the two run in turn so that a busy machine slows both alike."""
-    times: tuple[list, list] = ([], [])
-    for _ in range(runs):
-        for fn, kept in zip((baseline, importer), times):
-            t = time.perf_counter()
-            fn()
-            kept.append(time.perf_counter() - t)
-    return min(times[0]), min(times[1])
 
 
 def main() -> None:

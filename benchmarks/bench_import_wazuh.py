@@ -16,12 +16,12 @@ import io
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from compliance.importers import IdentityMap  # noqa: E402
 from compliance.importers.wazuh import read  # noqa: E402
+from pairing import best_of  # beside this script (run as python benchmarks/NAME.py)
 
 START = dt.datetime(2025, 6, 1, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 AGENTS = 60
@@ -73,17 +73,6 @@ def write(path: Path, n: int) -> None:
         for i in range(n):
             rule = deck[((i * 2654435761 & 0xFFFFFFFF) >> 8) % len(deck)]  # spread over agents and time
             out.write(json.dumps(alert(i, rule), separators=(",", ":")) + "\n")
-
-
-def best_of(baseline, importer, runs: int = 3) -> tuple[float, float]:
-    """Best time of each, the two run in turn so that a busy machine slows both alike."""
-    times: tuple[list, list] = ([], [])
-    for _ in range(runs):
-        for fn, kept in zip((baseline, importer), times):
-            t = time.perf_counter()
-            fn()
-            kept.append(time.perf_counter() - t)
-    return min(times[0]), min(times[1])
 
 
 def baseline(data: bytes) -> None:

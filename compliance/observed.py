@@ -142,21 +142,7 @@ def load_identity_map(path: str | Path | None) -> IdentityMap:
 
 def read_document(path: str | Path) -> ObservedDocument:
     """An observed-facts document as ``import`` wrote it; anything else is one located line."""
-    from compliance.loading import load
-
-    data, text = load(path, as_json=True)
-    if not isinstance(data, dict) or "pipa_audit_observed" not in data:
-        raise fail(path, "not observed facts (written by 'pipa-audit import'): no 'pipa_audit_observed' key", 1)
-    try:
-        doc = ObservedDocument.model_validate(data)
-    except ValidationError as exc:
-        raise located(path, text, exc) from None
-    if doc.pipa_audit_observed != FORMAT:
-        raise fail(path, f"observed facts of format {doc.pipa_audit_observed}; this version reads {FORMAT}: import again", 1)
-    problems = check_rows(doc, str(path))
-    if problems:
-        raise InputError(problems)
-    return doc
+    return parse_document(read_bytes(path, MAX_IMPORT_BYTES), str(path))
 
 
 def read_source(path: str | Path) -> bytes:
