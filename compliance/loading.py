@@ -7,7 +7,9 @@ Two readers give that same result: ryaml (libyaml's parser ported to Rust, value
 loader on 100k rows) for text that holds no tag, anchor, alias, merge key, complex key or directive, and PyYAML's
 C parser with this module's resolvers for everything else, which refuses those constructs with a line number.
 A test runs both readers over the same scalars and documents. Line numbers are only computed (by composing the
-document again) when an error needs one, so a clean 100k-row facts file never pays for a location index.
+document again) when an error needs one, so a clean 100k-row facts file never pays for a location index. Before
+either reader sees a text, how deep its brackets nest is checked in linear time (MAX_NESTING): both readers'
+cost per token grows with it.
 
 Inputs are read only if they are regular files, with a bounded read (``read_bytes``): a FIFO
 must not block the run and ``/dev/zero`` must not fill memory. YAML has a smaller cap than JSON
@@ -18,6 +20,7 @@ remembered (``note_input``) so that no output of the run can overwrite it.
 from __future__ import annotations
 
 import errno
+import functools
 import gc
 import json
 import math
@@ -50,6 +53,17 @@ MAX_YAML_BYTES = 32 * 1024 * 1024
 before constructing values: peak memory is about 50 times the file size (measured: a 32 MB facts
 file of 100k handlers and 100k credentials peaks at 1.7 GB), so this keeps a run under ~2 GB.
 Bigger lists go in a JSON facts file (MAX_INPUT_BYTES)."""
+
+MAX_NESTING = 64
+"""Flow collections (``[ ]``, ``{ }``) a YAML input may open inside each other, checked before either reader sees
+the text (_nesting_line). Both readers spend time on each token in proportion to the brackets open around it
+(libyaml's scanner looks at every open level for a pending key), so nesting that grows with the file made reading
+quadratic: 100,000 ``[`` (200 KB) took 43 s of CPU in ryaml to be refused, 30,000 took 1.5 s. At 64 levels a token
+costs 1.6 times what it costs at depth 1 (ryaml, 200 KB of scalars, measured), so reading stays linear. Real inputs
+nest fewer than 10 levels, flow and block together (the examples 6, the catalogs 10, a JSON result 10), and ryaml
+refuses more than 128 anyway. Block nesting (indentation) costs linear time in both readers and is not counted.
+JSON is not checked: Python's decoder is linear in the depth and refuses nesting beyond the interpreter's
+recursion limit (about 1,000), which parse reports with its line."""
 
 
 def inert(text: str) -> str:
@@ -232,6 +246,121 @@ def _fast_yaml(text: str) -> Any:
 
 _SLOW = object()
 
+# --- nesting, bounded before parsing -----------------------------------------------------------------------
+# _shallow_lines is a grammar of the tokens of libyaml's scanner (which ryaml ports), matched by Python's regex
+# engine in one pass (possessive: no backtracking). A text it matches whole opens flow collections at most
+# _SHALLOW_LEVELS deep, so _nesting_line accepts it without tokenizing it; any other text is tokenized by libyaml
+# itself (_flow_too_deep): exact and linear, but about 0.5 microseconds a token in Python.
+# The grammar reads the text line by line. A line is
+#  * inert: no bracket and no quote, so it opens and closes nothing, however the reader takes it; or
+#  * tokens as libyaml scans them, ending with the line: plain scalars, quoted scalars, flow collections,
+#    indicators, a comment (brackets and quotes inside scalars and comments are text).
+# libyaml does not always read a line from a fresh start: after a plain scalar it may read the next line as more of
+# that scalar, plain text up to its first ': ' (where it stops with an error, "mapping values are not allowed in
+# this context"), up to ' #' (a comment) or to the end of the line; such a line opens nothing either. A quoted
+# scalar or a flow collection may therefore span lines only if its first line has a ': ' before any ' #' (taken as
+# more of a plain scalar, that line stops the reader first), and only before the first line holding | or >
+# outside tokens (a block scalar may start there, and the grammar cannot tell its content lines from others).
+# So the grammar and libyaml agree on where every line starts: outside any bracket or quote.
+# tests/test_hostile_parsing.py holds the grammar to libyaml's tokens on random texts.
+_SHALLOW_LEVELS = 8
+_OFF = "\\t\\r\\n"  # never in a token of the grammar outside quotes (tabs are left to libyaml)
+_BLANKZ = r"(?![^ " + _OFF + r"])"  # a space, a line break or the end next (libyaml's IS_BLANKZ)
+_PLAIN_FIRST = r"[^ \-?:,\[\]{}#&*!|>'\"%@`" + _OFF + r"]"
+_BLOCK_WORD = r"(?:[^ :" + _OFF + r"]++|:(?=[^ " + _OFF + r"]))"  # ': ' ends a plain scalar
+_FLOW_WORD = r"(?:[^ :,\[\]{}" + _OFF + r"]++|:(?=[^ ,?\[\]{}" + _OFF + r"]))"  # so do , [ ] { } in a flow
+_COMMENT = r"#[^\r\n]*+"
+_MARKER = r"(?:---|\.\.\.)" + _BLANKZ  # a document marker, at the start of a line only
+_NEW_LINES = r"(?: |\r?\n(?!" + _MARKER + r"))++"  # spaces and line breaks within a flow, no document marker after
+_STOPS_IF_CONTINUED = r"(?=[ \t]*+(?!#)(?:[^ \t:\r\n]++|[ \t]++(?![#\r\n]|\Z)|:(?![ \t\r\n]|\Z))*+:(?![^ \t\r\n]))"
+"""A ': ' on the line before any ' #' (tabs are blanks there)."""
+_UNUSUAL = ("\x85", "\u2028", "\u2029", "\ufeff")
+"""Characters libyaml reads as line breaks, and a BOM (which it skips at the start of a line): the grammar knows
+only LF and CR LF, and leaves a text holding any of these, or a lone CR, to libyaml."""
+
+
+def _grammar_reads(text: str) -> bool:
+    return not any(ch in text for ch in _UNUSUAL) and ("\r" not in text or text.count("\r") == text.count("\r\n"))
+
+
+def _shallow_lines(levels: int, multiline: bool) -> re.Pattern:
+    """The lines described above, with flow collections nested at most ``levels`` deep; quoted scalars and flow
+    collections end on their line unless ``multiline``."""
+
+    def tokens(span: bool) -> str:
+        off = "" if span else r"\r\n"  # a quoted scalar may hold tabs
+        escaped = r"[\s\S]" if span else r"[^" + off + r"]"
+        double = r'"[^"\\' + off + r']*+(?:\\' + escaped + r'[^"\\' + off + r']*+)*+"'
+        single = r"'[^'" + off + r"]*+(?:''[^'" + off + r"]*+)*+'"
+        gap = r"(?:" + _NEW_LINES + r"|" + _COMMENT + r")*+" if span else r" *+"
+        words = _NEW_LINES if span else r" ++"  # in a flow, a plain scalar goes on over lines
+        plain = (r"(?:" + _PLAIN_FIRST + r"|-(?=[^ " + _OFF + r"]))" + _FLOW_WORD + r"*+(?:" + words + r"(?!#)"
+                 + _FLOW_WORD + r"++)*+")
+        flow = r"(?!)"
+        for _ in range(levels):
+            item = r"(?:" + double + r"|[,:?]|" + plain + r"|" + flow + r"|" + single + r")"
+            flow = r"[\[{]" + gap + r"(?:" + item + gap + r")*+[\]}]"
+        block_plain = (r"(?:" + _PLAIN_FIRST + r"|[-?:](?=[^ " + _OFF + r"]))" + _BLOCK_WORD + r"*+(?: ++(?!#)"
+                       + _BLOCK_WORD + r"++)*+")
+        token = r"(?:" + block_plain + r"|[-?:]" + _BLANKZ + r"|" + double + r"|" + flow + r"|" + single + r"|[,\]}])"
+        return r"(?:" + _MARKER + r")?+ *+(?:" + token + r" *+)*+(?:" + _COMMENT + r")?"
+
+    inert = r"[^\[\]{}\"'\r\n]*+"
+    single = r"(?:(?:" + inert + r"|" + tokens(False) + r")(?:\r?\n|\Z))*+"
+    if not multiline:
+        return re.compile(single)
+    spanning = (r"(?:(?:[^\[\]{}\"'\r\n|>]*+|" + tokens(False) + r"|" + _STOPS_IF_CONTINUED + tokens(True)
+                + r")(?:\r?\n|\Z))*+")  # up to the first line with | or > outside tokens
+    return re.compile(spanning + single)
+
+
+_shallow = functools.lru_cache(maxsize=None)(_shallow_lines)
+"""The grammar, compiled on first use: 2 ms, or about 15 ms with multi-line tokens (paid by texts needing them)."""
+_TOKENIZE_UP_TO = 64 * 1024
+"""A text the one-line grammar does not read is tokenized by libyaml up to this size (0.15 ms a KB), beyond it
+first matched by the grammar with multi-line tokens."""
+_FLOW_OPEN = (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken)
+_FLOW_CLOSE = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken)
+
+
+def _nesting_line(text: str) -> int | None:
+    """0 if the YAML text nests flow collections at most MAX_NESTING deep, else the line where it goes deeper;
+    None if libyaml cannot tokenize it (PyYAML, not ryaml, then reads it and reports where). Linear in the text."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return 0
+    if _grammar_reads(text):
+        if _shallow(_SHALLOW_LEVELS, False).match(text).end() == len(text):
+            return 0
+        if len(text) > _TOKENIZE_UP_TO and _shallow(_SHALLOW_LEVELS, True).match(text).end() == len(text):
+            return 0
+    return _flow_too_deep(text)
+
+
+def _flow_too_deep(text: str) -> int | None:
+    """The line where libyaml's tokens open more than MAX_NESTING flow collections inside each other; 0 if they
+    never do; None at a scanner error first. Tokens are read up to the limit only, so libyaml's own cost per token
+    stays bounded; but it scans up to 1,024 characters ahead of the last token read (a ``[`` may start a key), so
+    a line of brackets meets libyaml's own limit (1,000 levels) there: that too is nesting deeper than the limit."""
+    scanner = yaml.CBaseLoader(text)
+    depth = 0
+    try:
+        while (token := scanner.get_token()) is not None:
+            if isinstance(token, _FLOW_OPEN):
+                depth += 1
+                if depth > MAX_NESTING:
+                    return token.start_mark.line + 1
+            elif isinstance(token, _FLOW_CLOSE) and depth:
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        if "nesting depth" in str(exc.problem) and exc.problem_mark is not None:
+            return exc.problem_mark.line + 1
+        return None
+    except yaml.YAMLError:
+        return None
+    finally:
+        scanner.dispose()
+    return 0
+
 
 @contextmanager
 def _gc_paused():
@@ -366,8 +495,13 @@ def parse(text: str, path: str | Path, as_json: bool = False) -> Any:
             long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text) if sys.get_int_max_str_digits() else None
             line = text.count("\n", 0, long.start()) + 1 if long else 0
             raise fail(path, f"invalid JSON: {str(exc).split(';')[0]}", line) from None
+    deep = _nesting_line(text)  # before either reader: both cost time per token in the depth (MAX_NESTING)
+    if deep:
+        raise fail(path, f"invalid YAML: nesting deeper than {MAX_NESTING} levels ([ and {{ opened inside each "
+                         "other; the nesting depth is limited so that reading stays linear, and facts nest fewer than 10)",
+                   deep)
     with _gc_paused():
-        data = _fast_yaml(text)
+        data = _fast_yaml(text) if deep is not None else _SLOW  # None: libyaml cannot scan it, PyYAML says where
     if data is not _SLOW:
         _remember_lists(text, data)
         return data
@@ -396,24 +530,28 @@ def parse(text: str, path: str | Path, as_json: bool = False) -> Any:
         raise fail(path, "invalid YAML: nested too deeply", _deep_line(text)) from None
 
 
-_BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|[\[\]{}\n]')
+_UP_TO_BRACKET = re.compile(r'(?:[^"\[\]{}]++|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?)*+([\[\]{}]|\Z)')
+"""Text up to the next bracket outside a string (an unclosed string ends at its line's end), or to the end: one
+match per bracket, and none ever retried from a later start."""
 
 
-def _deep_line(text: str, limit: int = 500) -> int:
-    """The line where brackets first open ``limit`` deep (strings skipped): where a too-deep document goes wrong.
-    Only called on that error; flow-style YAML nests the same way."""
-    depth, line = 0, 1
-    for m in _BRACKETS.finditer(text):
-        c = m.group()
-        if c == "\n":
-            line += 1
-        elif c in "[{":
+def _deep_line(text: str, limit: int = MAX_NESTING) -> int:
+    """The line where brackets (strings skipped) first open more than ``limit`` deep, else where they open deepest;
+    0 if none opens. Only called once a parser has refused the nesting; linear (flow-style YAML nests the same)."""
+    depth = deepest = where = 0
+    for m in _UP_TO_BRACKET.finditer(text):
+        bracket = m[1]
+        if not bracket:
+            break
+        if bracket in "[{":
             depth += 1
-            if depth >= limit:
-                return line
-        elif c in "]}":
+            if depth > deepest:
+                deepest, where = depth, m.end()
+                if depth > limit:
+                    break
+        else:
             depth -= 1
-    return 0
+    return text.count("\n", 0, where) + 1 if where else 0
 
 
 def load(path: str | Path, as_json: bool = False) -> tuple[Any, str]:

@@ -126,3 +126,33 @@ def test_demo_reads_the_seed_access_records_and_the_pdf_shows_what_they_show(dem
     assert "접속기록 분석 결과" in text and "198.51.100.23" in text
     assert "sign-key-7: h-0042 퇴직(2024-12-31) 이후" in text  # the access-record section, in Korean
     assert "기재된 권한 종료일 2024-12-31" in text  # the finding's stated facts, labelled
+
+
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def test_bidi_controls_in_fact_text_are_shown_escaped_in_every_human_format(tmp_path):
+    """An organisation name holding U+202E (right-to-left override) or U+2066 (left-to-right isolate) would reorder
+    the rest of its line where a reader shows it (an HTML report, a GitLab job summary of the Markdown): every
+    format a person reads shows the escape instead, as the text table always did."""
+    import shutil
+
+    from compliance.render import visible
+
+    from .conftest import CLEAN
+
+    org = tmp_path / "org"
+    shutil.copytree(CLEAN, org)  # attachments are relative to the facts file
+    facts = org / "facts.yaml"
+    text = facts.read_text(encoding="utf-8")
+    name = 'name: "Small Clinic Booking Ltd. (example)"'
+    assert name in text
+    facts.write_text(text.replace(name, 'name: "Clinic \u202eevil\u202c \u2066isolated\u2069 Ltd."', 1), encoding="utf-8")
+    out = {suffix: tmp_path / f"report{suffix}" for suffix in (".html", ".md", ".summary.md")}
+    proc = cli("check", facts, *[arg for path in out.values() for arg in ("-o", path)], "-o", "-")
+    assert proc.returncode == 0, proc.stderr
+    shown = {suffix: path.read_text(encoding="utf-8") for suffix, path in out.items()} | {"text table": proc.stdout}
+    for where, body in shown.items():
+        assert "Clinic \\u202eevil\\u202c \\u2066isolated\\u2069 Ltd." in body, where
+        assert not any(ch in body for ch in BIDI), where
+    assert visible(BIDI) == "".join(f"\\u{ord(ch):04x}" for ch in BIDI)

@@ -140,14 +140,20 @@ def md_code(value: Any) -> str:
     return "`" + visible(text) + "`"
 
 
-_UNDRAWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
-"""Characters a value may hold that no reader can show: C0/C1 controls but tab and line ends (HTML forbids them, NUL
-is dropped, a terminal reading the Markdown acts on ESC) and noncharacters."""
+_UNDRAWABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]"
+)
+"""Characters a value may hold that no reader should be shown as they are: C0/C1 controls but tab and line ends (HTML
+forbids them, NUL is dropped, a terminal reading the Markdown acts on ESC), the bidirectional controls (U+061C,
+U+200E, U+200F, U+202A-U+202E, U+2066-U+2069: an organisation name holding U+202E reverses the rest of its line, so a
+GitLab job summary or an HTML report would show the findings after it backwards; the text table escapes them too,
+loading.inert) and noncharacters."""
 
 
 def visible(value):
-    """Every value a template prints, with undrawable characters as ``\\xNN``/``\\uNNNN`` text (Jinja2's
-    ``finalize``: applied before HTML escaping, so the escape shows as typed)."""
+    """Every value a template prints, with undrawable characters and bidirectional controls as ``\\xNN``/``\\uNNNN``
+    text (Jinja2's ``finalize``: applied before HTML escaping, so the escape shows as typed; md_escape and md_code,
+    which the summary and diff's Markdown use, end with it too)."""
     if isinstance(value, str) and _UNDRAWABLE.search(value):
         shown = _UNDRAWABLE.sub(lambda m: escaped(m[0]), value)
         return type(value)(shown) if type(value) is not str else shown  # markup stays markup
