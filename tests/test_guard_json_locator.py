@@ -103,3 +103,23 @@ def test_a_text_without_a_repeated_key_has_none():
     assert json.loads(unique)["auditor"] == "b"
     assert first_duplicate_key(unique) is None
     assert first_duplicate_key(json.dumps(json.loads(unique), indent=2) + "\n") is None
+
+
+def test_asking_every_row_its_line_costs_linear_time():
+    """Counting the line breaks before each offset made 32,000 located errors of an 18 MB file take 19 s."""
+    import json
+    import time
+
+    from compliance.json_locator import JsonLocator
+
+    def cost(n: int) -> float:
+        text = json.dumps({"handlers": [{"id": f"h{i}", "x": 1} for i in range(n)]}, indent=1)
+        loc = JsonLocator(text)
+        start = time.process_time()
+        lines = [loc.line(("handlers", i, "x")) for i in range(n)]
+        spent = time.process_time() - start
+        assert text.split("\n")[lines[-1] - 1].strip() == '"x": 1'
+        return spent
+
+    small, big = cost(3_000), cost(30_000)
+    assert big < 30 * small + 0.05, (small, big)  # ten times the rows: about ten times the time, never a hundred
