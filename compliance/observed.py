@@ -339,3 +339,25 @@ _READ: dict[str, list] = {}
 def listed(facts_path: str) -> list:
     """The documents ``read_listed`` read for this facts file in this run (read once: what was hashed is what counts)."""
     return _READ.get(facts_path, [])
+
+
+def with_observed(facts, facts_path: str, text: str):
+    """``facts`` with the rows its observed documents add to its lists (a row stated with the same id is kept as
+    stated: the comparison of the two is the evaluator's), for the access-record analyses, which name principals
+    (accounts and credentials) and their holders from the facts."""
+    docs, _, problems = read_listed(facts, facts_path, text)
+    if problems:
+        raise InputError(problems)
+    models, update = _row_models(), {}
+    for lst in LISTS:
+        rows = [r for _, doc in docs for r in doc.lists.get(lst, [])]
+        if not rows:
+            continue
+        stated = list(getattr(facts, lst) or [])
+        known = {r.id for r in stated}
+        for r in rows:
+            if r["id"] not in known:
+                known.add(r["id"])
+                stated.append(models[lst].model_validate({k: v for k, v in r.items() if k != "_at"}))
+        update[lst] = stated
+    return facts.model_copy(update=update)

@@ -163,3 +163,19 @@ def test_observed_facts_are_read_like_attachments(tmp_path):
     manifest = json.loads(cli("check", CLEAN_OBSERVED / "facts.yaml", "--format", "json").stdout)["attachments"]
     [entry] = [a for a in manifest if a["kind"] == "observed-facts"]
     assert "AWS IAM credential report (CSV): 3 rows from credential-report.csv" in entry["note"]
+
+
+def test_the_access_records_join_the_observed_key_and_show_its_use_after_departure(tmp_path):
+    """The third of the seed's observed sources: the token service's access records name the key by its IAM
+    identity, which only the credential report states — the analysis finds it used after its owner left."""
+    records = tmp_path / "records"
+    ingest = cli("logs", "ingest", OBSERVED / "evidence" / "access-records-sys-auth.csv", "-o", records, "-q")
+    assert ingest.returncode == 0, ingest.stderr
+    derived = tmp_path / "derived.json"
+    analyze = cli("logs", "analyze", records, "--facts", OBSERVED / "facts.yaml",
+                  "--params", OBSERVED / "evidence" / "access-log-analysis.yaml", "-o", derived, "-q")
+    assert analyze.returncode == 0, analyze.stderr
+    got = result(OBSERVED / "facts.yaml", "--derived", derived)["notice/5.2"]
+    [records_check] = [ch for ch in got["checks"] if ch["id"] == "access-records"]
+    assert records_check["status"] == "fail"
+    assert [o["id"] for o in records_check["offenders"]] == ["arn:aws:iam::210987654321:user/kim.dev#access_key_1"]

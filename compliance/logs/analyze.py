@@ -19,7 +19,11 @@ def load_inputs(folder: str, facts_path: str, params_path: str | None, verify: b
     from compliance.facts import Facts
 
     manifest = mf.load(folder, verify=verify)
-    facts, _ = validate_file(facts_path, Facts)
+    facts, text = validate_file(facts_path, Facts)
+    if facts.observed:  # the principals the records name may be known from the tools' outputs only
+        from compliance.observed import with_observed
+
+        facts = with_observed(facts, str(facts_path), text)
     params = validate_file(params_path, Params)[0] if params_path else Params()
     return manifest, facts, params
 
