@@ -179,3 +179,14 @@ def test_the_access_records_join_the_observed_key_and_show_its_use_after_departu
     [records_check] = [ch for ch in got["checks"] if ch["id"] == "access-records"]
     assert records_check["status"] == "fail"
     assert [o["id"] for o in records_check["offenders"]] == ["arn:aws:iam::210987654321:user/kim.dev#access_key_1"]
+
+
+def test_dates_are_the_day_in_korea_as_the_identity_importers_count_them(tmp_path):
+    """A key rotated at 20:00 UTC on 31 August was rotated on 1 September in Seoul (the facts' days)."""
+    cells = SAMPLE.read_text(encoding="utf-8").splitlines()[1].split(",")
+    cells[9] = "2022-08-31T20:00:00+00:00"  # access_key_1_last_rotated
+    source = write(tmp_path, "report.csv", HEADER + "\n" + ",".join(cells) + "\n")
+    proc, out = imported(tmp_path, source)
+    assert proc.returncode == 0, proc.stderr
+    [first, _] = read_document(out).lists["credentials"]
+    assert first["issued_on"] == "2022-09-01"

@@ -17,9 +17,14 @@ never left out: silence is never a verdict.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
+
+KOREA = dt.timezone(dt.timedelta(hours=9))
+"""Dates the importers derive from a tool's timestamps are the calendar day in Korea, as the facts count days
+(an account created at 19:23 UTC on 10 January was created on 11 January in Seoul)."""
 
 MODULES = {
     "aws-iam-credential-report": "aws_iam",

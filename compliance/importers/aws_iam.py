@@ -15,7 +15,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from compliance.importers import IdentityMap, Observed, Row, Unmapped
+from compliance.importers import KOREA, IdentityMap, Observed, Row, Unmapped
 from compliance.loading import fail
 
 COLUMNS = (
@@ -128,7 +128,7 @@ def _stamp(value: str, column: str, name: str, line: int) -> dt.datetime:
 def _issued(value: str, name: str, line: int) -> dict:
     if value in (NEVER, "", "no_information", "not_supported"):  # the root account's password has no rotation date
         return {}
-    return {"issued_on": _stamp(value, "last_rotated", name, line).date().isoformat()}
+    return {"issued_on": _stamp(value, "last_rotated", name, line).astimezone(KOREA).date().isoformat()}  # Korea's day
 
 
 def _used(value: str, name: str, line: int) -> dict:

@@ -18,11 +18,10 @@ import json
 import re
 from pathlib import Path
 
-from compliance.importers import IdentityMap, Observed, Row, Unmapped
+from compliance.importers import KOREA, IdentityMap, Observed, Row, Unmapped
 from compliance.json_locator import JsonLocator, NotJson
 from compliance.loading import fail
 
-KOREA = dt.timezone(dt.timedelta(hours=9))
 UNKNOWN = "unknown"
 
 ENTRA_KEYS = ("id", "userPrincipalName", "mail", "employeeId", "accountEnabled", "createdDateTime",
