@@ -421,16 +421,18 @@ def cmd_import(args) -> int:
     """One tool output -> one observed-facts document; identities that map to no facts id are listed, not dropped."""
     from compliance.importers import importer
     from compliance.loading import read_bytes
-    from compliance.observed import MAX_IMPORT_BYTES, document, dumps, load_identity_map
+    from compliance.observed import MAX_IMPORT_BYTES, bound_containers, document, dumps, load_identity_map
 
     ids = load_identity_map(args.map)
     data = read_bytes(args.file, MAX_IMPORT_BYTES)
+    bound_containers(args.kind, data, args.file)
     module = importer(args.kind)
     before = None
     if args.before is not None:
         if not getattr(module, "COMPARES_SCANS", False):
             raise fail("--before", f"{args.kind} is not a scan whose findings can be compared: give one file")
         before = (args.before, read_bytes(args.before, MAX_IMPORT_BYTES))
+        bound_containers(args.kind, before[1], args.before)
         observed = module.read(data, args.file, ids, kind=args.kind, before=before)
     else:
         observed = module.read(data, args.file, ids, kind=args.kind)

@@ -21,6 +21,22 @@ from compliance.loading import InputError, Problem, fail, located, read_bytes
 FORMAT = 1
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 """A tool output larger than this is refused (a 1M-line Wazuh alerts file is about 1 KB a line: split it by month)."""
+
+MAX_IMPORT_CONTAINERS = 10_000_000
+"""Objects and arrays a tool's JSON document may open, counted on the bytes before parsing (an overcount: brackets in
+text count too). Python holds each in 200 bytes or more, so 512 MiB of '{},' would be 170M of them, tens of GB; a
+100,000-finding Trivy report holds about 1.5M. JSON lines and CSV are read a line at a time and need no bound."""
+LINE_FORMATS = frozenset({"aws-iam-credential-report", "trufflehog", "wazuh-alerts"})
+
+
+def bound_containers(kind: str, data: bytes, name: str) -> None:
+    """Refuse a JSON document that would open more objects and arrays than MAX_IMPORT_CONTAINERS, before parsing."""
+    if kind in LINE_FORMATS:
+        return
+    opened = data.count(b"{") + data.count(b"[")
+    if opened > MAX_IMPORT_CONTAINERS:
+        raise fail(name, f"opens {opened:,} objects and arrays, more than the {MAX_IMPORT_CONTAINERS:,} an import may "
+                         "read at once (each costs memory): export it in parts, e.g. per target or per page")
 LISTS = ("handlers", "accounts", "credentials", "secrets")
 SYSTEM_LISTS = ("components", "vulnerabilities", "alerts")
 

@@ -190,3 +190,17 @@ def test_dates_are_the_day_in_korea_as_the_identity_importers_count_them(tmp_pat
     assert proc.returncode == 0, proc.stderr
     [first, _] = read_document(out).lists["credentials"]
     assert first["issued_on"] == "2022-09-01"
+
+
+def test_a_json_output_opening_too_many_objects_is_refused_before_parsing(tmp_path, monkeypatch, capsys):
+    """512 MiB of '{},' would be 170M objects, tens of GB once parsed: counted on the bytes, refused first."""
+    from compliance import cli as cli_module
+    from compliance import observed
+
+    monkeypatch.setattr(observed, "MAX_IMPORT_CONTAINERS", 1_000)
+    source = write(tmp_path, "trivy.json", "[" + ",".join(["{}"] * 2_000) + "]")
+    out = tmp_path / "out.json"
+    assert cli_module.main(["import", "trivy", str(source), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "trivy.json: opens 2,001 objects and arrays, more than the 1,000" in err[0]
+    assert not out.exists()
