@@ -281,9 +281,9 @@ def _system_scalars(sid: str, facts: dict) -> dict:
     return row
 
 
-def merge(root: dict, docs: list[tuple[str, ObservedDocument]]) -> tuple[list[Disagreement], list[str]]:
+def merge(root: dict, docs: list[tuple[str, ObservedDocument]]) -> tuple[list[Disagreement], list[tuple[str, str]]]:
     """Put what the documents observed beside what ``root`` states (the evaluation form); returns the disagreements
-    and the system ids a document names that the facts do not list."""
+    and, as (document path, message), each system id a document names that the facts do not list."""
     models, out, unknown_systems = _row_models(), [], []
     for name, doc in docs:
         for lst, rows in doc.lists.items():
@@ -294,7 +294,8 @@ def merge(root: dict, docs: list[tuple[str, ObservedDocument]]) -> tuple[list[Di
         for sid, facts in doc.systems.items():
             system = systems.get(sid)
             if system is None:
-                unknown_systems.append(f"{name}: system '{sid}' is not in the facts' systems")
+                unknown_systems.append((name, f"{name} names system '{sid}', which the facts' systems do not list "
+                                              "(map the tool's target to a listed system id, or list the system)"))
                 continue
             where = facts.get("_at") or {}
             for f, value in facts.items():

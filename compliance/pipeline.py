@@ -57,8 +57,9 @@ def prepare(
         from compliance.observed import listed, merge
 
         disagreements, strangers = merge(root, listed(str(facts_path)))
-        if strangers:
-            raise InputError([Problem(str(facts_path), 0, s) for s in strangers])
+        if strangers:  # at the facts file's line that lists the document
+            doc, at = Document(str(facts_path), text), {ref.path: i for i, ref in enumerate(facts.observed or [])}
+            raise InputError([doc.problem(("observed", at.get(name, 0), "path"), message) for name, message in strangers])
     for section in ("attestations", "remediation_plan"):
         for entry in root.get(section) or []:
             entry["control"] = aliases.get(entry.get("control"), entry.get("control"))

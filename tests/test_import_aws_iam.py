@@ -204,3 +204,17 @@ def test_a_json_output_opening_too_many_objects_is_refused_before_parsing(tmp_pa
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "trivy.json: opens 2,001 objects and arrays, more than the 1,000" in err[0]
     assert not out.exists()
+
+
+def test_observed_facts_naming_a_system_the_facts_do_not_list_are_refused_at_their_line(tmp_path):
+    shutil.copytree(CLEAN_OBSERVED, tmp_path / "org")
+    org = tmp_path / "org"
+    trivy = ROOT / "tests" / "data" / "import" / "vulnerabilities" / "trivy-alpine-310.json"
+    ids = write(org, "scan-map.yaml", 'systems: {"testdata/fixtures/images/alpine-310.tar.gz": sys-gone}\n')
+    assert cli("import", "trivy", trivy, "--map", ids, "-o", org / "evidence/observed/trivy.json").returncode == 0
+    facts = org / "facts.yaml"
+    text = facts.read_text(encoding="utf-8").replace(
+        "  - {path: evidence/observed/iam.json}", "  - {path: evidence/observed/iam.json}\n  - {path: evidence/observed/trivy.json}")
+    facts.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("  - {path: evidence/observed/trivy.json}") + 1
+    assert_input_error(cli("check", facts), f"{facts}:{line}: observed[1].path: evidence/observed/trivy.json names system 'sys-gone'")
