@@ -209,6 +209,10 @@ class Secret(Strict):
     )
     plaintext: StrictBool | None = fact("평문 저장 여부", "Stored in plain text?", example=False)
     count: StrictInt | None = fact("같은 방식으로 저장된 개수", "How many are stored this way", example=1, ge=1)
+    verified: StrictBool | None = fact(
+        "스캐너가 실제로 동작함을 확인했는지(검증된 유효 비밀정보)", "Verified live by a scanner: the value worked against its service when scanned",
+        example=False,
+    )
 
 
 class System(Strict):

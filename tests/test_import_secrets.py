@@ -105,7 +105,7 @@ def test_the_gitleaks_report_gives_one_row_per_rule_and_file_with_its_count(tmp_
     assert any("count includes findings in the git history" in n for n in doc.notes)
 
 
-def test_trufflehog_git_findings_are_grouped_and_their_verification_kept_in_the_notes(tmp_path):
+def test_trufflehog_git_findings_are_grouped_and_their_verification_kept(tmp_path):
     proc, out = imported(tmp_path, "trufflehog", TH_GIT)
     assert proc.returncode == 0, proc.stderr
     doc = read_document(out)
@@ -113,11 +113,11 @@ def test_trufflehog_git_findings_are_grouped_and_their_verification_kept_in_the_
     where = "github.com/trufflesecurity/test_keys:keys"
     assert doc.lists["secrets"] == [
         {"id": f"trufflehog:AWS:{where}", "kind": "api-key", "system": "sys-keys", "location": "other",
-         "plaintext": True, "count": 1, "_at": "trufflehog-git.jsonl:1"},
+         "plaintext": True, "count": 1, "verified": True, "_at": "trufflehog-git.jsonl:1"},
         {"id": f"trufflehog:URI:{where}", "kind": "password", "system": "sys-keys", "location": "other",
-         "plaintext": True, "count": 2, "_at": "trufflehog-git.jsonl:2"},
+         "plaintext": True, "count": 2, "verified": True, "_at": "trufflehog-git.jsonl:2"},
         {"id": f"trufflehog:PrivateKey:{where}", "kind": "private-key", "system": "sys-keys", "location": "other",
-         "plaintext": True, "count": 1, "_at": "trufflehog-git.jsonl:3"},
+         "plaintext": True, "count": 1, "verified": True, "_at": "trufflehog-git.jsonl:3"},
     ]
     assert f"trufflehog:URI:{where}: 2 of 2 findings verified live by TruffleHog (the value worked against its " \
            "service when scanned)." in doc.notes
@@ -331,7 +331,7 @@ def test_a_secret_row_has_no_event_field_to_leave_unknown_and_leaves_owner_out()
 
     events = [n for n, f in Secret.model_fields.items() if (f.json_schema_extra or {}).get("absent") == "none"]
     assert events == []
-    assert set(Secret.model_fields) - {"id", "kind", "system", "location", "plaintext", "count"} == {"owner"}
+    assert set(Secret.model_fields) - {"id", "kind", "system", "location", "plaintext", "count", "verified"} == {"owner"}
 
 
 @pytest.mark.parametrize("rule, kind", [

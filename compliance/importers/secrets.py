@@ -401,8 +401,9 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str, before=None) -> Ob
                 f"{rule} in {path} not imported ({many}{live})")))
             continue
         sid = f"{kind}:{rule}:{repo}:{path}" if kind == "trufflehog" and repo else f"{kind}:{rule}:{path}"
+        live = {"verified": True} if verified else {}  # not verified is not dead (the check may not exist): unknown
         rows.append(Row({"id": sid, "kind": kind_of(rule), "system": system, "location": location_of(path),
-                         "plaintext": True, "count": count}, at))
+                         "plaintext": True, "count": count, **live}, at))
         if verified:
             verified_notes.append(f"{sid}: {verified} of {many} verified live by TruffleHog (the value worked "
                                   "against its service when scanned).")
