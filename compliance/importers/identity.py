@@ -155,6 +155,19 @@ class _Handlers:
             del fields["access_revoked_on"]
         return Row(fields, at)
 
+    def add(self, accounts: list, account: str, sid: str, hid: str, at: str, granted, left, revoked) -> None:
+        """One IdP account of handler ``hid``: its account row (one holder, so no shared_reason: whether the person
+        lends it, an IdP cannot tell), and the handler's row made or merged."""
+        accounts.append(Row({"id": account, "system": sid, "holders": [hid]}, at))
+        if hid in self.rows:
+            self.merge(self.rows[hid].fields, granted, left, revoked)
+        else:
+            self.rows[hid] = self.row(hid, granted, left, revoked, at)
+
+    def fill(self, out: Observed, sid: str | None, accounts: list) -> None:
+        if sid is not None:
+            out.lists["accounts"], out.lists["handlers"] = accounts, list(self.rows.values())
+
     @staticmethod
     def merge(fields: dict, granted: str | None, left: str, revoked: str | None) -> None:
         mine = fields.get("granted_on")
@@ -208,7 +221,7 @@ def _entra(source: _Source, ids: IdentityMap) -> Observed:
     tenant = _tenant(first.get(k_identities))
     sid = _system(source, ids, out, (tenant, "entra"), tenant or "entra")
     accounts, handlers, seen, day = [], _Handlers(), set(), source.day
-    rows, stamp, calendar = handlers.rows, _UTC_STAMP.fullmatch, source.days
+    stamp, calendar = _UTC_STAMP.fullmatch, source.days
     mapped = ids.handlers.get  # IdentityMap.handler's rule, the first name the map holds, without its generator
     no_state = no_created = 0
     for prefix, users in pages:
@@ -257,14 +270,8 @@ def _entra(source: _Source, ids: IdentityMap) -> Observed:
             if hid is None:
                 out.unmapped.append(Unmapped(at, upn, _UNMAPPED_USER))
                 continue
-            # one holder, so no shared_reason: whether the person lends the account, an IdP cannot tell
-            accounts.append(Row({"id": upn, "system": sid, "holders": [hid]}, at))
-            if hid in rows:
-                handlers.merge(rows[hid].fields, created, left, revoked)
-            else:
-                rows[hid] = handlers.row(hid, created, left, revoked, at)
-    if sid is not None:
-        out.lists["accounts"], out.lists["handlers"] = accounts, list(handlers.rows.values())
+            handlers.add(accounts, upn, sid, hid, at, created, left, revoked)
+    handlers.fill(out, sid, accounts)
     _common_notes(out, "created (createdDateTime)")
     out.notes += [
         "left_on is employeeLeaveDateTime where the export has it, else unknown: the directory may not carry HR dates.",
@@ -346,7 +353,6 @@ def _okta(source: _Source, ids: IdentityMap) -> Observed:
                    proxies=["handlers.granted_on"])  # the activation stands in for the grant: fills, never contradicts
     sid = _system(source, ids, out, (org, "okta"), org or "okta")
     accounts, handlers, seen, day, base = [], _Handlers(), set(), source.day, f"{source.file}#/"
-    rows = handlers.rows
     mapped = ids.handlers.get  # IdentityMap.handler's rule, the first name the map holds, without its generator
     for i, user in enumerate(users):
         if user.__class__ is not dict:
@@ -380,13 +386,8 @@ def _okta(source: _Source, ids: IdentityMap) -> Observed:
         if hid is None:
             out.unmapped.append(Unmapped(at, login, _UNMAPPED_USER))
             continue
-        accounts.append(Row({"id": login, "system": sid, "holders": [hid]}, at))  # one holder: no shared_reason
-        if hid in rows:
-            handlers.merge(rows[hid].fields, activated, UNKNOWN, revoked)
-        else:
-            rows[hid] = handlers.row(hid, activated, UNKNOWN, revoked, at)
-    if sid is not None:
-        out.lists["accounts"], out.lists["handlers"] = accounts, list(handlers.rows.values())
+        handlers.add(accounts, login, sid, hid, at, activated, UNKNOWN, revoked)
+    handlers.fill(out, sid, accounts)
     _common_notes(out, "activated (its activated time; unknown where Okta left it null)")
     out.notes += [
         "left_on is unknown: an Okta user's profile holds no departure date.",
