@@ -19,7 +19,8 @@ from compliance.catalog import Catalog, LegalRef, Text
 from compliance.examples import example_facts
 from compliance.expr import Compiled, ExprError
 from compliance.facts import Facts
-from compliance.loading import InputError, Locator, Problem, validate_file
+from compliance.loading import InputError, Problem, validate_file
+from compliance.located import Document
 
 
 class _Strict(BaseModel):
@@ -181,24 +182,24 @@ def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
     frameworks = load_frameworks(catalog_dir)
     outlines = {o.outline.id: {_key(o.outline.id, n) for n in o.nodes} for o in load_outlines(catalog_dir)}
     for cat in catalogs:
-        locator = cat.doc.locator if cat.doc else Locator(Path(cat.path).read_text(encoding="utf-8"))  # the text as loaded
+        doc = cat.doc or Document(cat.path, Path(cat.path).read_text(encoding="utf-8"))  # the text as loaded
         for ctl in cat.controls:
             c, i = ctl.control, ctl.index
             for fw, ids in c.mappings.items():
                 known = frameworks.get(fw)
                 if known is None:
-                    problems.append(Problem(cat.path, locator.line(("controls", i, "mappings")), f"no framework '{fw}' in frameworks/"))
+                    problems.append(doc.problem(("controls", i, "mappings"), f"no framework '{fw}' in frameworks/", ""))
                     continue
                 valid = {x.id for x in known.criteria}
                 for j, cid in enumerate(ids):
                     if cid not in valid:
                         loc = ("controls", i, "mappings", fw, j)
-                        problems.append(Problem(cat.path, locator.line(loc), f"'{cid}' is not a {fw} criterion", f"{c.id}.mappings"))
+                        problems.append(doc.problem(loc, f"'{cid}' is not a {fw} criterion", f"{c.id}.mappings"))
             for j, cv in enumerate(c.covers):
                 inst = cv.instrument or cat.meta.id
                 if inst in outlines and not any(_encloses(_key(inst, cv), k) for k in outlines[inst]):
                     loc = ("controls", i, "covers", j)
-                    problems.append(Problem(cat.path, locator.line(loc), f"no such provision in outline '{inst}'", f"{c.id}.covers"))
+                    problems.append(doc.problem(loc, f"no such provision in outline '{inst}'", f"{c.id}.covers"))
             for ex in c.example_sets:
                 for kind in ("compliant", "non_compliant"):
                     try:
@@ -206,5 +207,5 @@ def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
                     except Exception as exc:  # noqa: BLE001 - any invalid example is a catalog problem
                         first = str(exc).splitlines()[:3]
                         loc = ("controls", i, "examples", kind)
-                        problems.append(Problem(cat.path, locator.line(loc), "example is not valid facts: " + " ".join(first), f"{c.id}.examples"))
+                        problems.append(doc.problem(loc, "example is not valid facts: " + " ".join(first), f"{c.id}.examples"))
     return problems
