@@ -19,7 +19,7 @@ from compliance.facts import Facts, Incident
 from compliance.loading import InputError, Problem, field_path, validate_file
 from compliance.located import Document
 
-SEVERITIES = ("critical", "high", "medium", "low")
+from compliance.vocabulary import SEVERITIES  # noqa: E402,F401 - one list, read by the CLI without the models
 FACTS_TYPE = expr.T("object", model=Facts)
 
 

@@ -260,7 +260,7 @@ def _plan(args, formats: dict[str, tuple[str, ...]], default: str) -> list[tuple
     """Each output with its format, decided before any work: standard output (``-`` or no -o)
     takes --format or ``default``; a file takes --format when it is the only output, else the
     format its extension names. An unknown extension is a usage error (exit 2)."""
-    from compliance.render import format_for_path
+    from compliance.format_index import format_for_path
 
     outputs = args.output or ["-"]
     if args.format and len(outputs) > 1 and "-" not in outputs:
@@ -303,9 +303,9 @@ def _render_options(args):
 
 def _run_outputs(args, default: str):
     """check and report: plan the outputs, audit once, render every output, then write them."""
-    from compliance.render import registry
+    from compliance.format_index import declared
 
-    formats = registry()
+    formats = declared()
     plan = _plan(args, {f.name: f.suffixes for f in formats.values()}, default)
     chosen = [fmt for _, fmt in plan]
     if getattr(args, "framework", None) and any(not formats[f].framework for f in chosen):
@@ -322,8 +322,10 @@ def _run_outputs(args, default: str):
 
     def rendering(path, fmt):
         def run() -> bytes:
+            from compliance.render import registry  # the renderers themselves, once there is something to render
+
             progress.show(f"rendering {path or 'standard output'} ({fmt})…", force=True)
-            return formats[fmt].render(result, options)
+            return registry()[fmt].render(result, options)
 
         return run
 
@@ -632,11 +634,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def _add_audit_commands(sub, catalog_kw: dict) -> None:
     """check, report and diff: their options list the output formats, which the renderers declare (importing
     them loads the result models), so they are built only when one of them runs or for the full parser."""
-    from compliance.diff import FORMATS as DIFF_FORMATS
-    from compliance.gate import INSUFFICIENT, THRESHOLDS
-    from compliance.render import registry
+    from compliance.format_index import declared
+    from compliance.vocabulary import DIFF_FORMATS, INSUFFICIENT, THRESHOLDS
 
-    formats = registry()
+    formats = declared()
     suffixes = ", ".join(f"{'/'.join(f.suffixes)} {f.name}" for f in formats.values())
     policy = {
         "--fail-on": {"choices": THRESHOLDS, "default": "low", "help": "lowest severity that fails (exit 1); none: never"},

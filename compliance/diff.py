@@ -43,7 +43,7 @@ from compliance.gate import fails
 from compliance.loading import InputError, Locator, Problem, inert, validate_file
 from compliance.result import FAILING, Verdict, jsonable
 
-FORMATS: dict[str, tuple[str, ...]] = {"text": (".txt",), "md": (".md", ".markdown"), "json": (".json",)}
+from compliance.vocabulary import DIFF_FORMATS as FORMATS  # noqa: E402 - read by the CLI without the models
 
 
 class _Loose(BaseModel):

@@ -8,11 +8,12 @@ alone, so a CI job can gate findings (``warn``) and evidence gaps (``only``) in 
 
 from __future__ import annotations
 
-from compliance.catalog import SEVERITIES
-from compliance.result import FAILING, ControlResult
+from typing import TYPE_CHECKING
 
-THRESHOLDS = (*SEVERITIES, "none")
-INSUFFICIENT = ("fail", "warn", "only")
+from compliance.vocabulary import FAILING, INSUFFICIENT, SEVERITIES, THRESHOLDS  # noqa: F401 - THRESHOLDS, INSUFFICIENT re-exported
+
+if TYPE_CHECKING:
+    from compliance.result import ControlResult
 
 
 def fails(control: ControlResult, threshold: str = "low", insufficient: str = "fail") -> bool:

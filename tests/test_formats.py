@@ -449,3 +449,28 @@ def test_docs_url_gives_help_uris_valid_for_sarif(tmp_path):
         assert parts.scheme == "https" and parts.hostname == "문서.예시.kr".encode("idna").decode()
         assert unquote(parts.path) == "/PIPA/감사-자료/catalog.html" and parts.fragment == sarif_format.docs_anchor(rule["id"])
         assert rule["helpUri"].isascii()
+
+
+def test_the_formats_the_cli_reads_without_importing_are_the_renderers_own():
+    """--help and extension errors read the FORMAT declarations from source (importing the renderers loads the
+    models): they must be the registry's formats exactly."""
+    from compliance.format_index import declared
+    from compliance.render import registry
+
+    got = {n: (f.suffixes, f.binary, f.summary, f.framework) for n, f in declared().items()}
+    assert got == {n: (f.suffixes, f.binary, f.summary, f.framework) for n, f in registry().items()}
+
+
+def test_help_does_not_load_the_models():
+    """check --help took 5 s on a loaded machine (0.2 s here): the format registry imported every renderer."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from compliance.cli import main\n"
+            "for argv in (['check', '--help'], ['report', '--help'], ['diff', '--help']):\n"
+            "    try: main(argv)\n"
+            "    except SystemExit: pass\n"
+            "heavy = sorted(m for m in ('pydantic', 'compliance.result', 'compliance.catalog', 'yaml') if m in sys.modules)\n"
+            "print(heavy, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr[-500:]

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from compliance.bundled import bundled_dir
+from compliance.format_index import format_for_path  # noqa: F401 - re-exported: the renderers' suffixes
 from compliance.loading import escaped
 from compliance.catalog import SEVERITIES
 from compliance.result import FAILING, VERDICTS, AuditResult, CheckResult, ControlResult
@@ -84,18 +85,6 @@ def registry() -> dict[str, Format]:
             owner[suffix] = fmt.name
         found[fmt.name] = fmt
     return dict(sorted(found.items()))
-
-
-def format_for_path(path: str | Path, formats: dict[str, tuple[str, ...]] | None = None) -> str | None:
-    """The format whose suffix ends ``path`` (longest suffix first), or None."""
-    table = formats if formats is not None else {f.name: f.suffixes for f in registry().values()}
-    name = Path(str(path)).name.lower()
-    best = None
-    for fmt, suffixes in table.items():
-        for suffix in suffixes:
-            if name.endswith(suffix) and len(name) > len(suffix) and (best is None or len(suffix) > best[0]):
-                best = (len(suffix), fmt)
-    return best[1] if best else None
 
 
 def render(result: AuditResult, fmt: str, lang: str = "ko", pdfa: bool = False, options: Options | None = None) -> bytes:
