@@ -319,13 +319,13 @@ def _run_outputs(args, default: str):
     progress = _progress(args)
     result = _audit(args, progress)
     options = _render_options(args)
+    from compliance.render import registry  # the renderers, once there is something to render: imported before
+    renderers = registry()  # the outputs' signal handlers are set, so a SIGTERM never lands inside an import
 
     def rendering(path, fmt):
         def run() -> bytes:
-            from compliance.render import registry  # the renderers themselves, once there is something to render
-
             progress.show(f"rendering {path or 'standard output'} ({fmt})…", force=True)
-            return registry()[fmt].render(result, options)
+            return renderers[fmt].render(result, options)
 
         return run
 
