@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from compliance.importers import IdentityMap, Observed
 from compliance.loading import InputError, Problem, fail, located, read_bytes
@@ -81,12 +81,6 @@ def _row_models():
             "components": f.Component, "vulnerabilities": f.Vulnerability, "alerts": f.Alert}
 
 
-def _scalar_fields() -> dict[str, Any]:
-    from compliance.facts import System
-
-    return {k: v for k, v in System.model_fields.items() if k not in SYSTEM_LISTS and k != "id"}
-
-
 def check_rows(doc: ObservedDocument, name: str) -> list[Problem]:
     """Every row as the facts model reads it: a field it lacks, a value of the wrong type, is a problem here."""
     models, problems = _row_models(), []
@@ -103,11 +97,17 @@ def check_rows(doc: ObservedDocument, name: str) -> list[Problem]:
                 err = exc.errors(include_url=False)[0]
                 where = ".".join(str(x) for x in err["loc"])
                 problems.append(Problem(name, 0, f"{lst} row from {row.get('_at', '?')}: {where}: {err['msg']}"))
-    scalars = _scalar_fields()
-    for sid, facts in doc.systems.items():
-        for k in facts:
-            if k not in scalars and k not in SYSTEM_LISTS and k != "_at":
-                problems.append(Problem(name, 0, f"systems.{sid}.{k}: not a fact of a system"))
+    from compliance.facts import System
+
+    for sid, facts in doc.systems.items():  # scalars too, as the evaluator will read them: a name or a type
+        body = {k: v for k, v in facts.items() if k not in SYSTEM_LISTS and k != "_at"}
+        try:
+            System.model_validate({"id": sid, **body})
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            where = ".".join(str(x) for x in err["loc"])
+            why = "not a fact of a system" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(Problem(name, 0, f"systems.{sid}.{where}: {why}"))
     return problems
 
 
@@ -161,12 +161,6 @@ def read_document(path: str | Path) -> ObservedDocument:
     return parse_document(read_bytes(path, MAX_IMPORT_BYTES), str(path))
 
 
-def read_source(path: str | Path) -> bytes:
-    """The tool's output, bounded and a regular file (a FIFO or /dev/zero is refused), noted as an input."""
-    return read_bytes(path)
-
-
-SCHEMA = TypeAdapter(ObservedDocument)
 
 
 # ------------------------------------------------------------------------------------ observed beside stated
@@ -315,23 +309,16 @@ def merge(root: dict, docs: list[tuple[str, ObservedDocument]]) -> tuple[list[Di
 def read_listed(facts, facts_path: str, text: str):
     """The documents a facts file lists under ``observed:``, read under the attachments' rules (inside the facts
     file's folder, no link followed, bounded, hashed): (documents, evidence-manifest entries, problems)."""
-    from compliance.evidence import AttachmentStatus, Missing, Refused, read_beneath
+    from compliance.evidence import AttachmentStatus, read_stated
     from compliance.located import Document
 
     doc, root = Document(facts_path, text), Path(facts_path).parent
     docs, statuses, problems = [], [], []
     for i, ref in enumerate(facts.observed or []):
-        at = ("observed", i, "path")
         try:
-            data, digest = read_beneath(root, ref.path, MAX_IMPORT_BYTES)
-        except Missing:
-            problems.append(doc.problem(at, f"observed facts not found: {ref.path}"))
-            continue
-        except Refused as exc:
-            problems.append(doc.problem(at, f"{exc}: {ref.path!r}"))
-            continue
-        if ref.sha256 and ref.sha256.lower() != digest:
-            problems.append(doc.problem(("observed", i, "sha256"), f"stated sha256 {ref.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"))
+            data, digest = read_stated(doc, ("observed", i), root, ref.path, ref.sha256, MAX_IMPORT_BYTES, "observed facts")
+        except InputError as exc:
+            problems += exc.problems
             continue
         shown = str(root / ref.path) if str(root) not in ("", ".") else ref.path
         try:

@@ -218,3 +218,14 @@ def test_observed_facts_naming_a_system_the_facts_do_not_list_are_refused_at_the
     facts.write_text(text, encoding="utf-8")
     line = text.splitlines().index("  - {path: evidence/observed/trivy.json}") + 1
     assert_input_error(cli("check", facts), f"{facts}:{line}: observed[1].path: evidence/observed/trivy.json names system 'sys-gone'")
+
+
+def test_an_observed_system_fact_of_the_wrong_type_is_one_line_not_an_internal_error(tmp_path):
+    shutil.copytree(CLEAN_OBSERVED, tmp_path / "org")
+    doc = tmp_path / "org" / "evidence" / "observed" / "iam.json"
+    data = json.loads(doc.read_text(encoding="utf-8"))
+    data["systems"] = {"sys-booking": {"transit_encrypted": "yes"}}  # edited by hand: not a boolean
+    doc.write_text(json.dumps(data), encoding="utf-8")
+    proc = cli("check", tmp_path / "org" / "facts.yaml")
+    assert_input_error(proc, "iam.json: systems.sys-booking.transit_encrypted: Input should be a valid boolean")
+    assert len(proc.stderr.strip().splitlines()) == 1
