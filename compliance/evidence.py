@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from compliance.facts import Attachment
-from compliance.loading import Problem, note_input
+from compliance.loading import InputError, Problem, note_input
 from compliance.located import Document
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -157,6 +157,21 @@ def hash_descriptor(fd: int, cap: int, keep: list[bytes] | None = None) -> tuple
         if keep is not None:
             keep.append(chunk)
     return h.hexdigest(), size
+
+
+def read_stated(doc, loc: tuple, root: Path, raw: str, sha256: str | None, cap: int, what: str) -> tuple[bytes, str]:
+    """A file a facts file names at ``loc`` (``{path, sha256}``: a list's source, an observed-facts document), read by
+    ``read_beneath`` and checked against its stated SHA-256; anything wrong is an InputError at the facts file's line
+    (``doc``: its ``located.Document``)."""
+    try:
+        data, digest = read_beneath(root, raw, cap)
+    except Missing:
+        raise InputError([doc.problem((*loc, "path"), f"{what} not found: {raw}")]) from None
+    except Refused as exc:
+        raise InputError([doc.problem((*loc, "path"), f"{exc}: {raw!r}")]) from None
+    if sha256 and sha256.lower() != digest:
+        raise InputError([doc.problem((*loc, "sha256"), f"stated sha256 {sha256.lower()[:12]}… does not match the file ({digest[:12]}…)")])
+    return data, digest
 
 
 def read_beneath(root: Path, raw: str, cap: int) -> tuple[bytes, str]:

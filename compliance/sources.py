@@ -48,10 +48,10 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from compliance.evidence import AttachmentStatus, Missing, Refused, read_beneath
+from compliance.evidence import AttachmentStatus, read_stated
 from compliance.expr import type_of_annotation
 from compliance.facts import Strict, fact, required
-from compliance.loading import Problem, field_path, inert, validate_in_chunks
+from compliance.loading import InputError, Problem, field_path, inert, validate_in_chunks
 from compliance.located import Document
 from compliance.nearmiss import difference, near_misses
 
@@ -470,15 +470,9 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
     elem_t = type_of_annotation(list_ann).elem
     shown = str(ctx.root / src.path) if str(ctx.root) not in ("", ".") else src.path
     try:
-        data, digest = read_beneath(ctx.root, src.path, MAX_SOURCE_BYTES)
-    except Missing:
-        ctx.problems.append(ctx.doc.problem((*loc, "source", "path"), f"source file not found: {src.path}"))
-        return None
-    except Refused as exc:
-        ctx.problems.append(ctx.doc.problem((*loc, "source", "path"), f"{exc}: {src.path!r}"))
-        return None
-    if src.sha256 and src.sha256.lower() != digest:
-        ctx.problems.append(ctx.doc.problem((*loc, "source", "sha256"), f"stated sha256 {src.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"))
+        data, digest = read_stated(ctx.doc, (*loc, "source"), ctx.root, src.path, src.sha256, MAX_SOURCE_BYTES, "source file")
+    except InputError as exc:
+        ctx.problems.extend(exc.problems)
         return None
     record = Sourced(at, src.path, shown, digest, len(data), sheet=src.sheet)
     try:
