@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from compliance import expr, lawtext
 from compliance.bundled import bundled_dir
+from compliance.i18n import _
 from compliance.facts import Facts, Incident
 from compliance.loading import InputError, Problem, field_path, validate_file
 from compliance.located import Document
@@ -215,13 +216,62 @@ Control.model_rebuild()
 
 
 class Amendment(_Strict):
-    """An instrument that changed the catalog's law, for `catalog diff` and the report's scope."""
+    """An instrument that changed the catalog's law, by its official number: `catalog diff`, the report's scope, and
+    the instrument as in force on a date (the latest amendment in force then, :meth:`CatalogMeta.in_force_on`)."""
 
     id: str = Field(description="the amending instrument's number, e.g. '2025-9' (a notice) or '19234' (an Act)")
-    title: Text = Field(description="its name, e.g. 'PIPC Notice 2025-9'")
+    title: Text = Field(description="its official number as cited, e.g. ko '개인정보보호위원회 고시 제2025-9호'")
+    instrument: str | None = Field(
+        None, description="which of the catalog's instruments it amends (a key of catalog.instruments); none declared: the catalog's own"
+    )
     issued: dt.date = Field(description="the date it was issued (promulgated)")
     in_force: dt.date = Field(description="the date it took effect; audits as of this date or later apply it")
     deferred: list[str] = Field(default_factory=list, description="what the addendum put off, and to when")
+    source: str | None = Field(None, description="where the number and dates are read, e.g. 'law/decree-2026.md, 부칙 <제36671호,2026.9.10>'")
+
+    @model_validator(mode="after")
+    def _dated_in_order(self):
+        if self.in_force < self.issued:
+            raise ValueError(_("in_force ({in_force}) is before issued ({issued})").format(in_force=self.in_force, issued=self.issued))
+        return self
+
+
+class UndatedAmendment(_Strict):
+    """An amendment whose number the official texts name but whose dates they do not give: it is never given a
+    guessed date. On a day from ``after`` up to ``before`` it may be the latest amendment in force, so the report
+    says that the instrument in force then cannot be named with certainty."""
+
+    id: str = Field(description="its number, e.g. '36121'")
+    title: Text = Field(description="its official number as cited, e.g. ko '대통령령 제36121호'")
+    instrument: str | None = Field(None, description="which of the catalog's instruments it amends (as for amendments)")
+    after: dt.date | None = Field(
+        None, description="the earliest day it can have taken effect (e.g. the promulgation of the amendment numbered before it); null: unknown"
+    )
+    before: dt.date | None = Field(
+        None, description="the day a later, dated amendment took effect: from then it is not the latest; null: unknown"
+    )
+    note: Text = Field(description="what the texts say of it, and what they do not (no date is guessed)")
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.after is not None and self.before is not None and self.before <= self.after:
+            raise ValueError(_("'before' ({before}) must be later than 'after' ({after})").format(before=self.before, after=self.after))
+        return self
+
+
+@dataclass(frozen=True)
+class InForce:
+    """One instrument of a catalog as in force on a day: the latest amendment in force then (its official number and
+    dates), the amendments named without dates that may have been in force instead, and the next one to come."""
+
+    key: str | None
+    """the instrument's key in catalog.instruments; None: the catalog's one instrument"""
+    name: Text
+    amendment: Amendment | None
+    """the latest amendment in force on the day; None: none of those listed was in force yet (number not found)"""
+    unsettled: tuple[UndatedAmendment, ...]
+    next: Amendment | None
+    """the first listed amendment that takes effect after the day"""
 
 
 class Definition(_Strict):
@@ -239,13 +289,56 @@ class CatalogMeta(_Strict):
     version: str = Field(description="the version of the law it encodes, e.g. the latest amendment's number ('2026-9', or '21445' for the Act)")
     effective: dt.date = Field(description="first day the catalog applies; also where a wording without 'from' starts")
     supersedes: list[str] = Field(default_factory=list, description="ids of catalogs this one replaces from its effective date")
-    amendments: list[Amendment] = Field(default_factory=list, description="the instruments that changed this law, for catalog diff and the report")
+    instruments: dict[str, Text] = Field(
+        default_factory=dict,
+        description="when the catalog encodes several instruments (an Act and its Decree), each by key: its name, e.g. "
+        "decree: {ko: '「개인정보 보호법 시행령」'}; none: one instrument, named by cite_as",
+    )
+    amendments: list[Amendment] = Field(
+        default_factory=list,
+        description="the instruments that changed this law, by official number: for catalog diff and the report, which names "
+        "each instrument as in force on the as-of date by the latest amendment in force then",
+    )
+    undated: list[UndatedAmendment] = Field(
+        default_factory=list, description="amendments the official texts name without dates: the report says the instrument in force may be one of them"
+    )
     source: str | None = Field(None, description="the official instruments the catalog follows, as text")
     governs: Literal["state", "incidents"] = Field(
         "state",
         description="'incidents': its controls judge each incident under the wording in force on the date the "
         "control's judged_by field gives (awareness by default), so an audit spanning a change of law is judged per period",
     )
+
+    @model_validator(mode="after")
+    def _amendments_known(self):
+        keys = set(self.instruments)
+        seen: set[tuple[str | None, str]] = set()
+        for a in [*self.amendments, *self.undated]:
+            if keys and a.instrument not in keys:
+                raise ValueError(
+                    _("amendment {id}: instrument must be one of {keys}").format(id=a.id, keys=", ".join(sorted(keys)))
+                )
+            if not keys and a.instrument is not None:
+                raise ValueError(_("amendment {id} names instrument '{key}' but the catalog declares no instruments").format(id=a.id, key=a.instrument))
+            if (a.instrument, a.id) in seen:
+                raise ValueError(_("amendment {id} listed twice").format(id=a.id))
+            seen.add((a.instrument, a.id))
+        return self
+
+    def in_force_on(self, day: dt.date) -> list[InForce]:
+        """Each instrument the catalog encodes as in force on ``day``: the latest amendment that took effect on or
+        before it (its official number), with the amendments named without dates that may have been in force then."""
+        out = []
+        for key in list(self.instruments) or [None]:
+            mine = [a for a in self.amendments if a.instrument == key]
+            latest = max((a for a in mine if a.in_force <= day), key=lambda a: (a.in_force, a.issued), default=None)
+            coming = min((a for a in mine if a.in_force > day), key=lambda a: (a.in_force, a.issued), default=None)
+            unsettled = tuple(
+                u for u in self.undated
+                if u.instrument == key and (u.after is None or u.after <= day) and (u.before is None or day < u.before)
+            )
+            out.append(InForce(key, self.instruments[key] if key else self.cite_as, latest, unsettled, coming))
+        return out
 
 
 class Sanction(Window):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.facts import Facts
+from compliance.i18n import _
 from compliance.loading import Problem
 from compliance.located import Document
 
@@ -42,30 +43,35 @@ def impossible_dates(facts: Facts, text: str, path: str) -> list[Problem]:
 
     as_of = facts.as_of
     if facts.period_start is not None and as_of < facts.period_start:
-        add(("period_start",), f"the audited period starts on {facts.period_start} but as_of is {as_of}: an audit cannot end before it starts")
+        add(("period_start",), _("the audited period starts on {start} but as_of is {as_of}: an audit cannot end before it "
+                                 "starts").format(start=facts.period_start, as_of=as_of))
     for i, inc in enumerate(facts.incidents or []):
         base = ("incidents", i)
         stamps = [((*base, k), getattr(inc, k)) for k in EVENTS]
         stamps += [((*base, "awareness", j, "at"), a.at) for j, a in enumerate(inc.awareness or [])]
         stamps += [((*base, "notices", j, "at"), n.at) for j, n in enumerate(inc.notices or [])]
         if inc.began_on is not None and inc.began_on > as_of:
-            add((*base, "began_on"), f"began_on {inc.began_on} is after as_of {as_of}: the facts cannot state what had not happened yet")
+            add((*base, "began_on"), _("{field} {value} is after as_of {as_of}: the facts cannot state what had not happened "
+                                       "yet").format(field="began_on", value=inc.began_on, as_of=as_of))
         for loc, value in stamps:
             day = _day(value)
             if day is not None and day > as_of:
-                add(loc, f"{loc[-1]} {value.isoformat()} is after as_of {as_of}: the facts cannot state what had not happened yet")
+                add(loc, _("{field} {value} is after as_of {as_of}: the facts cannot state what had not happened yet").format(
+                    field=loc[-1], value=value.isoformat(), as_of=as_of))
         if inc.began_on is not None:
             of_leak = [((*base, k), getattr(inc, k)) for k in OF_THE_LEAK]
             of_leak += [((*base, "notices", j, "at"), n.at) for j, n in enumerate(inc.notices or []) if n.kind == "confirmed"]
             for loc, value in of_leak:
                 day = _day(value)
                 if day is not None and day < inc.began_on:
-                    add(loc, f"{loc[-1]} {value.isoformat()} is before the leak began (began_on {inc.began_on})")
+                    add(loc, _("{field} {value} is before the leak began (began_on {began_on})").format(
+                        field=loc[-1], value=value.isoformat(), began_on=inc.began_on))
         learned = [v for v in (inc.aware_at, inc.possible_leak_aware_at, *(a.at for a in inc.awareness or [])) if isinstance(v, dt.datetime)]
         if learned:
             first = min(learned)
             acts = [((*base, k), getattr(inc, k)) for k in ACTS] + [((*base, "notices", j, "at"), n.at) for j, n in enumerate(inc.notices or [])]
             for loc, value in acts:
                 if isinstance(value, dt.datetime) and value < first:
-                    add(loc, f"{loc[-1]} {value.isoformat()} is before the organisation first learned of the incident ({first.isoformat()})")
+                    add(loc, _("{field} {value} is before the organisation first learned of the incident ({first})").format(
+                        field=loc[-1], value=value.isoformat(), first=first.isoformat()))
     return problems

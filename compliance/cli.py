@@ -16,7 +16,8 @@ import argparse
 import gc
 import sys
 
-from compliance import __version__
+from compliance import __version__, i18n
+from compliance.i18n import _
 
 # The commands' own modules (pydantic models, catalogs, the loader) are imported by _import_commands() once the
 # arguments have parsed: `--help`, `--version` and usage errors never pay for them (measured: 0.31 s -> see
@@ -45,24 +46,53 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in pipa-audit, never confused with findings (1) or bad input (2)
 EXIT_PIPE = 141  # 128 + SIGPIPE: standard output closed before a listing was complete
 
-EXIT_CODES = """\
+def exit_codes() -> str:
+    """The exit-code matrix, in the user's language (printed by --help and quoted in the README)."""
+    return _("""\
 exit codes:
-  0    pass: check - no failing finding; diff - no regression; validate, catalog lint - all valid;
-       catalog coverage - every duty covered; other commands - done
+  0    pass: check - no failing finding; check --todo - nothing missing; diff - no regression;
+       validate, catalog lint - all valid; catalog coverage - every duty covered; other commands - done
   1    check - a finding at or above --fail-on (default low); insufficient evidence counts unless
-       --insufficient warn (--insufficient only: it alone counts); diff - a regression (same policy);
+       --insufficient warn (--insufficient only: it alone counts); check --todo - a fact, attestation or
+       attachment still missing (whatever --fail-on); diff - a regression (same policy);
        catalog coverage - a duty with neither a control nor a written reason
   2    bad input or usage: invalid or unreadable input (FILE:LINE: message), unknown option or
        output extension, an output that cannot be written, a date computed out of range
   70   internal error (a bug: please report)
   130  interrupted (Ctrl-C)
   141  standard output closed by its reader before a listing was complete
-"""
+""")
+
+
+def _columns(text: str) -> int:
+    """Terminal columns ``text`` takes: Hangul and other wide characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help wrapped by the columns a terminal shows: argparse counts characters, so Korean help ran past the edge."""
+
+    def _split_lines(self, text, width):
+        lines, line = [], ""
+        for word in " ".join(text.split()).split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and _columns(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        return [*lines, line] if line else lines
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):  # usage errors: one line, exit 2
-        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_INPUT, _("%(prog)s: error: %(message)s\n") % {"prog": self.prog, "message": message})
 
 
 def _date(text: str) -> dt.date:
@@ -75,7 +105,7 @@ def _date(text: str) -> dt.date:
             raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r} (use YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(_("invalid date {value} (use YYYY-MM-DD)").format(value=repr(text))) from None
 
 
 def _docs_url(text: str) -> str:
@@ -88,39 +118,40 @@ def _docs_url(text: str) -> str:
     from urllib.parse import quote, urlsplit, urlunsplit
 
     def bad(why: str):
-        return argparse.ArgumentTypeError(f"{text!r} is not a usable docs URL: {why} (e.g. https://example.org/pipa-docs/)")
+        return argparse.ArgumentTypeError(
+            _("{value} is not a usable docs URL: {why} (e.g. https://example.org/pipa-docs/)").format(value=repr(text), why=why))
 
     if any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise bad("it holds a space or a control character")
+        raise bad(_("it holds a space or a control character"))
     if re.search(r"%(?![0-9A-Fa-f]{2})", text):
-        raise bad("'%' must start a percent-escape such as %20")
+        raise bad(_("'%' must start a percent-escape such as %20"))
     try:
         parts = urlsplit(text)
         port = parts.port  # a port that is not a number in range raises here
     except ValueError as exc:
         raise bad(str(exc)) from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise bad("give an absolute http:// or https:// URL")
+        raise bad(_("give an absolute http:// or https:// URL"))
     host = parts.hostname or ""
     if not host:
-        raise bad("it has no host")
+        raise bad(_("it has no host"))
     if parts.username is not None or parts.password is not None:
-        raise bad("a user name or password would be published in every SARIF file")
+        raise bad(_("a user name or password would be published in every SARIF file"))
     if parts.query or parts.fragment or text.endswith(("?", "#")):
-        raise bad("no query or fragment: rules link to <URL>/catalog.html#<control>")
+        raise bad(_("no query or fragment: rules link to <URL>/catalog.html#<control>"))
     if parts.netloc.split("@")[-1].startswith("["):  # an IPv6 literal
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise bad(f"[{host}] is not an IPv6 address") from None
+            raise bad(_("[{host}] is not an IPv6 address").format(host=host)) from None
         host = f"[{host}]"
     else:
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:
-            raise bad("the host is not a valid domain name") from None
+            raise bad(_("the host is not a valid domain name")) from None
         if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.?", host):
-            raise bad(f"{host!r} is not a valid host name")
+            raise bad(_("{host} is not a valid host name").format(host=repr(host)))
     netloc = host if port is None else f"{host}:{port}"
     path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
     return urlunsplit((parts.scheme.lower(), netloc, path, "", ""))
@@ -142,17 +173,26 @@ def cmd_init(args) -> int:
     if args.source is not None:
         existing, text = load(args.source)
         if not isinstance(existing, dict):
-            raise fail(args.source, f"expected a mapping at the top level, found {type(existing).__name__}", 1)
+            raise fail(args.source, _("expected a mapping at the top level, found {kind}").format(kind=type(existing).__name__), 1)
         _only_facts_fields(args.source, existing, text)
     out = None if args.output == "-" else Path(args.output)
     if out is not None:
         if out.suffix.lower() == ".json":
-            raise fail(out, "init writes YAML (it carries comments); name the output .yaml")
+            raise fail(out, _("init writes YAML (it carries comments) or a workbook; name the output .yaml or .xlsx"))
         if (out.exists() or out.is_symlink()) and not args.force:
-            raise fail(out, "already exists; use --force to overwrite" + (" (it is the --from file)" if args.source and out.exists() and out.samefile(args.source) else ""))
+            same = args.source and out.exists() and out.samefile(args.source)
+            raise fail(out, _("already exists; use --force to overwrite (it is the --from file)") if same
+                       else _("already exists; use --force to overwrite"))
         if args.source is not None and out.exists() and out.samefile(args.source):
             forget_inputs()  # --force: the one input init may replace is the file it was asked to re-generate
     catalogs = load_catalogs(args.catalog)
+    if out is not None and out.suffix.lower() == ".xlsx":  # the officer's workbook: the same model, another face
+        from compliance.workbook import write_workbook
+
+        ensure_folder(out.parent)
+        write_output(out, lambda: write_workbook(catalogs, existing, args.source))
+        print(inert(_("wrote {path}").format(path=out)), file=sys.stderr)
+        return EXIT_OK
     body = render_template(catalogs, existing, args.source).encode("utf-8")
     if out is None:
         write_output(None, body)
@@ -162,9 +202,9 @@ def cmd_init(args) -> int:
     if _ours(schema):
         write_output(schema, schema_bytes())
     else:
-        print(inert(f"{schema}: not written (a file of that name exists and is not a pipa-audit facts schema)"), file=sys.stderr)
+        print(inert(_("{path}: not written (a file of that name exists and is not a pipa-audit facts schema)").format(path=schema)), file=sys.stderr)
     write_output(out, body)
-    print(inert(f"wrote {out}"), file=sys.stderr)
+    print(inert(_("wrote {path}").format(path=out)), file=sys.stderr)
     return EXIT_OK
 
 
@@ -178,8 +218,8 @@ def _only_facts_fields(path, data: dict, text: str) -> None:
     unknown = [key for key in data if key not in known]
     if unknown:
         locator = Locator(text)
-        raise InputError([Problem(str(path), locator.line((key,)), f"'{key}' is not a facts field: init --from would drop it "
-                                  "(is this a facts file? check the spelling)") for key in unknown])
+        raise InputError([Problem(str(path), locator.line((key,)), _("'{key}' is not a facts field: init --from would drop it "
+                                  "(is this a facts file? check the spelling)").format(key=key)) for key in unknown])
 
 
 def _ours(schema: Path) -> bool:
@@ -224,11 +264,11 @@ def cmd_validate(args) -> int:
                 load_waivers(name, catalogs, as_of, data, text)
             else:  # the same rules as check and report (pipeline.check_facts)
                 catalogs = catalogs if catalogs is not None else load_catalogs(args.catalog)
-                facts, _, _, wrong = check_facts(name, catalogs, data, text, former_ids(catalogs))
+                facts, _text, _statuses, wrong = check_facts(name, catalogs, data, text, former_ids(catalogs))
                 if wrong:
                     raise InputError(wrong)
                 as_of = as_of or facts.as_of
-            print(inert(f"{name}: ok ({kind})"))
+            print(inert(_("{path}: ok ({kind})").format(path=name, kind=kind)))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -247,9 +287,9 @@ def _audit(args, progress=None):
     from compliance.pipeline import evaluate, prepare
 
     progress = progress or _progress(args)
-    progress.show(f"loading {args.facts} and the catalogs…", force=True)
+    progress.show(_("loading {path} and the catalogs…").format(path=args.facts), force=True)
     prepared = prepare(args.facts, args.catalog, args.waivers, args.as_of, getattr(args, "derived", None))
-    progress.show(f"evaluating {args.facts}…", force=True)
+    progress.show(_("evaluating {path}…").format(path=args.facts), force=True)
     try:
         return evaluate(prepared)
     finally:
@@ -264,28 +304,28 @@ def _plan(args, formats: dict[str, tuple[str, ...]], default: str) -> list[tuple
 
     outputs = args.output or ["-"]
     if args.format and len(outputs) > 1 and "-" not in outputs:
-        raise fail(outputs[0], "--format applies to standard output or a single -o; with several -o, each extension names its format")
+        raise fail(outputs[0], _("--format applies to standard output or a single -o; with several -o, each extension names its format"))
     plan: list[tuple[str | None, str]] = []
     seen: set[str] = set()
     for out in outputs:
         key = "-" if out == "-" else str(Path(out).resolve())
         if key in seen:
-            raise fail(out, "given twice as -o")
+            raise fail(out, _("given twice as -o"))
         seen.add(key)
         if out == "-":
             plan.append((None, args.format or default))
             continue
         target = Path(out)
         if target.is_dir():
-            raise fail(out, "is a directory; give a file name")
+            raise fail(out, _("is a directory; give a file name"))
         if target.is_symlink() and not target.exists():
-            raise fail(out, "is a symlink to nothing; give a real file name")
+            raise fail(out, _("is a symlink to nothing; give a real file name"))
         if not target.parent.is_dir():
-            raise fail(out, f"folder {target.parent} does not exist")
+            raise fail(out, _("folder {folder} does not exist").format(folder=target.parent))
         fmt = args.format if args.format and len(outputs) == 1 else format_for_path(out, formats)
         if fmt is None:
             known = ", ".join(sorted(s for suffixes in formats.values() for s in suffixes))
-            raise fail(out, f"unknown output extension; use one of {known}, or --format with a single -o")
+            raise fail(out, _("unknown output extension; use one of {known}, or --format with a single -o").format(known=known))
         plan.append((out, fmt))
     return plan
 
@@ -294,9 +334,10 @@ def _render_options(args):
     from compliance.render import Options
 
     return Options(
-        lang=args.lang, threshold=getattr(args, "fail_on", "low"), insufficient=getattr(args, "insufficient", "fail"),
+        lang=_document_lang(args), threshold=getattr(args, "fail_on", "low"), insufficient=getattr(args, "insufficient", "fail"),
         pdfa=args.pdfa, framework=getattr(args, "framework", None), catalog_dir=args.catalog, facts_path=args.facts,
-        sarif_root=args.sarif_root, docs_url=args.docs_url, audience=getattr(args, "audience", "internal"),
+        sarif_root=args.sarif_root, sarif_category=args.sarif_category, docs_url=args.docs_url,
+        audience=getattr(args, "audience", "internal"),
         show_statutory_maximum=getattr(args, "show_statutory_maximum", False),
     )
 
@@ -310,12 +351,12 @@ def _run_outputs(args, default: str):
     chosen = [fmt for _, fmt in plan]
     if getattr(args, "framework", None) and any(not formats[f].framework for f in chosen):
         able = " or ".join(sorted((f.name for f in formats.values() if f.framework), key=lambda n: (n != "text", n)))
-        raise fail(args.facts, f"--framework works with --format {able}")
+        raise fail(args.facts, _("--framework works with --format {formats}").format(formats=able))
     if args.pdfa and "pdf" not in chosen:
-        raise fail(args.output[0] if args.output else args.facts, "--pdfa applies to PDF output only")
+        raise fail(args.output[0] if args.output else args.facts, _("--pdfa applies to PDF output only"))
     for path, fmt in plan:  # binary bytes on a terminal garble it: only to a file or a pipe
         if path is None and formats[fmt].binary and sys.stdout.isatty():
-            raise fail("-", f"standard output is a terminal and {fmt} is binary; give -o FILE or redirect to a file or pipe")
+            raise fail("-", _("standard output is a terminal and {format} is binary; give -o FILE or redirect to a file or pipe").format(format=fmt))
     progress = _progress(args)
     result = _audit(args, progress)
     options = _render_options(args)
@@ -324,7 +365,7 @@ def _run_outputs(args, default: str):
 
     def rendering(path, fmt):
         def run() -> bytes:
-            progress.show(f"rendering {path or 'standard output'} ({fmt})…", force=True)
+            progress.show(_("rendering {path} ({format})…").format(path=path or _("standard output"), format=fmt), force=True)
             return renderers[fmt].render(result, options)
 
         return run
@@ -341,22 +382,35 @@ def _run_outputs(args, default: str):
 def cmd_check(args) -> int:
     from compliance.gate import failing
 
-    result, _ = _run_outputs(args, "text")
+    if args.todo:
+        return _check_todo(args)
+    result = _run_outputs(args, "text")[0]
     if result.law_changes:  # the audit judges the as-of date: say, in one line, that the law moved inside the period
-        print(
-            f"warning: the law changed inside the audit period ({len(result.law_changes)} change(s), first: "
-            f"{result.law_changes[0]}); duties are judged under the law in force on {result.as_of}, incidents under the "
-            f"law of their date; see `pipa-audit catalog diff --from {result.period_start} --to {result.as_of}`",
-            file=sys.stderr,
-        )
+        print(inert(_(
+            "warning: the law changed inside the audit period ({count} change(s), first: {first}); duties are judged under "
+            "the law in force on {as_of}, incidents under the law of their date; see `pipa-audit catalog diff --from "
+            "{start} --to {as_of}`").format(count=len(result.law_changes), first=result.law_changes[0], as_of=result.as_of,
+                                            start=result.period_start)), file=sys.stderr)
     return EXIT_FINDINGS if failing(result, args.fail_on, args.insufficient) else EXIT_OK
 
 
+def _check_todo(args) -> int:
+    """check --todo: what is still missing, by item, on standard output; exit 1 while anything is."""
+    from compliance.todo import text
+
+    if args.format or "-" in (args.output or []):
+        raise fail("--todo", _("prints the list of what is missing on standard output: drop --format and -o - "
+                               "(the JSON result holds the list as 'todo')"))
+    result = _run_outputs(args, "text")[0] if args.output else _audit(args)
+    sys.stdout.write(text(result.todo))
+    return EXIT_FINDINGS if result.todo else EXIT_OK
+
+
 def cmd_report(args) -> int:
-    _, plan = _run_outputs(args, "pdf")
+    _result, plan = _run_outputs(args, "pdf")
     for path, fmt in plan:
         if path is not None:
-            print(inert(f"wrote {path} ({fmt}, {args.lang})"), file=sys.stderr)
+            print(inert(_("wrote {path} ({format}, {lang})").format(path=path, format=fmt, lang=_document_lang(args))), file=sys.stderr)
     return EXIT_OK
 
 
@@ -388,11 +442,12 @@ def cmd_demo(args) -> int:
     derived = out / "ecommerce-breach-derived.json"
     _demo_access_records(example, derived)
     result = audit(example / "facts.yaml", args.catalog, example / "waivers.yaml", derived_path=derived)
-    pdf = out / f"ecommerce-breach-report.{args.lang}.pdf"
-    write_output(pdf, lambda: render(result, "pdf", args.lang))
+    lang = _document_lang(args)
+    pdf = out / f"ecommerce-breach-report.{lang}.pdf"
+    write_output(pdf, lambda: render(result, "pdf", lang))
     write_output(out / "ecommerce-breach-result.json", lambda: render(result, "json"))
     print(table(result), end="")
-    print("\n" + inert(f"wrote {pdf}"), file=sys.stderr)
+    print("\n" + inert(_("wrote {path}").format(path=pdf)), file=sys.stderr)
     return EXIT_OK
 
 
@@ -432,7 +487,7 @@ def cmd_import(args) -> int:
     before = None
     if args.before is not None:
         if not getattr(module, "COMPARES_SCANS", False):
-            raise fail("--before", f"{args.kind} is not a scan whose findings can be compared: give one file")
+            raise fail("--before", _("{kind} is not a scan whose findings can be compared: give one file").format(kind=args.kind))
         before = (args.before, read_bytes(args.before, MAX_IMPORT_BYTES))
         bound_containers(args.kind, before[1], args.before)
         observed = module.read(data, args.file, ids, kind=args.kind, before=before)
@@ -441,7 +496,8 @@ def cmd_import(args) -> int:
     doc = document(args.kind, observed, args.file, data, ids, before)
     write_output(args.output, dumps(doc))
     rows = sum(len(v) for v in doc.lists.values()) + sum(len(v) for f in doc.systems.values() for k, v in f.items() if isinstance(v, list))
-    print(inert(f"{args.output}: {rows} rows from {args.file} ({doc.tool}); {len(doc.unmapped)} unmapped"), file=sys.stderr)
+    print(inert(_("{path}: {rows} rows from {source} ({tool}); {unmapped} unmapped").format(
+        path=args.output, rows=rows, source=args.file, tool=doc.tool, unmapped=len(doc.unmapped))), file=sys.stderr)
     for u in doc.unmapped[:20]:
         print(inert(f"  {u.at}: {u.identity}: {u.reason}"), file=sys.stderr)
     return EXIT_OK
@@ -477,7 +533,7 @@ def cmd_catalog(args) -> int:
         if problems:
             raise InputError(problems)
         n = sum(len(c.controls) for c in catalogs)
-        print(f"{len(catalogs)} catalogs, {n} controls: ok")
+        print(_("{catalogs} catalogs, {controls} controls: ok").format(catalogs=len(catalogs), controls=n))
         return EXIT_OK
     if args.action == "coverage":
         return _coverage(args, catalogs)
@@ -487,9 +543,9 @@ def cmd_catalog(args) -> int:
         from compliance.docs import write_docs
 
         if not args.output:
-            raise fail("catalog docs", "needs -o DIR")
+            raise fail("catalog docs", _("needs -o DIR"))
         for path in write_docs(catalogs, args.catalog, ensure_folder(args.output)):
-            print(inert(f"wrote {path}"), file=sys.stderr)
+            print(inert(_("wrote {path}").format(path=path)), file=sys.stderr)
         return EXIT_OK
     chosen = {c.meta.id for c in in_force(catalogs, args.as_of)} if args.as_of else None
     for cat in catalogs:
@@ -508,15 +564,16 @@ def _law_diff(args, catalogs) -> int:
     from compliance.versions import diff
 
     if args.date_from is None or args.date_to is None:
-        raise fail("catalog diff", "needs --from DATE and --to DATE")
+        raise fail("catalog diff", _("needs --from DATE and --to DATE"))
     if args.date_from > args.date_to:
-        raise fail("catalog diff", f"--from {args.date_from} is after --to {args.date_to}: give the earlier date first")
+        raise fail("catalog diff", _("--from {start} is after --to {end}: give the earlier date first").format(start=args.date_from, end=args.date_to))
     changes = diff(catalogs, args.date_from, args.date_to)
     if args.diff_format == "json":
         rows = [{**c.__dict__, "on": c.on.isoformat()} for c in changes]
         _emit((json.dumps({"from": args.date_from.isoformat(), "to": args.date_to.isoformat(), "changes": rows}, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), args.output)
         return EXIT_OK
-    lines = [f"changes of law between {args.date_from} and {args.date_to}: {len(changes)}", *(c.line() for c in changes)]
+    lines = [_("changes of law between {start} and {end}: {count}").format(start=args.date_from, end=args.date_to, count=len(changes)),
+             *(c.line() for c in changes)]
     _emit(("\n".join(lines) + "\n").encode("utf-8"), args.output)
     return EXIT_OK
 
@@ -526,103 +583,128 @@ def _coverage(args, catalogs) -> int:
 
     outlines = [o for o in load_outlines(args.catalog) if args.instrument in (None, o.outline.id)]
     if not outlines:
-        raise fail(args.catalog, f"no outline{' ' + repr(args.instrument) if args.instrument else ''} in outlines/")
+        raise fail(args.catalog, _("no outline {name} in outlines/").format(name=repr(args.instrument)) if args.instrument
+                   else _("no outline in outlines/"))
     gaps = 0
     for outline in outlines:
         rows = coverage(catalogs, outline, args.as_of)
         duties = [r for r in rows if r.node.duty]
         covered = sum(1 for r in duties if r.status == "covered")
         reasoned = sum(1 for r in duties if r.status == "reason")
-        when = f" (law in force on {args.as_of})" if args.as_of else " (every version)"
-        print(inert(f"{outline.outline.id}: {outline.outline.title.en}{when}"))
+        when = _("law in force on {date}").format(date=args.as_of) if args.as_of else _("every version")
+        title = outline.outline.title.ko if i18n.current() == "ko" else outline.outline.title.en
+        print(inert(f"{outline.outline.id}: {title} ({when})"))
         for r in rows:
-            what = ", ".join(r.controls) if r.controls else (r.node.reason or "NO CONTROL")
+            what = ", ".join(r.controls) if r.controls else (r.node.reason or _("NO CONTROL"))
             print(inert(f"  {r.status:<8} {r.cite:<16} {(r.node.title or ''):<28} {what}"))
         missing = len(duties) - covered - reasoned
         gaps += missing
-        print(
-            f"  duties {len(duties)}: {covered} covered by controls, {reasoned} with a written reason, {missing} uncovered"
-            f" ({100 * (covered + reasoned) // max(len(duties), 1)}%)\n"
-        )
+        print("  " + _("duties {duties}: {covered} covered by controls, {reasoned} with a written reason, {missing} uncovered "
+                       "({percent}%)").format(duties=len(duties), covered=covered, reasoned=reasoned, missing=missing,
+                                              percent=100 * (covered + reasoned) // max(len(duties), 1)) + "\n")
     return EXIT_FINDINGS if gaps else EXIT_OK
 
 
 # ------------------------------------------------------------------------------------ parser
 
 
-AUDIT_COMMANDS = {
-    "check": "evaluate; exit 1 on failing findings",
-    "report": "render the auditor's report",
-    "diff": "compare two JSON results: regressions, fixes, waivers, law changes; exit 1 on regressions",
-}
+def audit_commands() -> dict[str, str]:
+    return {
+        "check": _("evaluate; exit 1 on failing findings"),
+        "report": _("render the auditor's report (PDF, HTML, Markdown, …)"),
+        "diff": _("compare two JSON results: regressions, fixes, waivers, law changes; exit 1 on regressions"),
+    }
+
+
+AUDIT_COMMANDS = ("check", "report", "diff")
+
+
+def _lang_option(parser) -> None:
+    """--lang on every command: messages, help and the text table (default: the locale's language); for documents
+    (PDF, HTML, Markdown) the report's language (default: Korean). Read before parsing (``main``), so --help obeys it."""
+    parser.add_argument("--lang", choices=list(i18n.LANGS), default=argparse.SUPPRESS,
+                        help=_("ko or en: messages, help and the text table (default: the locale's language); "
+                               "reports (pdf, html, md) default to ko"))
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser, or (``only``: the command about to run) one whose other commands' options are not built."""
     p = _Parser(
-        prog="pipa-audit", description="Audit evidence against Korea's PIPA and the PIPC safety-measures standard.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="pipa-audit",
+        description=_("Audit evidence against Korea's PIPA and the PIPC safety-measures standard.\n\n"
+                      "the flow:\n"
+                      "  1. init -o 점검표.xlsx     write the workbook (or facts.yaml) to fill in\n"
+                      "  2. validate 점검표.xlsx    check what you filled: every problem with its cell or line\n"
+                      "  3. check 점검표.xlsx       the verdicts; --todo lists what is still missing, by item\n"
+                      "  4. report 점검표.xlsx -o report.pdf [--audience regulator]   the report to sign"),
+        epilog=exit_codes(), formatter_class=_Formatter,
     )
-    p.add_argument("--version", action="version", version=f"pipa-audit {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    catalog_kw = {"default": None, "help": "catalog folder (default: the bundled catalogs)"}
+    p.add_argument("--version", action="version", version=f"pipa-audit {__version__}", help=_("show program's version number and exit"))
+    _lang_option(p)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, title=_("commands"), metavar="COMMAND")
+    catalog_kw = {"default": None, "help": _("catalog folder (default: the bundled catalogs)")}
 
-    s = sub.add_parser("init", help="write an evidence template generated from the catalogs")
+    def command(name: str, helptext: str, **kw):
+        s = sub.add_parser(name, help=helptext, description=helptext, **kw)
+        _lang_option(s)
+        return s
+
+    s = command("init", _("write the facts template (.yaml) or the officer's workbook (.xlsx), generated from the catalogs"))
     s.add_argument("--catalog", **catalog_kw)
-    s.add_argument("-o", "--output", default="facts.yaml", help="the template (folders created; - is standard output); "
-                   "facts.schema.json is written beside it for editors")
-    s.add_argument("--force", action="store_true", help="overwrite an existing file")
-    s.add_argument("--from", dest="source", default=None, metavar="FACTS",
-                   help="re-generate around a filled facts file: its values kept, fields the catalogs also read added as comments")
+    s.add_argument("-o", "--output", default="facts.yaml", help=_(
+        "the template: .yaml (facts.schema.json is written beside it for editors) or .xlsx (a workbook with one sheet per "
+        "list); folders created; - is standard output"))
+    s.add_argument("--force", action="store_true", help=_("overwrite an existing file"))
+    s.add_argument("--from", dest="source", default=None, metavar="FACTS", help=_(
+        "re-generate around a filled facts file or workbook: its values kept, fields the catalogs also read added"))
     s.set_defaults(func=cmd_init)
 
-    s = sub.add_parser("validate", help="validate facts, waivers and catalog files")
-    s.add_argument("files", nargs="+")
+    s = command("validate", _("validate facts (YAML, JSON, workbook), waivers and catalog files"))
+    s.add_argument("files", nargs="+", metavar="FILE", help=_("facts, waivers or catalog files"))
     s.add_argument("--catalog", **catalog_kw)
     s.set_defaults(func=cmd_validate)
 
     if only is None or only in AUDIT_COMMANDS:
-        _add_audit_commands(sub, catalog_kw)
+        _add_audit_commands(command, catalog_kw)
     else:  # named in the overview only: `pipa-audit --help` and the other commands stay light
-        for name, helptext in AUDIT_COMMANDS.items():
-            sub.add_parser(name, help=helptext)
+        for name, helptext in audit_commands().items():
+            command(name, helptext)
 
-    s = sub.add_parser("demo", help="run the bundled seed scenario and write its PDF report")
-    s.add_argument("-o", "--output", default="pipa-audit-demo")
-    s.add_argument("--lang", choices=["ko", "en"], default="ko")
+    s = command("demo", _("run the bundled seed scenario and write its PDF report"))
+    s.add_argument("-o", "--output", default="pipa-audit-demo", help=_("folder for the report and the JSON result"))
     s.add_argument("--catalog", **catalog_kw)
     s.set_defaults(func=cmd_demo)
 
     from compliance.importers import MODULES
 
-    s = sub.add_parser("import", help="turn a tool's output (IAM credential report, IdP users, scanners, Prowler, Wazuh) "
-                                      "into observed facts: import KIND FILE -o evidence/observed/x.json")
-    s.add_argument("kind", choices=sorted(MODULES), metavar="KIND", help=", ".join(sorted(MODULES)))
-    s.add_argument("file", help="the tool's output, as the tool wrote it")
+    s = command("import", _("turn a tool's output (IAM credential report, IdP users, scanners, Prowler, Wazuh) "
+                            "into observed facts: import KIND FILE -o evidence/observed/x.json"))
+    s.add_argument("kind", choices=sorted(MODULES), metavar="KIND", help=_("the tool and format: {kinds}").format(kinds=", ".join(sorted(MODULES))))
+    s.add_argument("file", help=_("the tool's output, as the tool wrote it"))
     s.add_argument("--map", default=None, metavar="IDENTITIES",
-                   help="YAML: handlers: {tool user: handler id}, systems: {account/target/agent: system id}")
+                   help=_("YAML: handlers: {tool user: handler id}, systems: {account/target/agent: system id}"))
     s.add_argument("--before", default=None, metavar="FILE",
-                   help="scanners: the earlier scan of the same targets; what it found and FILE does not was fixed in between")
-    s.add_argument("-o", "--output", required=True, help="the observed-facts JSON to write (list it under observed: in the facts)")
+                   help=_("scanners: the earlier scan of the same targets; what it found and FILE does not was fixed in between"))
+    s.add_argument("-o", "--output", required=True, help=_("the observed-facts JSON to write (list it under observed: in the facts)"))
     s.set_defaults(func=cmd_import)
 
-    s = sub.add_parser("schema", help="print a JSON Schema: result, facts, catalog, waivers or observed")
-    s.add_argument("which", choices=["result", "facts", "catalog", "waivers", "observed"])
-    s.add_argument("-o", "--output", default=None)
+    s = command("schema", _("print a JSON Schema: result, facts, catalog, waivers or observed"))
+    s.add_argument("which", choices=["result", "facts", "catalog", "waivers", "observed"], help=_("which schema"))
+    s.add_argument("-o", "--output", default=None, help=_("write here instead of standard output"))
     s.set_defaults(func=cmd_schema)
 
-    s = sub.add_parser(
+    s = command(
         "catalog",
-        help="list, lint, coverage (exit 1 on an uncovered duty), docs -o DIR, diff --from DATE --to DATE (what the law changed)",
+        _("list, lint, coverage (exit 1 on an uncovered duty), docs -o DIR, diff --from DATE --to DATE (what the law changed)"),
     )
-    s.add_argument("action", choices=["list", "lint", "coverage", "docs", "diff"])
+    s.add_argument("action", choices=["list", "lint", "coverage", "docs", "diff"], help=_("what to do with the catalogs"))
     s.add_argument("--catalog", **catalog_kw)
-    s.add_argument("--as-of", type=_date, default=None, help="list/coverage: the law in force on this date")
-    s.add_argument("--from", dest="date_from", type=_date, default=None, help="diff: the earlier date")
-    s.add_argument("--to", dest="date_to", type=_date, default=None, help="diff: the later date")
-    s.add_argument("--format", dest="diff_format", choices=["text", "json"], default="text", help="diff: output format")
-    s.add_argument("--instrument", default=None, help="coverage of one outline id only")
-    s.add_argument("-o", "--output", default=None, help="docs: output folder")
+    s.add_argument("--as-of", type=_date, default=None, help=_("list/coverage: the law in force on this date"))
+    s.add_argument("--from", dest="date_from", type=_date, default=None, help=_("diff: the earlier date"))
+    s.add_argument("--to", dest="date_to", type=_date, default=None, help=_("diff: the later date"))
+    s.add_argument("--format", dest="diff_format", choices=["text", "json"], default="text", help=_("diff: output format"))
+    s.add_argument("--instrument", default=None, help=_("coverage of one outline id only"))
+    s.add_argument("-o", "--output", default=None, help=_("docs: output folder; diff: output file"))
     s.set_defaults(func=cmd_catalog)
 
     from compliance.logs.cli import add_logs_parser  # parser only; engines load when a logs command runs
@@ -631,7 +713,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
-def _add_audit_commands(sub, catalog_kw: dict) -> None:
+def _add_audit_commands(command, catalog_kw: dict) -> None:
     """check, report and diff: their options list the output formats, which the renderers declare (importing
     them loads the result models), so they are built only when one of them runs or for the full parser."""
     from compliance.format_index import declared
@@ -640,72 +722,77 @@ def _add_audit_commands(sub, catalog_kw: dict) -> None:
     formats = declared()
     suffixes = ", ".join(f"{'/'.join(f.suffixes)} {f.name}" for f in formats.values())
     policy = {
-        "--fail-on": {"choices": THRESHOLDS, "default": "low", "help": "lowest severity that fails (exit 1); none: never"},
+        "--fail-on": {"choices": THRESHOLDS, "default": "low", "help": _("lowest severity that fails (exit 1); none: never")},
         "--insufficient": {
             "choices": INSUFFICIENT, "default": "fail",
-            "help": "fail (default): insufficient evidence fails like a finding of its severity; warn: report it "
-            "without failing on it; only: fail on insufficient evidence alone (a separate evidence gate)",
+            "help": _("fail (default): insufficient evidence fails like a finding of its severity; warn: report it "
+                      "without failing on it; only: fail on insufficient evidence alone (a separate evidence gate)"),
         },
     }
+    helps = audit_commands()
     for name, func in (("check", cmd_check), ("report", cmd_report)):
-        s = sub.add_parser(name, help=AUDIT_COMMANDS[name], epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
-        s.add_argument("facts")
+        s = command(name, helps[name], epilog=exit_codes(), formatter_class=_Formatter)
+        s.add_argument("facts", metavar="FACTS", help=_("the facts file: .yaml, .json or the officer's workbook .xlsx"))
         s.add_argument("--catalog", **catalog_kw)
-        s.add_argument("--waivers", default=None)
+        s.add_argument("--waivers", default=None, metavar="WAIVERS", help=_("the waivers file (owner, justification, expiry per control)"))
         s.add_argument(
             "--derived", default=None, metavar="DERIVED.json",
-            help="what the access records show (from `pipa-audit logs analyze`): checked against the stated facts",
+            help=_("what the access records show (from `pipa-audit logs analyze`): checked against the stated facts"),
         )
-        s.add_argument("--as-of", type=_date, default=None, help="judge on this date (default: as_of in the facts)")
+        s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help=_("judge on this date (default: as_of in the facts)"))
         s.add_argument(
             "-o", "--output", action="append", default=None, metavar="FILE",
-            help=f"write here; repeat for several outputs of one audit, each in the format its extension names ({suffixes}); "
-            "- is standard output",
+            help=_("write here; repeat for several outputs of one audit, each in the format its extension names ({suffixes}); "
+                   "- is standard output").format(suffixes=suffixes),
         )
+        default = "text" if name == "check" else _("from the extension; pdf on standard output")
         s.add_argument(
             "--format", choices=list(formats), default=None,
-            help=f"format of standard output or of a single -o (default: {'text' if name == 'check' else 'from the extension; pdf on standard output'}): "
-            + "; ".join(f"{f.name} - {f.summary}" for f in formats.values()),
+            help=_("format of standard output or of a single -o (default: {default}): {formats}").format(
+                default=default, formats="; ".join(f"{f.name} - {i18n.translate(f.summary)}" for f in formats.values())),
         )
-        s.add_argument("--lang", choices=["ko", "en"], default="en" if name == "check" else "ko")
-        s.add_argument("--pdfa", action="store_true", help="PDF/A-3b (archival) with the JSON result embedded")
-        s.add_argument("--quiet", "-q", action="store_true", help="no progress line on the terminal (it is never shown when stderr is not a terminal)")
+        s.add_argument("--pdfa", action="store_true", help=_("PDF/A-3b (archival) with the JSON result embedded"))
+        s.add_argument("--quiet", "-q", action="store_true",
+                       help=_("no progress line on the terminal (it is never shown when stderr is not a terminal)"))
         if name == "report":
             s.add_argument(
                 "--audience", choices=["internal", "regulator"], default="internal",
-                help="internal (default): review copy stamped 'internal review', with the penalty provisions the findings "
-                "engage; regulator: the copy submitted to the PIPC, stamped '대외비 — 규제기관 제출용', with the submission "
-                "sign-off and no penalty review",
+                help=_("internal (default): review copy stamped 'internal review', with what is still missing and the penalty "
+                       "provisions the findings engage; regulator: the copy submitted to the PIPC, stamped "
+                       "'대외비 — 규제기관 제출용', in Korean, with the submission sign-off and no penalty review"),
             )
             s.add_argument(
                 "--show-statutory-maximum", action="store_true",
-                help="internal copy: print the statutory maximum of each penalty (a legal ceiling from the stated revenue, "
-                "never the expected fine)",
+                help=_("internal copy: print the statutory maximum of each penalty (a legal ceiling from the stated revenue, "
+                       "never the expected fine)"),
             )
         s.add_argument("--sarif-root", default=None, metavar="DIR",
-                       help="SARIF paths relative to this folder (default: the git repository holding the facts file)")
+                       help=_("SARIF paths relative to this folder (default: the git repository holding the facts file)"))
+        s.add_argument("--sarif-category", default=None, metavar="CATEGORY",
+                       help=_("SARIF: code scanning category, written as automationDetails.id CATEGORY/ (default: "
+                              "pipa-audit/<facts file>/, one per facts file)"))
         s.add_argument("--docs-url", type=_docs_url, default=None, metavar="URL",
-                       help="where `catalog docs` output is published (an absolute http(s) URL); SARIF rules link there (helpUri)")
+                       help=_("where `catalog docs` output is published (an absolute http(s) URL); SARIF rules link there (helpUri)"))
         s.set_defaults(func=func)
         if name == "check":
             for flag, kw in policy.items():
                 s.add_argument(flag, **kw)
-            s.add_argument("--framework", default=None, help="group the result by a framework, e.g. isms-p (text, json)")
+            s.add_argument("--framework", default=None, help=_("group the result by a framework, e.g. isms-p (text, json)"))
+            s.add_argument("--todo", action="store_true", help=_(
+                "print what is still missing instead of the table, one line per item and field (item · label · field · "
+                "provision): facts not stated, attestations due, attachments expected; exit 0 when nothing is missing, "
+                "1 when something is (whatever --fail-on); -o files are still written"))
 
-    s = sub.add_parser(
-        "diff", help=AUDIT_COMMANDS["diff"],
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    s.add_argument("old", help="earlier result (check -o result.json)")
-    s.add_argument("new", help="later result")
-    s.add_argument("--format", choices=list(DIFF_FORMATS), default=None, help="md: for a CI job summary (default: text)")
+    s = command("diff", helps["diff"], epilog=exit_codes(), formatter_class=_Formatter)
+    s.add_argument("old", help=_("earlier result (check -o result.json)"))
+    s.add_argument("new", help=_("later result"))
+    s.add_argument("--format", choices=list(DIFF_FORMATS), default=None, help=_("md: for a CI job summary (default: text)"))
     s.add_argument("-o", "--output", action="append", default=None, metavar="FILE",
-                   help="write here (repeatable: .txt text, .md md, .json json); - is standard output")
+                   help=_("write here (repeatable: .txt text, .md md, .json json); - is standard output"))
     for flag, kw in policy.items():
         s.add_argument(flag, **kw)
     s.add_argument("--catalog", **catalog_kw)
     s.set_defaults(func=cmd_diff)
-
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -715,13 +802,14 @@ def main(argv: list[str] | None = None) -> int:
             stream.reconfigure(errors="backslashreplace")
         except (AttributeError, ValueError):  # replaced by a caller with a stream of another kind
             pass
-    parser = build_parser(next((a for a in argv if not a.startswith("-")), ""))
+    i18n.use(_lang_asked(argv))  # before the parser is built: its help is in that language
+    parser = build_parser(next((a for a in argv if not a.startswith("-") and a not in i18n.LANGS), ""))
     args = parser.parse_args(argv)
     _import_commands()
     if getattr(args, "catalog", "unset") is None:
         args.catalog = default_catalog_dir()
     if args.command == "report" and not args.output:
-        parser.error("report needs -o FILE (use -o - for standard output)")
+        parser.error(_("report needs -o FILE (use -o - for standard output)"))
     forget_inputs()
     # A run builds millions of small objects and frees them at exit: the cyclic collector only costs time here
     # (measured: 45% of `check` on a 100k-row JSON file), so it is off for the command, as the loader already did.
@@ -737,9 +825,28 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         silence_stdout()
         if code in (EXIT_OK, EXIT_FINDINGS):  # else the error was already reported
-            _say(f"standard output: cannot write: {exc.strerror or exc}")
+            _say(_("standard output: cannot write: {why}").format(why=exc.strerror or exc))
             return EXIT_INPUT
     return code
+
+
+def _lang_asked(argv: list[str]) -> str | None:
+    """The language --lang names (its last use), before argparse has run; None: the locale's."""
+    lang = None
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    return lang if lang in i18n.LANGS else None
+
+
+def _document_lang(args) -> str:
+    """Reports are Korean-first: PDF, HTML and Markdown are Korean unless --lang says otherwise, from check and report
+    alike; messages and the text table follow the locale (``i18n.current``)."""
+    return getattr(args, "lang", None) or "ko"
 
 
 def _run(args) -> int:
@@ -756,17 +863,19 @@ def _run(args) -> int:
         silence_stdout()
         return EXIT_PIPE
     except UnicodeEncodeError as exc:  # a name from the file system that is no UTF-8 (e.g. the working folder's)
-        _say(f"pipa-audit: {exc.object[exc.start:exc.end]!r} in a file or folder name is not UTF-8 text; rename it (reports name their inputs in UTF-8)")
+        _say(_("pipa-audit: {text} in a file or folder name is not UTF-8 text; rename it (reports name their inputs in UTF-8)").format(
+            text=repr(exc.object[exc.start:exc.end])))
         return EXIT_INPUT
     except OverflowError as exc:  # date arithmetic past year 9999 (or before year 1) in a check
-        _say(f"{getattr(args, 'facts', None) or 'pipa-audit'}: a date or number computed from the facts is out of range ({exc}); check dates near year 1 or 9999")
+        _say(_("{path}: a date or number computed from the facts is out of range ({why}); check dates near year 1 or 9999").format(
+            path=getattr(args, "facts", None) or "pipa-audit", why=exc))
         return EXIT_INPUT
     except OSError as exc:  # what no boundary converted (an unreadable catalog folder, a full stdout, …)
         where = exc.filename if isinstance(exc.filename, str) else "pipa-audit"
         _say(f"{where}: {exc.strerror or exc}")
         return EXIT_INPUT
     except Exception as exc:  # last resort: one line and a code of its own, never 1 (findings)
-        _say(f"pipa-audit: internal error: {type(exc).__name__}: {exc}; please report")
+        _say(_("pipa-audit: internal error: {kind}: {why}; please report").format(kind=type(exc).__name__, why=exc))
         return EXIT_INTERNAL
 
 
@@ -779,7 +888,7 @@ def _names_are_utf8(args) -> None:
                 try:
                     str(item).encode("utf-8")
                 except UnicodeEncodeError:
-                    raise fail(str(item), "the name is not UTF-8 text; rename the file or folder (reports name their inputs in UTF-8)") from None
+                    raise fail(str(item), _("the name is not UTF-8 text; rename the file or folder (reports name their inputs in UTF-8)")) from None
 
 
 def _say(line: str) -> None:

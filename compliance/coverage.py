@@ -19,6 +19,7 @@ from compliance.catalog import Catalog, LegalRef, Text
 from compliance.examples import example_facts
 from compliance.expr import Compiled, ExprError
 from compliance.facts import Facts
+from compliance.i18n import _
 from compliance.loading import InputError, Problem, validate_file
 from compliance.located import Document
 
@@ -39,7 +40,7 @@ class OutlineNode(LegalRef):
     @model_validator(mode="after")
     def _reason_for_non_duty(self):
         if not self.duty and not self.reason:
-            raise ValueError("a node that imposes no duty needs a reason (e.g. 'definitions')")
+            raise ValueError(_("a node that imposes no duty needs a reason (e.g. 'definitions')"))
         return self
 
 
@@ -188,18 +189,18 @@ def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
             for fw, ids in c.mappings.items():
                 known = frameworks.get(fw)
                 if known is None:
-                    problems.append(doc.problem(("controls", i, "mappings"), f"no framework '{fw}' in frameworks/", ""))
+                    problems.append(doc.problem(("controls", i, "mappings"), _("no framework '{framework}' in frameworks/").format(framework=fw), ""))
                     continue
                 valid = {x.id for x in known.criteria}
                 for j, cid in enumerate(ids):
                     if cid not in valid:
                         loc = ("controls", i, "mappings", fw, j)
-                        problems.append(doc.problem(loc, f"'{cid}' is not a {fw} criterion", f"{c.id}.mappings"))
+                        problems.append(doc.problem(loc, _("'{id}' is not a {framework} criterion").format(id=cid, framework=fw), f"{c.id}.mappings"))
             for j, cv in enumerate(c.covers):
                 inst = cv.instrument or cat.meta.id
                 if inst in outlines and not any(_encloses(_key(inst, cv), k) for k in outlines[inst]):
                     loc = ("controls", i, "covers", j)
-                    problems.append(doc.problem(loc, f"no such provision in outline '{inst}'", f"{c.id}.covers"))
+                    problems.append(doc.problem(loc, _("no such provision in outline '{outline}'").format(outline=inst), f"{c.id}.covers"))
             for ex in c.example_sets:
                 for kind in ("compliant", "non_compliant"):
                     try:
@@ -207,5 +208,5 @@ def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
                     except Exception as exc:  # noqa: BLE001 - any invalid example is a catalog problem
                         first = str(exc).splitlines()[:3]
                         loc = ("controls", i, "examples", kind)
-                        problems.append(doc.problem(loc, "example is not valid facts: " + " ".join(first), f"{c.id}.examples"))
+                        problems.append(doc.problem(loc, _("example is not valid facts: {reason}").format(reason=" ".join(first)), f"{c.id}.examples"))
     return problems

@@ -40,6 +40,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from compliance.gate import fails
+from compliance.i18n import _
 from compliance.loading import InputError, Locator, Problem, inert, validate_file
 from compliance.result import FAILING, Verdict, jsonable
 
@@ -97,9 +98,9 @@ def load(path: str | Path) -> Result:
     result, text = validate_file(path, Result)
     locator = Locator(text)
     if not result.controls:
-        raise InputError([Problem(str(path), locator.line(("controls",)), "no controls: a result of `check` lists every "
-                                  "control of the catalogs in force, and with none every control of the other result "
-                                  "would look absent or new", "controls")])
+        raise InputError([Problem(str(path), locator.line(("controls",)), _(
+            "no controls: a result of `check` lists every control of the catalogs in force, and with none every control "
+            "of the other result would look absent or new"), "controls")])
     first: dict[str, int] = {}
     problems = []
     for i, c in enumerate(result.controls):
@@ -107,9 +108,10 @@ def load(path: str | Path) -> Result:
             first[c.id] = i
         elif first[c.id] >= 0:  # one line per id, at its second occurrence
             at = locator.line(("controls", first[c.id], "id"))
-            problems.append(Problem(str(path), locator.line(("controls", i, "id")), f"duplicate control id '{c.id}' (first "
-                                    f"at line {at}, controls[{first[c.id]}]): a diff compares one verdict per control, and "
-                                    "either copy could hide a regression", f"controls[{i}].id"))
+            problems.append(Problem(str(path), locator.line(("controls", i, "id")), _(
+                "duplicate control id '{id}' (first at line {line}, controls[{index}]): a diff compares one verdict per "
+                "control, and either copy could hide a regression").format(id=c.id, line=at, index=first[c.id]),
+                f"controls[{i}].id"))
             first[c.id] = -1
     if problems:
         raise InputError(problems)
@@ -158,8 +160,8 @@ def _waiver(c: _Control) -> dict[str, Any]:
 def _in_order(old: Result, new: Result) -> None:
     """OLD judged after NEW would list as fixed what NEW had not yet fixed: refused, as catalog diff refuses it."""
     if old.as_of > new.as_of:
-        message = (f"OLD is judged on {old.as_of.isoformat()}, after NEW ({new._path or 'NEW'}, as_of {new.as_of.isoformat()}): "
-                   "give the earlier result first")
+        message = _("OLD is judged on {old}, after NEW ({path}, as_of {new}): give the earlier result first").format(
+            old=old.as_of.isoformat(), path=new._path or "NEW", new=new.as_of.isoformat())
         raise InputError([Problem(old._path or "OLD", old._as_of_line, message, "as_of")])
 
 
@@ -168,12 +170,16 @@ def _why_absent(o: _Control, old: Result, new: Result, removed: dict[str, str]) 
     was = {c.id: c.version for c in old.catalogs}.get(o.catalog)
     now = {c.id: c.version for c in new.catalogs}.get(o.catalog)
     if was is not None and now != was:
-        return True, f"catalog {o.catalog} {was} is not in force in NEW" + (f" (version {now} is)" if now else "")
+        if now:
+            return True, _("catalog {catalog} {version} is not in force in NEW (version {now} is)").format(
+                catalog=o.catalog, version=was, now=now)
+        return True, _("catalog {catalog} {version} is not in force in NEW").format(catalog=o.catalog, version=was)
     if o.id in removed:
-        return True, f"no longer in force on {removed[o.id]}"
+        return True, _("no longer in force on {date}").format(date=removed[o.id])
     if now is not None:
-        return False, f"unexplained: catalog {o.catalog} {now} is in force in NEW and no change of law removed it"
-    return False, "unexplained: nothing shows the law no longer has it"
+        return False, _("unexplained: catalog {catalog} {version} is in force in NEW and no change of law removed it").format(
+            catalog=o.catalog, version=now)
+    return False, _("unexplained: nothing shows the law no longer has it")
 
 
 def compare(old: Result, new: Result, threshold: str = "low", insufficient: str = "fail", catalog_dir=None) -> dict[str, Any]:
@@ -234,19 +240,26 @@ def compare(old: Result, new: Result, threshold: str = "low", insufficient: str 
 
 # ------------------------------------------------------------------------------------ renderers
 
-_SECTIONS = (
-    ("regressions", "Regressions (fail the run)"),
-    ("newly_failing", "Newly failing"),
-    ("fixed", "Fixed"),
-    ("still_failing", "Still failing"),
-    ("absent_in_new", "Absent in NEW (vanished, not fixed)"),
-    ("only_in_new", "New in NEW (not in OLD)"),
-    ("verdict_changes", "Verdict changes"),
-)
+def _sections() -> tuple[tuple[str, str], ...]:
+    """(key of the comparison, its heading in the user's language)."""
+    return (
+        ("regressions", _("Regressions (fail the run)")),
+        ("newly_failing", _("Newly failing")),
+        ("fixed", _("Fixed")),
+        ("still_failing", _("Still failing")),
+        ("absent_in_new", _("Absent in NEW (vanished, not fixed)")),
+        ("only_in_new", _("New in NEW (not in OLD)")),
+        ("verdict_changes", _("Verdict changes")),
+    )
+
+
+def _waiver_sections() -> tuple[tuple[str, str], ...]:
+    return (("new_waivers", _("New waivers")), ("expired_waivers", _("Expired waivers")))
 
 
 def _verdicts(e: dict) -> str:
-    return f"{e['old'] or '(absent)'} → {e['new'] or '(absent)'}"
+    absent = _("(absent)")
+    return f"{e['old'] or absent} → {e['new'] or absent}"
 
 
 def _why(e: dict) -> str:
@@ -255,18 +268,26 @@ def _why(e: dict) -> str:
 
 def as_text(d: dict) -> str:
     lines = [f"pipa-audit diff · {d['old']['as_of']} → {d['new']['as_of']}", ""]
-    for key, title in _SECTIONS:
+    for key, title in _sections():
         lines.append(f"{title}: {len(d[key])}")
         lines += [f"  {e['id']:<22} {e['severity']:<9} {_verdicts(e):<46} {e['cite']}: {e['title']}{_why(e)}" for e in d[key]]
-    for key, title in (("new_waivers", "New waivers"), ("expired_waivers", "Expired waivers")):
+    for key, title in _waiver_sections():
         lines.append(f"{title}: {len(d[key])}")
-        lines += [f"  {w['id']:<22} expires {w['expires']} · {w['owner']}: {w['justification']}" for w in d[key]]
-    cats = d["catalogs"]
-    lines.append(f"Catalogs into force: {', '.join(cats['into_force']) or 'none'}; out of force: {', '.join(cats['out_of_force']) or 'none'}")
-    lines.append(f"Law changes between the as-of dates: {len(d['law_changes'])}")
+        expires = _("expires {date} · {owner}: {justification}")
+        lines += [f"  {w['id']:<22} " + expires.format(date=w["expires"], owner=w["owner"], justification=w["justification"])
+                  for w in d[key]]
+    cats, none = d["catalogs"], _("none")
+    lines.append(_("Catalogs into force: {into}; out of force: {out}").format(
+        into=", ".join(cats["into_force"]) or none, out=", ".join(cats["out_of_force"]) or none))
+    lines.append(_("Law changes between the as-of dates: {count}").format(count=len(d["law_changes"])))
     lines += [f"  {c['line']}" for c in d["law_changes"]]
-    verdict = f"{len(d['regressions'])} regression(s)" if d["regressions"] else "no regression"
-    lines += ["", f"{verdict} at --fail-on {d['policy']['fail_on']} --insufficient {d['policy']['insufficient']}"]
+    policy = {"fail_on": d["policy"]["fail_on"], "insufficient": d["policy"]["insufficient"]}
+    if d["regressions"]:
+        verdict = _("{count} regression(s) at --fail-on {fail_on} --insufficient {insufficient}").format(
+            count=len(d["regressions"]), **policy)
+    else:
+        verdict = _("no regression at --fail-on {fail_on} --insufficient {insufficient}").format(**policy)
+    lines += ["", verdict]
     return "\n".join(inert(line) for line in lines) + "\n"  # text from the results never acts on the terminal
 
 
@@ -275,32 +296,34 @@ def as_markdown(d: dict) -> str:
 
     head = "❌" if d["regressions"] else "✅"
     lines = [
-        f"## {head} pipa-audit: {len(d['regressions'])} regression(s) since {d['old']['as_of']}",
+        f"## {head} " + _("pipa-audit: {count} regression(s) since {date}").format(
+            count=len(d["regressions"]), date=d["old"]["as_of"]),
         "",
-        f"As of {d['old']['as_of']} → {d['new']['as_of']} · --fail-on {d['policy']['fail_on']} · "
-        f"--insufficient {d['policy']['insufficient']}",
+        _("As of {old} → {new} · --fail-on {fail_on} · --insufficient {insufficient}").format(
+            old=d["old"]["as_of"], new=d["new"]["as_of"], fail_on=d["policy"]["fail_on"],
+            insufficient=d["policy"]["insufficient"]),
         "",
-        "| | count |", "|---|---:|",
+        _("| | count |"), "|---|---:|",
     ]
-    lines += [f"| {title} | {len(d[key])} |" for key, title in _SECTIONS]
-    lines += [f"| New waivers | {len(d['new_waivers'])} |", f"| Expired waivers | {len(d['expired_waivers'])} |",
-              f"| Law changes | {len(d['law_changes'])} |"]
-    for key, title in _SECTIONS:
+    lines += [f"| {title} | {len(d[key])} |" for key, title in (*_sections(), *_waiver_sections())]
+    law = _("Law changes")
+    lines += [f"| {law} | {len(d['law_changes'])} |"]
+    for key, title in _sections():
         if not d[key]:
             continue
-        lines += ["", f"### {title}", "", "| control | severity | verdict | provision |", "|---|---|---|---|"]
+        lines += ["", f"### {title}", "", _("| control | severity | verdict | provision |"), "|---|---|---|---|"]
         lines += [f"| {code(e['id'])} | {esc(e['severity'])} | {esc(_verdicts(e))} | {esc(e['cite'])}: {esc(e['title'] + _why(e))} |"
                   for e in d[key]]
-    for key, title in (("new_waivers", "New waivers"), ("expired_waivers", "Expired waivers")):
+    for key, title in _waiver_sections():
         if d[key]:
-            lines += ["", f"### {title}", "", "| control | expires | owner | justification |", "|---|---|---|---|"]
+            lines += ["", f"### {title}", "", _("| control | expires | owner | justification |"), "|---|---|---|---|"]
             lines += [f"| {code(w['id'])} | {esc(w['expires'])} | {esc(w['owner'])} | {esc(w['justification'])} |" for w in d[key]]
-    cats = d["catalogs"]
+    cats, none = d["catalogs"], _("none")
     if cats["into_force"] or cats["out_of_force"]:
-        lines += ["", "### Catalogs", "", f"Into force: {esc(', '.join(cats['into_force']) or 'none')}; "
-                  f"out of force: {esc(', '.join(cats['out_of_force']) or 'none')}"]
+        lines += ["", "### " + _("Catalogs"), "", _("Into force: {into}; out of force: {out}").format(
+            into=esc(", ".join(cats["into_force"]) or none), out=esc(", ".join(cats["out_of_force"]) or none))]
     if d["law_changes"]:
-        lines += ["", "### Law changes between the as-of dates", ""] + [f"- {esc(c['line'])}" for c in d["law_changes"]]
+        lines += ["", "### " + _("Law changes between the as-of dates"), ""] + [f"- {esc(c['line'])}" for c in d["law_changes"]]
     return "\n".join(lines) + "\n"
 
 

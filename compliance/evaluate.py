@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from compliance import __version__
+from compliance import __version__, todo
 from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text, matches_control
 from compliance.precedents import relevant
 from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, Budget, EvalError, Missing, OutOfRange, type_of_annotation
 from compliance.facts import Incident
+from compliance.i18n import _
 from compliance.waivers import Waiver, apply_waiver
-from compliance.loading import InputError, Problem
+from compliance.loading import InputError, Problem, file_sha256
 from compliance.located import Document
 from compliance.result import (
     FAILING,
@@ -87,7 +88,7 @@ def eval_budget() -> int | None:
     if not raw:  # unset or empty: the default, as for PIPA_AUDIT_MAX_ATTACHMENT_BYTES
         return None
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 10**15:  # "²" is a digit to isdigit, not to int
-        raise InputError([Problem("PIPA_AUDIT_EVAL_BUDGET", 0, f"must be a whole number of steps, got {raw!r}")])
+        raise InputError([Problem("PIPA_AUDIT_EVAL_BUDGET", 0, _("must be a whole number of steps, got {value}").format(value=repr(raw)))])
     return int(raw)
 
 
@@ -125,9 +126,14 @@ class _CheckFailed(Exception):
         j = next((k for k, c in enumerate(self.ctl.control.checks) if c is self.chk), None)
         loc = (("controls", self.ctl.index, "checks", j, "id") if j is not None else
                ("controls", self.ctl.index, self.part) if self.part else ("controls", self.ctl.index))
-        what = f"check '{self.chk.id}'" if self.chk is not None else self.part
+        if self.chk is not None:
+            message = _("check '{check}' of {control} failed to evaluate: {problem}").format(
+                check=self.chk.id, control=self.ctl.control.id, problem=self.message)
+        else:
+            message = _("{part} of {control} failed to evaluate: {problem}").format(
+                part=self.part, control=self.ctl.control.id, problem=self.message)
         doc = catalog.doc or Document(catalog.path, "")
-        return doc.problem(loc, f"{what} of {self.ctl.control.id} failed to evaluate: {self.message}", "")
+        return doc.problem(loc, message, "")
 
 
 def _label(cc: CompiledCheck, root: dict, item, ident: str) -> str:
@@ -592,9 +598,10 @@ def evaluate(inputs: Inputs) -> AuditResult:
                 raise InputError([exc.problem(cat)]) from None
             except _ItemOutOfRange as exc:  # the item's dates: the facts file's line
                 loc = (exc.list, exc.index) if exc.list else ()
-                where = f"{exc.list}[{exc.index}]" if exc.list else "a listed item"
-                raise InputError([inputs.facts_doc.problem(loc, f"{where}: a date computed by check '{exc.check}' of "
-                                                           f"{c.id} is out of range ({exc.message}); check dates near year 1 or 9999", "")]) from None
+                where = f"{exc.list}[{exc.index}]" if exc.list else _("a listed item")
+                raise InputError([inputs.facts_doc.problem(loc, _(
+                    "{item}: a date computed by check '{check}' of {control} is out of range ({problem}); check dates near "
+                    "year 1 or 9999").format(item=where, check=exc.check, control=c.id, problem=exc.message), "")]) from None
             seen = [o for o in inputs.observations if o.control == c.id]
             if seen:  # the records judge the state on the as-of date: they join the current wording's checks
                 results[-1] = _with_observations(results[-1], seen)
@@ -603,7 +610,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
                 results[-1] = _with_disagreements(results[-1], told)
             law = [_law_applied(ctl, u, inputs.as_of) for u in parts]
             if len(parts) > 1:  # each wording's checks say which law judged them
-                for u, (_, checks, _, _) in zip(parts, results):
+                for u, (_v, checks, _e, _w) in zip(parts, results):
                     for ch in checks:
                         ch.law = f"{u.wording.start.isoformat()}–{u.wording.until.isoformat() if u.wording.until else ''}"
             verdict = min((r[0] for r in results), key=VERDICTS.index)  # worst wins (no waiver applied yet)
@@ -645,20 +652,22 @@ def evaluate(inputs: Inputs) -> AuditResult:
         s: sum(1 for c in controls if c.severity == s and c.verdict in FAILING) for s in ("critical", "high", "medium", "low")
     }
     facts = inputs.facts
+    catalogs = [
+        CatalogInfo(
+            id=c.meta.id, instrument=c.meta.instrument, cite_as=c.meta.cite_as, version=c.meta.version, effective=c.meta.effective, sha256=c.sha256
+        )
+        for c in inputs.catalogs
+    ]
     return AuditResult(
         tool_version=__version__,
         as_of=inputs.as_of,
         period_start=facts.get("period_start"),
         auditor=facts.get("auditor"),
         organization=jsonable(facts.get("organization", {})),
+        privacy_officer=jsonable(facts.get("privacy_officer")) or None,
         facts_file=Path(inputs.facts_file).name,
-        facts_sha256=hashlib.sha256(inputs.facts_text.encode("utf-8")).hexdigest(),
-        catalogs=[
-            CatalogInfo(
-                id=c.meta.id, instrument=c.meta.instrument, cite_as=c.meta.cite_as, version=c.meta.version, effective=c.meta.effective, sha256=c.sha256
-            )
-            for c in inputs.catalogs
-        ],
+        facts_sha256=file_sha256(inputs.facts_file) or hashlib.sha256(inputs.facts_text.encode("utf-8")).hexdigest(),
+        catalogs=catalogs,
         summary=Summary(total=len(controls), by_verdict=by_verdict, failing_by_severity=failing),
         controls=controls,
         attachments=[AttachmentResult(**a.__dict__) for a in inputs.attachments],
@@ -677,4 +686,5 @@ def evaluate(inputs: Inputs) -> AuditResult:
         attestations=jsonable(facts.get("attestations") or []),
         access_records=inputs.access_records,
         precedents=relevant(inputs.precedents, [c.id for c in controls if c.verdict == "non-compliant"], inputs.as_of),
+        todo=todo.build(controls, catalogs, inputs.catalogs, root),  # what is still missing, by item
     )

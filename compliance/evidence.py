@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from compliance.facts import Attachment
+from compliance.i18n import _
 from compliance.loading import InputError, Problem, note_input
 from compliance.located import Document
 
@@ -70,21 +71,21 @@ def max_attachment_bytes() -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 20:  # "²" is a digit to isdigit, not to int
         from compliance.loading import fail
 
-        raise fail(ENV_MAX_ATTACHMENT_BYTES, f"must be a whole number of bytes, got {raw[:40]!r}")
+        raise fail(ENV_MAX_ATTACHMENT_BYTES, _("must be a whole number of bytes, got {value}").format(value=repr(raw[:40])))
     return int(raw)
 
 
 def _refusal(raw: str) -> str | None:
     if not raw:
-        return "empty path"
+        return _("empty path")
     if "\x00" in raw:
-        return "the path contains a NUL byte"
+        return _("the path contains a NUL byte")
     if _URL.match(raw) and not re.match(r"^[A-Za-z]:[\\/]", raw):
-        return "URLs are not accepted; attach a local file"
+        return _("URLs are not accepted; attach a local file")
     if raw.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", raw):
-        return "absolute paths are not accepted; use a path relative to the evidence file's folder"
+        return _("absolute paths are not accepted; use a path relative to the evidence file's folder")
     if ".." in PurePosixPath(raw.replace("\\", "/")).parts:
-        return "'..' is not accepted: evidence must stay inside the evidence file's folder"
+        return _("'..' is not accepted: evidence must stay inside the evidence file's folder")
     return None
 
 
@@ -93,14 +94,15 @@ _FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
 
 def _os_refusal(exc: OSError, raw: str) -> Exception:
     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return Missing("file not found")
+        return Missing("file not found")  # never shown: each caller words a missing file its own way
     if exc.errno == errno.ELOOP:
-        return Refused("a symlink is on the path; symlinks are not followed (one could lead outside the evidence file's folder), attach the file itself")
+        return Refused(_("a symlink is on the path; symlinks are not followed (one could lead outside the evidence file's "
+                         "folder), attach the file itself"))
     if exc.errno == errno.ENAMETOOLONG:
-        return Refused("the path or a name in it is too long")
+        return Refused(_("the path or a name in it is too long"))
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return Refused("cannot read: permission denied")
-    return Refused(f"cannot read: {exc.strerror or exc}")
+        return Refused(_("cannot read: permission denied"))
+    return Refused(_("cannot read: {reason}").format(reason=exc.strerror or exc))
 
 
 def open_beneath(root_fd: int, raw: str) -> int:
@@ -108,7 +110,7 @@ def open_beneath(root_fd: int, raw: str) -> int:
     of a regular file. Raises Refused or Missing."""
     parts = [p for p in PurePosixPath(raw).parts if p not in ("", ".")]
     if not parts:
-        raise Refused("names the evidence folder itself, not a file")
+        raise Refused(_("names the evidence folder itself, not a file"))
     cur, part = root_fd, parts[0]
     try:
         for part in parts[:-1]:
@@ -142,17 +144,18 @@ def hash_descriptor(fd: int, cap: int, keep: list[bytes] | None = None) -> tuple
     collects the content when the caller also parses it (tabular sources)."""
     st = os.fstat(fd)
     if stat.S_ISDIR(st.st_mode):
-        raise Refused("is a folder, not a file")
+        raise Refused(_("is a folder, not a file"))
     if not stat.S_ISREG(st.st_mode):
-        raise Refused("is not a regular file (a FIFO, device or socket)")
+        raise Refused(_("is not a regular file (a FIFO, device or socket)"))
     if st.st_size > cap:
-        raise Refused(f"the file is {st.st_size} bytes; the attachment limit is {cap} ({ENV_MAX_ATTACHMENT_BYTES})")
+        raise Refused(_("the file is {size} bytes; the attachment limit is {cap} ({variable})").format(
+            size=st.st_size, cap=cap, variable=ENV_MAX_ATTACHMENT_BYTES))
     h = hashlib.sha256()
     size = 0
     while chunk := os.read(fd, 1 << 20):
         size += len(chunk)
         if size > cap:
-            raise Refused(f"the file grew past the attachment limit of {cap} bytes while it was read")
+            raise Refused(_("the file grew past the attachment limit of {cap} bytes while it was read").format(cap=cap))
         h.update(chunk)
         if keep is not None:
             keep.append(chunk)
@@ -166,12 +169,25 @@ def read_stated(doc, loc: tuple, root: Path, raw: str, sha256: str | None, cap: 
     try:
         data, digest = read_beneath(root, raw, cap)
     except Missing:
-        raise InputError([doc.problem((*loc, "path"), f"{what} not found: {raw}")]) from None
+        raise InputError([doc.problem((*loc, "path"), _not_found(what, raw))]) from None
     except Refused as exc:
-        raise InputError([doc.problem((*loc, "path"), f"{exc}: {raw!r}")]) from None
+        raise InputError([doc.problem((*loc, "path"), _("{problem}: {path}").format(problem=exc, path=repr(raw)))]) from None
     if sha256 and sha256.lower() != digest:
-        raise InputError([doc.problem((*loc, "sha256"), f"stated sha256 {sha256.lower()[:12]}… does not match the file ({digest[:12]}…)")])
+        raise InputError([doc.problem((*loc, "sha256"), _mismatch(sha256, digest))])
     return data, digest
+
+
+def _not_found(what: str, raw: str) -> str:
+    """A stated file that is not there, named as what it was stated as (``read_stated``'s ``what``)."""
+    if what == "source file":
+        return _("source file not found: {path}").format(path=raw)
+    if what == "observed facts":
+        return _("observed facts not found: {path}").format(path=raw)
+    return _("file not found: {path}").format(path=raw)
+
+
+def _mismatch(stated: str, digest: str) -> str:
+    return _("stated sha256 {stated}… does not match the file ({digest}…)").format(stated=stated.lower()[:12], digest=digest[:12])
 
 
 def read_beneath(root: Path, raw: str, cap: int) -> tuple[bytes, str]:
@@ -183,16 +199,17 @@ def read_beneath(root: Path, raw: str, cap: int) -> tuple[bytes, str]:
     try:
         root_fd = os.open(root if str(root) else ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except (OSError, ValueError) as exc:
-        raise Refused(f"cannot open the evidence folder {root}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise Refused(_("cannot open the evidence folder {folder}: {reason}").format(
+            folder=root, reason=getattr(exc, "strerror", None) or exc)) from None
     try:
         fd = open_beneath(root_fd, raw)
     finally:
         os.close(root_fd)
     chunks: list[bytes] = []
     try:
-        digest, _ = hash_descriptor(fd, cap, chunks)
+        digest, _size = hash_descriptor(fd, cap, chunks)
     except OSError as exc:
-        raise Refused(f"cannot read: {exc.strerror or exc}") from None
+        raise Refused(_("cannot read: {reason}").format(reason=exc.strerror or exc)) from None
     finally:
         os.close(fd)
     note_input(root / raw)
@@ -201,6 +218,7 @@ def read_beneath(root: Path, raw: str, cap: int) -> tuple[bytes, str]:
 
 def _hard_link_note(fd: int) -> str:
     links = os.fstat(fd).st_nlink
+    # the status note is result data (the evidence manifest): the same words in every language
     return f"the file has {links} hard links (other names elsewhere); hashed as found in the evidence folder" if links > 1 else ""
 
 
@@ -219,17 +237,17 @@ def inspect(
     try:
         root_fd = os.open(root if str(root) else ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except (OSError, ValueError) as exc:
-        reason = f"cannot open the evidence folder {root}: {getattr(exc, 'strerror', None) or exc}"
+        reason = _("cannot open the evidence folder {folder}: {reason}").format(folder=root, reason=getattr(exc, "strerror", None) or exc)
     try:
         for i, att in enumerate(attachments):
             dated = att.dated.isoformat() if att.dated else None
             at = ("attachments", i, "path")
             if att.id in seen:
-                refusals.append(doc.problem(("attachments", i, "id"), f"duplicate attachment id '{att.id}'"))
+                refusals.append(doc.problem(("attachments", i, "id"), _("duplicate attachment id '{id}'").format(id=att.id)))
             seen.add(att.id)
             refused = _refusal(att.path) or (reason if root_fd < 0 else None)
             if refused:
-                refusals.append(doc.problem(at, f"{refused}: {att.path!r}"))
+                refusals.append(doc.problem(at, _("{problem}: {path}").format(problem=refused, path=repr(att.path))))
                 continue
             try:
                 fd = open_beneath(root_fd, att.path)
@@ -239,19 +257,21 @@ def inspect(
                 finally:
                     os.close(fd)
             except Missing:
-                gaps.append(doc.problem(at, f"attachment file not found: {att.path}"))
+                gaps.append(doc.problem(at, _("attachment file not found: {path}").format(path=att.path)))
                 statuses.append(AttachmentStatus(att.id, att.kind, att.path, "missing", None, None, "file not found", dated))
                 continue
             except Refused as exc:
-                refusals.append(doc.problem(at, f"{exc}: {att.path!r}"))
+                refusals.append(doc.problem(at, _("{problem}: {path}").format(problem=exc, path=repr(att.path))))
                 continue
             except OSError as exc:  # a read error after opening (EIO, …)
-                refusals.append(doc.problem(at, f"cannot read: {exc.strerror or exc}: {att.path!r}"))
+                refusals.append(doc.problem(at, _("{problem}: {path}").format(
+                    problem=_("cannot read: {reason}").format(reason=exc.strerror or exc), path=repr(att.path))))
                 continue
             note_input(root / att.path)
             if att.sha256 and att.sha256.lower() != digest:
+                gaps.append(doc.problem(("attachments", i, "sha256"), _mismatch(att.sha256, digest)))
+                # the status note is result data (the evidence manifest): English in every locale, as the id above
                 mismatch = f"stated sha256 {att.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"
-                gaps.append(doc.problem(("attachments", i, "sha256"), mismatch))
                 statuses.append(AttachmentStatus(att.id, att.kind, att.path, "mismatch", digest, size, mismatch, dated))
                 continue
             statuses.append(AttachmentStatus(att.id, att.kind, att.path, "ok", digest, size, note, dated))

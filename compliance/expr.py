@@ -31,6 +31,8 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import AwareDatetime, BaseModel
 
+from compliance.i18n import _
+
 
 class ExprError(Exception):
     """A compile-time error in an expression; ``column`` is 1-based."""
@@ -38,7 +40,7 @@ class ExprError(Exception):
     def __init__(self, message: str, column: int = 0):
         self.message = message
         self.column = column
-        super().__init__(f"column {column}: {message}" if column else message)
+        super().__init__(_("column {column}: {message}").format(column=column, message=message) if column else message)
 
 
 class EvalError(Exception):
@@ -157,7 +159,7 @@ def _lex(src: str) -> list[Tok]:
     while pos < len(src):
         m = _TOKEN.match(src, pos)
         if not m:
-            raise ExprError(f"unexpected character {src[pos]!r}", pos + 1)
+            raise ExprError(_("unexpected character {char}").format(char=repr(src[pos])), pos + 1)
         kind = m.lastgroup or ""
         if kind != "ws":
             out.append(Tok(kind, m.group(), pos + 1))
@@ -188,7 +190,7 @@ class _Parser:
     def _enter(self, col: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ExprError(f"nested more than {MAX_DEPTH} levels deep; split it into named conditions", col)
+            raise ExprError(_("nested more than {depth} levels deep; split it into named conditions").format(depth=MAX_DEPTH), col)
 
     @property
     def tok(self) -> Tok:
@@ -198,15 +200,15 @@ class _Parser:
         t = self.tok
         if (text is not None and t.text != text) or (kind is not None and t.kind != kind):
             want = repr(text) if text else kind
-            got = repr(t.text) if t.text else "end of expression"
-            raise ExprError(f"expected {want}, found {got}", t.col)
+            got = repr(t.text) if t.text else _("end of expression")
+            raise ExprError(_("expected {want}, found {got}").format(want=want, got=got), t.col)
         self.i += 1
         return t
 
     def parse(self) -> Node:
         node = self.ternary()
         if self.tok.kind != "end":
-            raise ExprError(f"unexpected {self.tok.text!r}", self.tok.col)
+            raise ExprError(_("unexpected {token}").format(token=repr(self.tok.text)), self.tok.col)
         return node
 
     def ternary(self) -> Node:
@@ -233,7 +235,7 @@ class _Parser:
             right = self.binary(level + 1)
             left = Node(t.text, t.col, [left, right])
             if ops is self._REL and self.tok.text in ops:
-                raise ExprError("comparisons do not chain; use &&", self.tok.col)
+                raise ExprError(_("comparisons do not chain; use &&"), self.tok.col)
         return left
 
     def unary(self) -> Node:
@@ -278,7 +280,8 @@ class _Parser:
         t = self.tok
         if t.kind == "num":
             if len(t.text) > MAX_NUMBER_DIGITS:
-                raise ExprError(f"a number literal of {len(t.text):,} characters (at most {MAX_NUMBER_DIGITS})", t.col)
+                raise ExprError(_("a number literal of {length} characters (at most {limit})").format(
+                    length=f"{len(t.text):,}", limit=MAX_NUMBER_DIGITS), t.col)
             self.i += 1
             return Node("lit", t.col, value=float(t.text) if "." in t.text else int(t.text))
         if t.kind == "str":
@@ -309,8 +312,8 @@ class _Parser:
                     items.append(self.ternary())
             self.take("]")
             return Node("list", col, items)
-        got = repr(t.text) if t.text else "end of expression"
-        raise ExprError(f"unexpected {got}", t.col)
+        got = repr(t.text) if t.text else _("end of expression")
+        raise ExprError(_("unexpected {token}").format(token=got), t.col)
 
 
 # --------------------------------------------------------------------------- runtime helpers
@@ -325,14 +328,14 @@ def parse_duration(text: str) -> dt.timedelta:
     """'72h', '30d', '1h30m' -> timedelta (CEL units plus 'd' for days)."""
     pos, total = 0, dt.timedelta()
     if not text:
-        raise ValueError("empty duration")
+        raise ValueError(_("empty duration"))
     for m in _DURATION_PART.finditer(text):
         if m.start() != pos:
             break
         total += dt.timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
         pos = m.end()
     if pos != len(text):
-        raise ValueError(f"invalid duration {text!r} (use e.g. '72h', '30d', '1h30m')")
+        raise ValueError(_("invalid duration {text} (use e.g. '72h', '30d', '1h30m')").format(text=repr(text)))
     return total
 
 
@@ -409,10 +412,10 @@ class Budget:
 
 
 def _over_budget(built: bool = False):
-    why = ("the lists and text it builds are too large (each item or character built is a step)" if built else
-           "an all/exists/filter/map runs over a list inside another")
-    raise EvalError(f"the evaluation budget of {Budget.size:,} steps is spent: {why} (set PIPA_AUDIT_EVAL_BUDGET to "
-                    f"allow more)")
+    why = (_("the lists and text it builds are too large (each item or character built is a step)") if built else
+           _("an all/exists/filter/map runs over a list inside another"))
+    raise EvalError(_("the evaluation budget of {steps} steps is spent: {reason} (set PIPA_AUDIT_EVAL_BUDGET to allow "
+                      "more)").format(steps=f"{Budget.size:,}", reason=why))
 
 
 def _spend(n: int) -> None:
@@ -459,7 +462,7 @@ def _mod(a, b):
     """``a % b`` when a type is only known at run time: numbers only (on text, Python's % formats: ``'%0999999999d'
     % 1`` builds a gigabyte)."""
     if isinstance(a, (str, bytes)):
-        raise TypeError(f"'%' needs numbers, got string and {type(b).__name__}")
+        raise TypeError(_("'%' needs numbers, got string and {type}").format(type=type(b).__name__))
     return a % b
 
 
@@ -543,7 +546,8 @@ def _define(name: str, sources: list[str], names: dict[str, Any], origin: str) -
     try:
         exec(compile("\n".join(sources), origin, "exec"), space)  # noqa: S102 - source generated in this module
     except (SyntaxError, RecursionError, MemoryError) as exc:
-        raise ExprError(f"too complex to compile ({type(exc).__name__}); split it into named conditions") from None
+        raise ExprError(_("too complex to compile ({error}); split it into named conditions").format(
+            error=type(exc).__name__)) from None
     return space[name]
 
 
@@ -606,14 +610,16 @@ class _Compiler:
         v = n.value
         t = NULL if v is None else BOOL if isinstance(v, bool) else NUM if isinstance(v, (int, float)) else STR
         if isinstance(v, str) and len(v) > MAX_STRING_LITERAL:
-            raise ExprError(f"a text literal of {len(v):,} characters (at most {MAX_STRING_LITERAL:,})", n.col)
+            raise ExprError(_("a text literal of {length} characters (at most {limit})").format(
+                length=f"{len(v):,}", limit=f"{MAX_STRING_LITERAL:,}"), n.col)
         if isinstance(v, float) and not math.isfinite(v):
-            raise ExprError("a number literal out of range", n.col)
+            raise ExprError(_("a number literal out of range"), n.col)
         return Code(repr(v)), t, None
 
     def v_list(self, n: Node, charged: bool = True):
         if len(n.args) > MAX_LIST_LITERAL:
-            raise ExprError(f"a list literal of {len(n.args):,} items (at most {MAX_LIST_LITERAL})", n.col)
+            raise ExprError(_("a list literal of {count} items (at most {limit})").format(
+                count=f"{len(n.args):,}", limit=MAX_LIST_LITERAL), n.col)
         parts = [self.visit(a) for a in n.args]
         elem = parts[0][1] if parts and all(p[1] == parts[0][1] for p in parts) else ANY
         value = _constant(n)
@@ -644,7 +650,7 @@ class _Compiler:
         if name in self.root_fields:
             return self._field(Code("r"), self.root, name, None, n.col)
         known = sorted([*self.scope, "as_of", *self.defs, *self.root_fields])
-        raise ExprError(f"unknown name '{name}'{_hint(name, known)}", n.col)
+        raise ExprError(_("unknown name '{name}'{hint}").format(name=name, hint=_hint(name, known)), n.col)
 
     def v_field(self, n: Node):
         target = n.args[0]
@@ -656,9 +662,9 @@ class _Compiler:
     def _field(self, inner: Code, t: T, name: str, path: str | None, col: int):
         known = fields_of(t)
         if t.kind not in ("object", "any"):
-            raise ExprError(f"'{name}': a {t} has no fields", col)
+            raise ExprError(_("'{name}': a {type} has no fields").format(name=name, type=t), col)
         if known is not None and name not in known:
-            raise ExprError(f"unknown field '{name}' of {t}{_hint(name, list(known))}", col)
+            raise ExprError(_("unknown field '{name}' of {type}{hint}").format(name=name, type=t, hint=_hint(name, list(known))), col)
         full = f"{path}.{name}" if path else name
         self.paths.add(full)
         ftype = known[name] if known is not None else ANY
@@ -672,63 +678,63 @@ class _Compiler:
 
     def v_index(self, n: Node):
         coll, t, path = self.visit(n.args[0])
-        idx, it, _ = self.visit(n.args[1])
+        idx, it, _p = self.visit(n.args[1])
         if t.kind not in ("list", "any") or it.kind not in ("number", "any"):
-            raise ExprError(f"cannot index {t} with {it}", n.col)
+            raise ExprError(_("cannot index {type} with {index}").format(type=t, index=it), n.col)
         return _code(f"_at({coll.src}, {idx.src})", coll, idx), (t.elem or ANY) if t.kind == "list" else ANY, (
             f"{path}[]" if path else None)
 
     def v_not(self, n: Node):
-        f, t, _ = self.visit(n.args[0])
+        f, t, _p = self.visit(n.args[0])
         self._need(t, BOOL, n.col, "!")
         return _code(f"(not {f.src})", f), BOOL, None
 
     def v_neg(self, n: Node):
-        f, t, _ = self.visit(n.args[0])
+        f, t, _p = self.visit(n.args[0])
         if t.kind not in ("number", "duration", "any"):
-            raise ExprError(f"cannot negate {t}", n.col)
+            raise ExprError(_("cannot negate {type}").format(type=t), n.col)
         a = _fresh("_a")
         return _code(f"(None if ({a} := {f.src}) is None else -{a})", f), t, None
 
     def v_ternary(self, n: Node):
-        c, ct, _ = self.visit(n.args[0])
-        a, at, _ = self.visit(n.args[1])
-        b, bt, _ = self.visit(n.args[2])
+        c, ct, _p = self.visit(n.args[0])
+        a, at, _p = self.visit(n.args[1])
+        b, bt, _p = self.visit(n.args[2])
         self._need(ct, BOOL, n.col, "?:")
         return _code(f"({a.src} if {c.src} else {b.src})", c, a, b), at if at == bt else ANY, None
 
     def _need(self, t: T, want: T, col: int, what: str):
         if t.kind not in (want.kind, "any"):
-            raise ExprError(f"'{what}' needs {want}, got {t}", col)
+            raise ExprError(_("'{what}' needs {want}, got {type}").format(what=what, want=want, type=t), col)
 
     def v_binary(self, n: Node):
         op = n.op
-        lf, lt, _ = self.visit(n.args[0])
+        lf, lt, _p = self.visit(n.args[0])
         if op == "in" and n.args[1].op == "list":  # a membership test: a constant list is not charged
             self.weight += 1
-            rf, rt, _ = self.v_list(n.args[1], charged=False)
+            rf, rt, _p = self.v_list(n.args[1], charged=False)
         else:
-            rf, rt, _ = self.visit(n.args[1])
+            rf, rt, _p = self.visit(n.args[1])
         if op in ("&&", "||"):
             self._need(lt, BOOL, n.col, op)
             self._need(rt, BOOL, n.col, op)
             return _absorbing(op, lf, rf), BOOL, None
         if op == "in":
             if rt.kind not in ("list", "any"):
-                raise ExprError(f"'in' needs a list on the right, got {rt}", n.col)
+                raise ExprError(_("'in' needs a list on the right, got {type}").format(type=rt), n.col)
             return _code(f"({lf.src} in ({rf.src} or ()))", lf, rf), BOOL, None
         if op in ("==", "!=", "<", "<=", ">", ">="):
             ordered = op not in ("==", "!=")
             kinds = frozenset({lt.kind, rt.kind})
             if "any" not in kinds and kinds not in _COMPARABLE:
                 if ordered or "null" not in kinds:
-                    raise ExprError(f"cannot compare {lt} {op} {rt}", n.col)
+                    raise ExprError(_("cannot compare {left} {op} {right}").format(left=lt, op=op, right=rt), n.col)
             if not ordered:
                 return _code(f"({lf.src} {op} {rf.src})", lf, rf), BOOL, None
             return _both(lf, rf, "False", op), BOOL, None  # an ordered comparison with null is false
         result = _arith_type(op, lt, rt)
         if result is None:
-            raise ExprError(f"cannot apply '{op}' to {lt} and {rt}", n.col)
+            raise ExprError(_("cannot apply '{op}' to {left} and {right}").format(op=op, left=lt, right=rt), n.col)
         # text built, and what a type only known at run time may build (lists, repeated text), is charged (Budget)
         if result.kind == "any":
             fn = {"+": "_cat", "*": "_times", "%": "_mod"}.get(op)
@@ -747,8 +753,8 @@ class _Compiler:
                 self.paths.add(key)
                 return Code(f"({key!r} in r)"), BOOL, None
             if target is not None or len(args) != 1 or args[0].op != "field":
-                raise ExprError("has() takes one field, e.g. has(item.left_on) or has(period_start)", n.col)
-            obj, _, _ = self.visit(args[0].args[0])
+                raise ExprError(_("has() takes one field, e.g. has(item.left_on) or has(period_start)"), n.col)
+            obj, _t, _p = self.visit(args[0].args[0])
             self.visit(args[0])  # validates the field name
             key, o = args[0].value, _fresh("_o")
             return _code(f"(({o} := {obj.src}) is not None and {key!r} in {o})", obj), BOOL, None
@@ -756,13 +762,14 @@ class _Compiler:
             args = [target, *args]
         spec = _FUNCTIONS.get(name)
         if spec is None:
-            raise ExprError(f"unknown function '{name}'{_hint(name, list(_FUNCTIONS))}", n.col)
+            raise ExprError(_("unknown function '{name}'{hint}").format(name=name, hint=_hint(name, list(_FUNCTIONS))), n.col)
         arity, typer, impl, const_only = spec
         if len(args) not in arity:
-            raise ExprError(f"{name}() takes {' or '.join(map(str, arity))} argument(s), got {len(args)}", n.col)
+            raise ExprError(_("{name}() takes {arity} argument(s), got {count}").format(
+                name=name, arity=_(" or ").join(map(str, arity)), count=len(args)), n.col)
         if const_only:
             if len(args) != 1 or args[0].op != "lit" or not isinstance(args[0].value, str):
-                raise ExprError(f"{name}() takes one string literal", n.col)
+                raise ExprError(_("{name}() takes one string literal").format(name=name), n.col)
             try:
                 value = impl(args[0].value)
             except (ValueError, OverflowError) as exc:
@@ -784,19 +791,19 @@ class _Compiler:
 
     def _macro(self, n: Node, name: str, target: Node, args: list[Node]):
         if len(args) != 2 or args[0].op != "ident":
-            raise ExprError(f"{name}() takes a variable and an expression, e.g. x.{name}(h, h.id != null)", n.col)
+            raise ExprError(_("{name}() takes a variable and an expression, e.g. x.{name}(h, h.id != null)").format(name=name), n.col)
         coll, ct, cpath = self.visit(target)
         if ct.kind not in ("list", "any"):
-            raise ExprError(f"{name}() needs a list, got {ct}", n.col)
+            raise ExprError(_("{name}() needs a list, got {type}").format(name=name, type=ct), n.col)
         if self.macros >= MAX_MACRO_NESTING:
-            raise ExprError(f"{name}() inside {self.macros} other all/exists/filter/map: at most {MAX_MACRO_NESTING} "
-                            f"deep (each level multiplies the steps)", n.col)
+            raise ExprError(_("{name}() inside {count} other all/exists/filter/map: at most {limit} deep (each level "
+                              "multiplies the steps)").format(name=name, count=self.macros, limit=MAX_MACRO_NESTING), n.col)
         var = args[0].value
         saved = self.scope.get(var)
         self.scope[var] = ((ct.elem or ANY) if ct.kind == "list" else ANY, f"{cpath}[]" if cpath else var)
         self.macros += 1
         try:
-            body, bt, _ = self.visit(args[1])
+            body, bt, _p = self.visit(args[1])
         finally:
             self.macros -= 1
             if saved is None:
@@ -847,7 +854,7 @@ def _hint(name: str, known: list[str]) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return _(" (did you mean '{name}'?)").format(name=close[0]) if close else ""
 
 
 def _absorbing(op: str, lf: Code, rf: Code) -> Code:
@@ -917,7 +924,7 @@ def _arith_type(op: str, a: T, b: T) -> T | None:
 
 def _t_list_elem(ts: list[T]) -> T:
     if ts[0].kind not in ("list", "any"):
-        raise ExprError(f"needs a list, got {ts[0]}")
+        raise ExprError(_("needs a list, got {type}").format(type=ts[0]))
     return ts[0].elem or ANY
 
 
@@ -943,7 +950,7 @@ def _size(x):
 def _timestamp(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text)
     if value.tzinfo is None:
-        raise ValueError(f"timestamp {text!r} needs a timezone, e.g. +09:00")
+        raise ValueError(_("timestamp {text} needs a timezone, e.g. +09:00").format(text=repr(text)))
     return value
 
 
@@ -993,19 +1000,20 @@ def compile_expr(
     size with its definitions written out (``MAX_*``); what only the data decides (a macro over a long list, the
     lists and text built in its body) is bounded by ``Budget``."""
     if not isinstance(source, str) or not source.strip():
-        raise ExprError("empty expression")
+        raise ExprError(_("empty expression"))
     if len(source) > MAX_SOURCE:
-        raise ExprError(f"{len(source):,} characters long (at most {MAX_SOURCE:,}); split it into named conditions")
+        raise ExprError(_("{length} characters long (at most {limit}); split it into named conditions").format(
+            length=f"{len(source):,}", limit=f"{MAX_SOURCE:,}"))
     tree = _Parser(source).parse()
     depth, col = _depth(tree)
     if depth > MAX_DEPTH:
-        raise ExprError(f"nested more than {MAX_DEPTH} levels deep; split it into named conditions", col)
+        raise ExprError(_("nested more than {depth} levels deep; split it into named conditions").format(depth=MAX_DEPTH), col)
     comp = _Compiler(root, scope or {}, defs)
     code, t, path = comp.visit(tree)
     if comp.weight > MAX_EXPANDED:
-        raise ExprError(f"{comp.weight:,} operations with the named conditions and parameters it uses written out (at "
-                        f"most {MAX_EXPANDED:,}): each use of a name evaluates it again, so names built on names "
-                        f"grow exponentially")
+        raise ExprError(_("{count} operations with the named conditions and parameters it uses written out (at most "
+                          "{limit}): each use of a name evaluates it again, so names built on names grow "
+                          "exponentially").format(count=f"{comp.weight:,}", limit=f"{MAX_EXPANDED:,}"))
     return Compiled(source, code, t, comp.paths, comp.item_fields, path, comp.weight)
 
 

@@ -12,27 +12,17 @@ Absence has two meanings, fixed per field:
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from typing import Any, Literal
 
-from typing import Annotated
-
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from compliance import loading
 from compliance.expr import type_of_annotation
+from compliance.forms import Date, Stamp, YesNo
 
-
-def _not_a_number(value):
-    """YAML and JSON give numbers for 20250301 or 1.5: a date or time written as a number is a typo, not a date."""
-    if isinstance(value, (bool, int, float)):
-        raise ValueError("write a date as YYYY-MM-DD (a timestamp as YYYY-MM-DDTHH:MM:SS+09:00), not as a number")
-    return value
-
-
-Date = Annotated[dt.date, BeforeValidator(_not_a_number)]
-Stamp = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+# Date, Stamp and YesNo are written in the forms compliance.forms accepts (2025-03-31, 2025. 3. 31., 예/아니오…):
+# the same in YAML, JSON, CSV and XLSX. A number is never a date and never a yes/no.
 Unknown = Literal["unknown"]
 """An event whose occurrence is not known: ``reported_to_pipc_at: unknown`` (absent means it did not happen)."""
 
@@ -72,20 +62,20 @@ class Organization(Strict):
     subjects: StrictInt | None = fact(
         "보유한 개인정보의 정보주체 수(전체 총합)", "Number of data subjects whose data is held", example=120000, ge=0
     )
-    ict_service_provider: StrictBool | None = fact(
+    ict_service_provider: YesNo | None = fact(
         "정보통신서비스 제공자 해당 여부", "Is the organisation an ICT service provider?", example=True
     )
-    key_telecom_operator: StrictBool | None = fact(
+    key_telecom_operator: YesNo | None = fact(
         "「전기통신사업법」 제6조제1항의 기간통신사업자 해당 여부",
         "Registered/declared key telecommunications operator (Telecommunications Business Act Art 6(1))",
         example=False,
     )
-    unique_identifiers: StrictBool | None = fact(
+    unique_identifiers: YesNo | None = fact(
         "고유식별정보(주민등록번호·여권번호·운전면허번호·외국인등록번호) 처리 여부",
         "Processes unique identifiers (RRN, passport, driver's licence, alien registration no.)",
         example=False,
     )
-    sensitive_data: StrictBool | None = fact("민감정보 처리 여부", "Processes sensitive data", example=False)
+    sensitive_data: YesNo | None = fact("민감정보 처리 여부", "Processes sensitive data", example=False)
     daily_users_avg: StrictInt | None = fact(
         "전년도 말 기준 직전 3개월간 일일평균 저장·관리 이용자 수",
         "Daily average number of users stored over the last 3 months of the previous year",
@@ -105,10 +95,10 @@ class Organization(Strict):
     related_revenue_krw: StrictInt | None = fact(
         "위반행위 관련 매출액을 직접 산정한 경우(원)", "Revenue related to the violation, where computed directly, KRW", ge=0
     )
-    public_system_operator: StrictBool | None = fact(
+    public_system_operator: YesNo | None = fact(
         "공공시스템운영기관(고시 제14조) 해당 여부", "Operator of a designated public system (Notice Art 14)", example=False
     )
-    public_system_user_agency: StrictBool | None = fact(
+    public_system_user_agency: YesNo | None = fact(
         "공공시스템이용기관으로서 소관 취급자의 계정·권한을 직접 관리하는지 여부(고시 제16조제5항)",
         "A public system user agency that issues accounts and manages access for its own handlers (Notice Art 16(5))",
         example=False,
@@ -117,7 +107,7 @@ class Organization(Strict):
 
 
 class RemoteAccess(Strict):
-    allowed: StrictBool | None = fact(
+    allowed: YesNo | None = fact(
         "개인정보취급자의 외부(정보통신망) 접속 허용 여부", "Can handlers reach the system from outside?", example=True
     )
     methods: list[Literal["password", "otp", "certificate", "security-token", "vpn", "biometric"]] | None = fact(
@@ -131,7 +121,7 @@ class AccessLog(Strict):
     retention_days: StrictInt | None = fact(
         "접속기록 보관 기간(일)", "How long handlers' access records are kept, in days", example=730, ge=0
     )
-    tamper_protected: StrictBool | None = fact(
+    tamper_protected: YesNo | None = fact(
         "접속기록 위·변조 방지 보관 조치(WORM, 별도 저장 등) 여부",
         "Are access records protected against forgery/alteration (WORM, separate store)?",
         example=True,
@@ -139,7 +129,7 @@ class AccessLog(Strict):
     reviews: list[Date] | None = fact(
         "접속기록 점검 일자 목록(월 1회 이상)", "Dates on which access records were inspected", example=["2025-10-31"]
     )
-    downloads_reason_checked: StrictBool | None = fact(
+    downloads_reason_checked: YesNo | None = fact(
         "개인정보 다운로드 확인 시 사유 확인 여부",
         "When a download of personal data is found, is its reason confirmed?",
         example=True,
@@ -151,7 +141,7 @@ class Component(Strict):
 
     name: str = required("구성요소(OS·미들웨어·라이브러리 등) 이름", "Component name (OS, middleware, library)", example="Apache Struts")
     version: str | None = fact("버전", "Version in use", example="2.5.10")
-    end_of_life: StrictBool | None = fact(
+    end_of_life: YesNo | None = fact(
         "제조사 지원 종료(EOL)로 보안 업데이트가 없는지 여부", "End of life: the vendor no longer ships security updates", example=False
     )
 
@@ -177,7 +167,7 @@ class Alert(Strict):
     reviewed_at: Stamp | Unknown | None = fact(
         "검토 일시(검토하지 않았으면 생략)", "Reviewed at (omit if never reviewed)", absent="none"
     )
-    followed_up: StrictBool | None = fact("후속 조치 여부", "Was it followed up (blocked, investigated)?", example=True)
+    followed_up: YesNo | None = fact("후속 조치 여부", "Was it followed up (blocked, investigated)?", example=True)
 
 
 class AuthDatum(Strict):
@@ -207,9 +197,9 @@ class Secret(Strict):
     location: Literal["code", "config-file", "vault", "hsm", "environment", "ticket-or-wiki", "other"] | None = fact(
         "저장 위치", "Where it is stored", example="vault"
     )
-    plaintext: StrictBool | None = fact("평문 저장 여부", "Stored in plain text?", example=False)
+    plaintext: YesNo | None = fact("평문 저장 여부", "Stored in plain text?", example=False)
     count: StrictInt | None = fact("같은 방식으로 저장된 개수", "How many are stored this way", example=1, ge=1)
-    verified: StrictBool | None = fact(
+    verified: YesNo | None = fact(
         "스캐너가 실제로 동작함을 확인했는지(검증된 유효 비밀정보)", "Verified live by a scanner: the value worked against its service when scanned",
         example=False,
     )
@@ -222,19 +212,19 @@ class System(Strict):
     subjects: StrictInt | None = fact(
         "해당 시스템이 처리하는 정보주체 수", "Data subjects whose data this system processes", example=120000, ge=0
     )
-    user_data: StrictBool | None = fact(
+    user_data: YesNo | None = fact(
         "이용자(정보통신서비스 이용자)의 개인정보 처리 여부", "Does it process users' data (ICT service users)?", example=True
     )
-    unique_identifiers: StrictBool | None = fact(
+    unique_identifiers: YesNo | None = fact(
         "고유식별정보 처리 여부", "Does it process unique identifiers?", example=False
     )
-    sensitive_data: StrictBool | None = fact("민감정보 처리 여부", "Does it process sensitive data?", example=False)
-    art7_data: StrictBool | None = fact(
+    sensitive_data: YesNo | None = fact("민감정보 처리 여부", "Does it process sensitive data?", example=False)
+    art7_data: YesNo | None = fact(
         "고시 제7조제1항·제2항의 정보(비밀번호·생체인식정보 등 인증정보, 이용자의 주민등록번호·여권번호·운전면허번호·외국인등록번호·신용카드번호·계좌번호·생체인식정보) 보유 여부",
         "Holds Notice Art 7(1)-(2) data: authentication data, or users' RRN, passport, licence, alien-registration, card or account numbers, biometrics",
         example=True,
     )
-    public_system: StrictBool | None = fact(
+    public_system: YesNo | None = fact(
         "보호위원회가 지정한 공공시스템 해당 여부(고시 제14조)", "A public system designated by the PIPC (Notice Art 14)", example=False
     )
     vulnerability_checked_on: list[Date] | None = fact(
@@ -245,10 +235,10 @@ class System(Strict):
         "외부 전문기관·전문가 침투테스트 실시일 목록(고시 제18조제2항)", "Dates of external penetration tests (Notice Art 18(2))",
         example=["2027-03-15"],
     )
-    ip_restricted: StrictBool | None = fact(
+    ip_restricted: YesNo | None = fact(
         "접속 권한을 IP 주소 등으로 제한하는지 여부", "Is access restricted by IP address etc.?", example=True
     )
-    ip_leak_detection: StrictBool | None = fact(
+    ip_leak_detection: YesNo | None = fact(
         "접속 IP 주소 등을 분석하여 유출 시도를 탐지·대응하는지 여부",
         "Are accessing IP addresses analysed to detect and respond to leak attempts?",
         example=True,
@@ -260,17 +250,17 @@ class System(Strict):
     password_storage: Literal["one-way-hash", "reversible-encryption", "plaintext"] | None = fact(
         "비밀번호 저장 방식", "How passwords are stored", example="one-way-hash"
     )
-    identifiers_encrypted: StrictBool | None = fact(
+    identifiers_encrypted: YesNo | None = fact(
         "주민등록번호·여권번호·운전면허번호·외국인등록번호·신용카드번호·계좌번호·생체인식정보의 암호화 저장 여부",
         "Are RRN, passport, licence, alien reg., card, account numbers and biometrics encrypted at rest?",
         example=True,
     )
-    web_exposure_checked: StrictBool | None = fact(
+    web_exposure_checked: YesNo | None = fact(
         "홈페이지·P2P·공유설정 등을 통한 노출·유출 방지 조치 여부",
         "Are disclosure and leaks via web pages, P2P and sharing settings prevented on this system?",
         example=True,
     )
-    transit_encrypted: StrictBool | None = fact(
+    transit_encrypted: YesNo | None = fact(
         "인터넷망 구간 송·수신 시 암호화(TLS 등) 여부", "Is personal data encrypted in transit over the internet?",
         example=True,
     )
@@ -278,46 +268,46 @@ class System(Strict):
     environment: Literal["production", "staging", "test", "development", "analytics"] | None = fact(
         "용도(운영·검증·테스트·개발·분석)", "Purpose: production, staging, test, development, analytics", example="production"
     )
-    holds_production_copy: StrictBool | None = fact(
+    holds_production_copy: YesNo | None = fact(
         "운영 개인정보의 복사본 보유 여부(테스트·개발 시스템)", "Holds a copy of production personal data (test/dev systems)", example=False
     )
-    data_past_retention: StrictBool | None = fact(
+    data_past_retention: YesNo | None = fact(
         "보유기간이 지났거나 목적을 달성한 개인정보가 남아 있는지", "Holds personal data past its retention period or purpose", example=False
     )
     network_zone: Literal["internet-facing", "dmz", "internal"] | None = fact(
         "네트워크 구간: internet-facing(인터넷 직접 노출) / dmz / internal(내부망)", "Network zone: internet-facing, DMZ or internal",
         example="internal",
     )
-    internet_separated: StrictBool | None = fact(
+    internet_separated: YesNo | None = fact(
         "인터넷망과 내부망(핵심망)의 분리 여부", "Is the internal/core network separated from the internet?", example=True
     )
     separation_method: Literal["physical", "logical", "none"] | None = fact(
         "분리 방식", "How it is separated", example="logical"
     )
-    read_requires_auth: StrictBool | None = fact(
+    read_requires_auth: YesNo | None = fact(
         "개인정보 조회에 인증이 필요한지(비인증 API 등 없음)", "Does reading personal data always require authentication (no open API)?",
         example=True,
     )
-    server_malware_protection: StrictBool | None = fact(
+    server_malware_protection: YesNo | None = fact(
         "서버의 악성프로그램 방지 프로그램 설치·운영 여부", "Is anti-malware installed and running on the servers?", example=True
     )
     components: list[Component] | None = fact("운영 구성요소(OS·소프트웨어)", "Components (OS, software) and versions")
     vulnerabilities: list[Vulnerability] | None = fact(
         "알려진 취약점과 보안 업데이트 적용 현황(없으면 빈 목록)", "Known vulnerabilities and their fixes (empty if none)"
     )
-    intrusion_detection: StrictBool | None = fact(
+    intrusion_detection: YesNo | None = fact(
         "침입탐지·이상행위 경보 운영 여부", "Is intrusion/anomaly detection running with alerts?", example=True
     )
     alerts: list[Alert] | None = fact("기간 중 발생한 경보(없으면 빈 목록)", "Alerts raised in the period (empty if none)")
     auth_data: list[AuthDatum] | None = fact(
         "저장하는 인증정보 종류별 저장 방식", "Authentication data stored, by kind, and how it is stored"
     )
-    rrn: StrictBool | None = fact("주민등록번호 처리 여부", "Processes resident registration numbers?", example=False)
-    rrn_encrypted: StrictBool | None = fact(
+    rrn: YesNo | None = fact("주민등록번호 처리 여부", "Processes resident registration numbers?", example=False)
+    rrn_encrypted: YesNo | None = fact(
         "주민등록번호 암호화 저장 여부(법 제24조의2제2항)", "Are resident registration numbers encrypted at rest (PIPA Art 24-2(2))?",
         example=True,
     )
-    sensitive_encrypted: StrictBool | None = fact(
+    sensitive_encrypted: YesNo | None = fact(
         "민감정보 암호화 저장 여부", "Is sensitive data encrypted at rest?", example=True
     )
 
@@ -325,30 +315,30 @@ class System(Strict):
 class Endpoints(Strict):
     """Handlers' computers and work mobile devices, stated for the organisation as a whole."""
 
-    p2p_blocked: StrictBool | None = fact("업무용 컴퓨터의 P2P 차단 여부", "Is P2P blocked on handlers' computers?", example=True)
-    sharing_restricted: StrictBool | None = fact(
+    p2p_blocked: YesNo | None = fact("업무용 컴퓨터의 P2P 차단 여부", "Is P2P blocked on handlers' computers?", example=True)
+    sharing_restricted: YesNo | None = fact(
         "공유설정 제한 여부", "Are file-sharing settings restricted on handlers' computers?", example=True
     )
-    mobile_devices_used: StrictBool | None = fact("업무용 모바일 기기 사용 여부", "Are work mobile devices used?", example=True)
-    mobile_device_lock: StrictBool | None = fact(
+    mobile_devices_used: YesNo | None = fact("업무용 모바일 기기 사용 여부", "Are work mobile devices used?", example=True)
+    mobile_device_lock: YesNo | None = fact(
         "업무용 모바일 기기의 비밀번호 설정 등 분실·도난 대비 보호조치 여부",
         "Are work mobile devices protected (passcode etc.) against loss and theft?",
         example=True,
     )
-    local_storage_encrypted: StrictBool | None = fact(
+    local_storage_encrypted: YesNo | None = fact(
         "취급자 컴퓨터·모바일 기기·보조저장매체 저장 시 암호화 여부",
         "Is personal data encrypted when stored on handlers' computers, mobile devices and removable media?",
         example=True,
     )
-    internet_cut_off: StrictBool | None = fact(
+    internet_cut_off: YesNo | None = fact(
         "개인정보 다운로드·파기·권한설정이 가능한 취급자 컴퓨터의 인터넷망 차단 여부",
         "Are computers that can download or destroy personal data, or set access rights, cut off from the internet?",
         example=True,
     )
-    malware_protection: StrictBool | None = fact(
+    malware_protection: YesNo | None = fact(
         "백신 등 보안 프로그램 설치·운영 여부", "Is anti-malware software installed and running?", example=True
     )
-    malware_auto_update: StrictBool | None = fact(
+    malware_auto_update: YesNo | None = fact(
         "보안 프로그램 자동 업데이트 또는 일 1회 이상 업데이트 여부",
         "Is it updated automatically, or at least daily?",
         example=True,
@@ -364,7 +354,7 @@ class Disaster(Strict):
         "재해·재난 위기대응 매뉴얼 최근 점검일(없으면 생략)", "Last review of the disaster response manual (omit if never)",
         absent="none", example="2025-05-10",
     )
-    backup_recovery_plan: StrictBool | None = fact(
+    backup_recovery_plan: YesNo | None = fact(
         "개인정보처리시스템 백업 및 복구 계획 마련 여부", "Is there a backup and recovery plan for the systems?", example=True
     )
 
@@ -396,17 +386,17 @@ class Handler(Strict):
         "최근 개인정보 보호 교육 이수일(없으면 생략)", "Last privacy training completed (omit if never)", absent="none",
         example="2025-03-20",
     )
-    can_set_access_rights: StrictBool | None = fact(
+    can_set_access_rights: YesNo | None = fact(
         "개인정보처리시스템 접근 권한 설정 가능 여부(고시 제6조의2제1항제1호)", "Can set access rights to the systems (Notice Art 6-2(1) item 1)",
         example=False,
     )
-    can_download: StrictBool | None = fact(
+    can_download: YesNo | None = fact(
         "개인정보 다운로드 가능 여부(제6조의2제1항제2호)", "Can download personal data from the systems (Art 6-2(1) item 2)", example=True
     )
-    can_destroy: StrictBool | None = fact(
+    can_destroy: YesNo | None = fact(
         "개인정보 파기 가능 여부(제6조의2제1항제2호)", "Can destroy personal data in the systems (Art 6-2(1) item 2)", example=False
     )
-    internet_cut_off: StrictBool | None = fact(
+    internet_cut_off: YesNo | None = fact(
         "이 취급자 컴퓨터의 인터넷망 차단 여부", "Is this handler's computer cut off from the internet?", example=True
     )
 
@@ -476,7 +466,7 @@ class InternalPlan(Strict):
     established_on: Date | None = fact("내부 관리계획 수립일", "Internal management plan established on", example="2023-10-01")
     approved_by: str | None = fact("내부 의사결정 절차 승인자", "Approved by (internal decision procedure)", example="CEO")
     last_revised_on: Date | Unknown | None = fact("최근 개정일", "Last revised on", absent="none")
-    revision_history: StrictBool | None = fact(
+    revision_history: YesNo | None = fact(
         "중요 변경 반영 및 수정 이력 관리 여부", "Are material changes reflected and a revision history kept?", example=True
     )
     last_inspected_on: Date | Unknown | None = fact(
@@ -518,7 +508,7 @@ class Awareness(Strict):
     kind: Literal["first-signal", "possible-leak", "confirmation", "other"] = required(
         "종류: first-signal(최초 징후) / possible-leak(유출 가능성 인지) / confirmation(유출 확인)", "Kind of moment", example="confirmation"
     )
-    starts_clock: StrictBool | None = fact(
+    starts_clock: YesNo | None = fact(
         "법정 기한(72시간)이 시작되는 '알게 된 때'로 보는지", "Is this the moment the statutory clock starts ('became aware')?", example=True
     )
     description: str | None = fact("내용", "What was learned", example="CS tickets about unknown address changes")
@@ -548,10 +538,10 @@ class Incident(Strict):
     contained_at: Stamp | Unknown | None = fact("유출 차단 일시", "When the leak was contained", absent="none")
     subjects_affected: StrictInt | None = fact("유출된 정보주체 수", "Data subjects affected", example=4500, ge=0)
     items: list[str] | None = fact("유출된 개인정보 항목", "Items of personal data leaked", example=["name", "email"])
-    sensitive_or_unique: StrictBool | None = fact(
+    sensitive_or_unique: YesNo | None = fact(
         "민감정보 또는 고유식별정보 유출 여부", "Were sensitive data or unique identifiers leaked?", example=False
     )
-    unlawful_external_access: StrictBool | None = fact(
+    unlawful_external_access: YesNo | None = fact(
         "외부로부터의 불법적인 접근에 의한 유출 여부",
         "Did the leak come from unlawful access from outside to the system or handlers' devices?",
         example=True,
@@ -580,10 +570,10 @@ class Incident(Strict):
         "유출등 가능성 통지 일시(법 제34조제2항; 통지하지 않았으면 생략)", "When subjects were told of the possible leak (Art 34(2); omit if not)",
         absent="none",
     )
-    retrieval_or_deletion_attempted: StrictBool | None = fact(
+    retrieval_or_deletion_attempted: YesNo | None = fact(
         "유출등이 된 개인정보의 회수·삭제 등 확산 방지 조치 여부", "Was retrieval or deletion of the leaked data attempted?", example=True
     )
-    risk_significantly_lowered: StrictBool | None = fact(
+    risk_significantly_lowered: YesNo | None = fact(
         "회수·삭제 등으로 정보주체의 권익 침해 가능성이 현저히 낮아졌는지(영 제40조제1항 단서)",
         "Did retrieval or deletion significantly lower the risk to subjects (Decree Art 40(1) proviso)?", example=False,
     )
@@ -625,7 +615,7 @@ class Attestation(Strict):
     role: str | None = fact("확인자 직위", "Attester's role", example="Facilities manager")
     date: Date | None = fact("확인 일자", "Date of the attestation", example="2025-10-15")
     attachment: str | None = fact("근거 문서의 첨부 ID", "Attachment id of the supporting document", example="dc-access-log")
-    met: StrictBool | None = fact(
+    met: YesNo | None = fact(
         "의무 이행 여부(미이행이면 false)", "Is the duty met? (false states a gap)", example=True
     )
     statement: str | None = fact("확인 내용", "What was checked", example="Entry to the server room is badge-controlled and logged")
@@ -645,7 +635,7 @@ class PrivacyOfficer(Strict):
     name: str | None = fact("성명", "Name", example="Park CPO")
     position: str | None = fact("직위", "Position", example="Executive director, Information Protection")
     designated_on: Date | None = fact("지정일", "Designated on", example="2023-01-02")
-    executive: StrictBool | None = fact(
+    executive: YesNo | None = fact(
         "사업주·대표자·임원(또는 시행령 제32조의 요건) 해당 여부", "Owner, representative or executive (or meets Decree Art 32)", example=True
     )
     reports_to: str | None = fact("보고 대상", "Reports to", example="CEO")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 
 from compliance.facts import Facts
+from compliance.i18n import _
 from compliance.loading import Problem
 from compliance.located import Document
 
@@ -40,14 +41,15 @@ def lookalike(value: str) -> str | None:
         if value.isprintable():
             return None
         bad = next(c for c in value if not c.isprintable())
-        return f"contains U+{ord(bad):04X} (a control character); use plain '-' and spaces"
+        return _("contains U+{code} (a control character); use plain '-' and spaces").format(code=f"{ord(bad):04X}")
     if unicodedata.normalize("NFKC", value) != value:
         bad = next((c for c in value if unicodedata.normalize("NFKC", c) != c), "")
-        return f"contains U+{ord(bad):04X} ({unicodedata.name(bad, '?')}), which reads like another character"
+        return _("contains U+{code} ({name}), which reads like another character").format(
+            code=f"{ord(bad):04X}", name=unicodedata.name(bad, "?"))
     for c in value:
         cat = unicodedata.category(c)
         if cat in ("Cc", "Cf", "Zl", "Zp") or (cat == "Pd" and c != "-") or (cat == "Zs" and c != " ") or c in _MINUS_LIKE:
-            return f"contains U+{ord(c):04X} ({unicodedata.name(c, '?')}); use plain '-' and spaces"
+            return _("contains U+{code} ({name}); use plain '-' and spaces").format(code=f"{ord(c):04X}", name=unicodedata.name(c, "?"))
     return None
 
 
@@ -77,10 +79,11 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
             loc = (name, i, "id")
             why = lookalike(ident)
             if why:
-                problems.append(doc.problem(loc, f"id {ident!r} {why}"))
+                problems.append(doc.problem(loc, _("id {id} {reason}").format(id=repr(ident), reason=why)))
             if ident in seen:
                 first = doc.line((name, seen[ident], "id"))
-                problems.append(doc.problem(loc, f"duplicate id {ident!r} (first on line {first}): every id in {name} must be unique"))
+                problems.append(doc.problem(loc, _("duplicate id {id} (first on line {line}): every id in {list} must be unique").format(
+                    id=repr(ident), line=first, list=name)))
             else:
                 seen[ident] = i
         ids[name] = set(seen)
@@ -100,16 +103,19 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
                 loc = (source, i, field, j) if many else (source, i, field)
                 why = lookalike(ref)
                 if why:
-                    problems.append(doc.problem(loc, f"reference {ref!r} {why}"))
+                    problems.append(doc.problem(loc, _("reference {ref} {reason}").format(ref=repr(ref), reason=why)))
                 elif known is None:
-                    problems.append(doc.problem(loc, f"names {target[:-1]} {ref!r} but the file states no {target} list"))
+                    problems.append(doc.problem(loc, _("names {kind} {ref} but the file states no {list} list").format(
+                        kind=target[:-1], ref=repr(ref), list=target)))
                 elif ref not in known:
-                    problems.append(doc.problem(loc, f"no {target[:-1]} with id {ref!r}"))
+                    problems.append(doc.problem(loc, _("no {kind} with id {ref}").format(kind=target[:-1], ref=repr(ref))))
     for i, inc in enumerate(facts.incidents or []):
         starts = [a for a in inc.awareness or [] if a.starts_clock]
         loc = ("incidents", i, "awareness")
         if len(starts) > 1:
-            problems.append(doc.problem(loc, "more than one awareness moment marked starts_clock: the statutory clock starts once"))
+            problems.append(doc.problem(loc, _("more than one awareness moment marked starts_clock: the statutory clock starts once")))
         elif starts and inc.aware_at not in (None, "unknown") and inc.aware_at != starts[0].at:
-            problems.append(doc.problem(("incidents", i, "aware_at"), f"aware_at {inc.aware_at.isoformat()} differs from the awareness moment marked starts_clock ({starts[0].at.isoformat()})"))
+            problems.append(doc.problem(("incidents", i, "aware_at"), _(
+                "aware_at {aware_at} differs from the awareness moment marked starts_clock ({starts_clock})").format(
+                aware_at=inc.aware_at.isoformat(), starts_clock=starts[0].at.isoformat())))
     return problems

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from compliance.i18n import _
 from compliance.loading import fail, load, note_input, read_text
 
 _DOTS = re.compile("[\u318d\u00b7\u30fb\u2027\u2022]")
@@ -178,7 +179,7 @@ def _library(directory: str) -> Library | None:
     index = Path(directory) / "law" / "sources.yaml"
     if not os.path.lexists(index):  # absent: no texts to compare with; anything else there is read, or refused
         return None
-    data, _ = load(index)  # bounded, regular files only, refused tags and duplicate keys, located errors
+    data, _text = load(index)  # bounded, regular files only, refused tags and duplicate keys, located errors
     sources, texts = {}, {}
     try:
         for entry in data["sources"]:
@@ -188,10 +189,12 @@ def _library(directory: str) -> Library | None:
             )
             sources[src.id] = src
     except (KeyError, TypeError, ValueError) as exc:
-        raise fail(index, f"not a law-text index (each source needs id, file, instrument, version, in_force and provenance; in_force and until are YYYY-MM-DD): {type(exc).__name__}: {exc}") from None
+        raise fail(index, _("not a law-text index (each source needs id, file, instrument, version, in_force and provenance; "
+                            "in_force and until are YYYY-MM-DD): {error}").format(error=f"{type(exc).__name__}: {exc}")) from None
     for src in sources.values():
         if Path(src.file).name != src.file or src.file.startswith("."):
-            raise fail(index, f"source {src.id!r}: file {src.file!r} must be a file name in {index.parent} (no folders)")
+            raise fail(index, _("source {source}: file {file} must be a file name in {folder} (no folders)").format(
+                source=repr(src.id), file=repr(src.file), folder=index.parent))
         texts[src.id] = parse(read_text(index.parent / src.file))
     return Library(sources, texts, index)
 

@@ -2,7 +2,9 @@
 
 YAML is read with the YAML 1.2 core schema: ``true``/``false`` are the only booleans, numbers are written as
 in JSON (plus ``0x``/``0o``/``0b``), and dates stay text that the facts model parses exactly as it parses JSON
-(so a YAML and a JSON file with the same values are the same facts; ``yes``, ``0755`` and ``1:20`` are text).
+(so a YAML and a JSON file with the same values are the same facts; ``yes``, ``0755`` and ``1:20`` are text, and
+a yes/no word or a ``2025. 3. 31.`` is read by the facts model in the forms ``compliance.forms`` accepts everywhere).
+A syntax error is one line naming what to write instead (``_yaml_advice``), not the parser's words.
 Two readers give that same result: ryaml (libyaml's parser ported to Rust, values built in Rust: 4x PyYAML's C
 loader on 100k rows) for text that holds no tag, anchor, alias, merge key, complex key or directive, and PyYAML's
 C parser with this module's resolvers for everything else, which refuses those constructs with a line number.
@@ -37,6 +39,8 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
+from compliance.i18n import _
 
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 """JSON inputs larger than this are refused before reading. Measured: 1M handlers, 1M accounts and 100k keys
@@ -94,9 +98,34 @@ class Problem:
     field: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        text = f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        where, message = f"{self.path}:{self.line}" if self.line else self.path, self.message
+        place = _PLACES.get(os.path.abspath(self.path)) if _PLACES and self.path else None
+        if place is not None:  # a workbook read as facts: its sheet!cell, never a line of the text it was read into
+            cell = place(self.line, self.field)
+            where = f"{self.path}:{cell}" if cell else self.path
+            message = _LINE_IN_MESSAGE.sub(lambda m: place(int(m[1] or m[2]), "") or m[0], message)
+        text = f"{where}: {self.field}: {message}" if self.field else f"{where}: {message}"
         return inert(text)
+
+
+_PLACES: dict[str, Any] = {}
+
+
+def note_places(path: str | Path, where) -> None:
+    """A workbook was read as facts (``compliance.workbook``): its problems are shown at ``sheet!cell``, which
+    ``where(line, field)`` names from a problem's field path or from a line of the text the workbook was read into
+    (what every locator walks), so every located problem of these facts points at a cell without knowing it."""
+    _PLACES[os.path.abspath(path)] = where
+
+
+def file_sha256(path: str | Path) -> str | None:
+    """SHA-256 of the bytes of a facts file read into another text (a workbook); None for a text file."""
+    return getattr(_PLACES.get(os.path.abspath(path)), "sha256", None)
+
+
+_LINE_IN_MESSAGE = re.compile(r"\bline ([0-9]+)\b|(?<![0-9])([0-9]+)번째 줄")
+"""'(first on line 62)' ('(처음은 62번째 줄)' in Korean) in a message about a workbook: the cell of that line instead.
+The Korean catalog writes a line of the facts text as 'N번째 줄' and nothing else so (a workbook row is 'N행')."""
 
 
 class InputError(Exception):
@@ -147,31 +176,33 @@ class _SafeLoader(yaml.CSafeLoader):
     def construct_object(self, node, deep=False):
         if node in self.constructed_objects or node in self.recursive_objects:
             raise yaml.constructor.ConstructorError(
-                None, None, "YAML anchors and aliases (&name, *name) are not allowed; this value is reused by an alias", node.start_mark
+                None, None, _("YAML anchors and aliases (&name, *name) are not allowed; this value is reused by an alias"), node.start_mark
             )
         if node.tag not in _PLAIN_TAGS:
             raise yaml.constructor.ConstructorError(
-                None, None, f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed; write plain values", node.start_mark
+                None, None, _("the YAML tag {tag} is not allowed; write plain values").format(tag=node.tag.replace("tag:yaml.org,2002:", "!!")),
+                node.start_mark,
             )
         return super().construct_object(node, deep)
 
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
+        for key_node, _value in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise yaml.constructor.ConstructorError(
-                    None, None, "YAML merge keys (<<) are not allowed", key_node.start_mark
+                    None, None, _("YAML merge keys (<<) are not allowed"), key_node.start_mark
                 )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value, not a list or mapping", key_node.start_mark
+                    None, None, _("a mapping key must be a plain value, not a list or mapping"), key_node.start_mark
                 )
             key = key_node.value
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None,
                     None,
-                    f"duplicate key '{key}' (first defined on line {seen[key]})",
+                    _("duplicate key '{key}': it appears twice in the same mapping (first on line {first}); keep one of "
+                      "them").format(key=key, first=seen[key]),
                     key_node.start_mark,
                 )
             seen[key] = key_node.start_mark.line + 1
@@ -182,7 +213,7 @@ class _SafeLoader(yaml.CSafeLoader):
             return super().construct_yaml_int(node)
         except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
             raise yaml.constructor.ConstructorError(
-                None, None, f"the number has too many digits ({len(node.value)} characters)", node.start_mark
+                None, None, _("the number has too many digits ({count} characters)").format(count=len(node.value)), node.start_mark
             ) from None
 
     def construct_yaml_timestamp(self, node):
@@ -375,16 +406,21 @@ def _gc_paused():
 
 def os_problem(exc: OSError) -> str:
     """A one-line reason for an OS error on an input path."""
-    reasons = {
-        errno.ENOENT: "file not found",
-        errno.ENOTDIR: "file not found (a part of the path is not a folder)",
-        errno.EACCES: "cannot read: permission denied",
-        errno.EPERM: "cannot read: operation not permitted",
-        errno.ELOOP: "cannot read: too many levels of symbolic links (a symlink loop?)",
-        errno.ENAMETOOLONG: "cannot read: the file name is too long",
-        errno.EISDIR: "is a directory, expected a file",
-    }
-    return reasons.get(exc.errno, f"cannot read: {exc.strerror or exc}")
+    if exc.errno == errno.ENOENT:
+        return _("file not found")
+    if exc.errno == errno.ENOTDIR:
+        return _("file not found (a part of the path is not a folder)")
+    if exc.errno == errno.EACCES:
+        return _("cannot read: permission denied")
+    if exc.errno == errno.EPERM:
+        return _("cannot read: operation not permitted")
+    if exc.errno == errno.ELOOP:
+        return _("cannot read: too many levels of symbolic links (a symlink loop?)")
+    if exc.errno == errno.ENAMETOOLONG:
+        return _("cannot read: the file name is too long")
+    if exc.errno == errno.EISDIR:
+        return _("is a directory, expected a file")
+    return _("cannot read: {reason}").format(reason=exc.strerror or exc)
 
 
 def _cap_for(path: str | Path) -> int:
@@ -402,15 +438,15 @@ def read_bytes(path: str | Path, cap: int | None = None) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except ValueError:
-        raise fail(path, "the path contains a NUL byte") from None
+        raise fail(path, _("the path contains a NUL byte")) from None
     except OSError as exc:
         raise fail(path, os_problem(exc)) from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
-            raise fail(path, "is a directory, expected a file")
+            raise fail(path, _("is a directory, expected a file"))
         if not stat.S_ISREG(st.st_mode):
-            raise fail(path, "is not a regular file (a FIFO, device or socket); save the input to a file first")
+            raise fail(path, _("is not a regular file (a FIFO, device or socket); save the input to a file first"))
         if st.st_size > cap:
             raise fail(path, _too_big(path, st.st_size, cap))
         chunks, total = [], 0
@@ -432,12 +468,10 @@ def read_bytes(path: str | Path, cap: int | None = None) -> bytes:
 
 def _too_big(path: str | Path, size: int, cap: int) -> str:
     if cap == MAX_YAML_BYTES and not str(path).endswith(".json"):
-        return (
-            f"file is {size} bytes or more; YAML input is limited to {cap} bytes (the YAML parser needs about"
-            " 50 times the file size in memory): write big lists as a .json facts file"
-            f" (limit {MAX_INPUT_BYTES} bytes)"
-        )
-    return f"file is {size} bytes or more; the limit is {cap}"
+        return _("file is {size} bytes or more; YAML input is limited to {cap} bytes (the YAML parser needs about 50 times "
+                 "the file size in memory): write big lists as a .json facts file (limit {limit} bytes)").format(
+                     size=size, cap=cap, limit=MAX_INPUT_BYTES)
+    return _("file is {size} bytes or more; the limit is {cap}").format(size=size, cap=cap)
 
 
 def read_text(path: str | Path) -> str:
@@ -445,7 +479,7 @@ def read_text(path: str | Path) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise fail(path, f"not UTF-8 text (byte {exc.start})") from None
+        raise fail(path, _("not UTF-8 text (byte {offset})").format(offset=exc.start)) from None
 
 
 class _DuplicateKey(Exception):
@@ -479,27 +513,29 @@ def parse(text: str, path: str | Path, as_json: bool = False) -> Any:
         if len(text) > 2 * MAX_JSON_CONTAINERS:  # a shorter text cannot hold more ("{}" is two characters)
             containers = text.count("{") + text.count("[")  # braces inside strings counted too: an upper bound
             if containers > MAX_JSON_CONTAINERS:
-                raise fail(path, f"has {containers:,} '{{' and '[': more than the {MAX_JSON_CONTAINERS:,} objects and lists a "
-                                 "JSON input may hold (each costs memory however small the file); put long lists in CSV sources")
+                raise fail(path, _("has {count} '{{' and '[': more than the {limit} objects and lists a JSON input may hold "
+                                   "(each costs memory however small the file); put long lists in CSV sources").format(
+                                       count=f"{containers:,}", limit=f"{MAX_JSON_CONTAINERS:,}"))
         try:
             with _gc_paused():
                 return json.loads(text, object_pairs_hook=_unique_keys)
         except _DuplicateKey as exc:
             key, line = _duplicate_at(text, exc.key)
-            raise fail(path, f"duplicate key '{key}': JSON objects must not repeat a key (the second would silently win)", line) from None
+            raise fail(path, _("duplicate key '{key}': JSON objects must not repeat a key (the second would silently win)").format(
+                key=key), line) from None
         except json.JSONDecodeError as exc:
-            raise fail(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
+            raise fail(path, _("invalid JSON: {problem}").format(problem=exc.msg), exc.lineno) from None
         except RecursionError:
-            raise fail(path, "invalid JSON: nested too deeply", _deep_line(text)) from None
+            raise fail(path, _("invalid JSON: {problem}").format(problem=_("nested too deeply")), _deep_line(text)) from None
         except ValueError as exc:  # e.g. an integer with more digits than Python converts
             long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text) if sys.get_int_max_str_digits() else None
             line = text.count("\n", 0, long.start()) + 1 if long else 0
-            raise fail(path, f"invalid JSON: {str(exc).split(';')[0]}", line) from None
+            raise fail(path, _("invalid JSON: {problem}").format(problem=str(exc).split(";")[0]), line) from None
     deep = _nesting_line(text)  # before either reader: both cost time per token in the depth (MAX_NESTING)
     if deep:
-        raise fail(path, f"invalid YAML: nesting deeper than {MAX_NESTING} levels ([ and {{ opened inside each "
-                         "other; the nesting depth is limited so that reading stays linear, and facts nest fewer than 10)",
-                   deep)
+        raise fail(path, _("invalid YAML: {problem}").format(problem=_(
+            "nesting deeper than {limit} levels ([ and {{ opened inside each other; the nesting depth is limited so that "
+            "reading stays linear, and facts nest fewer than 10)").format(limit=MAX_NESTING)), deep)
     with _gc_paused():
         data = _fast_yaml(text) if deep is not None else _SLOW  # None: libyaml cannot scan it, PyYAML says where
     if data is not _SLOW:
@@ -511,23 +547,109 @@ def parse(text: str, path: str | Path, as_json: bool = False) -> Any:
         _remember_lists(text, data)
         return data
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        message = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem and "duplicate" not in exc.problem:
-            message = f"{exc.context}: {exc.problem}"
-            if exc.context_mark and mark and exc.context_mark.line != mark.line:
-                message += f" (started on line {exc.context_mark.line + 1})"
-        raise fail(path, f"invalid YAML: {message}", line) from None
+        line, message = _yaml_advice(text, exc)
+        raise fail(path, _("invalid YAML: {problem}").format(problem=message), line) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: its line, and the character named
         line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else 0
         code = ord(exc.character) if isinstance(exc.character, str) else exc.character
-        what = f"U+{code:04X}" if isinstance(code, int) else "here"
-        raise fail(path, f"invalid YAML: the character {what} is not allowed (control characters cannot appear in YAML)", line) from None
+        what = f"U+{code:04X}" if isinstance(code, int) else "?"
+        raise fail(path, _("invalid YAML: {problem}").format(problem=_(
+            "the character {character} is not allowed (control characters cannot appear in YAML)").format(character=what)), line) from None
     except yaml.YAMLError as exc:
-        raise fail(path, f"invalid YAML: {exc}") from None
+        raise fail(path, _("invalid YAML: {problem}").format(problem=exc)) from None
     except RecursionError:
-        raise fail(path, "invalid YAML: nested too deeply", _deep_line(text)) from None
+        raise fail(path, _("invalid YAML: {problem}").format(problem=_("nested too deeply")), _deep_line(text)) from None
+
+
+_INDENT_TAB = re.compile(r"[ \t-]*+\t")
+_KEY_THEN_VALUE = re.compile(r"[ \t]*+(?:-[ \t]++)*+([^\s:#'\"\[\]{}][^:#]*?):[ \t]++(\S.*)")
+_NO_SPACE_AFTER_COLON = re.compile(r"[ \t]*+(?:-[ \t]++)*+[^\s:#'\"][^:\s]*+:[^\s:]")
+_TEXT_AFTER_QUOTE = re.compile(r"""[ \t]*+(?:-[ \t]++)*+[^:#]++:[ \t]++(?:"[^"\\]*+(?:\\.[^"\\]*+)*+"|'[^']*+(?:''[^']*+)*+')[ \t]*+[^\s#]""")
+
+
+def _yaml_advice(text: str, exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """(line, sentence) for a YAML syntax error, in words a person who edits the file can act on: what is wrong on
+    which line and what to write instead. The parser's own words are kept only for a case not recognised here.
+    Looks at the few lines the marks name (and scans once for a closing bracket): linear in the text."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    problem, context = exc.problem or "", exc.context or ""
+    lines = text.split("\n")  # libyaml's line numbers (a CR before the break is dropped by at())
+
+    def at(n: int) -> str:  # 1-based
+        return lines[n - 1].rstrip("\r") if 0 < n <= len(lines) else ""
+
+    start = exc.context_mark.line + 1 if exc.context_mark else line
+    char = at(line)[mark.column] if mark and mark.column < len(at(line)) else ""
+    indentation = _("the indentation of this line does not match the lines above: keys of one group start in the same "
+                    "column, and the items of a list ('- ') are indented under their key; indent with spaces")
+    if isinstance(exc, yaml.constructor.ConstructorError) and exc.context is None:
+        return line, problem  # this module's own refusals (duplicate key, alias, tag): already in words
+    if "tab" in problem or (char == "\t" and "cannot start any token" in problem):
+        tabbed = next((n for n in range(line, 0, -1) if _INDENT_TAB.match(at(n)) and at(n).strip()), line)
+        return tabbed, _("a tab is used for indentation: indent with spaces instead of tabs (YAML does not allow tabs there)")
+    if "cannot start any token" in problem and char in ("@", "`", "%"):
+        return line, _("a value cannot start with {character}: put the value in quotes").format(character=char)
+    if "mapping values are not allowed" in problem:
+        before = at(line)[: mark.column] if mark else ""
+        kv = _KEY_THEN_VALUE.match(at(line))
+        if kv and ": " in before.lstrip(" -"):
+            value = kv[2].split(" #")[0].rstrip()
+            example = f"{kv[1]}: {json.dumps(value, ensure_ascii=False)}"
+            return line, _("a value with a colon (:) in it must be in quotes: write {example}").format(example=example)
+        previous = next((n for n in range(line - 1, 0, -1) if at(n).strip() and not at(n).lstrip().startswith("#")), 0)
+        if previous and _NO_SPACE_AFTER_COLON.match(at(previous)) and ": " not in at(previous):
+            key, _colon, value = at(previous).strip().partition(":")
+            return previous, _("put a space after the colon: write {example}").format(example=f"{key.lstrip('- ')}: {value}")
+        return line, indentation
+    if "while scanning a quoted scalar" in context and "end of stream" in problem:
+        quote = at(start)[exc.context_mark.column] if exc.context_mark and exc.context_mark.column < len(at(start)) else '"'
+        return start, _("the quote {quote} opened on this line is never closed: end the value with {quote}").format(quote=quote)
+    if "quoted scalar" in context and "unknown escape" in problem:
+        return line, _("a backslash (\\) in double quotes starts an escape: put the value in single quotes instead "
+                       "('C:\\folder'), or write each backslash twice")
+    if context.startswith("while parsing a flow") and "did not find expected" in problem:
+        unclosed = _unclosed(text)
+        if unclosed is not None:
+            where, bracket = unclosed
+            return where, _("the {bracket} opened on this line is never closed: close it with {closing}").format(
+                bracket=bracket, closing=_CLOSING[bracket])
+        return line, _("inside [ ] and {{ }}, separate the items with commas, and put a value holding a colon (:), a "
+                       "comma, a bracket or # in quotes").format()
+    if "but found another document" in problem:
+        return line, _("a second document starts here (---): this file must hold one document; remove the line with ---")
+    if "did not find expected key" in problem and _TEXT_AFTER_QUOTE.match(at(line)):
+        return line, _("there is text after the closing quote: put the whole value inside the quotes")
+    if ("did not find expected key" in problem or "did not find expected '-'" in problem
+            or "expected <block end>" in problem):
+        return line, indentation
+    message = f"{context}: {problem}" if context and problem else problem or context or "?"
+    if exc.context_mark and mark and exc.context_mark.line != mark.line:
+        message = _("{problem} (started on line {line})").format(problem=message, line=exc.context_mark.line + 1)
+    return line, message
+
+
+_CLOSING = {"[": "]", "{": "}"}
+
+
+def _unclosed(text: str) -> tuple[int, str] | None:
+    """(line, bracket) of the bracket left open: the one a wrong closing bracket meets, else the innermost still
+    open at the end; None when every bracket closes (brackets inside double quotes skipped). One pass."""
+    stack: list[tuple[int, str]] = []
+    for m in _UP_TO_BRACKET.finditer(text):
+        bracket = m[1]
+        if not bracket:
+            break
+        if bracket in _CLOSING:
+            stack.append((m.end() - 1, bracket))
+        elif not stack or _CLOSING[stack[-1][1]] != bracket:
+            break
+        else:
+            stack.pop()
+    if not stack:
+        return None
+    offset, bracket = stack[-1]
+    return text.count("\n", 0, offset) + 1, bracket
 
 
 _UP_TO_BRACKET = re.compile(r'(?:[^"\[\]{}]++|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"?)*+([\[\]{}]|\Z)')
@@ -555,8 +677,12 @@ def _deep_line(text: str, limit: int = MAX_NESTING) -> int:
 
 
 def load(path: str | Path, as_json: bool = False) -> tuple[Any, str]:
-    """Load one file (JSON by extension or ``as_json``, else YAML); returns (data, text). The text is kept to
-    locate later errors."""
+    """Load one file (JSON by extension or ``as_json``, a workbook by ``.xlsx``, else YAML); returns (data, text). The
+    text is kept to locate later errors (a workbook's is the canonical JSON text of what it states)."""
+    if not as_json and str(path).lower().endswith(".xlsx"):
+        from compliance.workbook import read_workbook
+
+        return read_workbook(path)
     text = read_text(path)
     return parse(text, path, as_json), text
 
@@ -713,7 +839,7 @@ def validate_file(path: str | Path, model: type, data: Any = None, text: str | N
     if data is None or text is None:
         data, text = load(path)
     if not isinstance(data, dict):
-        raise fail(path, f"expected a mapping at the top level, found {type(data).__name__}", 1)
+        raise fail(path, _("expected a mapping at the top level, found {kind}").format(kind=type(data).__name__), 1)
     _rows_in_chunks(model, data)
     try:
         return model.model_validate(data), text
@@ -791,7 +917,10 @@ _set_attr = object.__setattr__
 
 
 def located(path: str | Path, text: str, exc) -> InputError:
-    """Turn a pydantic ValidationError into located problems (file:line: field: message)."""
+    """Turn a pydantic ValidationError into located problems (file:line: field: message), each in the words
+    ``compliance.forms.explain`` gives its error type, in the user's language."""
+    from compliance.forms import explain
+
     locator = Locator(text)
     problems = []
     seen: set[tuple] = set()
@@ -803,13 +932,6 @@ def located(path: str | Path, text: str, exc) -> InputError:
         if loc in seen:
             continue
         seen.add(loc)
-        message = err["msg"]
-        if len(loc) != len(err["loc"]) and any("function-before" in str(s) or "datetime" in str(s) for s in err["loc"]):
-            message += " (or 'unknown' when the event may have happened but is not known)"
-        if err["type"] == "extra_forbidden":
-            message = "unknown field (not in the model; check the spelling)"
-        elif err["type"] not in ("missing",) and "input" in err and not isinstance(err["input"], (dict, list)):
-            shown = repr(err["input"])
-            message = f"{message} (got {shown[:60]})"
-        problems.append(Problem(str(path), locator.line(loc), message, field_path(loc)))
+        problems.append(Problem(str(path), locator.line(loc), explain(err), field_path(loc)))
     return InputError(problems)
+

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from compliance.i18n import _
+
 _CONFUSABLE = str.maketrans({
     # Cyrillic lower case (upper case folds to these first)
     "а": "a", "в": "b", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j", "к": "k", "м": "m", "н": "h",
@@ -39,12 +41,12 @@ def difference(name: str, field: str) -> str:
     odd = [ch for ch in name if not ch.isascii()]
     if odd:
         shown = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in dict.fromkeys(odd))
-        return f"it holds {shown}"
+        return _("it holds {characters}").format(characters=shown)
     if name.strip() != name:
-        return "it has spaces around it"
+        return _("it has spaces around it")
     if name.casefold() == field.casefold():
-        return "it differs in upper/lower case"
-    return "it differs in separators (space, hyphen, underscore)"
+        return _("it differs in upper/lower case")
+    return _("it differs in separators (space, hyphen, underscore)")
 
 
 def near_misses(headers: list[str], fields: list[str]) -> dict[int, str]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from compliance.i18n import _
 from compliance.importers import IdentityMap, Observed
 from compliance.loading import InputError, Problem, fail, located, read_bytes
 
@@ -35,8 +36,9 @@ def bound_containers(kind: str, data: bytes, name: str) -> None:
         return
     opened = data.count(b"{") + data.count(b"[")
     if opened > MAX_IMPORT_CONTAINERS:
-        raise fail(name, f"opens {opened:,} objects and arrays, more than the {MAX_IMPORT_CONTAINERS:,} an import may "
-                         "read at once (each costs memory): export it in parts, e.g. per target or per page")
+        raise fail(name, _("opens {opened} objects and arrays, more than the {limit} an import may read at once (each "
+                           "costs memory): export it in parts, e.g. per target or per page").format(
+            opened=f"{opened:,}", limit=f"{MAX_IMPORT_CONTAINERS:,}"))
 LISTS = ("handlers", "accounts", "credentials", "secrets")
 SYSTEM_LISTS = ("components", "vulnerabilities", "alerts")
 
@@ -87,7 +89,8 @@ def check_rows(doc: ObservedDocument, name: str) -> list[Problem]:
     for lst, rows in [*doc.lists.items(), *((k, v) for s in doc.systems.values() for k, v in s.items() if k in SYSTEM_LISTS)]:
         model = models.get(lst)
         if model is None:
-            problems.append(Problem(name, 0, f"no list {lst!r} in observed facts (lists: {', '.join(LISTS + SYSTEM_LISTS)})"))
+            problems.append(Problem(name, 0, _("no list {name} in observed facts (lists: {lists})").format(
+                name=repr(lst), lists=", ".join(LISTS + SYSTEM_LISTS))))
             continue
         for row in rows:
             body = {k: v for k, v in row.items() if k != "_at"}
@@ -96,7 +99,8 @@ def check_rows(doc: ObservedDocument, name: str) -> list[Problem]:
             except ValidationError as exc:
                 err = exc.errors(include_url=False)[0]
                 where = ".".join(str(x) for x in err["loc"])
-                problems.append(Problem(name, 0, f"{lst} row from {row.get('_at', '?')}: {where}: {err['msg']}"))
+                problems.append(Problem(name, 0, _("{list} row from {at}: {field}: {reason}").format(
+                    list=lst, at=row.get("_at", "?"), field=where, reason=err["msg"])))
     from compliance.facts import System
 
     for sid, facts in doc.systems.items():  # scalars too, as the evaluator will read them: a name or a type
@@ -106,7 +110,7 @@ def check_rows(doc: ObservedDocument, name: str) -> list[Problem]:
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             where = ".".join(str(x) for x in err["loc"])
-            why = "not a fact of a system" if err["type"] == "extra_forbidden" else err["msg"]
+            why = _("not a fact of a system") if err["type"] == "extra_forbidden" else err["msg"]
             problems.append(Problem(name, 0, f"systems.{sid}.{where}: {why}"))
     return problems
 
@@ -145,12 +149,14 @@ def load_identity_map(path: str | Path | None) -> IdentityMap:
     data, text = load(path)
     if not isinstance(data, dict) or set(data) - {"handlers", "systems"}:
         extra = sorted(set(data) - {"handlers", "systems"}) if isinstance(data, dict) else []
-        raise fail(path, f"an identity map holds 'handlers:' and 'systems:' mappings only{f' (not {extra[0]!r})' if extra else ''}", 1)
+        if extra:
+            raise fail(path, _("an identity map holds 'handlers:' and 'systems:' mappings only (not {key})").format(key=repr(extra[0])), 1)
+        raise fail(path, _("an identity map holds 'handlers:' and 'systems:' mappings only"), 1)
     out = {}
     for key in ("handlers", "systems"):
         section = data.get(key) or {}
         if not isinstance(section, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in section.items()):
-            raise fail(path, f"{key}: map each tool identity (text) to a facts id (text)", 1)
+            raise fail(path, _("{key}: map each tool identity (text) to a facts id (text)").format(key=key), 1)
         out[key] = section
     raw = text.encode("utf-8")
     return IdentityMap(out["handlers"], out["systems"], str(path), hashlib.sha256(raw).hexdigest(), len(raw))
@@ -214,16 +220,17 @@ def parse_document(data: bytes, name: str) -> ObservedDocument:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise fail(name, f"not UTF-8 text (byte {exc.start})") from None
+        raise fail(name, _("not UTF-8 text (byte {offset})").format(offset=exc.start)) from None
     raw = parse(text, name, as_json=True)
     if not isinstance(raw, dict) or "pipa_audit_observed" not in raw:
-        raise fail(name, "not observed facts (written by 'pipa-audit import'): no 'pipa_audit_observed' key", 1)
+        raise fail(name, _("not observed facts (written by 'pipa-audit import'): no 'pipa_audit_observed' key"), 1)
     try:
         doc = ObservedDocument.model_validate(raw)
     except ValidationError as exc:
         raise located(name, text, exc) from None
     if doc.pipa_audit_observed != FORMAT:
-        raise fail(name, f"observed facts of format {doc.pipa_audit_observed}; this version reads {FORMAT}: import again", 1)
+        raise fail(name, _("observed facts of format {found}; this version reads {expected}: import again").format(
+            found=doc.pipa_audit_observed, expected=FORMAT), 1)
     problems = check_rows(doc, name)
     if problems:
         raise InputError(problems)
@@ -288,8 +295,9 @@ def merge(root: dict, docs: list[tuple[str, ObservedDocument]]) -> tuple[list[Di
         for sid, facts in doc.systems.items():
             system = systems.get(sid)
             if system is None:
-                unknown_systems.append((name, f"{name} names system '{sid}', which the facts' systems do not list "
-                                              "(map the tool's target to a listed system id, or list the system)"))
+                unknown_systems.append((name, _("{document} names system '{system}', which the facts' systems do not "
+                                                "list (map the tool's target to a listed system id, or list the system)")
+                                        .format(document=name, system=sid)))
                 continue
             where = facts.get("_at") or {}
             for f, value in facts.items():
@@ -349,12 +357,12 @@ def with_observed(facts, facts_path: str, text: str):
     """``facts`` with the rows its observed documents add to its lists (a row stated with the same id is kept as
     stated: the comparison of the two is the evaluator's), for the access-record analyses, which name principals
     (accounts and credentials) and their holders from the facts."""
-    docs, _, problems = read_listed(facts, facts_path, text)
+    docs, _statuses, problems = read_listed(facts, facts_path, text)
     if problems:
         raise InputError(problems)
     models, update = _row_models(), {}
     for lst in LISTS:
-        rows = [r for _, doc in docs for r in doc.lists.get(lst, [])]
+        rows = [r for _path, doc in docs for r in doc.lists.get(lst, [])]
         if not rows:
             continue
         stated = list(getattr(facts, lst) or [])

@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
+from compliance.i18n import _
 from compliance.loading import fail, inputs_read
 
 Data = bytes | Callable[[], bytes]
@@ -66,7 +67,7 @@ def _refuse_inputs(target: str | Path, st: os.stat_result, inputs: Iterable[str 
     for p in [*inputs_read(), *inputs]:
         try:
             if _identity(os.stat(p)) == ident:
-                raise fail(target, f"is an input of this run ({p}); refusing to overwrite it, choose another output name")
+                raise fail(target, _("is an input of this run ({path}); refusing to overwrite it, choose another output name").format(path=p))
         except (OSError, ValueError):
             continue
 
@@ -74,7 +75,7 @@ def _refuse_inputs(target: str | Path, st: os.stat_result, inputs: Iterable[str 
 def _descriptor_alias(path: str) -> int | None:
     """The descriptor number if ``path`` (after following links) names one of this process's descriptors."""
     p = os.path.abspath(path)
-    for _ in range(40):
+    for _step in range(40):
         parent = os.path.realpath(os.path.dirname(p))
         m = _FD_DIR.match(parent)
         if m and int(m.group(1)) == os.getpid() and os.path.basename(p).isdigit():
@@ -87,10 +88,10 @@ def _descriptor_alias(path: str) -> int | None:
 
 def _os_message(exc: OSError) -> str:
     if exc.errno == errno.ENOSPC:
-        return "cannot write: no space left on the device"
+        return _("cannot write: no space left on the device")
     if exc.errno == errno.EROFS:
-        return "cannot write: read-only file system"
-    return f"cannot write: {exc.strerror or exc}"
+        return _("cannot write: read-only file system")
+    return _("cannot write: {reason}").format(reason=exc.strerror or exc)
 
 
 def _produce(data: Data) -> bytes:
@@ -154,10 +155,10 @@ def _write_direct(target: str, data: Data) -> None:
     try:
         st = os.fstat(fd)
         if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
-            raise fail(target, "changed while opening it; not written")
+            raise fail(target, _("changed while opening it; not written"))
         _write_all(fd, payload)
     except BrokenPipeError:
-        raise fail(target, "the reader of this FIFO went away before the output was written") from None
+        raise fail(target, _("the reader of this FIFO went away before the output was written")) from None
     except OSError as exc:
         raise fail(target, _os_message(exc)) from None
     finally:
@@ -179,10 +180,10 @@ def write_outputs(items: Iterable[tuple[str | Path | None, Data]], inputs: Itera
     refusal or a render error then writes nothing; only when every output is rendered are the
     temporary files renamed and the devices, FIFOs and standard output written."""
     inputs = list(inputs)
-    plans = [_plan(path, inputs) for path, _ in items]
+    plans = [_plan(path, inputs) for path, _data in items]
     with _signals_raise() as guard:
         try:
-            for plan, (_, data) in zip(plans, items):
+            for plan, (_path, data) in zip(plans, items):
                 if plan.kind == "atomic":
                     with guard.blocked():  # no signal between creating the file and knowing its name
                         plan.reserve()
@@ -210,9 +211,9 @@ class _Target:
         try:
             pst = os.stat(parent)
         except (OSError, ValueError):
-            raise fail(self.target, f"folder {parent} does not exist") from None
+            raise fail(self.target, _("folder {folder} does not exist").format(folder=parent)) from None
         if not stat.S_ISDIR(pst.st_mode):
-            raise fail(self.target, f"{parent} is not a folder")
+            raise fail(self.target, _("{folder} is not a folder").format(folder=parent))
         try:
             self.tmp_fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.target)[:100]}.", suffix=".part", dir=parent)
         except OSError as exc:
@@ -251,7 +252,7 @@ class _Target:
                 raise fail(self.target, _os_message(exc)) from None
             if now is not None:
                 if not stat.S_ISREG(now.st_mode):
-                    raise fail(self.target, "stopped being a regular file while writing; not replaced")
+                    raise fail(self.target, _("stopped being a regular file while writing; not replaced"))
                 _refuse_inputs(self.target, now, inputs)
             try:
                 os.replace(self.tmp, self.target)
@@ -279,27 +280,27 @@ def _plan(path: str | Path | None, inputs: list) -> _Target:
     try:
         st = os.stat(target)
     except ValueError:
-        raise fail(target, "the output path contains a NUL byte") from None
+        raise fail(target, _("the output path contains a NUL byte")) from None
     except OSError as exc:
         if exc.errno not in (errno.ENOENT,):
-            raise fail(target, f"cannot use this output path: {exc.strerror}") from None
+            raise fail(target, _("cannot use this output path: {reason}").format(reason=exc.strerror)) from None
         st = None
     if st is None:
         if os.path.islink(target):
-            raise fail(target, "is a symlink to nothing; give a real file name")
+            raise fail(target, _("is a symlink to nothing; give a real file name"))
         if target.endswith(("/", os.sep)):
-            raise fail(target, "names a folder that does not exist; give a file name")
+            raise fail(target, _("names a folder that does not exist; give a file name"))
         return _Target("atomic", target)
     _refuse_inputs(target, st, inputs)
     fd = _descriptor_alias(target)
     if fd is not None:
         return _Target("descriptor", target, fd)
     if stat.S_ISDIR(st.st_mode):
-        raise fail(target, "is a directory; give a file name")
+        raise fail(target, _("is a directory; give a file name"))
     if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
         return _Target("direct", target)
     if not stat.S_ISREG(st.st_mode):
-        raise fail(target, "is not a regular file, character device or FIFO (a block device or socket?); refusing to write to it")
+        raise fail(target, _("is not a regular file, character device or FIFO (a block device or socket?); refusing to write to it"))
     return _Target("atomic", os.path.realpath(target) if os.path.islink(target) else target, existing=st)
 
 
@@ -346,13 +347,13 @@ def ensure_folder(path: str | Path) -> Path:
     try:
         p.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise fail(p, "is a file; give a folder name") from None
+        raise fail(p, _("is a file; give a folder name")) from None
     except NotADirectoryError:
-        raise fail(p, "a part of this path is a file, not a folder") from None
+        raise fail(p, _("a part of this path is a file, not a folder")) from None
     except ValueError:
-        raise fail(p, "the output path contains a NUL byte") from None
+        raise fail(p, _("the output path contains a NUL byte")) from None
     except OSError as exc:
-        raise fail(p, f"cannot create the folder: {exc.strerror}") from None
+        raise fail(p, _("cannot create the folder: {reason}").format(reason=exc.strerror)) from None
     return p
 
 

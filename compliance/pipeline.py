@@ -14,6 +14,7 @@ from compliance.versions import diff
 from compliance.evaluate import Inputs, evaluate
 from compliance.evidence import inspect
 from compliance.facts import Facts, to_evaluation_dict
+from compliance.i18n import _
 from compliance.integrity import reference_problems
 from compliance.precedents import load_precedents
 from compliance.loading import InputError, Problem, validate_file
@@ -38,8 +39,8 @@ def prepare(
     chosen = in_force(catalogs, when)
     if not chosen:  # the date's fault, not the catalog folder's: name the option, or the facts file's as_of line
         first = min((c.meta.effective for c in catalogs), default=None)
-        why = "no catalog is in force on that date" + (
-            f": the earliest takes effect on {first.isoformat()}; give a date on or after it" if first and when < first else "")
+        why = (_("no catalog is in force on that date: the earliest takes effect on {date}; give a date on or after it").format(
+            date=first.isoformat()) if first and when < first else _("no catalog is in force on that date"))
         if as_of is not None:
             raise InputError([Problem(f"--as-of {when.isoformat()}", 0, why)])
         raise InputError([Document(str(facts_path), text).problem(("as_of",), f"{when.isoformat()}: {why}")])
@@ -128,7 +129,7 @@ def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None
     if facts.observed:  # what tools' outputs show (compliance.observed): read, hashed and checked like attachments
         from compliance.observed import read_listed
 
-        _, observed, wrong = read_listed(facts, path, text)
+        _listed, observed, wrong = read_listed(facts, path, text)
         problems += wrong
     return facts, text, statuses + [s.status() for s in sourced] + observed, relocate(problems, sourced)
 
@@ -163,13 +164,14 @@ def unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalo
         for i, entry in enumerate(getattr(facts, section) or []):
             loc = (section, i, "control")
             if entry.control not in by_id:
-                problems.append(doc.problem(loc, f"no control '{entry.control}' in the catalogs"))
+                problems.append(doc.problem(loc, _("no control '{control}' in the catalogs").format(control=entry.control)))
             elif section == "attestations" and by_id[entry.control].control.attestation is None:
-                problems.append(doc.problem(loc, f"control '{entry.control}' is judged on facts, not on an attestation: state the facts it reads instead"))
+                problems.append(doc.problem(loc, _("control '{control}' is judged on facts, not on an attestation: state the "
+                                                   "facts it reads instead").format(control=entry.control)))
             ref = getattr(entry, "attachment", None)
             if ref is not None and ref not in attachments:
                 loc = (section, i, "attachment")
-                problems.append(doc.problem(loc, f"no attachment with id '{ref}'"))
+                problems.append(doc.problem(loc, _("no attachment with id '{id}'").format(id=ref)))
     return problems
 
 

@@ -197,6 +197,27 @@ class Summary(_Model):
     failing_by_severity: dict[str, int] = Field(description="non-compliant or insufficient-evidence controls per severity")
 
 
+class TodoItem(_Model):
+    """One thing still missing, by item: what ``check --todo`` prints and the internal report lists first."""
+
+    kind: Literal["fact", "attestation", "attachment"] = Field(
+        description="fact: a fact needed to judge a duty (or whether it applies) is not stated; attestation: a control "
+        "judged on an attestation whose condition holds has none, or one lacking its attester, a recent date or a submitted "
+        "document; attachment: no intact attachment of a kind a control expects (or that shows a list stated empty is empty)"
+    )
+    item: str | None = Field(
+        description="the list item that lacks it (its id, e.g. 'sys-crm'); for an attestation, the control attested; for "
+        "an attachment, the evidence kind expected; null: a top-level fact"
+    )
+    label: Text = Field(description="the field as a reader names it (the facts model's label), in Korean and English")
+    field: str = Field(
+        description="where to state it, as the facts file writes it: e.g. 'systems[].network_zone', 'organization.subjects', "
+        "'attestations[]' (a whole attestation), 'attachments[].kind' (an attachment of the kind named by item)"
+    )
+    provision: Text = Field(description="the provisions that need it, e.g. '「개인정보의 안전성 확보조치 기준」 제6조제1항, 제8조제1항'")
+    controls: list[str] = Field(description="ids of the controls that need it, in the order of their provisions")
+
+
 class AuditResult(_Model):
     schema_version: str = Field(SCHEMA_VERSION, description="version of this result format (pipa-audit schema result)")
     tool: str = Field("pipa-audit", description="the program that wrote the result")
@@ -205,6 +226,8 @@ class AuditResult(_Model):
     period_start: dt.date | None = Field(description="start of the audited period; null: not stated")
     auditor: str | None = Field(description="who carried out the audit, as stated; null: not stated")
     organization: dict[str, Any] = Field(description="the organisation's facts as stated (kind, size, subjects, …)")
+    privacy_officer: dict[str, Any] | None = Field(
+        None, description="the chief privacy officer as stated (name, position, designated_on, …): the cover and sign-off")
     facts_file: str = Field(description="file name of the facts file audited")
     facts_sha256: str = Field(description="SHA-256 of the facts file's text")
     catalogs: list[CatalogInfo] = Field(description="the catalogs in force on the as-of date that judged the audit")
@@ -229,6 +252,11 @@ class AuditResult(_Model):
         default_factory=list, description="past PIPC decisions that cited a duty this audit found failing (as decided, not a prediction)"
     )
     law_changes: list[str] = Field(default_factory=list, description="changes of law inside the audit period")
+    todo: list[TodoItem] = Field(
+        default_factory=list,
+        description="what is still missing, one entry per item and field (facts not stated, attestations whose condition "
+        "holds and that are absent or incomplete, attachments of an expected kind not submitted), by provision then item",
+    )
 
     def failing(self, threshold: str) -> list[ControlResult]:
         """Findings at or above ``threshold`` severity ('none' = never fail)."""

@@ -21,9 +21,11 @@ Rules:
   field name is taken without being mapped. A list of values (dates) names its one ``column``;
 - every cell is converted to its field's type and then validated by the facts model: each problem is one line
   ``FILE:ROW:COLUMN: list[i].field (header): message`` (exit 2). An empty cell is an absent fact (unknown, or
-  "did not happen" for the fields whose absence means none). Booleans: true/false, yes/no, y/n, 예/아니오, o/x,
-  1/0; dates: YYYY-MM-DD (also YYYY.MM.DD, YYYY/MM/DD, an Excel date cell); timestamps need a UTC offset, or the
-  source's ``timezone``; list cells are split on ``,`` and ``;`` (or ``separator``);
+  "did not happen" for the fields whose absence means none). Dates, timestamps and yes/no are read by the facts
+  model in the forms ``compliance.forms`` accepts in every format (2025-03-31, 2025.03.31, 2025. 3. 31.; true/false,
+  yes/no, y/n, 예/아니오; an Excel date or boolean cell), so a cell means what the same text means in YAML or JSON;
+  timestamps need a UTC offset, or the source's ``timezone``; list cells are split on ``,`` and ``;`` (or
+  ``separator``);
 - CSV text is UTF-8, UTF-8 with BOM, or CP949 (what Korean Excel writes as "CSV"): UTF-8 is tried first (a
   CP949 file with Hangul is never valid UTF-8); a file that is not UTF-8 is read as CP949 only if every non-ASCII
   character it then yields is Hangul or common CJK punctuation (Hanja too is refused: Latin-1 bytes
@@ -47,10 +49,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 
+from compliance import forms
 from compliance.evidence import AttachmentStatus, read_stated
 from compliance.expr import type_of_annotation
 from compliance.facts import Strict, fact, required
+from compliance.i18n import _
 from compliance.loading import InputError, Problem, field_path, inert, validate_in_chunks
 from compliance.located import Document
 from compliance.nearmiss import difference, near_misses
@@ -164,32 +169,32 @@ _KOREAN = re.compile(
 def decode(data: bytes, stated: str | None = None) -> tuple[str, str]:
     """(text, encoding) of a CSV file: UTF-8 (with or without BOM) or CP949, never a guess that could be mojibake."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _Bad("is UTF-16 text; save it as 'CSV UTF-8' (or CP949)")
+        raise _Bad(_("is UTF-16 text; save it as 'CSV UTF-8' (or CP949)"))
     if b"\x00" in data:
-        raise _Bad("contains NUL bytes: not a CSV text file (an XLSX must be named .xlsx)")
+        raise _Bad(_("contains NUL bytes: not a CSV text file (an XLSX must be named .xlsx)"))
     if stated == "cp949":
         try:
             return data.decode("cp949"), "cp949"
         except UnicodeDecodeError as exc:
-            raise _Bad(f"is not CP949 text (byte {exc.start})") from None
+            raise _Bad(_("is not CP949 text (byte {offset})").format(offset=exc.start)) from None
     try:
         if data.startswith(b"\xef\xbb\xbf"):
             return data.decode("utf-8-sig"), "utf-8 (BOM)"
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         if stated == "utf-8":
-            raise _Bad(f"is not UTF-8 text (byte {exc.start})") from None
+            raise _Bad(_("is not UTF-8 text (byte {offset})").format(offset=exc.start)) from None
         first = exc.start
     try:
         text = data.decode("cp949")
     except UnicodeDecodeError:
-        raise _Bad(f"is neither UTF-8 (byte {first}) nor CP949 text; save it as 'CSV UTF-8'") from None
+        raise _Bad(_("is neither UTF-8 (byte {offset}) nor CP949 text; save it as 'CSV UTF-8'").format(offset=first)) from None
     odd = next((c for c in text if ord(c) > 0x7F and not _KOREAN.match(c)), None)
     if odd is not None:
-        raise _Bad(
-            f"is not UTF-8 (byte {first}), and read as CP949 it gives {odd!r} (U+{ord(odd):04X}), which is not Korean text: "
+        raise _Bad(_(
+            "is not UTF-8 (byte {offset}), and read as CP949 it gives {character} (U+{code}), which is not Korean text: "
             "the encoding cannot be told safely; save it as 'CSV UTF-8' or state encoding: cp949"
-        )
+        ).format(offset=first, character=repr(odd), code=f"{ord(odd):04X}"))
     return text, "cp949"
 
 
@@ -203,7 +208,7 @@ def _csv_rows(text: str, delimiter: str):
             yield prev + 1, cells
             prev = reader.line_num
     except csv.Error as exc:
-        raise _Bad(f"not readable as CSV: {exc} (in the row that starts on this line)", prev + 1) from None
+        raise _Bad(_("not readable as CSV: {reason} (in the row that starts on this line)").format(reason=exc), prev + 1) from None
 
 
 def _xlsx_rows(data: bytes, sheet: str | None):
@@ -214,38 +219,40 @@ def _xlsx_rows(data: bytes, sheet: str | None):
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             parts = z.infolist()
             if sum(i.file_size for i in parts) > MAX_XLSX_UNZIPPED:
-                raise _Bad(f"unzips to more than {MAX_XLSX_UNZIPPED} bytes; export the list as CSV")
+                raise _Bad(_("unzips to more than {limit} bytes; export the list as CSV").format(limit=MAX_XLSX_UNZIPPED))
             strings = sum(i.file_size for i in parts if i.filename.lower().endswith("sharedstrings.xml"))
             if strings > MAX_XLSX_SHARED_STRINGS:
-                raise _Bad(f"holds {strings:,} bytes of shared strings, more than the {MAX_XLSX_SHARED_STRINGS:,} a source "
-                           "may (they are read whole before the first row); export the list as CSV")
+                raise _Bad(_("holds {count} bytes of shared strings, more than the {limit} a source may (they are read whole "
+                             "before the first row); export the list as CSV").format(
+                                 count=f"{strings:,}", limit=f"{MAX_XLSX_SHARED_STRINGS:,}"))
     except zipfile.BadZipFile:
-        raise _Bad("is not an XLSX workbook (not a zip file); an old .xls must be saved as .xlsx or CSV") from None
+        raise _Bad(_("is not an XLSX workbook (not a zip file); an old .xls must be saved as .xlsx or CSV")) from None
     try:
         import openpyxl  # optional: only XLSX sources need it
         from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
     except ImportError:
-        raise _Bad("reading XLSX needs openpyxl: pip install 'pipa-audit[xlsx]' (or save the sheet as 'CSV UTF-8')") from None
+        raise _Bad(_("reading XLSX needs openpyxl: pip install 'pipa-audit[xlsx]' (or save the sheet as 'CSV UTF-8')")) from None
 
     class Parser(WorkSheetParser):  # openpyxl's own cell parser, told what its cached-values mode drops
         def parse_cell(self, element):
             cell = super().parse_cell(element)
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-                raise _Bad("a formula whose value was never computed (the workbook was written by a program and never "
-                           "calculated): it would read as empty; open and save it in a spreadsheet program, or paste "
-                           "values", cell["row"], cell["column"])
+                raise _Bad(_("a formula whose value was never computed (the workbook was written by a program and never "
+                             "calculated): it would read as empty; open and save it in a spreadsheet program, or paste "
+                             "values"), cell["row"], cell["column"])
             return cell
 
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-        raise _Bad(f"is not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
+        raise _Bad(_("is not a readable XLSX workbook: {reason}").format(reason=f"{type(exc).__name__}: {exc}")) from None
     try:
         if sheet is not None and sheet not in wb.sheetnames:
-            raise _Bad(f"has no sheet {sheet!r} (sheets: {', '.join(wb.sheetnames)})", stated="sheet")
+            raise _Bad(_("has no sheet {sheet} (sheets: {sheets})").format(sheet=repr(sheet), sheets=", ".join(wb.sheetnames)),
+                       stated="sheet")
         ws = wb[sheet] if sheet is not None else wb.worksheets[0]
         if not hasattr(ws, "_get_source"):
-            raise _Bad("is not a worksheet (a chart sheet?): name the sheet that holds the list", stated="sheet")
+            raise _Bad(_("is not a worksheet (a chart sheet?): name the sheet that holds the list"), stated="sheet")
         with ws._get_source() as xml:
             parser = Parser(xml, wb.shared_strings, data_only=True, epoch=wb.epoch, date_formats=wb._date_formats,
                             timedelta_formats=wb._timedelta_formats)
@@ -254,14 +261,15 @@ def _xlsx_rows(data: bytes, sheet: str | None):
                 for n, cells in parser.parse():
                     count += 1
                     if count > MAX_SOURCE_ROWS:
-                        raise _Bad(f"has more than the {MAX_SOURCE_ROWS:,} rows a source may hold", n)
+                        raise _Bad(_("has more than the {limit} rows a source may hold").format(limit=f"{MAX_SOURCE_ROWS:,}"), n)
                     values = [c for c in cells if not _blank(c["value"])]
                     if not values:
                         yield n, []
                         continue
                     width = max(c["column"] for c in values)
                     if width > MAX_XLSX_COLUMNS:
-                        raise _Bad(f"has a value in column {width:,}: a source has at most {MAX_XLSX_COLUMNS} columns", n, width)
+                        raise _Bad(_("has a value in column {column}: a source has at most {limit} columns").format(
+                            column=f"{width:,}", limit=MAX_XLSX_COLUMNS), n, width)
                     row = [None] * width
                     for c in values:
                         row[c["column"] - 1] = c["value"]
@@ -269,7 +277,7 @@ def _xlsx_rows(data: bytes, sheet: str | None):
             except _Bad:
                 raise
             except Exception as exc:  # damaged sheet XML: openpyxl and the XML parser raise many kinds
-                raise _Bad(f"has a sheet that cannot be read: {type(exc).__name__}: {exc}") from None
+                raise _Bad(_("has a sheet that cannot be read: {reason}").format(reason=f"{type(exc).__name__}: {exc}")) from None
     finally:
         wb.close()
 
@@ -281,9 +289,6 @@ def _blank(v) -> bool:
 # ------------------------------------------------------------------------------------ cells -> values
 
 _EMPTY = object()
-_TRUE = {"true", "yes", "y", "예", "o", "1"}
-_FALSE = {"false", "no", "n", "아니오", "아니요", "x", "0"}
-_DATE = re.compile(r"^(\d{4})[-./](\d{1,2})[-./](\d{1,2})\.?(?:[ T]00:00(?::00)?)?$")
 _INT = re.compile(r"^[+-]?\d+$|^\d{1,3}(?:,\d{3})+$")
 
 
@@ -303,11 +308,17 @@ def _text(v):
     return str(v)
 
 
-def _bool(v):
-    if isinstance(v, bool) or v is None:
-        return _EMPTY if v is None else v
-    s = str(v).strip().lower()
-    return _EMPTY if not s else True if s in _TRUE else False if s in _FALSE else v
+def _as_stated(v):
+    """A yes/no or date cell as the facts model reads it (compliance.forms): text stripped, a spreadsheet's own
+    boolean or date as it is, a number as a number (which the model refuses with the form it expects)."""
+    if v.__class__ is str:
+        s = v.strip()
+        return s if s else _EMPTY
+    if v is None:
+        return _EMPTY
+    if isinstance(v, str):
+        return v.strip() or _EMPTY
+    return v
 
 
 def _int(v):
@@ -323,32 +334,22 @@ def _int(v):
     return v
 
 
-def _date(v):
-    if type(v) is str and len(v) == 10 and v[4] == "-" and v[7] == "-":  # noqa: E721 - YYYY-MM-DD: pydantic checks it
-        return v
-    if isinstance(v, dt.datetime):
-        return v.date() if v.time() == dt.time(0) and v.tzinfo is None else v
-    if isinstance(v, str):
-        s = v.strip()
-        if not s:
-            return _EMPTY
-        m = _DATE.match(s)
-        return f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}" if m else s
-    return _EMPTY if v is None else v
-
-
 def _stamp(tz: dt.tzinfo | None):
+    """Timestamps as the facts model reads them; with the source's ``timezone``, one written without an offset (or an
+    Excel date-time cell) gets that offset first."""
+
     def conv(v):
         if isinstance(v, str):
             s = v.strip()
-            if not s:
-                return _EMPTY
-            if s == "unknown":
-                return s
+            if not s or tz is None or s == "unknown":
+                return s if s else _EMPTY
             try:
-                v = dt.datetime.fromisoformat(s)
-            except ValueError:
+                stamp = forms.read_datetime(s)
+            except PydanticCustomError:
+                return s  # no such moment: the model says so, in the words it uses everywhere
+            if stamp is None:
                 return s
+            v = stamp
         if isinstance(v, dt.datetime) and v.tzinfo is None and tz is not None:
             return v.replace(tzinfo=tz)
         return _EMPTY if v is None else v
@@ -380,7 +381,7 @@ def _converter(t, src: TabularSource):
     kind = t.kind
     if kind == "list":
         return _list(_converter(t.elem, src) if t.elem is not None else _text, src.separator)
-    return {"bool": _bool, "number": _int, "date": _date, "datetime": _stamp(tz)}.get(kind, _text)
+    return {"bool": _as_stated, "number": _int, "date": _as_stated, "datetime": _stamp(tz)}.get(kind, _text)
 
 
 # ------------------------------------------------------------------------------------ the model side
@@ -463,7 +464,7 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             where = (*loc, *err["loc"])
-            msg = "unknown field (not in a source; check the spelling)" if err["type"] == "extra_forbidden" else err["msg"]
+            msg = _("unknown field (not in a source; check the spelling)") if err["type"] == "extra_forbidden" else forms.explain(err)
             ctx.problems.append(ctx.doc.problem(where, msg))
         return None
     list_ann = _list_annotation(model.model_fields[name].annotation)
@@ -479,7 +480,7 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
         rows = _table(data, src, record)
         header_line, header = next(((n, c) for n, c in rows if not all(_blank(x) for x in c)), (0, None))
         if header is None:
-            raise _Bad("is empty: it needs a header row naming the columns")
+            raise _Bad(_("is empty: it needs a header row naming the columns"))
         mapping = _mapping(src, elem_t, header, header_line, record, ctx, loc)
         if mapping is None:
             return None
@@ -487,9 +488,10 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
     except _Bad as exc:
         if exc.stated:  # the facts file names what the table lacks: its line, with the table named
             where = (*loc, "source", exc.stated)
-            ctx.problems.append(ctx.doc.problem(where, f"{src.path} {exc}"))
+            ctx.problems.append(ctx.doc.problem(where, _("{path} {problem}").format(path=src.path, problem=exc)))
         else:
-            ctx.problems.append(CellProblem(shown, exc.line, f"{exc} (the {at} source)", "", exc.column))
+            ctx.problems.append(CellProblem(shown, exc.line, _("{problem} (the {list} source)").format(problem=exc, list=at), "",
+                                            exc.column))
         return None
     adapter = _ADAPTERS.get(list_ann) or _ADAPTERS.setdefault(list_ann, TypeAdapter(list_ann))
     if not validate_in_chunks(adapter, items):  # rows become models a chunk at a time (memory: see loading)
@@ -508,13 +510,13 @@ def _table(data: bytes, src: TabularSource, record: Sourced):
         return _xlsx_rows(data, src.sheet)
     if suffix in (".csv", ".tsv", ".txt"):
         if src.sheet is not None:
-            raise _Bad("sheet applies to an XLSX workbook, not to a CSV file")
+            raise _Bad(_("sheet applies to an XLSX workbook, not to a CSV file"))
         if len(data) > MAX_SOURCE_ROWS and (lines := data.count(b"\n")) > MAX_SOURCE_ROWS:
-            raise _Bad(f"has {lines:,} lines: more than the {MAX_SOURCE_ROWS:,} rows a source may hold (each row costs "
-                       "memory however short it is)")
+            raise _Bad(_("has {count} lines: more than the {limit} rows a source may hold (each row costs memory however short "
+                         "it is)").format(count=f"{lines:,}", limit=f"{MAX_SOURCE_ROWS:,}"))
         text, record.encoding = decode(data, src.encoding)
         return _csv_rows(text, "\t" if suffix == ".tsv" else ",")
-    raise _Bad("a source must be a .csv, .tsv or .xlsx file")
+    raise _Bad(_("a source must be a .csv, .tsv or .xlsx file"))
 
 
 def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record: Sourced, ctx: _Ctx, loc: tuple):
@@ -529,10 +531,12 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
     def column_of(h: str, where: tuple) -> int | None:
         if h not in index:
             shown = ", ".join(n for n in names if n)[:300]
-            problems.append(ctx.doc.problem(where, f"no column {h!r} in {record.shown} (columns: {shown})"))
+            problems.append(ctx.doc.problem(where, _("no column {header} in {path} (columns: {columns})").format(
+                header=repr(h), path=record.shown, columns=shown)))
             return None
         if names.count(h) > 1:
-            problems.append(CellProblem(record.shown, header_line, f"column {h!r} appears twice in the header: which one is meant cannot be told", "", index[h] + 1))
+            problems.append(CellProblem(record.shown, header_line, _("column {header} appears twice in the header: which one is "
+                                                                     "meant cannot be told").format(header=repr(h)), "", index[h] + 1))
             return None
         return index[h]
 
@@ -540,7 +544,7 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
     item_model = elem_t.model if elem_t is not None and elem_t.kind == "object" else None
     if item_model is None:
         if src.columns or not src.column:
-            problems.append(ctx.doc.problem((*loc, "source"), "a list of values is read from one column: state column: HEADER"))
+            problems.append(ctx.doc.problem((*loc, "source"), _("a list of values is read from one column: state column: HEADER")))
         else:
             i = column_of(src.column, (*loc, "source", "column"))
             if i is not None:
@@ -548,7 +552,8 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
                 record.columns[""], record.headers["value"] = i + 1, src.column
     else:
         if src.column:
-            problems.append(ctx.doc.problem((*loc, "source", "column"), "rows of fields are mapped with columns: {field: HEADER}; column is for a list of values"))
+            problems.append(ctx.doc.problem((*loc, "source", "column"), _(
+                "rows of fields are mapped with columns: {{field: HEADER}}; column is for a list of values").format()))
         wanted = dict(src.columns or {})
         for h in names:  # a header named like a field needs no entry
             if h and h not in wanted and h not in wanted.values() and _field_type(item_model, h) is not None:
@@ -558,7 +563,8 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
             t = _field_type(item_model, f)
             if t is None or t.kind == "object":
                 known = ", ".join(item_model.model_fields)
-                problems.append(ctx.doc.problem(where, f"no field {f!r} in a row of this list (fields: {known})"))
+                problems.append(ctx.doc.problem(where, _("no field {field} in a row of this list (fields: {fields})").format(
+                    field=repr(f), fields=known)))
                 continue
             i = column_of(h, where)
             if i is not None:
@@ -567,9 +573,11 @@ def _mapping(src: TabularSource, elem_t, header: list, header_line: int, record:
         used = {*wanted.values(), *(src.where or {})}
         for i, f in near_misses(names, [f for f in _leaf_fields(item_model) if f not in wanted]).items():
             if names[i] not in used:
-                problems.append(CellProblem(record.shown, header_line, f"header {names[i]!r} looks like the field {f!r} but is not "
-                    f"spelled exactly so ({difference(names[i], f)}), so it would be ignored and {f} left empty in every row: "
-                    f"rename the header to {f!r} or map it (columns: {{{f}: HEADER}})", "", i + 1))
+                problems.append(CellProblem(record.shown, header_line, _(
+                    "header {header} looks like the field {field} but is not spelled exactly so ({why}), so it would be "
+                    "ignored and {name} left empty in every row: rename the header to {field} or map it (columns: {mapping})"
+                ).format(header=repr(names[i]), field=repr(f), why=difference(names[i], f), name=f, mapping=f"{{{f}: HEADER}}"),
+                    "", i + 1))
         untracked = _untracked(src, item_model, wanted, ctx, loc, problems)
     filters = []
     for h, want in (src.where or {}).items():
@@ -616,20 +624,22 @@ def _untracked(src: TabularSource, model, wanted: dict, ctx: _Ctx, loc: tuple, p
     for k, f in enumerate(stated):
         where = (*loc, "source", "not_tracked", k)
         if f in wanted:
-            why = f"{f!r} is mapped to the column {wanted[f]!r}: a field is either read from a column or not tracked"
+            why = _("{field} is mapped to the column {header}: a field is either read from a column or not tracked").format(
+                field=repr(f), header=repr(wanted[f]))
         elif f not in silent:
-            why = (f"{f!r} needs no not_tracked: it is not a field whose absence means 'did not happen' "
-                   f"(those of this list: {', '.join(silent) or 'none'})")
+            why = _("{field} needs no not_tracked: it is not a field whose absence means 'did not happen' (those of this "
+                    "list: {fields})").format(field=repr(f), fields=", ".join(silent) or _("none"))
         else:
             continue
         problems.append(ctx.doc.problem(where, why))
     unmapped = [f for f in silent if f not in wanted and f not in stated]
     if unmapped:
         where = (*loc, "source", "columns") if src.columns else (*loc, "source")
-        problems.append(ctx.doc.problem(where, (
-            f"{', '.join(unmapped)} not mapped: an empty {unmapped[0]} means it did not happen, so every row would say so; "
-            f"map each to its column (columns: {{{unmapped[0]}: HEADER}}) or state that the export does not record it "
-            f"(not_tracked: [{', '.join(unmapped)}]: the duties that read it then lack evidence)")))
+        problems.append(ctx.doc.problem(where, _(
+            "{fields} not mapped: an empty {first} means it did not happen, so every row would say so; map each to its "
+            "column (columns: {mapping}) or state that the export does not record it (not_tracked: [{fields}]: the duties "
+            "that read it then lack evidence)").format(
+                fields=", ".join(unmapped), first=unmapped[0], mapping=f"{{{unmapped[0]}: HEADER}}")))
     return tuple(f for f in stated if f in silent and f not in wanted)
 
 
@@ -644,12 +654,13 @@ def _rows(rows, mapping, src, header, elem_t, record: Sourced, exact_width: bool
     for n, cells in rows:
         width = len(cells)
         if width != len(header) and exact_width and not all(_blank(c) for c in cells):
-            raise _Bad(f"this row has {width} cells and the header {len(header)}: a row of another width would be "
-                       "read with its values under the wrong columns (or none)", n, min(width, len(header)) + 1)
+            raise _Bad(_("this row has {width} cells and the header {header}: a row of another width would be read with "
+                         "its values under the wrong columns (or none)").format(width=width, header=len(header)),
+                       n, min(width, len(header)) + 1)
         stray = next((i for i, c in enumerate(cells) if (i > last or not headed[i]) and not _blank(c)), None)
         if stray is not None:
-            raise _Bad(f"a value in a column without a header ({_text(cells[stray])!r}): name the column or clear the cell",
-                       n, stray + 1)
+            raise _Bad(_("a value in a column without a header ({value}): name the column or clear the cell").format(
+                value=repr(_text(cells[stray]))), n, stray + 1)
         if filters and any(_text(cells[i] if i < width else None) != want for i, want in filters):
             continue
         if scalar:
@@ -695,14 +706,16 @@ def _cell_problems(exc: ValidationError, record: Sourced) -> list[Problem]:
         dotted = ".".join(rest)
         col = record.columns.get(dotted, record.columns.get(rest[0], 0) if rest else record.columns.get("", 0))
         header = record.headers.get(dotted) or (record.headers.get("value") if not rest else None)
-        message = err["msg"]
+        message = forms.explain(err)  # the words a facts file gets for the same value (compliance.forms)
         if err["type"] == "missing":
-            message += f": map a column to it (columns: {{{dotted}: HEADER}})"
-        elif "input" in err and not isinstance(err["input"], (dict, list)):
-            message += f" (got {repr(err['input'])[:60]})"
+            message = _("{message}: map a column to it (columns: {mapping})").format(message=message, mapping=f"{{{dotted}: HEADER}}")
         where = f"{record.field}[{i}]" + "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in loc[1:])
         out.append(CellProblem(record.shown, record.rows[i], message, where + (f" ({header})" if header else ""), col))
     return out
+
+
+_FIRST_ON_LINE = re.compile(r" \(first on line \d+\)| ?\(처음은 \d+번째 줄\)")
+"""'(first on line 12)' of a duplicate id (``compliance.integrity``), in English or Korean: a line of the facts text."""
 
 
 def relocate(problems: list[Problem], sourced: list[Sourced]) -> list[Problem]:
@@ -718,6 +731,6 @@ def relocate(problems: list[Problem], sourced: list[Sourced]) -> list[Problem]:
             continue
         name = m[2] or ""
         header = s.headers.get(name)
-        message = re.sub(r" \(first on line \d+\)", "", p.message)  # a line of the facts file, not of the table
+        message = _FIRST_ON_LINE.sub("", p.message)  # a line of the facts file, not of the table
         out.append(CellProblem(s.shown, s.rows[int(m[1])], message, p.field + (f" ({header})" if header else ""), s.columns.get(name, 0)))
     return out

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from compliance.facts import Date, Strict
+from compliance.i18n import _
 from compliance.loading import InputError, Problem, validate_file
 from compliance.located import Document
 from compliance.result import FAILING, WaiverResult
@@ -28,7 +29,8 @@ class Waiver(Strict):
     @model_validator(mode="after")
     def _expires_after_grant(self):
         if self.granted_on is not None and self.expires <= self.granted_on:
-            raise ValueError(f"expires ({self.expires}) must be after granted_on ({self.granted_on})")
+            raise ValueError(_("expires ({expires}) must be after granted_on ({granted_on})").format(
+                expires=self.expires, granted_on=self.granted_on))
         return self
 
 
@@ -63,11 +65,13 @@ def waiver_problems(waivers: WaiverFile, text: str, path: str, known: set[str], 
         loc = ("waivers", i, "control")
         current = aliases.get(w.control, w.control)
         if w.control not in known:
-            why = f"no control '{w.control}' in the catalogs in force"
+            why = _("no control '{control}' in the catalogs in force").format(control=w.control)
         elif w.control in unwaivable:
-            why = f"'{w.control}' cannot be waived: {unwaivable[w.control]}"
+            why = _("'{control}' cannot be waived: {reason}").format(control=w.control, reason=unwaivable[w.control])
+        elif current in seen and current != w.control:
+            why = _("second waiver for '{control}' (named by its former id '{former}')").format(control=current, former=w.control)
         elif current in seen:
-            why = f"second waiver for '{current}'" + (f" (named by its former id '{w.control}')" if current != w.control else "")
+            why = _("second waiver for '{control}'").format(control=current)
         else:
             why = None
         if why:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# The suite speaks English unless a test asks for Korean (--lang ko, or a Korean locale it sets): a developer whose
+# shell is ko_KR runs the same assertions as CI. Subprocesses inherit this.
+for _var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_var, None)
+os.environ["LANG"] = "C.UTF-8"
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGS = ROOT / "controls"

@@ -54,7 +54,7 @@ def test_json_output_matches_the_documented_schema(tmp_path):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("as_of: 2025-11-30\norganization: {name: X\n", ":3: invalid YAML: while parsing a flow mapping"),
+        ("as_of: 2025-11-30\norganization: {name: X\n", ":2: invalid YAML: the { opened on this line is never closed"),
         ("as_of: 2025-11-30\norganization:\n  name: X\n  subjects: many\n", ":4: organization.subjects: "),
         ("as_of: 2025-11-30\norganization:\n  name: X\nhandlerz: []\n", ":4: handlerz: unknown field"),
         ("as_of: 2025-11-30\norganization: {name: X}\nhandlers:\n  - {id: h, left_on: 2025-13-01}\n", ":4: handlers[0].left_on:"),

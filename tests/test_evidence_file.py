@@ -144,7 +144,7 @@ def test_a_bad_cell_is_file_row_column_in_validate_and_check(tmp_path):
     for command in ("validate", "check"):
         assert_input_error(
             cli(command, f),
-            f"{tmp_path / 'evidence' / 'hr.csv'}:3:3: handlers[1].left_on (퇴사일): Input should be a valid date",
+            f"{tmp_path / 'evidence' / 'hr.csv'}:3:3: handlers[1].left_on (퇴사일): no such day in the calendar",
         )
     write(tmp_path, "evidence/hr.csv", HR.replace("h-3,박", "h-1,박").replace(",,sys-a\n", ",,sys-z\n"))
     assert_input_error(

@@ -133,7 +133,7 @@ def test_a_statement_the_report_contradicts_fails_with_both_values_in_every_outp
     assert {"last_used_at (stated)": None, "last_used_at (observed)": "2025-11-28T01:00:00+00:00",
             "observed at": "credential-report.csv:2"} in [o["values"] for o in told["offenders"]]
     outputs = {ext: tmp_path / f"r.{ext}" for ext in ("md", "html", "sarif", "xml", "oscal.json", "txt")}
-    proc = cli("check", facts, *[a for p in outputs.values() for a in ("-o", p)])
+    proc = cli("check", facts, "--lang", "en", *[a for p in outputs.values() for a in ("-o", p)])
     assert proc.returncode == 1, proc.stderr
     for ext, path in outputs.items():
         shown = path.read_text(encoding="utf-8")
@@ -224,8 +224,8 @@ def test_an_observed_system_fact_of_the_wrong_type_is_one_line_not_an_internal_e
     shutil.copytree(CLEAN_OBSERVED, tmp_path / "org")
     doc = tmp_path / "org" / "evidence" / "observed" / "iam.json"
     data = json.loads(doc.read_text(encoding="utf-8"))
-    data["systems"] = {"sys-booking": {"transit_encrypted": "yes"}}  # edited by hand: not a boolean
+    data["systems"] = {"sys-booking": {"transit_encrypted": "on"}}  # edited by hand: not a yes/no form
     doc.write_text(json.dumps(data), encoding="utf-8")
     proc = cli("check", tmp_path / "org" / "facts.yaml")
-    assert_input_error(proc, "iam.json: systems.sys-booking.transit_encrypted: Input should be a valid boolean")
+    assert_input_error(proc, "iam.json: systems.sys-booking.transit_encrypted: write true or false")
     assert len(proc.stderr.strip().splitlines()) == 1

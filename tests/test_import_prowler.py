@@ -255,7 +255,7 @@ RULE = ("rules:\n  - checks: [guardduty_is_enabled]\n    fact: intrusion_detecti
     (RULE + RULE.replace("rules:\n", "").replace("guardduty_is_enabled]", "cloudtrail_multi_region_enabled, "
                                                   "guardduty_is_enabled]"), 7,
      "check 'guardduty_is_enabled' is listed twice (first in rule 1)"),
-    (RULE.replace("pass: true", 'pass: "true"'), 4, "'true' is not a value of intrusion_detection"),
+    (RULE.replace("pass: true", 'pass: "on"'), 4, "'on' is not a value of intrusion_detection"),
     (RULE.replace("pass: true", "pass: 1"), 4, "1 is not a value of intrusion_detection"),
     (RULE.replace("intrusion_detection", "network_zone").replace("pass: true", "pass: internet"), 4,
      "'internet' is not a value of network_zone"),

@@ -25,6 +25,7 @@ BIN = Path(sys.executable).parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+(SETUP_PYTHON,) = [s["uses"] for s in ACTION["runs"]["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
 
 
 def tool(name: str) -> str:
@@ -163,7 +164,7 @@ def test_action_with_a_baseline_puts_the_diff_first_and_passes_when_check_passes
     runner = Runner(tmp_path, {"facts": "evidence/facts.yaml", "baseline": str(baseline), "upload-sarif": "false",
                                "fail-on": "none"})
     assert runner.run(ws) == 0 and runner.outputs["check"]["exit-code"] == "0"
-    assert runner.uses == [{"uses": "actions/setup-python@v5", "with": {"python-version": "3.12"}}]
+    assert runner.uses == [{"uses": SETUP_PYTHON, "with": {"python-version": "3.12"}}]
     summary = runner.summary.read_text()
     assert summary.index("regression(s) since") < summary.index("failing finding(s)")
 
@@ -173,7 +174,7 @@ def test_action_stops_on_bad_input(tmp_path):
     (ws / "evidence" / "facts.yaml").write_text("as_of: [\n")
     runner = Runner(tmp_path, {"facts": "evidence/facts.yaml"})
     assert runner.run(ws) == 2
-    assert runner.uses == [{"uses": "actions/setup-python@v5", "with": {"python-version": "3.12"}}]  # no upload
+    assert runner.uses == [{"uses": SETUP_PYTHON, "with": {"python-version": "3.12"}}]  # no upload
 
 
 def test_readme_workflow_uses_the_action_inputs(tmp_path):
@@ -218,25 +219,31 @@ def test_readme_gitlab_example_is_valid_and_produces_its_junit_report(tmp_path):
 
 
 def test_pre_commit_manifest_is_valid_and_its_hook_validates(tmp_path):
+    """The manifest, and its entry run as pre-commit would on every file of the examples: facts and waivers files are
+    validated, their attachments lead to their facts file, catalogs and templates are left alone. The hook run by
+    pre-commit itself (an edited attachment, an export beside the facts): tests/test_consumers_round2.py."""
     manifest = ROOT / ".pre-commit-hooks.yaml"
     proc = subprocess.run([tool("pre-commit"), "validate-manifest", str(manifest)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (hook,) = yaml.safe_load(manifest.read_text())
-    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     entry = shlex.split(hook["entry"])
-    assert hook["language"] == "python" and entry[0] in scripts
-    files = re.compile(hook["files"])
+    assert hook["language"] == "python" and entry == ["python", "-m", "compliance.precommit"]
+    assert "files" not in hook and "types_or" not in hook  # every changed file: an attachment may be of any type
+    python = str(BIN / "python")
+
+    def run(*files, cwd=ROOT):
+        return subprocess.run([python, *entry[1:], *map(str, files)], cwd=cwd, capture_output=True, text=True)
+
     staged = [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "examples").rglob("*")) if p.is_file()]
-    matched = [p for p in staged if files.search(p)]
-    assert matched == [p for p in staged if Path(p).name in ("facts.yaml", "waivers.yaml")]
-    assert not files.search("controls/outlines/pipa-2023.yaml") and not files.search("reports/templates/labels.yaml")
-    parses(["pipa-audit", *entry[1:], *matched])
-    run = subprocess.run([str(BIN / entry[0]), *entry[1:], *matched], cwd=ROOT, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    done = run(*staged)
+    assert done.returncode == 0, done.stderr
+    validated = sorted(line.split(": ok")[0] for line in done.stdout.splitlines() if ": ok (" in line)
+    assert validated == sorted(p for p in staged if Path(p).name in ("facts.yaml", "waivers.yaml"))
+    assert run("controls/outlines/pipa-2023.yaml", "reports/templates/labels.yaml").stdout == ""  # not evidence
     bad = tmp_path / "facts.yaml"
     bad.write_text("as_of: 2025-11-30\norganization: {name: X}\nhandlerz: []\n")
-    run = subprocess.run([str(BIN / entry[0]), *entry[1:], str(bad)], capture_output=True, text=True)
-    assert run.returncode == 2 and f"{bad}:3: handlerz" in run.stderr
+    done = run(bad)
+    assert done.returncode == 2 and f"{bad}:3: handlerz" in done.stderr
 
 
 # ------------------------------------------------------------------------------------ exit codes
@@ -247,10 +254,10 @@ def test_exit_codes_are_one_matrix_in_help_and_readme():
 
     for argv in ((), ("check",), ("diff",)):
         help_text = cli(*argv, "--help").stdout
-        assert cli_module.EXIT_CODES.strip() in help_text.replace("\r", "")
+        assert cli_module.exit_codes().strip() in help_text.replace("\r", "")
     section = README[README.index("## Exit codes"):README.index("## Output formats")]
     rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| `(\d+)` \|.*$", section, re.M)}
-    codes = {m.group(1) for m in re.finditer(r"^  (\d+) ", cli_module.EXIT_CODES, re.M)}
+    codes = {m.group(1) for m in re.finditer(r"^  (\d+) ", cli_module.exit_codes(), re.M)}
     assert set(rows) == codes == {"0", "1", "2", "70", "130", "141"}
     assert "--insufficient warn" in section and "--insufficient only" in section
 

@@ -25,7 +25,9 @@ def test_duplicate_key_is_an_error_with_both_lines(tmp_path):
     f = write(tmp_path, "f.yaml", "as_of: 2025-01-01\nauditor: a\nauditor: b\n")
     with pytest.raises(InputError) as exc:
         load(f)
-    assert problems(exc) == [f"{f}:3: invalid YAML: duplicate key 'auditor' (first defined on line 2)"]
+    assert problems(exc) == [
+        f"{f}:3: invalid YAML: duplicate key 'auditor': it appears twice in the same mapping (first on line 2); keep one of them"
+    ]
 
 
 def test_aliases_are_refused(tmp_path):

@@ -57,7 +57,8 @@ def test_every_cross_reference_resolves(tmp_path):
         ({"incidents": [{"id": "i", "subjects_affected": True}]}, "incidents[0].subjects_affected"),
         ({"incidents": [{"id": "i", "aware_at": 20251118}]}, "incidents[0].aware_at"),
         ({"handlers": [{"id": "h", "left_on": 20241231}]}, "handlers[0].left_on"),
-        ({"systems": [{"id": "s", "ip_restricted": "yes"}]}, "systems[0].ip_restricted"),
+        ({"systems": [{"id": "s", "ip_restricted": "on"}]}, "systems[0].ip_restricted"),  # YAML 1.1's word: refused
+        ({"systems": [{"id": "s", "ip_restricted": 1}]}, "systems[0].ip_restricted"),
         ({"organization": {"subjects": 1.5}}, "organization.subjects"),
     ],
 )

@@ -165,10 +165,13 @@ def test_korean_words_are_never_broken_and_states_are_translated(seed_result, pd
     assert "진행 중" in body and "in-progress" not in body  # the plan's status, translated
     html = render(result, "html", "ko").decode()
     assert "word-break: keep-all" in html
-    # counts are said with their unit ("2건 중 1건"), never as "1/2" or "1 / 2", which reads as a page number
+    # counts are said with their unit and what they count ("대상 2건 중 위반 1건"), never as "1/2" or "1 / 2", which
+    # reads as a page number, nor as a bare "2건 중 1건" (of what? in scope of the list, or failing of those in scope?)
     findings = visible(html.split('id="findings"')[1].split('id="incidents"')[0], without=("mono",))
     assert not re.search(r"\d\s*/\s*\d", findings), re.search(r".{20}\d\s*/\s*\d.{20}", findings)
-    assert "2건 중 1건" in findings
+    assert "대상 2건 중 위반 1건" in findings
+    bare = r"(?<![\d,])(?<!대상 )\d[\d,]*건 중 |대상 \d[\d,]*건 중 (?!위반 )"
+    assert not re.search(bare, findings), re.search(r".{20}(" + bare + r").{10}", findings)
 
 
 # ------------------------------------------------------------------ 5. the remediation plan is live

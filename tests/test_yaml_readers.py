@@ -94,7 +94,9 @@ def test_the_fast_reader_is_used_and_constructs_it_cannot_judge_go_to_pyyaml():
 
 
 def test_yaml_and_json_with_the_same_values_are_the_same_facts(tmp_path):
-    """Dates are text to both readers and parsed by the facts model; 'yes' is not a boolean (YAML 1.2)."""
+    """Dates are text to both readers and parsed by the facts model (compliance.forms); so are yes/no words: 'yes'
+    and '예' mean true through either reader (as YAML 1.1 would read 'yes'), and YAML 1.1's 'on' is refused, never
+    read as true by one reader and as text by the other."""
     text = (CLEAN / "facts.yaml").read_text(encoding="utf-8")
     assert _fast_yaml(text) is not _SLOW
     y = write(tmp_path, "facts.yaml", text)
@@ -106,10 +108,16 @@ def test_yaml_and_json_with_the_same_values_are_the_same_facts(tmp_path):
     assert check_facts(write(tmp_path, "amp.yaml", "# R&D\n" + text), [])[0].model_dump() == from_yaml
     lines = text.splitlines()
     n = next(i for i, line in enumerate(lines) if line.strip() == "ip_restricted: true")
-    lines[n] = lines[n].replace("true", "yes")
-    with pytest.raises(InputError) as exc:
-        check_facts(write(tmp_path, "yes.yaml", "\n".join(lines) + "\n"), [])
-    assert [(p.line, "boolean" in p.message) for p in exc.value.problems] == [(n + 1, True)]
+    for word, head in [(w, h) for w in ("yes", "YES", "y", "예") for h in ("", "# R&D\n")]:
+        edited = head + "\n".join(lines[:n] + [lines[n].replace("true", word)] + lines[n + 1:]) + "\n"
+        assert (_fast_yaml(edited) is _SLOW) == bool(head)  # both readers are used
+        assert check_facts(write(tmp_path, "yes.yaml", edited), [])[0].model_dump() == from_yaml, (word, head)
+    for word in ("on", "1", "O"):
+        for head in ("", "# R&D\n"):
+            edited = head + "\n".join(lines[:n] + [lines[n].replace("true", word)] + lines[n + 1:]) + "\n"
+            with pytest.raises(InputError) as exc:
+                check_facts(write(tmp_path, "on.yaml", edited), [])
+            assert [(p.line, "write true or false" in p.message) for p in exc.value.problems] == [(n + 1 + bool(head), True)]
 
 
 def test_catalogs_load_the_same_through_either_reader():

@@ -15,6 +15,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
+from compliance.i18n import _
 from compliance.importers import KOREA, IdentityMap, Observed, Row, Unmapped
 from compliance.loading import fail
 
@@ -33,18 +34,18 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str = "aws-iam-credenti
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise fail(name, f"not UTF-8 text (byte {exc.start}): an IAM credential report is UTF-8 CSV", 1) from None
+        raise fail(name, _("not UTF-8 text (byte {offset}): an IAM credential report is UTF-8 CSV").format(offset=exc.start), 1) from None
     rows = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(rows, None)
     except csv.Error as exc:
-        raise fail(name, f"not readable as CSV: {exc}", 1) from None
+        raise fail(name, _("not readable as CSV: {reason}").format(reason=exc), 1) from None
     if header is None or header[:2] != ["user", "arn"]:
-        raise fail(name, "not an AWS IAM credential report: its first columns must be 'user,arn' "
-                         "(aws iam get-credential-report --query Content --output text | base64 -d)", 1)
+        raise fail(name, _("not an AWS IAM credential report: its first columns must be 'user,arn' "
+                           "(aws iam get-credential-report --query Content --output text | base64 -d)"), 1)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise fail(name, f"an IAM credential report without the column {missing[0]!r} (another version?)", 1)
+        raise fail(name, _("an IAM credential report without the column {column} (another version?)").format(column=repr(missing[0])), 1)
     col = {c: header.index(c) for c in COLUMNS}
     out = Observed(tool="AWS IAM credential report (CSV)", format_version=None)
     creds: list[Row] = []
@@ -56,7 +57,7 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str = "aws-iam-credenti
             if not cells or cells == [""]:
                 continue
             if len(cells) != len(header):
-                raise fail(name, f"this row has {len(cells)} cells and the header {len(header)}", line)
+                raise fail(name, _("this row has {cells} cells and the header {columns}").format(cells=len(cells), columns=len(header)), line)
             get = lambda c: cells[col[c]].strip()  # noqa: E731 - one row's cells by column name
             user, arn = get("user"), get("arn")
             at = f"{file}:{line}"
@@ -78,7 +79,7 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str = "aws-iam-credenti
             inactive += slots_off
             creds += [Row({**c, "system": system, "owner": owner}, at) for c in found]
     except csv.Error as exc:
-        raise fail(name, f"not readable as CSV: {exc}", line) from None
+        raise fail(name, _("not readable as CSV: {reason}").format(reason=exc), line) from None
     out.lists["credentials"] = creds  # active credentials: not revoked, which is what an absent revoked_on says
     out.notes.append(f"MFA active for {mfa} of {users} mapped IAM users (no fact of the facts model holds MFA per user)")
     if inactive:
@@ -112,16 +113,16 @@ def _flag(value: str, column: str, name: str, line: int, allow_unsupported: bool
         return value == "true"
     if allow_unsupported and value == "not_supported":  # the root account's password, in the report's words
         return True
-    raise fail(name, f"{column}: expected true or false, got {value[:40]!r}", line)
+    raise fail(name, _("{column}: expected true or false, got {value}").format(column=column, value=repr(value[:40])), line)
 
 
 def _stamp(value: str, column: str, name: str, line: int) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise fail(name, f"{column}: not an ISO 8601 time: {value[:40]!r}", line) from None
+        raise fail(name, _("{column}: not an ISO 8601 time: {value}").format(column=column, value=repr(value[:40])), line) from None
     if when.tzinfo is None:
-        raise fail(name, f"{column}: a time without its UTC offset: {value[:40]!r}", line)
+        raise fail(name, _("{column}: a time without its UTC offset: {value}").format(column=column, value=repr(value[:40])), line)
     return when
 
 

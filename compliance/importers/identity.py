@@ -18,6 +18,7 @@ import json
 import re
 from pathlib import Path
 
+from compliance.i18n import _
 from compliance.importers import KOREA, IdentityMap, Observed, Row, Unmapped
 from compliance.json_locator import JsonLocator, NotJson
 from compliance.loading import fail
@@ -41,7 +42,6 @@ _GRAPH_VERSION = re.compile(r"^https://[^/]+/(v1\.0|beta)/")
 _UTC_STAMP = re.compile(r"(\d{4}-\d\d-\d\d)T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z")  # as Graph and Okta write
 _NET_DATE = re.compile(r"^/Date\((-?\d+)(?:[+-]\d{4})?\)/$")  # Windows PowerShell's ConvertTo-Json of a DateTime
 _HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d+)?")
-GRAPH_HINT = " (this looks like Microsoft Graph: import it as entra-users)"
 _UNMAPPED_USER = ("no handler mapped for this user's employee id, sign-in name, e-mail or IdP object id "
                   "(identities: handlers: {SIGN-IN-NAME: HANDLER-ID})")
 
@@ -66,15 +66,15 @@ class _Source:
         try:
             self.text = data.decode(json.detect_encoding(data))  # a BOM, or UTF-16 from Windows PowerShell's Out-File
         except UnicodeDecodeError as exc:
-            raise fail(name, f"not UTF-8 text (byte {exc.start}): an identity provider's export is JSON text") from None
+            raise fail(name, _("not UTF-8 text (byte {offset}): an identity provider's export is JSON text").format(offset=exc.start)) from None
         try:
             self.doc = json.loads(self.text)
         except json.JSONDecodeError as exc:
-            raise fail(name, f"invalid JSON: {exc.msg}", exc.lineno) from None
+            raise fail(name, _("invalid JSON: {reason}").format(reason=exc.msg), exc.lineno) from None
         except RecursionError:
-            raise fail(name, "invalid JSON: nested too deeply") from None
+            raise fail(name, _("invalid JSON: nested too deeply")) from None
         except ValueError as exc:  # an integer with more digits than Python converts
-            raise fail(name, f"invalid JSON: {str(exc).split(';')[0]}") from None
+            raise fail(name, _("invalid JSON: {reason}").format(reason=str(exc).split(";")[0])) from None
 
     def at(self, parts: tuple) -> str:
         return f"{self.file}#{pointer(parts)}"
@@ -90,7 +90,7 @@ class _Source:
     def not_text(self, obj: dict, parts: tuple, keys: tuple):
         """The problem of the first of ``keys`` whose value is neither text nor null."""
         key = next(k for k in keys if obj.get(k) is not None and obj[k].__class__ is not str)
-        return self.problem((*parts, key), f"expected text, got {_kind(obj[key])}")
+        return self.problem((*parts, key), _("expected text, got {kind}").format(kind=_kind(obj[key])))
 
     def day(self, value, prefix: tuple, i: int, key: str) -> str | None:
         """The Korean calendar day of a timestamp the IdP wrote in UTC; None when absent or null. ``prefix``, ``i``:
@@ -104,13 +104,13 @@ class _Source:
             return None
         parts = (*prefix, i)
         if value.__class__ is not str:
-            raise self.problem((*parts, key), f"expected a timestamp (text), got {_kind(value)}")
+            raise self.problem((*parts, key), _("expected a timestamp (text), got {kind}").format(kind=_kind(value)))
         try:
             ticks = _NET_DATE.match(value) if value[0] == "/" else None
             when = (dt.datetime.fromtimestamp(int(ticks[1]) / 1000, dt.timezone.utc) if ticks
                     else dt.datetime.fromisoformat(value))
         except (ValueError, OverflowError, OSError):
-            raise self.problem((*parts, key), f"not an ISO 8601 time: {value[:40]!r}") from None
+            raise self.problem((*parts, key), _("not an ISO 8601 time: {value}").format(value=repr(value[:40]))) from None
         if when.tzinfo is None:  # Graph and Okta document every timestamp as UTC; an exporter may drop the 'Z'
             when = when.replace(tzinfo=dt.timezone.utc)
         return when.astimezone(KOREA).date().isoformat()
@@ -121,7 +121,7 @@ class _Source:
             day = dt.date.fromisoformat(utc_day)
             self.days[utc_day] = days = (day.isoformat(), (day + dt.timedelta(days=1)).isoformat())
         except (ValueError, OverflowError):
-            raise self.problem((*parts, key), f"not a calendar day: {utc_day!r}") from None
+            raise self.problem((*parts, key), _("not a calendar day: {value}").format(value=repr(utc_day))) from None
         return days
 
 
@@ -131,8 +131,18 @@ def pointer(parts: tuple) -> str:
 
 
 def _kind(value) -> str:
-    return {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}.get(
-        value.__class__, "null")
+    cls = value.__class__
+    if cls is bool:
+        return _("true/false")
+    if cls is int or cls is float:
+        return _("a number")
+    if cls is str:
+        return _("text")
+    if cls is list:
+        return _("a list")
+    if cls is dict:
+        return _("an object")
+    return _("null")
 
 
 class _Handlers:
@@ -213,7 +223,7 @@ def _common_notes(out: Observed, created: str) -> None:
 
 def _entra(source: _Source, ids: IdentityMap) -> Observed:
     pages, version, more = _graph_pages(source)
-    first = next((u for _, users in pages for u in users[:1] if u.__class__ is dict), {})
+    first = next((u for _prefix, users in pages for u in users[:1] if u.__class__ is dict), {})
     keys = PASCAL_KEYS if "UserPrincipalName" in first and "userPrincipalName" not in first else ENTRA_KEYS
     k_id, k_upn, k_mail, k_employee, k_enabled, k_created, k_leave, k_identities = keys
     out = Observed(tool="Microsoft Entra ID users (Microsoft Graph JSON)", format_version=version,
@@ -228,16 +238,16 @@ def _entra(source: _Source, ids: IdentityMap) -> Observed:
         base = f"{source.file}#{pointer(prefix)}/"
         for i, user in enumerate(users):
             if user.__class__ is not dict:
-                raise source.problem((*prefix, i), f"expected a user object, got {_kind(user)}")
+                raise source.problem((*prefix, i), _("expected a user object, got {kind}").format(kind=_kind(user)))
             upn = user.get(k_upn)
             if upn.__class__ is not str or not upn:
                 raise source.problem((*prefix, i), _no_upn(user, k_upn))
             if "@odata.type" in user and user["@odata.type"] != "#microsoft.graph.user":
-                raise source.problem((*prefix, i, "@odata.type"), f"a {user['@odata.type']} in a list of users "
-                                                                   "(GET /users lists users only)")
+                raise source.problem((*prefix, i, "@odata.type"), _("a {type} in a list of users (GET /users lists users "
+                                                                     "only)").format(type=user["@odata.type"]))
             if upn in seen:
-                raise source.problem((*prefix, i), f"user {upn!r} listed twice: are two exports of the same pages "
-                                                   "joined?")
+                raise source.problem((*prefix, i), _("user {user} listed twice: are two exports of the same pages "
+                                                     "joined?").format(user=repr(upn)))
             seen.add(upn)
             object_id, mail, employee = user.get(k_id), user.get(k_mail), user.get(k_employee)
             if ((object_id is not None and object_id.__class__ is not str)
@@ -253,7 +263,7 @@ def _entra(source: _Source, ids: IdentityMap) -> Observed:
                 revoked = UNKNOWN  # not exported: whether the account can sign in is not known
                 no_state += 1
             else:
-                raise source.problem((*prefix, i, k_enabled), f"expected true or false, got {_kind(enabled)}")
+                raise source.problem((*prefix, i, k_enabled), _("expected true or false, got {kind}").format(kind=_kind(enabled)))
             created = user.get(k_created)
             utc = stamp(created) if created.__class__ is str else None
             if utc is not None:  # day()'s own first step, inlined: it is most of a row's time
@@ -302,21 +312,21 @@ def _graph_pages(source: _Source) -> tuple[list[tuple[tuple, list]], str | None,
             return [((), doc)], None, False  # a plain array of users (az ad user list, Graph PowerShell)
         pages = [((i,), page) for i, page in enumerate(doc)]  # pages joined into one array
     else:
-        raise source.problem((), "expected the JSON of Microsoft Graph GET /users: an object with a 'value' list of "
-                                 "users, or an array of users")
+        raise source.problem((), _("expected the JSON of Microsoft Graph GET /users: an object with a 'value' list of "
+                                   "users, or an array of users"))
     out, version = [], None
     for prefix, page in pages:
         users = page.get("value") if page.__class__ is dict else None
         if users.__class__ is not list:
-            what = "no 'value' list" if page.__class__ is dict else _kind(page)
-            raise source.problem(prefix, f"not a Microsoft Graph users page ({what}): expected {{\"@odata.context\": "
-                                         f"\".../$metadata#users\", \"value\": [users]}}")
+            what = _("no 'value' list") if page.__class__ is dict else _kind(page)
+            raise source.problem(prefix, _("not a Microsoft Graph users page ({what}): expected {shape}").format(
+                what=what, shape='{"@odata.context": ".../$metadata#users", "value": [users]}'))
         context = page.get("@odata.context")
         if context is not None:
             entity = context.partition("#")[2] if context.__class__ is str else ""
             if entity.split("(")[0] != "users":
-                raise source.problem((*prefix, "@odata.context"), f"a Graph response of {entity or context!r}, not of "
-                                                                   "GET /users ($metadata#users)")
+                raise source.problem((*prefix, "@odata.context"), _("a Graph response of {entity}, not of GET /users "
+                                                                     "($metadata#users)").format(entity=repr(entity or context)))
             found = _GRAPH_VERSION.match(context)
             version = version or (found[1] if found else None)
         out.append(((*prefix, "value"), users))
@@ -336,8 +346,8 @@ def _tenant(identities) -> str | None:
 
 def _no_upn(user: dict, key: str) -> str:
     if "profile" in user and "status" in user:
-        return "no userPrincipalName: this looks like an Okta users list (import it as okta-users)"
-    return f"no {key}: every Graph user has one; export it ({ENTRA_SELECT})"
+        return _("no userPrincipalName: this looks like an Okta users list (import it as okta-users)")
+    return _("no {key}: every Graph user has one; export it ({select})").format(key=key, select=ENTRA_SELECT)
 
 
 # ------------------------------------------------------------------------------------------------------------ Okta
@@ -346,8 +356,11 @@ def _no_upn(user: dict, key: str) -> str:
 def _okta(source: _Source, ids: IdentityMap) -> Observed:
     users = source.doc
     if users.__class__ is not list:
-        hint = GRAPH_HINT if isinstance(users, dict) and "value" in users else ""
-        raise source.problem((), f"expected the JSON array Okta's GET /api/v1/users returns, got {_kind(users)}{hint}")
+        if isinstance(users, dict) and "value" in users:
+            raise source.problem((), _("expected the JSON array Okta's GET /api/v1/users returns, got {kind} (this looks "
+                                       "like Microsoft Graph: import it as entra-users)").format(kind=_kind(users)))
+        raise source.problem((), _("expected the JSON array Okta's GET /api/v1/users returns, got {kind}").format(
+            kind=_kind(users)))
     org = next((_host(u) for u in users if u.__class__ is dict and _host(u)), None)
     out = Observed(tool="Okta users (Okta Users API JSON)", format_version=None,  # the body states no version
                    proxies=["handlers.granted_on"])  # the activation stands in for the grant: fills, never contradicts
@@ -356,18 +369,18 @@ def _okta(source: _Source, ids: IdentityMap) -> Observed:
     mapped = ids.handlers.get  # IdentityMap.handler's rule, the first name the map holds, without its generator
     for i, user in enumerate(users):
         if user.__class__ is not dict:
-            raise source.problem((i,), f"expected a user object, got {_kind(user)}")
+            raise source.problem((i,), _("expected a user object, got {kind}").format(kind=_kind(user)))
         uid, status, profile = user.get("id"), user.get("status"), user.get("profile")
         if uid.__class__ is not str or status.__class__ is not str or profile.__class__ is not dict:
             raise _not_an_okta_user(source, user, (i,))
         if status not in OKTA_STATUSES:
-            raise source.problem((i, "status"), f"unknown Okta status {status[:40]!r} (expected one of "
-                                                f"{', '.join(OKTA_STATUSES)})")
+            raise source.problem((i, "status"), _("unknown Okta status {status} (expected one of {known})").format(
+                status=repr(status[:40]), known=", ".join(OKTA_STATUSES)))
         login = profile.get("login")
         if login.__class__ is not str or not login:
-            raise source.problem((i, "profile"), "no login in the profile: every Okta user has one")
+            raise source.problem((i, "profile"), _("no login in the profile: every Okta user has one"))
         if login in seen:
-            raise source.problem((i,), f"user {login!r} listed twice: are two exports of the same pages joined?")
+            raise source.problem((i,), _("user {user} listed twice: are two exports of the same pages joined?").format(user=repr(login)))
         seen.add(login)
         email, number = profile.get("email"), profile.get("employeeNumber")
         if (email is not None and email.__class__ is not str) or (number is not None and number.__class__ is not str):
@@ -399,13 +412,17 @@ def _okta(source: _Source, ids: IdentityMap) -> Observed:
 
 
 def _not_an_okta_user(source: _Source, user: dict, parts: tuple):
-    for key, expected, what in (("id", str, "text"), ("status", str, "text"), ("profile", dict, "an object")):
+    for key, expected in (("id", str), ("status", str), ("profile", dict)):
         value = user.get(key)
         if value is None:
-            hint = GRAPH_HINT if "userPrincipalName" in user else ""
-            return source.problem(parts, f"no {key}: every Okta user has an id, a status and a profile{hint}")
+            if "userPrincipalName" in user:
+                return source.problem(parts, _("no {key}: every Okta user has an id, a status and a profile (this looks "
+                                               "like Microsoft Graph: import it as entra-users)").format(key=key))
+            return source.problem(parts, _("no {key}: every Okta user has an id, a status and a profile").format(key=key))
         if value.__class__ is not expected:
-            return source.problem((*parts, key), f"expected {what}, got {_kind(value)}")
+            if expected is dict:
+                return source.problem((*parts, key), _("expected an object, got {kind}").format(kind=_kind(value)))
+            return source.problem((*parts, key), _("expected text, got {kind}").format(kind=_kind(value)))
     raise AssertionError("called for a user that is well formed")
 
 

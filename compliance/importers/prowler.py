@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from compliance.i18n import _
 from compliance.importers import IdentityMap, Observed, Unmapped
 from compliance.loading import InputError, Problem, fail
 
@@ -148,49 +149,51 @@ def _findings(data: bytes, name: str) -> list:
     try:
         doc = json.loads(data)
     except UnicodeDecodeError:
-        raise fail(name, "not UTF-8 text: expected Prowler's JSON-OCSF output (prowler -M json-ocsf)", 1) from None
+        raise fail(name, _("not UTF-8 text: expected Prowler's JSON-OCSF output (prowler -M json-ocsf)"), 1) from None
     except json.JSONDecodeError as exc:
-        raise fail(name, f"not JSON ({exc.msg}): expected Prowler's JSON-OCSF output (prowler -M json-ocsf)",
-                   exc.lineno) from None
+        raise fail(name, _("not JSON ({reason}): expected Prowler's JSON-OCSF output (prowler -M json-ocsf)").format(
+            reason=exc.msg), exc.lineno) from None
     except RecursionError:
-        raise fail(name, "JSON nested too deeply: not Prowler's JSON-OCSF output", 1) from None
+        raise fail(name, _("JSON nested too deeply: not Prowler's JSON-OCSF output"), 1) from None
     if not isinstance(doc, list):
-        raise fail(name, "not Prowler's JSON-OCSF output: expected a JSON array of OCSF Detection Findings "
-                         "(prowler -M json-ocsf), found a JSON " + type(doc).__name__.replace("dict", "object"), 1)
+        raise fail(name, _("not Prowler's JSON-OCSF output: expected a JSON array of OCSF Detection Findings "
+                           "(prowler -M json-ocsf), found a JSON {type}").format(
+            type=type(doc).__name__.replace("dict", "object")), 1)
     return doc
 
 
 def _finding(item: Any, i: int, name: str, data: bytes) -> tuple[str, str, bool]:
     """(check id, outcome, muted) of one finding, or the first way it is not a Prowler 4 Detection Finding."""
     if not isinstance(item, dict):
-        raise _bad(name, data, (i,), "not an OCSF finding: expected a JSON object")
+        raise _bad(name, data, (i,), _("not an OCSF finding: expected a JSON object"))
     cls = item.get("class_uid")
     if cls == SECURITY_FINDING:
-        raise _bad(name, data, (i, "class_uid"), "a Prowler 3 OCSF Security Finding (class_uid 2001): this reads "
-                   "the Detection Findings (class_uid 2004) of Prowler 4.1 or later; run prowler -M json-ocsf again")
+        raise _bad(name, data, (i, "class_uid"), _("a Prowler 3 OCSF Security Finding (class_uid 2001): this reads "
+                   "the Detection Findings (class_uid 2004) of Prowler 4.1 or later; run prowler -M json-ocsf again"))
     if cls != DETECTION_FINDING:
         raise _bad(name, data, (i, "class_uid") if "class_uid" in item else (i,),
-                   f"expected an OCSF Detection Finding (class_uid 2004), found class_uid {cls!r}")
+                   _("expected an OCSF Detection Finding (class_uid 2004), found class_uid {found}").format(found=repr(cls)))
     product = _text(item, "metadata", "product", "name")
     if product != "Prowler":
-        raise _bad(name, data, (i, "metadata"), f"not a Prowler finding (metadata.product.name is {product!r})")
+        raise _bad(name, data, (i, "metadata"), _("not a Prowler finding (metadata.product.name is {product})").format(
+            product=repr(product)))
     check = _text(item, "metadata", "event_code")
     if not isinstance(check, str) or not check:
-        raise _bad(name, data, (i, "metadata"), "no metadata.event_code (the check id): Prowler 4.1 or later "
-                   "writes it; this output is older or not Prowler's")
+        raise _bad(name, data, (i, "metadata"), _("no metadata.event_code (the check id): Prowler 4.1 or later "
+                   "writes it; this output is older or not Prowler's"))
     outcome = item.get("status_code")
     if outcome not in OUTCOMES:
         if "status_code" not in item:
-            raise _bad(name, data, (i,), "no status_code (PASS, FAIL or MANUAL)")
-        raise _bad(name, data, (i, "status_code"), f"expected PASS, FAIL or MANUAL (got {outcome!r})")
+            raise _bad(name, data, (i,), _("no status_code (PASS, FAIL or MANUAL)"))
+        raise _bad(name, data, (i, "status_code"), _("expected PASS, FAIL or MANUAL (got {value})").format(value=repr(outcome)))
     resources = item.get("resources")
     if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
         if "resources" not in item:
-            raise _bad(name, data, (i,), "no resources (the resources the check looked at)")
-        raise _bad(name, data, (i, "resources"), "expected a list of resource objects")
+            raise _bad(name, data, (i,), _("no resources (the resources the check looked at)"))
+        raise _bad(name, data, (i, "resources"), _("expected a list of resource objects"))
     compliance = _text(item, "unmapped", "compliance")
     if compliance is not None and not isinstance(compliance, dict):
-        raise _bad(name, data, (i, "unmapped", "compliance"), "expected an object of requirement lists")
+        raise _bad(name, data, (i, "unmapped", "compliance"), _("expected an object of requirement lists"))
     return check, outcome, item.get("status_id") == SUPPRESSED or item.get("status") == "Suppressed"
 
 
@@ -261,7 +264,7 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str, before=None) -> Ob
             decided[(sid, rule.fact)] = (value, at, failed)
 
     observed = Observed(tool=f"Prowler {tool_version or '(version not stated)'} JSON-OCSF", format_version=version)
-    for (sid, fact), (value, at, _) in sorted(decided.items()):
+    for (sid, fact), (value, at, _failed) in sorted(decided.items()):
         observed.systems.setdefault(sid, {})[fact] = value
         observed.system_at.setdefault(sid, {})[fact] = at
     for identity, (at, n, feeding) in unmapped.items():

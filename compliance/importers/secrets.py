@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from compliance.i18n import _
 from compliance.importers import IdentityMap, Observed, Row, Unmapped
 from compliance.loading import MAX_JSON_CONTAINERS, InputError, fail
 
@@ -150,8 +151,8 @@ def _too_many_containers(data: bytes, name: str) -> None:
     if len(data) > 2 * MAX_JSON_CONTAINERS:
         containers = data.count(b"{") + data.count(b"[")
         if containers > MAX_JSON_CONTAINERS:
-            raise fail(name, f"has {containers:,} '{{' and '[': more than the {MAX_JSON_CONTAINERS:,} objects and "
-                             "lists a JSON input may hold; split the scan")
+            raise fail(name, _("has {containers} '{{' and '[': more than the {limit} objects and lists a JSON input may "
+                               "hold; split the scan").format(containers=f"{containers:,}", limit=f"{MAX_JSON_CONTAINERS:,}"))
 
 
 def _sniff(data: bytes) -> str | None:
@@ -170,14 +171,18 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-_OTHER_OUTPUT = {
-    "trufflehog": "this is TruffleHog's output: import it as 'trufflehog'",
-    "gitleaks": "this is a gitleaks JSON report: import it as 'gitleaks'",
-    "sarif": "this is SARIF; write gitleaks's JSON report instead (--report-format json)",
-    "gitleaks7": "this is a gitleaks 7 report (keys 'rule', 'file', 'offender'); this reads the JSON report of "
-                 "gitleaks 8 ('RuleID', 'File', 'StartLine')",
-    "trufflehog2": "this is TruffleHog 2 output (or --json-legacy); this reads the --json lines of TruffleHog 3",
-}
+def _other_output(other: str) -> str:
+    """What another tool's output (as ``_sniff`` names it) is, and what to do instead, in the user's language."""
+    if other == "trufflehog":
+        return _("this is TruffleHog's output: import it as 'trufflehog'")
+    if other == "gitleaks":
+        return _("this is a gitleaks JSON report: import it as 'gitleaks'")
+    if other == "sarif":
+        return _("this is SARIF; write gitleaks's JSON report instead (--report-format json)")
+    if other == "gitleaks7":
+        return _("this is a gitleaks 7 report (keys 'rule', 'file', 'offender'); this reads the JSON report of "
+                 "gitleaks 8 ('RuleID', 'File', 'StartLine')")
+    return _("this is TruffleHog 2 output (or --json-legacy); this reads the --json lines of TruffleHog 3")
 
 
 def _text_of(data: bytes) -> bytes:
@@ -193,8 +198,18 @@ def _text_of(data: bytes) -> bytes:
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
-        value.__class__, "a number")
+    cls = value.__class__
+    if cls is dict:
+        return _("an object")
+    if cls is list:
+        return _("a list")
+    if cls is str:
+        return _("text")
+    if cls is bool:
+        return _("true/false")
+    if value is None:
+        return _("null")
+    return _("a number")
 
 
 _GITLEAKS_FIELDS = (("RuleID", str), ("File", str), ("StartLine", int))
@@ -203,30 +218,30 @@ _GITLEAKS_FIELDS = (("RuleID", str), ("File", str), ("StartLine", int))
 def _gitleaks(data: bytes, name: str) -> _Groups:
     groups = _Groups(Path(name).name)
     if not data or data.isspace():
-        raise fail(name, "empty file: a gitleaks JSON report is a JSON array of findings ('[]' when it found none)")
+        raise fail(name, _("empty file: a gitleaks JSON report is a JSON array of findings ('[]' when it found none)"))
     other = _sniff(data)
     if other in ("trufflehog", "sarif", "trufflehog2"):
-        raise fail(name, f"not a gitleaks JSON report: {_OTHER_OUTPUT[other]}", 1)
+        raise fail(name, _("not a gitleaks JSON report: {reason}").format(reason=_other_output(other)), 1)
     _too_many_containers(data, name)
     try:
         findings = json.loads(data)
     except UnicodeDecodeError as exc:
-        raise fail(name, f"not UTF-8 text (byte {exc.start}): a gitleaks JSON report is UTF-8",
+        raise fail(name, _("not UTF-8 text (byte {offset}): a gitleaks JSON report is UTF-8").format(offset=exc.start),
                    data.count(b"\n", 0, exc.start) + 1) from None
     except json.JSONDecodeError as exc:
-        raise fail(name, f"not valid JSON ({exc.msg}, column {exc.colno}): expected gitleaks's complete JSON report",
-                   exc.lineno) from None
+        raise fail(name, _("not valid JSON ({reason}, column {column}): expected gitleaks's complete JSON report").format(
+            reason=exc.msg, column=exc.colno), exc.lineno) from None
     except RecursionError:
-        raise fail(name, "JSON nested too deeply to be a gitleaks report") from None
+        raise fail(name, _("JSON nested too deeply to be a gitleaks report")) from None
     if findings is None:  # gitleaks 8 before 8.19 wrote null for a scan that found nothing
         return groups
     if findings.__class__ is not list:
-        raise fail(name, f"not a gitleaks JSON report: expected a JSON array of findings (gitleaks git|dir "
-                         f"--report-format json), found {_type_name(findings)}", 1)
+        raise fail(name, _("not a gitleaks JSON report: expected a JSON array of findings (gitleaks git|dir "
+                           "--report-format json), found {kind}").format(kind=_type_name(findings)), 1)
     rows, withheld, file = groups.rows, groups.withheld, groups.file
     for i, f in enumerate(findings):  # the hot loop: one pass, no calls but dict lookups for a finding seen before
         if f.__class__ is not dict:
-            raise _gitleaks_problem(data, name, i, f"a finding is an object, not {_type_name(f)}")
+            raise _gitleaks_problem(data, name, i, _("a finding is an object, not {kind}").format(kind=_type_name(f)))
         rule, path = f.get("RuleID"), f.get("File")
         if (rule.__class__ is not str or path.__class__ is not str or f.get("StartLine").__class__ is not int
                 or not rule):
@@ -247,15 +262,15 @@ def _gitleaks(data: bytes, name: str) -> _Groups:
 
 def _gitleaks_missing(f: dict, i: int) -> str:
     if i == 0 and "RuleID" not in f and {"rule", "file"} <= f.keys():
-        return f"not a gitleaks 8 finding: {_OTHER_OUTPUT['gitleaks7']}"
+        return _("not a gitleaks 8 finding: {reason}").format(reason=_other_output("gitleaks7"))
     for key, kind in _GITLEAKS_FIELDS:
         value = f.get(key)
         if key not in f:
-            return f"no '{key}': every gitleaks finding states its RuleID, File and StartLine"
+            return _("no '{key}': every gitleaks finding states its RuleID, File and StartLine").format(key=key)
         if value.__class__ is not kind:
-            want = "text" if kind is str else "a whole number"
-            return f"'{key}' is {_type_name(value)}, expected {want}"
-    return "'RuleID' is empty: every gitleaks finding names the rule that matched"
+            want = _("text") if kind is str else _("a whole number")
+            return _("'{key}' is {kind}, expected {expected}").format(key=key, kind=_type_name(value), expected=want)
+    return _("'RuleID' is empty: every gitleaks finding names the rule that matched")
 
 
 def _gitleaks_problem(data: bytes, name: str, i: int, message: str) -> InputError:
@@ -279,9 +294,9 @@ def _trufflehog(data: bytes, name: str) -> _Groups:
     groups = _Groups(Path(name).name)
     first = _FIRST.match(data)
     if (first and first.group(1) == b"[") or _sniff(data) == "sarif":
-        what = "this is a gitleaks JSON report: import it as 'gitleaks'" if _sniff(data) == "gitleaks" else (
-            "this is a JSON array or SARIF; write TruffleHog's --json output (one finding per line)")
-        raise fail(name, f"not TruffleHog's --json lines: {what}", 1)
+        what = _other_output("gitleaks") if _sniff(data) == "gitleaks" else (
+            _("this is a JSON array or SARIF; write TruffleHog's --json output (one finding per line)"))
+        raise fail(name, _("not TruffleHog's --json lines: {reason}").format(reason=what), 1)
     _too_many_containers(data, name)
     rows, withheld, file = groups.rows, groups.withheld, groups.file
     loads = json.loads
@@ -293,13 +308,13 @@ def _trufflehog(data: bytes, name: str) -> _Groups:
         try:
             f = loads(line)
         except UnicodeDecodeError as exc:
-            raise fail(name, f"not UTF-8 text (byte {exc.start} of the line): TruffleHog writes UTF-8",
-                       lineno) from None
+            raise fail(name, _("not UTF-8 text (byte {offset} of the line): TruffleHog writes UTF-8").format(
+                offset=exc.start), lineno) from None
         except json.JSONDecodeError as exc:
-            raise fail(name, f"not a JSON object ({exc.msg}, column {exc.colno}): TruffleHog --json writes one "
-                             "finding per line", lineno) from None
+            raise fail(name, _("not a JSON object ({reason}, column {column}): TruffleHog --json writes one finding per "
+                               "line").format(reason=exc.msg, column=exc.colno), lineno) from None
         except RecursionError:
-            raise fail(name, "JSON nested too deeply to be a TruffleHog finding", lineno) from None
+            raise fail(name, _("JSON nested too deeply to be a TruffleHog finding"), lineno) from None
         try:
             detector, verified = f["DetectorName"], f["Verified"]
             ((source, meta),) = f["SourceMetadata"]["Data"].items()
@@ -332,29 +347,33 @@ def _trufflehog(data: bytes, name: str) -> _Groups:
 def _trufflehog_missing(f: Any) -> str:
     """What is wrong with a line that is JSON but not a TruffleHog finding (by field names and types only)."""
     if f.__class__ is not dict:
-        return f"a TruffleHog finding is a JSON object, not {_type_name(f)}"
+        return _("a TruffleHog finding is a JSON object, not {kind}").format(kind=_type_name(f))
     if "SourceMetadata" not in f and {"level", "msg"} <= f.keys():
-        return ("a TruffleHog log line, not a finding: logs go to standard error; write the findings alone "
-                "(trufflehog … --json > findings.jsonl, without 2>&1)")
+        return _("a TruffleHog log line, not a finding: logs go to standard error; write the findings alone "
+                 "(trufflehog … --json > findings.jsonl, without 2>&1)")
     if "SourceMetadata" not in f and ("stringsFound" in f or "reason" in f):
-        return f"not a TruffleHog 3 finding: {_OTHER_OUTPUT['trufflehog2']}"
+        return _("not a TruffleHog 3 finding: {reason}").format(reason=_other_output("trufflehog2"))
     for key, kind in _TRUFFLEHOG_FIELDS:
         if key not in f:
-            return f"no '{key}': every TruffleHog finding states its SourceMetadata, DetectorName and Verified"
+            return _("no '{key}': every TruffleHog finding states its SourceMetadata, DetectorName and Verified").format(
+                key=key)
         if f[key].__class__ is not kind:
-            return f"'{key}' is {_type_name(f[key])}, expected {'true/false' if kind is bool else _type_name(kind())}"
+            return _("'{key}' is {kind}, expected {expected}").format(
+                key=key, kind=_type_name(f[key]), expected=_("true/false") if kind is bool else _type_name(kind()))
     if not f["DetectorName"]:
-        return "'DetectorName' is empty: every TruffleHog finding names its detector"
+        return _("'DetectorName' is empty: every TruffleHog finding names its detector")
     data = f["SourceMetadata"].get("Data")
     if data.__class__ is not dict or len(data) != 1:
-        return "'SourceMetadata.Data' is not an object naming one source (e.g. {\"Git\": {…}})"
+        return _("'SourceMetadata.Data' is not an object naming one source (e.g. {example})").format(example='{"Git": {…}}')
     ((source, meta),) = data.items()
     if meta.__class__ is not dict:
-        return f"'SourceMetadata.Data.{source}' is {_type_name(meta)}, expected an object"
+        return _("'{key}' is {kind}, expected {expected}").format(
+            key=f"SourceMetadata.Data.{source}", kind=_type_name(meta), expected=_("an object"))
     for key in _FILE_KEYS + _PLACE_KEYS:
         if key in meta and meta[key].__class__ is not str:
-            return f"'SourceMetadata.Data.{source}.{key}' is {_type_name(meta[key])}, expected text"
-    return "not a TruffleHog finding"
+            return _("'{key}' is {kind}, expected {expected}").format(
+                key=f"SourceMetadata.Data.{source}.{key}", kind=_type_name(meta[key]), expected=_("text"))
+    return _("not a TruffleHog finding")
 
 
 # ---------------------------------------------------------------------------------------------- rows

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from compliance.i18n import _
 from compliance.importers import IdentityMap, Observed, Unmapped
 from compliance.loading import InputError, fail
 
@@ -74,12 +75,13 @@ class _Source:
         try:
             self.root = json.loads(data)
         except UnicodeDecodeError as exc:
-            raise fail(name, f"not UTF-8 text (byte {exc.start}): expected a {_WHAT[kind]}") from None
+            raise fail(name, _("not UTF-8 text (byte {offset}): expected a {format}").format(
+                offset=exc.start, format=_what(kind))) from None
         except json.JSONDecodeError as exc:
-            raise fail(name, f"not valid JSON ({exc.msg}, column {exc.colno}): expected a complete "
-                             f"{_WHAT[kind]}", exc.lineno) from None
+            raise fail(name, _("not valid JSON ({reason}, column {column}): expected a complete {format}").format(
+                reason=exc.msg, column=exc.colno, format=_what(kind)), exc.lineno) from None
         except RecursionError:
-            raise fail(name, "JSON nested too deeply to be a scan report") from None
+            raise fail(name, _("JSON nested too deeply to be a scan report")) from None
 
     def at(self, *steps: str | int) -> str:
         return f"{self.file}#{_pointer(steps)}"
@@ -99,15 +101,15 @@ class _Source:
         value = obj.get(key)
         if value is None or value == "":
             if required:
-                raise self.problem(steps, f"no {key}: {what} states it")
+                raise self.problem(steps, _no_field(key, what))
             return None
         if value.__class__ is not str:
-            raise self.problem((*steps, key), f"expected text, got {_kind(value)}")
+            raise self.problem((*steps, key), _("expected text, got {kind}").format(kind=_kind(value)))
         return value
 
     def mapping(self, value: Any, steps: tuple) -> dict:
         if value.__class__ is not dict:
-            raise self.problem(steps, f"expected an object, got {_kind(value)}")
+            raise self.problem(steps, _("expected an object, got {kind}").format(kind=_kind(value)))
         return value
 
     def items(self, value: Any, steps: tuple) -> list:
@@ -115,7 +117,7 @@ class _Source:
         if value is None:
             return []
         if value.__class__ is not list:
-            raise self.problem(steps, f"expected a list, got {_kind(value)}")
+            raise self.problem(steps, _("expected a list, got {kind}").format(kind=_kind(value)))
         return value
 
     def stamp(self, value: Any, steps: tuple) -> datetime | None:
@@ -123,15 +125,42 @@ class _Source:
         if value is None or value == "":
             return None
         if value.__class__ is not str or not _STAMP.fullmatch(value):
-            raise self.problem(steps, f"expected a timestamp with an offset (2025-06-11T02:14:00Z), got {value!r:.60}")
+            raise self.problem(steps, _("expected a timestamp with an offset (2025-06-11T02:14:00Z), got {value}").format(
+                value=f"{value!r:.60}"))
         try:
             return datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise self.problem(steps, f"not a real date and time: {value!r:.60}") from None
+            raise self.problem(steps, _("not a real date and time: {value}").format(value=f"{value!r:.60}")) from None
 
 
-_WHAT = {"trivy": "Trivy JSON report (trivy image --format json)", "grype": "Grype JSON report (grype -o json)",
-         "cyclonedx": "CycloneDX JSON BOM (bomFormat \"CycloneDX\")"}
+def _what(kind: str) -> str:
+    """The format a kind reads, as a message names it."""
+    if kind == "trivy":
+        return _("Trivy JSON report (trivy image --format json)")
+    if kind == "grype":
+        return _("Grype JSON report (grype -o json)")
+    return _("CycloneDX JSON BOM (bomFormat \"CycloneDX\")")
+
+
+def _no_field(key: str, what: str) -> str:
+    """The message for a field ``what`` (as ``_Source.text`` callers name the part of the format) always states."""
+    if what == "a Trivy report":
+        return _("no {key}: a Trivy report states it").format(key=key)
+    if what == "Trivy's Metadata.OS":
+        return _("no {key}: Trivy's Metadata.OS states it").format(key=key)
+    if what == "Trivy, for every vulnerability,":
+        return _("no {key}: Trivy, for every vulnerability, states it").format(key=key)
+    if what == "a Grype report":
+        return _("no {key}: a Grype report states it").format(key=key)
+    if what == "Grype, for an image,":
+        return _("no {key}: Grype, for an image, states it").format(key=key)
+    if what == "Grype, for every match,":
+        return _("no {key}: Grype, for every match, states it").format(key=key)
+    if what == "CycloneDX, for a component,":
+        return _("no {key}: CycloneDX, for a component, states it").format(key=key)
+    if what == "CycloneDX, for every affected component,":
+        return _("no {key}: CycloneDX, for every affected component, states it").format(key=key)
+    raise AssertionError(f"no message for a field {what!r} states")
 
 
 def read(data: bytes, name: str, ids: IdentityMap, kind: str, before: tuple[str, bytes] | None = None) -> Observed:
@@ -147,12 +176,15 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str, before: tuple[str,
     if earlier is not None:
         sid_before = ids.system(earlier.target)
         if sid_before != sid:
-            raise earlier_src.problem(earlier.target_steps, f"the earlier scan is of {earlier.target!r} "
-                                      f"({sid_before or 'no system'}), {scan.file} of {scan.target!r} "
-                                      f"({sid or 'no system'}): give two scans of the same target")
+            none = _("no system")
+            raise earlier_src.problem(earlier.target_steps, _(
+                "the earlier scan is of {before} ({before_system}), {file} of {target} ({system}): give two scans of "
+                "the same target").format(before=repr(earlier.target), before_system=sid_before or none, file=scan.file,
+                                          target=repr(scan.target), system=sid or none))
         if earlier.taken_at and scan.taken_at and earlier.taken_at > scan.taken_at:
-            raise fail(before[0], f"the earlier scan ran at {earlier.taken_at.isoformat()}, after {scan.file} "
-                                  f"({scan.taken_at.isoformat()}): give the earlier scan with --before")
+            raise fail(before[0], _("the earlier scan ran at {before}, after {file} ({when}): give the earlier scan with "
+                                    "--before").format(before=earlier.taken_at.isoformat(), file=scan.file,
+                                                       when=scan.taken_at.isoformat()))
         if sid is not None:
             fixed = _fixed_since(earlier, scan, observed.notes)
             scan.resolved = sum(1 for row in rows if row.get("fixed_on") == "unknown")
@@ -292,12 +324,12 @@ def _trivy(src: _Source) -> Scan:
     """Trivy's JSON report, schema 2: ``Results[].Vulnerabilities[]`` of one artifact, the OS in ``Metadata.OS``."""
     root = src.root
     if root.__class__ is not dict or "SchemaVersion" not in root:
-        raise src.problem((), f"not a {_WHAT['trivy']}: no SchemaVersion"
-                              f"{_looks_like(root, 'trivy')}")
+        raise src.problem((), _("not a {format}: no SchemaVersion{hint}").format(
+            format=_what("trivy"), hint=_looks_like(root, "trivy")))
     version = root["SchemaVersion"]
     if version.__class__ is not int or version != 2:
-        raise src.problem(("SchemaVersion",), f"a Trivy report of SchemaVersion {version!r:.20}; this importer reads "
-                                              "SchemaVersion 2 (Trivy 0.20 and later)")
+        raise src.problem(("SchemaVersion",), _("a Trivy report of SchemaVersion {version}; this importer reads "
+                                                "SchemaVersion 2 (Trivy 0.20 and later)").format(version=f"{version!r:.20}"))
     target = src.text(root, "ArtifactName", (), required=True, what="a Trivy report")
     info = root.get("Trivy")
     tool_version = info.get("Version") if info.__class__ is dict else None
@@ -314,24 +346,26 @@ def _trivy(src: _Source) -> Scan:
             release = src.text(os_, "Name", steps, required=False, what="")
             eosl = os_.get("EOSL")
             if eosl is not None and eosl.__class__ is not bool:
-                raise src.problem((*steps, "EOSL"), f"expected true or false, got {_kind(eosl)}")
+                raise src.problem((*steps, "EOSL"), _("expected true or false, got {kind}").format(kind=_kind(eosl)))
             # Trivy writes EOSL only when true: absent, whether the OS is supported is not said (left unknown)
             rows.component(family, release, src.at(*steps), eosl)
     finding, component, file = rows.finding, rows.component, src.file
     for i, result in enumerate(src.items(root.get("Results"), ("Results",))):
         if result.__class__ is not dict:
-            raise src.problem(("Results", i), f"expected an object, got {_kind(result)}")
+            raise src.problem(("Results", i), _("expected an object, got {kind}").format(kind=_kind(result)))
         for j, pkg in enumerate(src.items(result.get("Packages"), ("Results", i, "Packages"))):
             name = pkg.get("Name") if pkg.__class__ is dict else None
             if name.__class__ is not str or not name:
-                raise src.problem(("Results", i, "Packages", j), "expected a package with a Name")
+                raise src.problem(("Results", i, "Packages", j), _("expected a package with a Name"))
             version = pkg.get("Version")
             if version is not None and version.__class__ is not str:
-                raise src.problem(("Results", i, "Packages", j, "Version"), f"expected text, got {_kind(version)}")
+                raise src.problem(("Results", i, "Packages", j, "Version"), _("expected text, got {kind}").format(
+                    kind=_kind(version)))
             component(name, version, f"{file}#/Results/{i}/Packages/{j}")
         for j, v in enumerate(src.items(result.get("Vulnerabilities"), ("Results", i, "Vulnerabilities"))):
             if v.__class__ is not dict:
-                raise src.problem(("Results", i, "Vulnerabilities", j), f"expected an object, got {_kind(v)}")
+                raise src.problem(("Results", i, "Vulnerabilities", j), _("expected an object, got {kind}").format(
+                    kind=_kind(v)))
             vid, pkg, installed = v.get("VulnerabilityID"), v.get("PkgName"), v.get("InstalledVersion")
             severity, status = v.get("Severity", "UNKNOWN"), v.get("Status")
             if vid.__class__ is not str or pkg.__class__ is not str or not vid or not pkg \
@@ -357,7 +391,8 @@ def _bad_trivy_finding(src: _Source, v: dict, steps: tuple) -> None:
     for key in ("InstalledVersion", "Status"):
         src.text(v, key, steps, required=False, what="")
     severity = v.get("Severity")
-    raise src.problem((*steps, "Severity"), f"expected one of {', '.join(_TRIVY_SEVERITY)}, got {severity!r:.40}")
+    raise src.problem((*steps, "Severity"), _("expected one of {known}, got {value}").format(
+        known=", ".join(_TRIVY_SEVERITY), value=f"{severity!r:.40}"))
 
 
 def _grype(src: _Source) -> Scan:
@@ -365,11 +400,11 @@ def _grype(src: _Source) -> Scan:
     root = src.root
     descriptor = root.get("descriptor") if root.__class__ is dict else None
     if root.__class__ is not dict or "matches" not in root or descriptor.__class__ is not dict:
-        raise src.problem((), f"not a {_WHAT['grype']}: no 'matches' and 'descriptor'"
-                              f"{_looks_like(root, 'grype')}")
+        raise src.problem((), _("not a {format}: no 'matches' and 'descriptor'{hint}").format(
+            format=_what("grype"), hint=_looks_like(root, "grype")))
     if descriptor.get("name") != "grype":
-        raise src.problem(("descriptor", "name"), f"written by {descriptor.get('name')!r:.40}, not Grype: "
-                                                  f"expected a {_WHAT['grype']}")
+        raise src.problem(("descriptor", "name"), _("written by {writer}, not Grype: expected a {format}").format(
+            writer=f"{descriptor.get('name')!r:.40}", format=_what("grype")))
     source = src.mapping(root.get("source"), ("source",))
     target = source.get("target")
     if target.__class__ is dict:  # an image: what the user asked Grype to scan
@@ -395,7 +430,7 @@ def _grype(src: _Source) -> Scan:
         vuln = match.get("vulnerability") if match.__class__ is dict else None
         artifact = match.get("artifact") if match.__class__ is dict else None
         if vuln.__class__ is not dict or artifact.__class__ is not dict:
-            raise src.problem(("matches", i), "expected a match with a vulnerability and an artifact")
+            raise src.problem(("matches", i), _("expected a match with a vulnerability and an artifact"))
         vid, severity, pkg, installed = vuln.get("id"), vuln.get("severity"), artifact.get("name"), \
             artifact.get("version")
         if vid.__class__ is not str or pkg.__class__ is not str or not vid or not pkg \
@@ -432,7 +467,8 @@ def _bad_grype_match(src: _Source, vuln: dict, artifact: dict, steps: tuple) -> 
     src.text(artifact, "version", (*steps, "artifact"), required=False, what="")
     severity = src.text(vuln, "severity", (*steps, "vulnerability"), required=False, what="")
     raise src.problem((*steps, "vulnerability", "severity"),
-                      f"expected one of Critical, High, Medium, Low, Negligible, Unknown, got {severity!r:.40}")
+                      _("expected one of {known}, got {value}").format(
+                          known="Critical, High, Medium, Low, Negligible, Unknown", value=f"{severity!r:.40}"))
 
 
 def _fix_available(src: _Source, vuln: dict, steps: tuple) -> str | None:
@@ -445,7 +481,8 @@ def _fix_available(src: _Source, vuln: dict, steps: tuple) -> str | None:
     for k, entry in enumerate(src.items(available, (*steps, "fix", "available"))):
         day = entry.get("date") if entry.__class__ is dict else None
         if day.__class__ is not str or not _DAY.fullmatch(day):
-            raise src.problem((*steps, "fix", "available", k), f"expected a date YYYY-MM-DD, got {day!r:.40}")
+            raise src.problem((*steps, "fix", "available", k), _("expected a date YYYY-MM-DD, got {value}").format(
+                value=f"{day!r:.40}"))
         dates.append(day)
     return min(dates)
 
@@ -454,17 +491,17 @@ def _cyclonedx(src: _Source) -> Scan:
     """A CycloneDX JSON BOM: the subject in ``metadata.component``, ``components[]``, ``vulnerabilities[]``."""
     root = src.root
     if root.__class__ is not dict or root.get("bomFormat") != "CycloneDX":
-        raise src.problem((), f"not a CycloneDX JSON BOM: no bomFormat \"CycloneDX\""
-                              f"{_looks_like(root, 'cyclonedx')}")
+        raise src.problem((), _("not a CycloneDX JSON BOM: no bomFormat \"CycloneDX\"{hint}").format(
+            hint=_looks_like(root, "cyclonedx")))
     spec = root.get("specVersion")
     if spec not in _CDX_SPECS:
-        raise src.problem(("specVersion",), f"a CycloneDX BOM of specVersion {spec!r:.20}; this importer reads "
-                                            f"{', '.join(_CDX_SPECS)}")
+        raise src.problem(("specVersion",), _("a CycloneDX BOM of specVersion {version}; this importer reads "
+                                              "{known}").format(version=f"{spec!r:.20}", known=", ".join(_CDX_SPECS)))
     metadata = src.mapping(root.get("metadata"), ("metadata",)) if "metadata" in root else {}
     subject = metadata.get("component")
     if subject is None:
-        raise src.problem(("metadata",), "the BOM names no subject (metadata.component): which system it describes "
-                                         "is not known")
+        raise src.problem(("metadata",), _("the BOM names no subject (metadata.component): which system it describes "
+                                           "is not known"))
     src.mapping(subject, ("metadata", "component"))
     target = src.text(subject, "name", ("metadata", "component"), required=True, what="CycloneDX, for a component,")
     scan = Scan(src.file, "CycloneDX JSON BOM", spec, target, ("metadata", "component", "name"),
@@ -492,7 +529,7 @@ def _cyclonedx(src: _Source) -> Scan:
         src.mapping(vuln, here)
         vid = src.text(vuln, "id", here, required=False, what="")
         if vid is None:
-            raise src.problem(here, "no id: a vulnerability without an id cannot be imported")
+            raise src.problem(here, _("no id: a vulnerability without an id cannot be imported"))
         severity = _cdx_severity(src, vuln, here, scan)
         analysis = vuln.get("analysis")
         state = None if analysis is None else \
@@ -534,7 +571,8 @@ def _cdx_severity(src: _Source, vuln: dict, steps: tuple, scan: Scan) -> str | N
             continue
         if severity.__class__ is not str or severity not in _CDX_SEVERITY:
             raise src.problem((*steps, "ratings", k, "severity"),
-                              f"expected one of {', '.join(_CDX_SEVERITY)}, got {severity!r:.40}")
+                              _("expected one of {known}, got {value}").format(
+                                  known=", ".join(_CDX_SEVERITY), value=f"{severity!r:.40}"))
         if _CDX_SEVERITY[severity]:
             found.add(_CDX_SEVERITY[severity])
     if len(found) > 1:
@@ -549,13 +587,13 @@ _NAMES = {"trivy": "Trivy", "grype": "Grype", "cyclonedx": "CycloneDX"}
 def _looks_like(root: Any, expected: str) -> str:
     """Which of the other formats a refused document is, so the message names the kind to use instead."""
     if root.__class__ is not dict:
-        return f" (the file holds {_kind(root)})"
+        return _(" (the file holds {kind})").format(kind=_kind(root))
     other = ("trivy" if "SchemaVersion" in root and "Results" in root or "ArtifactName" in root else
              "grype" if "matches" in root and isinstance(root.get("descriptor"), dict) else
              "cyclonedx" if root.get("bomFormat") == "CycloneDX" else None)
     if other is None or other == expected:
         return ""
-    return f" (this looks like {_NAMES[other]} output: pipa-audit import {other} …)"
+    return _(" (this looks like {tool} output: pipa-audit import {kind} …)").format(tool=_NAMES[other], kind=other)
 
 
 def _pointer(steps: tuple) -> str:
@@ -564,5 +602,15 @@ def _pointer(steps: tuple) -> str:
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "text", bool: "true/false", type(None): "null"}.get(
-        value.__class__, "a number")
+    cls = value.__class__
+    if cls is dict:
+        return _("an object")
+    if cls is list:
+        return _("a list")
+    if cls is str:
+        return _("text")
+    if cls is bool:
+        return _("true/false")
+    if value is None:
+        return _("null")
+    return _("a number")

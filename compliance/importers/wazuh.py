@@ -19,6 +19,7 @@ import json
 import re
 from pathlib import Path
 
+from compliance.i18n import _
 from compliance.importers import IdentityMap, Observed, Unmapped
 from compliance.loading import fail
 
@@ -71,22 +72,25 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str, before=None) -> Ob
         try:
             alert = decode(line.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not JSON ({getattr(exc, 'msg', exc)})"
-            raise fail(name, f"{why}: expected one Wazuh alert (JSON) a line, as in alerts.json", number) from None
+            if isinstance(exc, UnicodeDecodeError):
+                raise fail(name, _("not UTF-8 text: expected one Wazuh alert (JSON) a line, as in alerts.json"),
+                           number) from None
+            raise fail(name, _("not JSON ({reason}): expected one Wazuh alert (JSON) a line, as in alerts.json").format(
+                reason=getattr(exc, "msg", exc)), number) from None
         if not isinstance(alert, dict):
-            raise fail(name, "not a Wazuh alert: expected a JSON object a line, as in alerts.json", number)
+            raise fail(name, _("not a Wazuh alert: expected a JSON object a line, as in alerts.json"), number)
         stamp, rule, agent = alert.get("timestamp"), alert.get("rule"), alert.get("agent")
         if stamp is None or rule is None:
             raise fail(name, _not_wazuh(alert), number)
         if stamp.__class__ is not str or not _STAMP.fullmatch(stamp):
-            raise fail(name, f"timestamp: expected Wazuh's 2022-05-11T12:29:19.905+0000 (got {str(stamp)[:40]!r})",
-                       number)
+            raise fail(name, _("timestamp: expected Wazuh's 2022-05-11T12:29:19.905+0000 (got {value})").format(
+                value=repr(str(stamp)[:40])), number)
         level = rule.get("level", 0) if rule.__class__ is dict else None  # Wazuh leaves the level out when it is 0
         if level.__class__ is not int:
-            raise fail(name, "rule: expected an object with a whole-number level", number)
+            raise fail(name, _("rule: expected an object with a whole-number level"), number)
         key = (agent.get("name"), agent.get("id")) if agent.__class__ is dict else (None, None)
         if key[0].__class__ is not str and key[1].__class__ is not str or any(k.__class__ not in _TEXT for k in key):
-            raise fail(name, "agent: expected an object with the agent's name or id (text)", number)
+            raise fail(name, _("agent: expected an object with the agent's name or id (text)"), number)
         seen = agents.get(key)
         if seen is None:
             sid = ids.system(*key)
@@ -96,7 +100,8 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str, before=None) -> Ob
         seen["alerts"] += 1
         rule_id = rule.get("id")
         if rule_id.__class__ not in _TEXT:
-            raise fail(name, f"rule.id: expected text such as \"5712\" (got {str(rule_id)[:40]!r})", number)
+            raise fail(name, _("rule.id: expected text such as \"5712\" (got {value})").format(value=repr(str(rule_id)[:40])),
+                       number)
         at_work = _ANTI_MALWARE.get(rule_id)
         if at_work is not None:
             seen["malware"] = (at_work, number, rule_id)
@@ -121,12 +126,15 @@ def read(data: bytes, name: str, ids: IdentityMap, kind: str, before=None) -> Ob
 def _not_wazuh(alert: dict) -> str:
     """Why a JSON line is not a Wazuh 4 alert, naming the format it looks like."""
     if "@timestamp" in alert and "wazuh" in alert:
-        return "a Wazuh 5 (ECS) alert: this reads the Wazuh 4.x alerts.json lines, with 'timestamp' and 'rule'"
+        return _("a Wazuh 5 (ECS) alert: this reads the Wazuh 4.x alerts.json lines, with 'timestamp' and 'rule'")
     if "TimeStamp" in alert:
-        return ("an OSSEC alert (TimeStamp, rule.comment): this reads Wazuh 4.x alerts.json lines, with 'timestamp' "
-                "and 'rule'")
-    missing = " and ".join(k for k in ("timestamp", "rule") if alert.get(k) is None)
-    return f"not a Wazuh alert: no '{missing}' (expected the lines of /var/ossec/logs/alerts/alerts.json)"
+        return _("an OSSEC alert (TimeStamp, rule.comment): this reads Wazuh 4.x alerts.json lines, with 'timestamp' "
+                 "and 'rule'")
+    missing = [k for k in ("timestamp", "rule") if alert.get(k) is None]
+    if len(missing) == 2:
+        return _("not a Wazuh alert: no 'timestamp and rule' (expected the lines of /var/ossec/logs/alerts/alerts.json)")
+    return _("not a Wazuh alert: no '{key}' (expected the lines of /var/ossec/logs/alerts/alerts.json)").format(
+        key=missing[0])
 
 
 def _observed(file: str, agents: dict, systems: dict) -> Observed:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from compliance.i18n import _
+
 _V4_MAPPED = 0xFFFF << 32
 
 
@@ -65,7 +67,7 @@ def cidr_range(text: str) -> tuple[str, str]:
     try:
         net = ipaddress.ip_network(text.strip(), strict=False)
     except ValueError as exc:
-        raise ValueError(f"not a network: {text!r} ({exc})") from None
+        raise ValueError(_("not a network: {network} ({error})").format(network=repr(text), error=exc)) from None
     low, high = _value(net.network_address), _value(net.broadcast_address)
     return to_hex(low), to_hex(high)
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from pathlib import Path
 
 from compliance import __version__
+from compliance.i18n import _, current
 from compliance.loading import fail, validate_file
 from compliance.logs import analyses, tables, timestamps
 from compliance.logs import derived as d
 from compliance.logs import manifest as mf
 from compliance.logs.params import Params
 from compliance.logs.progress import Progress
+
+NO_NETWORKS = "no approved networks given (parameters: networks)"
+"""Why the networks analysis did not run, as the derived facts record it (in English, whatever the language: the
+same inputs give the same file); ``summary`` shows it in the user's language."""
 
 
 def load_inputs(folder: str, facts_path: str, params_path: str | None, verify: bool = True):
@@ -38,7 +44,7 @@ def run_queries(engine, files: list[str] | None = None, progress: Progress | Non
         try:
             cols, rows = engine.query(analyses.query_text(name))
         except Exception as exc:  # engine errors (memory cap, unreadable file) as one line, not a traceback
-            raise _engine_error(exc, f"sql/{name}", f"{engine.name} failed") from None
+            raise _engine_error(exc, f"sql/{name}", _("{engine} failed").format(engine=engine.name)) from None
         out[name] = analyses.canonical(cols, rows)
     return out
 
@@ -66,7 +72,8 @@ def derive(folder: str, facts_path: str, params_path: str | None, engine, exampl
             try:
                 engine.load([root / o.path for o in manifest.outputs], built.tables)
             except Exception as exc:  # a damaged Parquet file fails here, when the engine reads its footer
-                raise _engine_error(exc, str(root), f"{engine.name} cannot read the records") from None
+                what = _("{engine} cannot read the records").format(engine=engine.name)
+                raise _engine_error(exc, str(root), what) from None
             results = run_queries(engine, wanted, progress)
         except Exception:
             hashes.result()  # a changed file explains a failing query: say that first
@@ -96,8 +103,7 @@ def assemble(facts, facts_path, params, params_path, built, results, dataset, en
     built_analyses = {}
     for spec in analyses.SPECS:
         if spec.needs == "networks" and not params.networks:
-            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit,
-                                                     "no approved networks given (parameters: networks)")
+            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, NO_NETWORKS)
         else:
             built_analyses[spec.id] = analyses.build(spec, results, conv, as_of_day, limit)
     facts_sha = mf.sha256_file(Path(facts_path))
@@ -112,17 +118,50 @@ def assemble(facts, facts_path, params, params_path, built, results, dataset, en
         dataset=dataset, notes=built.notes, analyses=d.Analyses(**built_analyses))
 
 
+def _count_labels() -> dict[str, str]:
+    """The names of the analyses' counts in the summary: in English the keys of the derived facts themselves (what
+    a reader finds in the JSON), in Korean their translation."""
+    return {
+        "items": _("items"), "systems": _("systems"), "systems_short": _("systems_short"), "gaps": _("gaps"),
+        "gap_workdays": _("gap_workdays"), "unknown_systems": _("unknown_systems"), "periods": _("periods"),
+        "periods_with_records": _("periods_with_records"), "missed": _("missed"), "accounts": _("accounts"),
+        "downloads": _("downloads"), "records": _("records"), "principals": _("principals"),
+        "accesses": _("accesses"), "addresses": _("addresses"), "countries": _("countries"), "bursts": _("bursts"),
+        "events": _("events"), "switches": _("switches"),
+    }
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: Korean (wide) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
 def summary(derived: d.DerivedFacts) -> str:
     a = derived.analyses
     ds = derived.dataset
     rows = "?" if ds.rows_out is None else f"{ds.rows_out:,}"
     rejected = "?" if ds.rows_rejected is None else f"{ds.rows_rejected:,}"
-    head = f"{derived.engine.name} {derived.engine.version}: {rows} records {ds.first_day} – {ds.last_day} ({rejected} rejected)"
-    lines = [head]
-    for an in (a.retention, a.reviews, a.downloads, a.after_departure, a.outside_networks, a.off_hours_bursts,
-               a.concurrent_addresses):
-        what = ", ".join(f"{k} {v:,}" for k, v in an.counts.items()) if an.status == "ran" else f"not run: {an.reason}"
-        lines.append(f"  {an.provision.cite.en:<24} {an.id:<22} {what}")
+    lines = [_("{engine} {version}: {rows} records {first} – {last} ({rejected} rejected)").format(
+        engine=derived.engine.name, version=derived.engine.version, rows=rows, first=ds.first_day, last=ds.last_day,
+        rejected=rejected)]
+    korean = current() == "ko"  # the provision and the analysis as the derived facts name them in Korean
+    labels = _count_labels()
+    every = (a.retention, a.reviews, a.downloads, a.after_departure, a.outside_networks, a.off_hours_bursts,
+             a.concurrent_addresses)
+    cites = [an.provision.cite.ko if korean else an.provision.cite.en for an in every]
+    names = [an.title.ko if korean else an.id for an in every]
+    cite_width, name_width = max([24, *map(_width, cites)]), max([22, *map(_width, names)])
+    for an, cite, name in zip(every, cites, names):
+        if an.status == "ran":
+            what = ", ".join(f"{labels.get(k, k)} {v:,}" for k, v in an.counts.items())
+        else:
+            reason = _("no approved networks given (parameters: networks)") if an.reason == NO_NETWORKS else an.reason
+            what = _("not run: {reason}").format(reason=reason)
+        lines.append(f"  {_pad(cite, cite_width)} {_pad(name, name_width)} {what}")
     return "\n".join(lines)
 
 
@@ -133,7 +172,7 @@ def write(derived: d.DerivedFacts, output: str | None, inputs: list[str]) -> Non
     if output and output != "-":
         out = Path(output).resolve()
         if any(Path(p).resolve() == out for p in inputs if p):
-            raise fail(output, "is one of the inputs; write the derived facts to another file")
+            raise fail(output, _("is one of the inputs; write the derived facts to another file"))
         write_atomic(output, data)
     else:
         sys.stdout.buffer.write(data)
@@ -144,7 +183,7 @@ def run_cli(args) -> int:
     from compliance.logs import engines
 
     if args.output and Path(args.output).resolve().is_relative_to(Path(args.folder).resolve()):
-        raise fail(args.output, "is inside the records folder, whose files are hashed inputs; write it elsewhere")
+        raise fail(args.output, _("is inside the records folder, whose files are hashed inputs; write it elsewhere"))
     progress = Progress(False if args.quiet else None)
     engine = engines.make(args.engine, args.threads, args.memory_limit if args.engine == "duckdb" else None,
                           args.spark_url)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from compliance.i18n import _
+
 EPOCH = dt.date(1970, 1, 1)
 _FILE = Path(__file__).parent / "data" / "kr_calendar.yaml"
 
@@ -35,10 +37,13 @@ def shipped() -> dict:
 
 def hhmm(text: str) -> int:
     """'09:00' → minute of the day."""
-    h, m = str(text).split(":")
-    if not (0 <= int(h) <= 24 and 0 <= int(m) < 60):
-        raise ValueError(f"invalid time of day {text!r}")
-    return int(h) * 60 + int(m)
+    try:
+        h, m = (int(part) for part in str(text).split(":"))
+    except ValueError:  # no colon, two, or no number: Python's words ("not enough values to unpack") are not for users
+        h, m = -1, 0
+    if not (0 <= h <= 24 and 0 <= m < 60):
+        raise ValueError(_("invalid time of day {value}").format(value=repr(text)))
+    return h * 60 + m
 
 
 def build(first: dt.date, last: dt.date, holidays: dict[dt.date, str] | None = None,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from compliance.i18n import _
+
 
 def _ingest(args) -> int:
     from compliance.logs import mapping
@@ -20,9 +22,12 @@ def _ingest(args) -> int:
     manifest = ingest(args.exports, args.output, m, args.encoding, args.format, args.local_zone,
                       Progress(False if args.quiet else None))
     t = manifest.totals
-    print(inert(f"{args.output}: {t.rows_out:,} rows in {len(manifest.outputs)} month(s) "
-                f"{manifest.first_day} – {manifest.last_day}; {t.rows_rejected:,} rejected, {t.rows_repaired:,} repaired"
-                f" of {t.rows_in:,} (see {args.output}/rejects.csv)"), file=sys.stderr)
+    done = _("{output}: {rows} rows in {months} month(s) {first} – {last}; {rejected} rejected, {repaired} repaired"
+             " of {total} (see {output}/rejects.csv)").format(
+        output=args.output, rows=f"{t.rows_out:,}", months=len(manifest.outputs), first=manifest.first_day,
+        last=manifest.last_day, rejected=f"{t.rows_rejected:,}", repaired=f"{t.rows_repaired:,}",
+        total=f"{t.rows_in:,}")
+    print(inert(done), file=sys.stderr)
     return 0
 
 
@@ -68,7 +73,8 @@ def _at_least(low: int):
     def whole(text: str) -> int:
         digits = text.strip().removeprefix("-")
         if not (digits.isascii() and digits.isdigit()) or int(text) < low:
-            raise argparse.ArgumentTypeError(f"expected a whole number of at least {low}, got {text!r}")
+            raise argparse.ArgumentTypeError(
+                _("expected a whole number of at least {low}, got {value}").format(low=low, value=repr(text)))
         return int(text)
 
     whole.__name__ = f"number >= {low}"
@@ -76,56 +82,76 @@ def _at_least(low: int):
 
 
 def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
-    """Add ``logs`` and its subcommands to the main parser's subparsers."""
-    logs = sub.add_parser("logs", help="access records (접속기록): ingest exports, analyse them, export the SQL")
+    """Add ``logs`` and its subcommands to the main parser's subparsers (built once the language is chosen: every
+    help text is looked up here, in that language)."""
+    what = _("access records (접속기록): ingest exports, analyse them, export the SQL")
+    logs = sub.add_parser("logs", help=what, description=what)
     lsub = logs.add_subparsers(dest="logs_command", required=True, parser_class=parser_class)
+    quiet = _("no progress display")
+    facts, params, derived = (
+        _("the stated facts (systems, handlers, accounts, keys, reviews)"),
+        _("YAML analysis parameters (networks, thresholds, calendar, geo)"),
+        _("derived facts JSON (default: standard output)"))
 
-    s = lsub.add_parser("ingest", help="CSV (CP949/UTF-8), JSON lines, Parquet → Parquet by month + manifest + rejects")
-    s.add_argument("exports", nargs="+", help="export files (.csv, .jsonl, .parquet)")
-    s.add_argument("-o", "--output", required=True, help="new folder for the Parquet files (never overwritten)")
-    s.add_argument("--encoding", choices=["auto", "cp949", "utf-8", "utf-8-sig"], default="auto")
-    s.add_argument("--format", choices=["csv", "jsonl", "parquet"], default=None, help="default: from the file name")
-    s.add_argument("--profile", default="auto", help="column names: auto, pipc (Korean), english")
-    s.add_argument("--mapping", default=None, help="YAML mapping file: columns, actions, timezone, system")
-    s.add_argument("--timezone", default=None, help="zone of times written without one (default KST, +09:00)")
-    s.add_argument("--local-zone", default="+09:00", help="zone of the local day, month and working hours")
-    s.add_argument("--system", default=None, help="system id for exports without a system column")
-    s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    what = _("CSV (CP949/UTF-8), JSON lines, Parquet → Parquet by month + manifest + rejects")
+    s = lsub.add_parser("ingest", help=what, description=what)
+    s.add_argument("exports", nargs="+", help=_("export files (.csv, .jsonl, .parquet)"))
+    s.add_argument("-o", "--output", required=True, help=_("new folder for the Parquet files (never overwritten)"))
+    s.add_argument("--encoding", choices=["auto", "cp949", "utf-8", "utf-8-sig"], default="auto",
+                   help=_("text encoding of CSV and JSON lines exports (default: auto, told from the bytes)"))
+    s.add_argument("--format", choices=["csv", "jsonl", "parquet"], default=None, help=_("default: from the file name"))
+    s.add_argument("--profile", default="auto", help=_("column names: auto, pipc (Korean), english"))
+    s.add_argument("--mapping", default=None, help=_("YAML mapping file: columns, actions, timezone, system"))
+    s.add_argument("--timezone", default=None, help=_("zone of times written without one (default KST, +09:00)"))
+    s.add_argument("--local-zone", default="+09:00", help=_("zone of the local day, month and working hours"))
+    s.add_argument("--system", default=None, help=_("system id for exports without a system column"))
+    s.add_argument("-q", "--quiet", action="store_true", help=quiet)
     s.set_defaults(func=_ingest)
 
-    s = lsub.add_parser("analyze", help="run the access-record analyses; write derived facts with evidence")
-    s.add_argument("folder", help="a folder written by 'logs ingest'")
-    s.add_argument("--facts", required=True, help="the stated facts (systems, handlers, accounts, keys, reviews)")
-    s.add_argument("--params", default=None, help="YAML analysis parameters (networks, thresholds, calendar, geo)")
-    s.add_argument("-o", "--output", default=None, help="derived facts JSON (default: standard output)")
-    s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
-    s.add_argument("--threads", type=_at_least(1), default=None, help="DuckDB threads / Spark local cores (default: all)")
-    s.add_argument("--memory-limit", default="1GB", help="DuckDB memory cap, e.g. 1GB (spills to disk beyond it)")
+    what = _("run the access-record analyses; write derived facts with evidence")
+    s = lsub.add_parser("analyze", help=what, description=what)
+    s.add_argument("folder", help=_("a folder written by 'logs ingest'"))
+    s.add_argument("--facts", required=True, help=facts)
+    s.add_argument("--params", default=None, help=params)
+    s.add_argument("-o", "--output", default=None, help=derived)
+    s.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help=_("SQL engine that runs the analyses (default: duckdb, built in)"))
+    s.add_argument("--threads", type=_at_least(1), default=None,
+                   help=_("DuckDB threads / Spark local cores (default: all)"))
+    s.add_argument("--memory-limit", default="1GB", help=_("DuckDB memory cap, e.g. 1GB (spills to disk beyond it)"))
     s.add_argument("--spark-url", default=None,
-                   help="Spark master (local[*], spark://host:7077) or Spark Connect URL (sc://host:15002/;token=…);"
-                        " a cluster or server reads the folder's Parquet files at the same path")
-    s.add_argument("--examples", type=_at_least(0), default=None, help="examples kept per analysis (default 20)")
-    s.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+                   help=_("Spark master (local[*], spark://host:7077) or Spark Connect URL (sc://host:15002/;token=…);"
+                          " a cluster or server reads the folder's Parquet files at the same path"))
+    examples = _("examples kept per analysis (default 20)")
+    s.add_argument("--examples", type=_at_least(0), default=None, help=examples)
+    s.add_argument("-q", "--quiet", action="store_true", help=quiet)
     s.set_defaults(func=_analyze)
 
-    s = lsub.add_parser("export-sql", help="write the analysis SQL (and its input tables) for your own Spark or Trino")
-    s.add_argument("--dialect", choices=["duckdb", "spark", "trino"], required=True)
-    s.add_argument("--facts", required=True)
-    s.add_argument("--params", default=None)
-    s.add_argument("--folder", default=None, help="an ingested folder (for its date range and calendar)")
-    s.add_argument("-o", "--output", required=True, help="new folder for the SQL files, tables and hashes")
+    what = _("write the analysis SQL (and its input tables) for your own Spark or Trino")
+    s = lsub.add_parser("export-sql", help=what, description=what)
+    s.add_argument("--dialect", choices=["duckdb", "spark", "trino"], required=True,
+                   help=_("SQL dialect of the exported queries"))
+    s.add_argument("--facts", required=True, help=facts)
+    s.add_argument("--params", default=None, help=params)
+    s.add_argument("--folder", default=None, help=_("an ingested folder (for its date range and calendar)"))
+    s.add_argument("-o", "--output", required=True, help=_("new folder for the SQL files, tables and hashes"))
     s.set_defaults(func=_export)
 
-    s = lsub.add_parser("import-results", help="turn results computed elsewhere into derived facts, verifying hashes")
-    s.add_argument("bundle", help="the folder written by export-sql, with results/<analysis>.csv or .jsonl added")
-    s.add_argument("-o", "--output", default=None)
-    s.add_argument("--examples", type=_at_least(0), default=None)
+    what = _("turn results computed elsewhere into derived facts, verifying hashes")
+    s = lsub.add_parser("import-results", help=what, description=what)
+    s.add_argument("bundle", help=_("the folder written by export-sql, with results/<analysis>.csv or .jsonl added"))
+    s.add_argument("-o", "--output", default=None, help=derived)
+    s.add_argument("--examples", type=_at_least(0), default=None, help=examples)
     s.set_defaults(func=_import)
 
-    s = lsub.add_parser("schema", help="print a JSON Schema: derived facts, observation, manifest or parameters")
-    s.add_argument("which", choices=["derived", "observation", "manifest", "params"])
+    what = _("print a JSON Schema: derived facts, observation, manifest or parameters")
+    s = lsub.add_parser("schema", help=what, description=what)
+    s.add_argument("which", choices=["derived", "observation", "manifest", "params"],
+                   help=_("derived: derived facts · observation: what a check compares · manifest: an ingested folder's"
+                          " manifest.json · params: analysis parameters"))
     s.set_defaults(func=_schema)
 
-    s = lsub.add_parser("lint", help="check SQL files against the portable subset (default: the shipped analyses)")
-    s.add_argument("files", nargs="*")
+    what = _("check SQL files against the portable subset (default: the shipped analyses)")
+    s = lsub.add_parser("lint", help=what, description=what)
+    s.add_argument("files", nargs="*", help=_("SQL files to check (default: the shipped analyses)"))
     s.set_defaults(func=_lint)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from compliance.i18n import _
 from compliance.loading import InputError, fail, load, located
 from compliance.located import Document
 from compliance.logs import derived as d
@@ -49,19 +50,23 @@ def load_derived(path: str | Path, facts_path: str | Path | None = None, control
     # and huge numbers are one located line
     data, text = load(p, as_json=True)
     if not isinstance(data, dict):
-        raise fail(p, f"not derived facts: expected a JSON object, found {type(data).__name__}", 1)
+        raise fail(p, _("not derived facts: expected a JSON object, found {kind}").format(kind=type(data).__name__), 1)
     try:
         derived = d.DerivedFacts.model_validate(data)
     except ValidationError as exc:
         problems = located(p, text, exc).problems
         first = problems[0]
-        raise fail(p, f"not derived facts of this version ({first.field}: {first.message}; {len(problems)} problem(s)); run 'logs analyze' again", first.line) from None
+        text = _("not derived facts of this version ({field}: {message}; {count} problem(s)); run 'logs analyze' again")
+        raise fail(p, text.format(field=first.field, message=first.message, count=len(problems)), first.line) from None
     if facts_path is not None and sha256_file(Path(facts_path)) != derived.facts_sha256:
-        raise fail(p, f"was derived from another version of {facts_path} (SHA-256 differs); run 'logs analyze' again")
+        raise fail(p, _("was derived from another version of {facts} (SHA-256 differs); run 'logs analyze' "
+                        "again").format(facts=facts_path))
     if controls is not None:
         doc = Document(str(p), text)
-        unknown = [doc.problem(("analyses", name, "provision", "controls", i), f"no control '{cid}' in the catalogs: "
-                               f"the {name} analysis would inform nothing; run 'logs analyze' with these catalogs again")
+        unknown = [doc.problem(("analyses", name, "provision", "controls", i),
+                               _("no control '{control}' in the catalogs: the {analysis} analysis would inform "
+                                 "nothing; run 'logs analyze' with these catalogs again").format(control=cid,
+                                                                                                  analysis=name))
                    for name, an in dict(derived.analyses).items() for i, cid in enumerate(an.provision.controls) if cid not in controls]
         if unknown:
             raise InputError(unknown)

@@ -12,6 +12,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from compliance.i18n import _
 from compliance.loading import fail
 from compliance.logs.tables import SCHEMAS
 
@@ -33,7 +34,7 @@ class DuckDBEngine:
         try:
             self.con = duckdb.connect(":memory:", config=config)
         except duckdb.Error as exc:
-            raise fail("--memory-limit", f"DuckDB refused the settings: {exc}") from None
+            raise fail("--memory-limit", _("DuckDB refused the settings: {error}").format(error=exc)) from None
 
     def load(self, files: list[Path], tables: dict[str, list[tuple]]) -> None:
         import pyarrow as pa
@@ -80,14 +81,15 @@ class SparkEngine:
             import pyspark
             from pyspark.sql import SparkSession
         except ImportError:
-            raise fail("--engine spark", "needs the optional extra: pip install 'pipa-audit[spark]'") from None
+            raise fail("--engine spark", _("needs the optional extra: pip install 'pipa-audit[spark]'")) from None
         self.version = pyspark.__version__
         self.threads, self.memory_limit = threads, None
         self.url = url or f"local[{threads or '*'}]"
         self.remote = self.url.startswith("sc://")
         if self.remote:
             if threads:
-                raise fail("--threads", "sets Spark local cores; a Spark Connect server's cores are set on the server")
+                raise fail("--threads",
+                           _("sets Spark local cores; a Spark Connect server's cores are set on the server"))
             self.spark = _connect(self.url)
             self.version = self.spark.version
             return
@@ -114,9 +116,13 @@ class SparkEngine:
             try:
                 self.spark.read.parquet(*uris).createOrReplaceTempView("records")
             except Exception as exc:  # over Connect or on a cluster: the server reads the files, not this process
-                where = "the Spark Connect server at" if self.remote else "Spark at"
-                raise fail(files[0], f"{where} {self.redacted_url} could not read the records ({_first_line(exc)}); "
-                                     "they must be readable there at the same path") from None
+                if self.remote:
+                    text = _("the Spark Connect server at {url} could not read the records ({error}); they must be "
+                             "readable there at the same path")
+                else:
+                    text = _("Spark at {url} could not read the records ({error}); they must be readable there at the "
+                             "same path")
+                raise fail(files[0], text.format(url=self.redacted_url, error=_first_line(exc))) from None
         else:
             from compliance.logs.ingest import SCHEMA
 
@@ -182,7 +188,8 @@ def _connect(url: str):
     try:
         from pyspark.sql.connect.session import SparkSession as ConnectSession
     except ImportError as exc:
-        raise fail("--spark-url", f"Spark Connect needs its client: pip install 'pipa-audit[spark]' ({exc})") from None
+        raise fail("--spark-url", _("Spark Connect needs its client: pip install 'pipa-audit[spark]' ({error})").format(
+            error=exc)) from None
     redacted = _redact(url)
     try:
         spark = ConnectSession.builder.remote(url).create()
@@ -194,11 +201,12 @@ def _connect(url: str):
         try:
             spark.conf.set("spark.sql.session.timeZone", "UTC")
             if spark.conf.get("spark.sql.session.timeZone") != "UTC":
-                raise RuntimeError("the server kept a session time zone other than UTC")
+                raise RuntimeError(_("the server kept a session time zone other than UTC"))
         except Exception as exc:
             spark.release_session_on_close = False  # no session to release on a server that did not answer
             spark.stop()
-            raise fail("--spark-url", f"no usable Spark Connect server at {redacted}: {_first_line(exc)}") from None
+            raise fail("--spark-url", _("no usable Spark Connect server at {url}: {error}").format(
+                url=redacted, error=_first_line(exc))) from None
         finally:
             if policies is not None:
                 spark.client.set_retry_policies(policies)

@@ -30,6 +30,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from compliance import __version__
+from compliance.i18n import _
 from compliance.loading import InputError, Problem, fail, inert, load, parse, read_text, validate_file
 from compliance.logs import analyses, tables
 from compliance.logs import derived as d
@@ -65,12 +66,12 @@ def export_sql(args) -> int:
 
     out = Path(args.output)
     if out.exists():
-        raise fail(out, "already exists; give a new folder")
+        raise fail(out, _("already exists; give a new folder"))
     if args.folder:
         manifest, facts, params = load_inputs(args.folder, args.facts, args.params)
         first, last, tz = manifest.first_day, manifest.last_day, manifest.timezone
     else:
-        facts, _ = validate_file(args.facts, Facts)
+        facts = validate_file(args.facts, Facts)[0]
         params = validate_file(args.params, Params)[0] if args.params else Params()
         import datetime as dt
 
@@ -107,8 +108,9 @@ def export_sql(args) -> int:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    print(inert(f"{out}: {len(queries)} queries ({args.dialect}) and {len(tabs)} tables; put each result in "
-                f"{out}/results/<query>.csv, then: pipa-audit logs import-results {out}"), file=sys.stderr)
+    print(inert(_("{out}: {queries} queries ({dialect}) and {tables} tables; put each result in "
+                  "{out}/results/<query>.csv, then: pipa-audit logs import-results {out}").format(
+        out=out, queries=len(queries), dialect=args.dialect, tables=len(tabs))), file=sys.stderr)
     return 0
 
 
@@ -117,11 +119,14 @@ def _convert(column: str, value: str):
         return None
     if column in BOOL_COLUMNS:
         if value.lower() not in ("true", "false"):
-            raise ValueError(f"expected true or false, found {value!r}")
+            raise ValueError(_("expected true or false, found {value}").format(value=repr(value)))
         return value.lower() == "true"
     if column in STRING_COLUMNS or column.startswith(("ex_source", "ex_ip", "ex_system", "ex_country", "ex_previous_ip")):
         return value
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:  # Python's own words ("invalid literal for int() with base 10") are not for the user
+        raise ValueError(_("expected a whole number, found {value}").format(value=repr(value))) from None
 
 
 def _read_result(path: Path) -> tuple[list[str], list[tuple]]:
@@ -141,7 +146,8 @@ def _read_result(path: Path) -> tuple[list[str], list[tuple]]:
                 problems += [Problem(str(path), n, p.message) for p in exc.problems]
                 continue
             if not isinstance(obj, dict):
-                problems.append(Problem(str(path), n, f"expected one JSON object per line, found {type(obj).__name__}"))
+                problems.append(Problem(str(path), n, _("expected one JSON object per line, found {kind}").format(
+                    kind=type(obj).__name__)))
                 continue
             cols = cols or list(obj)
             rows.append(tuple(obj.get(c) for c in cols))
@@ -153,14 +159,15 @@ def _read_result(path: Path) -> tuple[list[str], list[tuple]]:
         cols = next(reader, [])
         for row in reader:
             if len(row) != len(cols):
-                problems.append(Problem(str(path), reader.line_num, f"has {len(row)} fields; the header has {len(cols)}"))
+                text = _("has {fields} fields; the header has {columns}").format(fields=len(row), columns=len(cols))
+                problems.append(Problem(str(path), reader.line_num, text))
                 continue
             try:
                 rows.append(tuple(_convert(c, v) for c, v in zip(cols, row)))
             except ValueError as exc:
                 problems.append(Problem(str(path), reader.line_num, str(exc)))
     except csv.Error as exc:
-        problems.append(Problem(str(path), reader.line_num, f"invalid CSV: {exc}"))
+        problems.append(Problem(str(path), reader.line_num, _("invalid CSV: {error}").format(error=exc)))
     if problems:
         raise InputError(problems[:20])
     return cols, rows
@@ -203,7 +210,7 @@ class Bundle(BaseModel):
 def _bundle(root: Path) -> Bundle:
     path = root / BUNDLE
     if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused by read_text with its reason
-        raise fail(root, f"no {BUNDLE}: not a folder written by 'pipa-audit logs export-sql'")
+        raise fail(root, _("no {file}: not a folder written by 'pipa-audit logs export-sql'").format(file=BUNDLE))
     data, text = load(path, as_json=True)
     return validate_file(path, Bundle, data, text)[0]  # a mapping, every error located
 
@@ -220,20 +227,22 @@ def import_results(args) -> int:
     for q in bundle.queries:
         f = root / "sql" / q.file
         if shipped.get(q.file) != q.sha256:
-            problems.append(Problem(str(f), 0, "is not the query this version of pipa-audit ships (SHA-256 differs); "
-                                    "export again with this version"))
+            problems.append(Problem(str(f), 0, _("is not the query this version of pipa-audit ships (SHA-256 differs); "
+                                                 "export again with this version")))
         elif not f.is_file() or analyses.sha256_text(f.read_text(encoding="utf-8")) != q.exported_sha256:
-            problems.append(Problem(str(f), 0, "SHA-256 differs from the bundle: the query was changed after export, "
-                                    "so its results cannot become facts"))
+            problems.append(Problem(str(f), 0, _("SHA-256 differs from the bundle: the query was changed after export, "
+                                                 "so its results cannot become facts")))
     for t in bundle.tables:
         f = root / "tables" / f"{t.name}.csv"
         if not f.is_file() or mf.sha256_file(f) != t.sha256:
-            problems.append(Problem(str(f), 0, "SHA-256 differs from the bundle: an input table was changed after export"))
+            problems.append(Problem(str(f), 0,
+                                    _("SHA-256 differs from the bundle: an input table was changed after export")))
     facts_path, params_path = bundle.facts, bundle.params
+    changed = _("missing or changed since the export (SHA-256 differs)")
     if not Path(facts_path).is_file() or mf.sha256_file(Path(facts_path)) != bundle.facts_sha256:
-        problems.append(Problem(facts_path, 0, "missing or changed since the export (SHA-256 differs)"))
+        problems.append(Problem(facts_path, 0, changed))
     if params_path and (not Path(params_path).is_file() or mf.sha256_file(Path(params_path)) != bundle.params_sha256):
-        problems.append(Problem(params_path, 0, "missing or changed since the export (SHA-256 differs)"))
+        problems.append(Problem(params_path, 0, changed))
     results: dict[str, analyses.Rows] = {}
     refs = []
     needed = {q.file for q in bundle.queries}
@@ -241,7 +250,7 @@ def import_results(args) -> int:
         stem = name[:-4]
         found = [p for p in (root / "results" / f"{stem}.csv", root / "results" / f"{stem}.jsonl") if p.is_file()]
         if not found:
-            problems.append(Problem(str(root / "results" / f"{stem}.csv"), 0, "result not found"))
+            problems.append(Problem(str(root / "results" / f"{stem}.csv"), 0, _("result not found")))
             continue
         try:
             cols, rows = _read_result(found[0])
@@ -253,7 +262,7 @@ def import_results(args) -> int:
                                rows=len(rows)))
     if problems:
         raise InputError(problems)
-    facts, _ = validate_file(facts_path, Facts)
+    facts = validate_file(facts_path, Facts)[0]
     params = validate_file(params_path, Params)[0] if params_path else Params()
     first, last = bundle.first_day, bundle.last_day
     built = tables.build(facts, params, first, last)
@@ -268,7 +277,9 @@ def import_results(args) -> int:
     try:
         derived = assemble(facts, facts_path, params, params_path, built, results, dataset, engine, refs, args.examples)
     except (KeyError, ValueError) as exc:
-        raise fail(root / "results", f"a result does not have the query's columns: {exc}") from None
+        raise fail(root / "results",
+                   _("a result does not have the query's columns: {error}").format(error=exc)) from None
     write(derived, args.output, [facts_path, params_path])
-    print(inert(f"imported {len(results)} results from {root}; query hashes verified"), file=sys.stderr)
+    print(inert(_("imported {results} results from {folder}; query hashes verified").format(
+        results=len(results), folder=root)), file=sys.stderr)
     return 0

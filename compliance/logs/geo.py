@@ -11,6 +11,7 @@ import csv
 import ipaddress
 from pathlib import Path
 
+from compliance.i18n import _
 from compliance.loading import InputError, Problem, read_text
 from compliance.logs.addresses import cidr_range
 
@@ -53,7 +54,7 @@ def read_table(path: str | Path, priority: int) -> list[tuple[str, str, str, int
                 if cells[0].strip().lower() == "network":
                     continue
                 if len(cells) < 2 or not cells[1].strip():
-                    raise ValueError("expected network,country")
+                    raise ValueError(_("expected network,country"))
                 lo, hi = cidr_range(cells[0])
                 rows.append((lo, hi, cells[1].strip(), priority, _prefix(cells[0])))
         except (ValueError, IndexError) as exc:

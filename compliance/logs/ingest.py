@@ -44,6 +44,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from compliance import __version__
+from compliance.i18n import _
 from compliance.loading import InputError, Problem, fail
 from compliance.logs import addresses, timestamps
 from compliance.logs.manifest import MANIFEST, REJECTS, InputFile, Manifest, OutputFile, Totals, sha256_file
@@ -135,7 +136,8 @@ def _detect(sample: bytes, wanted: str, where: Path) -> str | None:
         looks_utf8 = False
     if wanted == "cp949":
         if looks_utf8:
-            raise fail(where, "is valid UTF-8: reading it as CP949 would garble its Korean text; use --encoding utf-8")
+            raise fail(where,
+                       _("is valid UTF-8: reading it as CP949 would garble its Korean text; use --encoding utf-8"))
         return "cp949"
     return "utf-8" if looks_utf8 else "cp949"
 
@@ -220,7 +222,7 @@ class _Blocks:
                     if buf.startswith(codecs.BOM_UTF8, 0, end):
                         self.bom, start = True, 3
                     elif buf.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), 0, end):
-                        raise fail(self.path, "is UTF-16: export it as UTF-8 or CP949")
+                        raise fail(self.path, _("is UTF-16: export it as UTF-8 or CP949"))
                 if not n:
                     if end > start:
                         if buf[end - 1] != 0x0A:
@@ -242,7 +244,8 @@ def _csv_header(line: bytes, enc: str, path: Path) -> list[str]:
     try:
         text = line.decode(enc).rstrip("\r\n")
     except UnicodeDecodeError as exc:
-        raise fail(path, f"header is not valid {enc} (byte {exc.start + 1})", 1) from None
+        raise fail(path, _("header is not valid {encoding} (byte {byte})").format(encoding=enc, byte=exc.start + 1),
+                   1) from None
     return next(csv.reader([text]))
 
 
@@ -269,7 +272,7 @@ def read_csv(path: Path, mapping: Mapping, wanted: str, progress: Progress, meta
                 continue
         yield partial(_csv_block, block, enc or "utf-8", len(header), cols, path)
     if header is None:
-        raise fail(path, "is empty: no header line")
+        raise fail(path, _("is empty: no header line"))
     meta["encoding"] = "utf-8-sig" if blocks.bom else (enc or "utf-8")
     meta["sha256"] = blocks.sha.hexdigest()
 
@@ -424,7 +427,7 @@ def read_jsonl(path: Path, mapping: Mapping, wanted: str, progress: Progress, me
                 meta["columns"] = dict(cols)
         yield partial(_jsonl_block, block, enc or "utf-8", cols, schema)
     if cols is None:
-        raise fail(path, "has no JSON object lines")
+        raise fail(path, _("has no JSON object lines"))
     meta["encoding"] = "utf-8-sig" if blocks.bom else (enc or "utf-8")
     meta["sha256"] = blocks.sha.hexdigest()
 
@@ -557,7 +560,7 @@ def read_parquet(path: Path, mapping: Mapping, wanted: str, progress: Progress, 
     try:
         pf = pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise fail(path, f"not a readable Parquet file: {exc}") from None
+        raise fail(path, _("not a readable Parquet file: {error}").format(error=exc)) from None
     names = pf.schema_arrow.names
     found = mapping.columns(names, str(path))
     meta["columns"] = {f: names[i] for f, i in found.items()}
@@ -570,7 +573,7 @@ def read_parquet(path: Path, mapping: Mapping, wanted: str, progress: Progress, 
             columns[f] = col if pa.types.is_timestamp(col.type) and f == "timestamp" else pc.cast(col, pa.string())
         yield Batch(columns, _numbers(0, rb.num_rows), rb.num_rows)
         rows += rb.num_rows
-        progress.show(f"{path.name}: {rows:,} rows")
+        progress.show(_("{name}: {rows} rows").format(name=path.name, rows=f"{rows:,}"))
     meta["encoding"] = None
     meta["sha256"] = sha256_file(path)
 
@@ -586,7 +589,7 @@ def format_of(path: Path) -> str:
         return "jsonl"
     if name.endswith(".parquet"):
         return "parquet"
-    raise fail(path, "unknown format: name it .csv, .jsonl or .parquet, or pass --format")
+    raise fail(path, _("unknown format: name it .csv, .jsonl or .parquet, or pass --format"))
 
 
 # ------------------------------------------------------------------------------------------- normalise
@@ -787,15 +790,15 @@ class _Months:
 
 def _check_output(out: Path, inputs: list[Path]) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise fail(out, "already exists and is not an empty folder; give a new folder (ingest never overwrites)")
+        raise fail(out, _("already exists and is not an empty folder; give a new folder (ingest never overwrites)"))
     for p in inputs:
         try:
             if p.resolve().is_relative_to(out.resolve()):
-                raise fail(p, f"is inside the output folder {out}")
+                raise fail(p, _("is inside the output folder {folder}").format(folder=out))
         except OSError:
             pass
     if not out.resolve().parent.is_dir():
-        raise fail(out, f"folder {out.parent} does not exist")
+        raise fail(out, _("folder {folder} does not exist").format(folder=out.parent))
 
 
 def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto", fmt: str | None = None,
@@ -807,10 +810,10 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
     problems = []
     for p in inputs:
         if not p.is_file():
-            problems.append(Problem(str(p), 0, "file not found"))
+            problems.append(Problem(str(p), 0, _("file not found")))
     names = [p.name for p in inputs]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(Problem(name, 0, "two inputs have this name; rename one (rows are traced by file name)"))
+        problems.append(Problem(name, 0, _("two inputs have this name; rename one (rows are traced by file name)")))
     if problems:
         raise InputError(problems)
     _check_output(out_dir, inputs)
@@ -862,7 +865,8 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
                 writes.append(writer.submit(months.write, done.parts, base))
                 while len(writes) > 2:  # bounds the memory held by rows waiting to be written
                     writes.popleft().result()
-                progress.show(f"{name}: {st.rows_in:,} rows, {st.rejected:,} rejected")
+                progress.show(_("{name}: {rows} rows, {rejected} rejected").format(
+                    name=name, rows=f"{st.rows_in:,}", rejected=f"{st.rejected:,}"))
 
             # blocks are parsed, checked and split by month in the workers, written by the writer thread: the
             # main thread only reads, hashes and reports, so no step waits for another on a two-core machine

@@ -13,14 +13,33 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+from compliance.i18n import _
 from compliance.loading import inert, read_text
 
-WEEKDAY = "weekday numbering differs between engines (Sunday 0 vs 1): use the calendar table"
-DATEPART = "date and time functions differ between engines: use day_num, month, minute and the calendar table"
-DATEARITH = "argument order and result types differ (DuckDB date_diff(unit, a, b) vs Spark datediff(end, start)): subtract day numbers"
-TIES = "which row wins a tie differs: take ROW_NUMBER() = 1 over a total order (epoch_s, source, line)"
-CLOCK = "time comes from params.as_of, never from the engine's clock"
-APPROX = "approximate or order-dependent aggregates differ between engines and runs"
+# the rules: a construct (function or keyword) names its rule, whose reason is written once, in reason()
+WEEKDAY, DATEPART, DATEARITH, TIES, CLOCK, APPROX = "weekday", "datepart", "datearith", "ties", "clock", "approx"
+CAST, DIVIDE, INT_DIVIDE, QUALIFY, ILIKE, LIMIT = "cast", "divide", "int-divide", "qualify", "ilike", "limit"
+
+
+def reason(rule: str) -> str:
+    """Why a rule's construct is refused, in the user's language (looked up when a finding is made)."""
+    return {
+        WEEKDAY: _("weekday numbering differs between engines (Sunday 0 vs 1): use the calendar table"),
+        DATEPART: _("date and time functions differ between engines: use day_num, month, minute and the calendar "
+                    "table"),
+        DATEARITH: _("argument order and result types differ (DuckDB date_diff(unit, a, b) vs Spark datediff(end, "
+                     "start)): subtract day numbers"),
+        TIES: _("which row wins a tie differs: take ROW_NUMBER() = 1 over a total order (epoch_s, source, line)"),
+        CLOCK: _("time comes from params.as_of, never from the engine's clock"),
+        APPROX: _("approximate or order-dependent aggregates differ between engines and runs"),
+        CAST: _("'::' casts are not in Trino; use CAST(x AS type)"),
+        DIVIDE: _("'/' divides integers differently (Trino truncates): compare by multiplying instead"),
+        INT_DIVIDE: _("'//' is DuckDB-only integer division"),
+        QUALIFY: _("QUALIFY is not in Spark or Trino: filter a ROW_NUMBER() column in an outer query"),
+        ILIKE: _("ILIKE is not in every engine: compare lower() values"),
+        LIMIT: _("LIMIT without a total order is non-deterministic and not needed: examples are bounded in Python"),
+    }[rule]
+
 
 FUNCTIONS = {
     **dict.fromkeys(["dayofweek", "weekday", "dow", "isodow", "dayofweek_iso", "dayname", "day_of_week", "yearweek",
@@ -42,12 +61,12 @@ FUNCTIONS = {
                      "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop"], APPROX),
 }
 KEYWORDS = {
-    "::": "'::' casts are not in Trino; use CAST(x AS type)",
-    "/": "'/' divides integers differently (Trino truncates): compare by multiplying instead",
-    "//": "'//' is DuckDB-only integer division",
-    "qualify": "QUALIFY is not in Spark or Trino: filter a ROW_NUMBER() column in an outer query",
-    "ilike": "ILIKE is not in every engine: compare lower() values",
-    "limit": "LIMIT without a total order is non-deterministic and not needed: examples are bounded in Python",
+    "::": CAST,
+    "/": DIVIDE,
+    "//": INT_DIVIDE,
+    "qualify": QUALIFY,
+    "ilike": ILIKE,
+    "limit": LIMIT,
     "current_date": CLOCK,
     "current_timestamp": CLOCK,
 }
@@ -71,7 +90,7 @@ def lint_text(text: str, path: str = "<sql>") -> list[Finding]:
     try:
         tokens = Tokenizer().tokenize(text)
     except TokenError as exc:
-        return [Finding(path, 0, f"cannot tokenize: {exc}")]
+        return [Finding(path, 0, _("cannot tokenize: {error}").format(error=exc))]
     found: list[Finding] = []
     n = len(tokens)
     for i, tok in enumerate(tokens):
@@ -80,14 +99,15 @@ def lint_text(text: str, path: str = "<sql>") -> list[Finding]:
         if tok.token_type in (TokenType.STRING,):
             continue
         if nxt is not None and nxt.token_type == TokenType.L_PAREN and word in FUNCTIONS:
-            found.append(Finding(path, tok.line, f"{tok.text}(): {FUNCTIONS[word]}"))
+            found.append(Finding(path, tok.line, f"{tok.text}(): {reason(FUNCTIONS[word])}"))
         elif word in KEYWORDS and tok.token_type != TokenType.VAR:
-            found.append(Finding(path, tok.line, KEYWORDS[word]))
+            found.append(Finding(path, tok.line, reason(KEYWORDS[word])))
         elif tok.token_type == TokenType.GROUP_BY and nxt is not None and nxt.text.lower() == "all":
-            found.append(Finding(path, tok.line, "GROUP BY ALL is DuckDB-only: list the columns"))
+            found.append(Finding(path, tok.line, _("GROUP BY ALL is DuckDB-only: list the columns")))
         if tok.token_type == TokenType.INTERVAL and (nxt is None or nxt.token_type != TokenType.STRING):
-            found.append(Finding(path, tok.line, "INTERVAL with a computed amount (INTERVAL (expr), INTERVAL n DAY) parses "
-                                 "differently between engines: multiply n * INTERVAL '1' DAY, or use day numbers"))
+            found.append(Finding(path, tok.line, _("INTERVAL with a computed amount (INTERVAL (expr), INTERVAL n DAY) "
+                                                   "parses differently between engines: multiply n * INTERVAL '1' DAY, "
+                                                   "or use day numbers")))
         if tok.token_type == TokenType.ORDER_BY:
             found += _order_by(tokens, i + 1, path)
     return found
@@ -101,8 +121,9 @@ def _order_by(tokens, start: int, path: str) -> list[Finding]:
     def close():
         words = [t.text.lower() for t in item]
         if item and not any(a == "nulls" and b in ("first", "last") for a, b in pairwise(words)):
-            findings.append(Finding(path, item[0].line, f"ORDER BY {' '.join(t.text for t in item)}: name NULLS FIRST or "
-                                    "NULLS LAST (DuckDB and Trino sort NULLs last ascending, Spark first)"))
+            text = _("ORDER BY {expression}: name NULLS FIRST or NULLS LAST (DuckDB and Trino sort NULLs last "
+                     "ascending, Spark first)").format(expression=" ".join(t.text for t in item))
+            findings.append(Finding(path, item[0].line, text))
 
     for tok in tokens[start:]:
         if tok.token_type == TokenType.L_PAREN:
@@ -136,5 +157,6 @@ def lint_cli(args) -> int:
     findings = lint_files(paths)
     for f in findings:
         print(inert(str(f)), file=sys.stderr)
-    print(inert(f"{len(paths)} SQL file(s): {len(findings)} problem(s)"), file=sys.stderr if findings else sys.stdout)
+    print(inert(_("{files} SQL file(s): {problems} problem(s)").format(files=len(paths), problems=len(findings))),
+          file=sys.stderr if findings else sys.stdout)
     return 1 if findings else 0

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from compliance.i18n import _
 from compliance.loading import fail, located
 from compliance.loading import load as load_file
 
@@ -49,7 +50,7 @@ class OutputFile(_M):
         """A manifest names files of its own folder: nothing it lists is read (or hashed) outside it."""
         parts = PurePosixPath(value).parts
         if not parts or value.startswith("/") or "\\" in value or ".." in parts:
-            raise ValueError("must be a path inside the ingested folder")
+            raise ValueError(_("must be a path inside the ingested folder"))
         return value
 
 
@@ -86,16 +87,17 @@ def load(folder: str | Path, verify: bool = True) -> Manifest:
     root = Path(folder)
     path = root / MANIFEST
     if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused by read_text with its reason
-        raise fail(root, f"no {MANIFEST}: not a folder written by 'pipa-audit logs ingest'")
+        raise fail(root, _("no {file}: not a folder written by 'pipa-audit logs ingest'").format(file=MANIFEST))
     data, text = load_file(path, as_json=True)  # duplicate keys, deep nesting, huge numbers: one located line
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         first = located(path, text, exc).problems[0]
-        raise fail(path, f"invalid manifest: {first.field}: {first.message}", first.line) from None
+        raise fail(path, _("invalid manifest: {field}: {message}").format(field=first.field, message=first.message),
+                   first.line) from None
     for out in manifest.outputs:
         if not (root / out.path).is_file():
-            raise fail(root / out.path, "listed in the manifest but missing")
+            raise fail(root / out.path, _("listed in the manifest but missing"))
     if verify:
         check_hashes(root, manifest)
     return manifest
@@ -106,4 +108,4 @@ def check_hashes(root: Path, manifest: Manifest) -> None:
     for out in manifest.outputs:
         f = root / out.path
         if sha256_file(f) != out.sha256:
-            raise fail(f, "SHA-256 differs from the manifest: the records were changed after ingest")
+            raise fail(f, _("SHA-256 differs from the manifest: the records were changed after ingest"))

@@ -23,6 +23,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict
 
+from compliance.i18n import _
 from compliance.loading import fail, validate_file
 
 FIELDS = ("account", "timestamp", "date", "time", "ip", "system", "action", "subject", "records", "reason", "country")
@@ -73,19 +74,20 @@ class Mapping:
             if fld is None:
                 continue
             if fld in found:
-                raise fail(where, f"columns {headers[found[fld]]!r} and {header!r} both mean '{fld}'; "
-                           "name one in a mapping file (--mapping)", 1)
+                text = _("columns {first} and {second} both mean '{field}'; name one in a mapping file (--mapping)")
+                raise fail(where, text.format(first=repr(headers[found[fld]]), second=repr(header), field=fld), 1)
             found[fld] = i
         if "timestamp" in found:
             found.pop("date", None), found.pop("time", None)
         missing = [f for f in ("account", "ip") if f not in found]
         if "timestamp" not in found and not ("date" in found and "time" in found):
-            missing.append("timestamp (or date + time)")
+            missing.append(_("timestamp (or date + time)"))
         if "system" not in found and not self.system:
-            missing.append("system (or --system ID)")
+            missing.append(_("system (or --system ID)"))
         if missing:
-            raise fail(where, f"no column for {', '.join(missing)} among the headers {headers}; "
-                       "use --profile, or a mapping file (--mapping) naming the headers", 1)
+            text = _("no column for {fields} among the headers {headers}; use --profile, or a mapping file (--mapping) "
+                     "naming the headers")
+            raise fail(where, text.format(fields=", ".join(missing), headers=headers), 1)
         return found
 
     def action_kind(self, raw: str | None) -> str:
@@ -99,7 +101,7 @@ def build(profile: str = "auto", mapping_file: str | None = None, timezone: str 
     data = shipped()
     profiles = data["profiles"]
     if profile != "auto" and profile not in profiles:
-        raise fail(profile, f"unknown profile; choose one of {', '.join(profile_names())}")
+        raise fail(profile, _("unknown profile; choose one of {profiles}").format(profiles=", ".join(profile_names())))
     chosen = profiles.values() if profile == "auto" else [profiles[profile]]
     aliases: dict[str, str] = {}
     for prof in chosen:
@@ -109,7 +111,7 @@ def build(profile: str = "auto", mapping_file: str | None = None, timezone: str 
     actions = {norm(name): kind for kind, names in data["actions"].items() for name in names}
     result = Mapping(aliases, actions)
     if mapping_file:
-        user, _ = validate_file(mapping_file, MappingFile)
+        user = validate_file(mapping_file, MappingFile)[0]
         result.explicit = {norm(h): f for h, f in user.columns.items()}
         result.actions.update({norm(a): k for a, k in user.actions.items()})
         result.timezone, result.system = user.timezone, user.system

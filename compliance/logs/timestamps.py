@@ -17,6 +17,8 @@ import re
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from compliance.i18n import _
+
 KST_MINUTES = 9 * 60
 
 _AMPM = r"오전|오후|AM|PM|am|pm|a\.m\.|p\.m\."
@@ -40,7 +42,8 @@ def parse_offset(text: str) -> int:
         return 0
     m = _OFFSET.match(t)
     if not m or int(m.group(2)) > 14 or int(m.group(3)) > 59:
-        raise ValueError(f"invalid time zone {text!r} (use an offset such as +09:00, or KST / UTC)")
+        raise ValueError(
+            _("invalid time zone {zone} (use an offset such as +09:00, or KST / UTC)").format(zone=repr(text)))
     minutes = int(m.group(2)) * 60 + int(m.group(3))
     return -minutes if m.group(1) == "-" else minutes
 

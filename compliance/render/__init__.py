@@ -46,6 +46,8 @@ class Options:
     """the facts file as given on the command line: SARIF locations and line numbers"""
     sarif_root: str | Path | None = None
     """SARIF paths are relative to this folder (default: the git repository holding the facts file)"""
+    sarif_category: str | None = None
+    """code scanning category: SARIF ``automationDetails.id`` is ``<category>/`` (default ``pipa-audit/<facts uri>/``)"""
     docs_url: str | None = None
     """base URL of the published ``catalog docs`` output, for SARIF helpUri"""
     audience: str = "internal"
@@ -173,15 +175,20 @@ ABSENT = "(absent)"  # what the evaluator records for a field the item does not 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
 _ITEM_PATH = re.compile(r"\bitem\.([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)")
 _LIST_CAP = 12
+_RECORDS = "access records: "  # evaluate: an observation of the access records that could not be judged
 
 
 class Say:
     """Fact values as a reader of the report says them, in its language: 예/아니오, 미기재, dates, durations,
     lists, enumerations; a field by its name (labels.yaml ``fields``), never by its key."""
 
-    def __init__(self, lang: str):
+    def __init__(self, lang: str, result: AuditResult | None = None):
         self.lang = lang
         self.lab = labels()
+        observed = ((result.access_records or {}).get("observations") if result is not None else None) or []
+        self.observed = {o["text"]["en"]: o["text"] for o in observed if isinstance(o.get("text"), dict) and "en" in o["text"]}
+        """what the access records showed, by its English text: the evaluator names an observation it could not judge
+        by that text ('access records: sys-x: no access records submitted'), said here in the report's language"""
 
     def t(self, key: str, **kw) -> str:
         text = self.lab[key][self.lang]
@@ -199,8 +206,18 @@ class Say:
                 return f"{self.field(key[: -len(suffix)])} ({self.t(word)})"
         if key == "observed at":
             return self.t("observed_at")
+        if key.startswith(_RECORDS) and key[len(_RECORDS):] in self.observed:
+            return f"{self.t('access_records')}: {self.observed[key[len(_RECORDS):]][self.lang]}"
         entry = self._entry(key)
-        return entry[self.lang] if entry else key.rsplit(".", 1)[-1].replace("_", " ")
+        if entry:
+            return entry[self.lang]
+        if self.lang == "ko":  # a field labels.yaml does not name: the facts model's Korean label, never the key's English
+            from compliance.todo import field_label
+
+            named = field_label(re.sub(r"^(item|stated|observed)\.", "", key)).ko
+            if named and named != key and not re.fullmatch(r"[\w.\[\]]+", named):
+                return named
+        return key.rsplit(".", 1)[-1].replace("_", " ")
 
     def value(self, v: Any, key: str = "") -> str:
         leaf = key.rsplit(".", 1)[-1]
@@ -331,13 +348,101 @@ def failure_lines(c: ControlResult, result: AuditResult, say: Say, limit: int = 
     return lines
 
 
-def ratio(n: int | None, total: int | None, say: Say) -> str:
-    """Counts in one form that cannot be read as a page number: '2 of 5' / '5건 중 2건'."""
-    if n is None:
+def count_text(ch: CheckResult, say: Say) -> str:
+    """A check's count as one unambiguous phrase: '3 failing of 40 in scope' / '대상 40건 중 위반 3건' (the items the check
+    judged, and how many of them break the rule); '—' for a check over one value."""
+    if ch.in_scope is None:
         return "—"
-    if total is None:
-        return say.t("offender_count", n=f"{n:,}")
-    return say.t("ratio_of", n=f"{n:,}", total=f"{total:,}")
+    return say.t("in_scope_failing", scope=f"{ch.in_scope:,}", n=f"{len(ch.offenders):,}")
+
+
+def total_text(ch: CheckResult, say: Say) -> str | None:
+    """The size of the whole list, when the check judged only part of it ('전체 5건')."""
+    if ch.in_scope is None or ch.total is None or ch.total == ch.in_scope:
+        return None
+    return say.t("of_all", total=f"{ch.total:,}")
+
+
+def privacy_officer(result: AuditResult) -> dict[str, Any] | None:
+    """The chief privacy officer as the facts state them (``privacy_officer``: name, position, designated_on), for the
+    cover and the sign-off; a legacy ``organization.privacy_officer`` (a name only) when that is all there is."""
+    stated = result.privacy_officer
+    if isinstance(stated, dict) and isinstance(stated.get("name"), str) and stated["name"].strip():
+        return stated
+    legacy = result.organization.get("privacy_officer")
+    if isinstance(legacy, str) and legacy.strip():
+        return {"name": legacy}
+    return None
+
+
+def _catalog_metas(result: AuditResult, catalog_dir) -> dict[str, Any]:
+    """The catalog meta of each catalog the audit used, read again from its file and recognised by its SHA-256 (the
+    result names the catalogs by id and hash only). A catalog not found (another folder, a changed file) is absent."""
+    from compliance.catalog import CatalogMeta, catalog_files, default_catalog_dir
+    from compliance.loading import InputError, parse, read_text
+
+    wanted = {c.sha256: c.id for c in result.catalogs}
+    found: dict[str, Any] = {}
+    try:
+        files = catalog_files(catalog_dir or default_catalog_dir())
+    except InputError:
+        return found
+    for path in files:
+        try:
+            text = read_text(path)
+        except (InputError, OSError):
+            continue
+        cid = wanted.get(hashlib.sha256(text.encode("utf-8")).hexdigest())
+        if cid is not None:
+            found[cid] = CatalogMeta.model_validate(parse(text, path)["catalog"])
+    return found
+
+
+def instruments_in_force(result: AuditResult, catalog_dir=None) -> list[dict[str, Any]]:
+    """Each instrument the audit applied as in force on the as-of date, named by its official number: the latest
+    amendment in force then (catalog data, ``CatalogMeta.in_force_on``), with its promulgation and in-force dates,
+    the amendments named without dates that may have been in force instead, the next one to come, and the amendments
+    that took effect inside the audited period. A catalog whose file is not found (rendered away from the catalogs the
+    audit read) is named as the catalog names its law, and said to be so: no number is given that was not read."""
+    metas = _catalog_metas(result, catalog_dir)
+    rows = []
+    for cat in result.catalogs:
+        meta = metas.get(cat.id)
+        if meta is None:
+            rows.append({
+                "catalog": cat.id, "name": cat.instrument, "number": None, "issued": None, "in_force": None,
+                "unsettled": [], "undated": False, "note": None, "next": None, "in_period": [], "unread": True,
+            })
+            continue
+        for f in meta.in_force_on(result.as_of):
+            a = f.amendment
+            only = f.unsettled[0] if a is None and len(f.unsettled) == 1 else None  # the number is known, its dates not
+            within = [
+                x for x in meta.amendments
+                if x.instrument == f.key and result.period_start is not None and result.period_start < x.in_force <= result.as_of
+            ]
+            rows.append({
+                "catalog": cat.id, "name": f.name,
+                "number": a.title if a else (only.title if only else None),
+                "issued": a.issued if a else None, "in_force": a.in_force if a else None,
+                "unsettled": [u for u in f.unsettled if u is not only],
+                "undated": only is not None, "note": only.note if only else None,
+                "next": f.next, "in_period": sorted(within, key=lambda x: x.in_force), "unread": False,
+            })
+    return rows
+
+
+def todo_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """What the organisation still has to state or submit, item by item (``result.todo``): kind, the item it
+    concerns, the field as a reader names it, where to state it, the provisions and controls that need it."""
+    rows = []
+    for entry in getattr(result, "todo", None) or []:
+        get = entry.get if isinstance(entry, dict) else (lambda k, e=entry: getattr(e, k, None))
+        rows.append({
+            "kind": get("kind"), "item": get("item"), "label": get("label"), "field": get("field"),
+            "provision": get("provision"), "controls": list(get("controls") or []),
+        })
+    return rows
 
 
 def plan_rows(result: AuditResult) -> list[dict[str, Any]]:
@@ -356,7 +461,7 @@ def context(result: AuditResult, lang: str, options: Options | None = None) -> d
     if options.audience not in AUDIENCES:
         raise ValueError(f"unknown audience {options.audience!r}")
     lab = labels()
-    say = Say(lang)
+    say = Say(lang, result)
 
     def t(key: str, **kw) -> str:
         text = lab[key][lang]
@@ -364,6 +469,21 @@ def context(result: AuditResult, lang: str, options: Options | None = None) -> d
 
     def pick(group: str, key: str) -> str:
         return lab[group][key][lang]
+
+    def L(text) -> str:
+        """A catalog or result text in the report's language (a Text, a {ko, en} mapping, or plain text as it is)."""
+        if text is None:
+            return ""
+        if isinstance(text, dict):
+            return text.get(lang) or text.get("ko") or ""
+        if isinstance(text, str):
+            return text
+        return getattr(text, lang)
+
+    def kind_label(kind: str) -> str:
+        """An evidence kind as a reader says it (labels.yaml ``evidence_kinds``), else as the catalog names it."""
+        entry = lab["evidence_kinds"].get(kind)
+        return entry[lang] if entry else kind
 
     findings = [c for c in result.controls if c.verdict in FAILING]
     findings.sort(key=lambda c: (SEVERITIES.index(c.severity), VERDICTS.index(c.verdict), c.id))
@@ -378,7 +498,7 @@ def context(result: AuditResult, lang: str, options: Options | None = None) -> d
         "lang": lang,
         "t": t,
         "pick": pick,
-        "L": lambda text: text[lang] if isinstance(text, dict) else getattr(text, lang),
+        "L": L,
         "report_id": report_id(result),
         "findings": findings,
         "verdict_order": VERDICTS,
@@ -396,8 +516,14 @@ def context(result: AuditResult, lang: str, options: Options | None = None) -> d
         "shown_values": shown_values,
         "failure_lines": lambda c, limit=3: failure_lines(c, result, say, limit),
         "series_note": lambda ch, values: time_series_note(ch, values, result, say),
-        "ratio": lambda n, total=None: ratio(n, total, say),
         "plan_rows": plan_rows(result),
+        "count": lambda ch: count_text(ch, say),
+        "count_total": lambda ch: total_text(ch, say),
+        "officer": privacy_officer(result),
+        "in_force": instruments_in_force(result, options.catalog_dir),
+        "todo": todo_rows(result) if options.audience == "internal" and hasattr(result, "todo") else None,
+        "kind_label": kind_label,
+        "regulator": options.audience == "regulator",
     }
 
 

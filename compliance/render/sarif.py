@@ -5,8 +5,20 @@ result per failing or waived control, located in the facts file.
   folder with ``.git``), or to ``--sarif-root``; ``region.startLine`` is the line of the first
   offending item. The facts file is re-read for line numbers only when a result has offenders
   (and only if it still has the hash the audit read), so a clean run costs nothing extra.
-- ``partialFingerprints`` hash the control id and the file's uri: the same finding keeps its alert
-  across runs and commits while its line moves.
+- ``partialFingerprints`` hash the control id and the file's uri, never a line's text or number: the same
+  finding keeps its alert across runs and commits while lines move and the text around them changes.
+  ``primaryLocationLineHash`` is the key GitHub code scanning matches alerts by; left out, upload-sarif
+  fills it from the text of the result's first line (so renaming a system, adding a note under an
+  incident or editing the header comment re-created alerts). It is written in GitHub's format — a 64-bit
+  hash in hex (no padding) and ``:`` and the occurrence of that hash in the file, counted from 1, as
+  codeql-action's ``fingerprints.ts`` writes it — and upload-sarif keeps a value it finds (it logs that
+  its own differs). It names the finding — this control in this file — not the first offender: an alert
+  (and a dismissal of it) lasts while the control fails, whichever items fail it. ``pipaAuditFinding/v1``
+  is the tool's own key for other consumers.
+- ``automationDetails.id`` (code scanning's category) is ``<category>/`` when the CLI is given a category
+  (``Options.sarif_category``; the GitHub Action's ``sarif-category`` input), else
+  ``pipa-audit/<facts uri>/``: one category per facts file. upload-sarif's own ``category`` input applies
+  only to a run that has no ``automationDetails``, which is why the category is written here.
 - ``kind``/``level`` follow SARIF §3.27.9: a non-compliant control is ``fail`` with a level from its
   severity; insufficient evidence is ``review`` (a person must look) and therefore level ``none``.
 - A waived finding is emitted with a ``suppressions`` entry (justification, owner, expiry), not
@@ -21,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import weakref
 from pathlib import Path
 from urllib.parse import quote
 
@@ -30,12 +43,18 @@ from compliance.result import FAILING, AuditResult, ControlResult
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT = "pipaAuditFinding/v1"
+LINE_HASH = "primaryLocationLineHash"
 _LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 # GitHub reads 9.0+ as critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low
 _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 _MAX_TAGS = 20  # GitHub keeps the first 20 tags of a rule
 _MAX_RELATED = 100
 _PLAIN_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+_READ: dict[int, dict[str, tuple]] = {}
+"""The facts file as re-read for line numbers, per audit result and path: SARIF and JUnit written by one run parse it
+once (2.5 s for 100,000 items)."""
 
 
 def _repository_root(start: Path) -> Path | None:
@@ -45,8 +64,9 @@ def _repository_root(start: Path) -> Path | None:
     return None
 
 
-class _Source:
-    """The facts file as code scanning sees it: a uri, and (built on first use) item lines."""
+class Source:
+    """The facts file as code scanning sees it: a uri, and (built on first use) item lines. JUnit names the
+    file the same way."""
 
     def __init__(self, result: AuditResult, options: Options):
         self.result = result
@@ -74,12 +94,21 @@ class _Source:
         if not self._loaded:
             self._loaded = True
             if self.path is not None:
-                try:
-                    text = read_text(self.path)
-                    if hashlib.sha256(text.encode("utf-8")).hexdigest() == self.result.facts_sha256:
-                        self._data, self._locator = parse(text, self.path), Locator(text)
-                except InputError:  # unreadable now: line numbers are a convenience, not a reason to fail
-                    self._data = None
+                read = _READ.get(id(self.result))
+                if read is None:  # forgotten with the result (audit results are not hashable: keyed by id)
+                    read = _READ[id(self.result)] = {}
+                    weakref.finalize(self.result, _READ.pop, id(self.result), None)
+                key = str(self.path.resolve())
+                if key not in read:
+                    data = locator = None
+                    try:
+                        text = read_text(self.path)
+                        if hashlib.sha256(text.encode("utf-8")).hexdigest() == self.result.facts_sha256:
+                            data, locator = parse(text, self.path), Locator(text)
+                    except InputError:  # unreadable now: line numbers are a convenience, not a reason to fail
+                        data = None
+                    read[key] = (data, locator, {})
+                self._data, self._locator, self._index = read[key]
         return self._data is not None
 
     def line_of(self, collection: str | None, item_id: str) -> int | None:
@@ -164,7 +193,23 @@ def fingerprint(control_id: str, uri: str) -> str:
     return hashlib.sha256(f"{control_id}\n{uri}".encode()).hexdigest()[:32]
 
 
-def _result(c: ControlResult, index: int, source: _Source) -> dict | None:
+def line_hash(control_id: str, uri: str) -> str:
+    """The hash part of ``primaryLocationLineHash``: 64 bits of SHA-256 over the control id and the file, in
+    lowercase hex without leading zeros (codeql-action prints its unsigned 64-bit hash with ``toString(16)``)."""
+    digest = hashlib.sha256(f"{LINE_HASH}\n{control_id}\n{uri}".encode()).digest()[:8]
+    return format(int.from_bytes(digest, "big"), "x")
+
+
+def category_id(category: str | None, uri: str) -> str:
+    """``automationDetails.id``: ``<category>/`` as upload-sarif builds it from its ``category`` input (a ``/`` is
+    appended unless there is one), else one category per facts file."""
+    if category and category.strip():
+        category = category.strip()
+        return category if category.endswith("/") else category + "/"
+    return f"pipa-audit/{uri}/"
+
+
+def _result(c: ControlResult, index: int, source: Source, seen: dict[str, int]) -> dict | None:
     verdict = c.underlying_verdict if c.verdict == "waived" else c.verdict
     if verdict not in FAILING:
         return None
@@ -187,7 +232,10 @@ def _result(c: ControlResult, index: int, source: _Source) -> dict | None:
         "level": _LEVEL[c.severity] if kind == "fail" else "none",
         "message": {"text": headline(c) + ("\n" + summary if summary else "")},
         "locations": [source.location(first)],
-        "partialFingerprints": {FINGERPRINT: fingerprint(c.id, source.uri)},
+        "partialFingerprints": {
+            FINGERPRINT: fingerprint(c.id, source.uri),
+            LINE_HASH: _occurrence(line_hash(c.id, source.uri), seen),
+        },
         "properties": {"verdict": verdict, "severity": c.severity},
     }
     if related:
@@ -208,18 +256,25 @@ def _result(c: ControlResult, index: int, source: _Source) -> dict | None:
     return out
 
 
+def _occurrence(value: str, seen: dict[str, int]) -> str:
+    """``hash:n``: the n-th result of the file with that hash (GitHub's counter; one result per control, so 1)."""
+    seen[value] = seen.get(value, 0) + 1
+    return f"{value}:{seen[value]}"
+
+
 def render_sarif(result: AuditResult, options: Options | None = None) -> bytes:
     options = options or Options()
-    source = _Source(result, options)
+    source = Source(result, options)
     rules = [_rule(c, options.docs_url) for c in result.controls]
-    results = [r for i, c in enumerate(result.controls) if (r := _result(c, i, source)) is not None]
+    seen: dict[str, int] = {}
+    results = [r for i, c in enumerate(result.controls) if (r := _result(c, i, source, seen)) is not None]
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [
             {
                 "tool": {"driver": {"name": "pipa-audit", "version": result.tool_version, "rules": rules}},
-                "automationDetails": {"id": f"pipa-audit/{source.uri}/"},
+                "automationDetails": {"id": category_id(options.sarif_category, source.uri)},
                 "results": results,
                 "properties": {
                     "as_of": result.as_of.isoformat(),
