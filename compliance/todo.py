@@ -261,6 +261,22 @@ def _top_level(paths: Iterable[str]) -> list[str]:
     return sorted(p for p in paths if "[]" not in p and p != "as_of")
 
 
+def attestation_label(path: str) -> Text | None:
+    """The attestation check's notes on a missing fact ('attestations[].date within 365d before 2026-11-30', '… (a
+    submitted document)') said in each language; None for any other path."""
+    field, _, note = path.partition(" ")
+    if not note or not field.startswith("attestations[]."):
+        return None
+    label = field_label(field)
+    within = _WITHIN.match(note)
+    if within:
+        return Text(ko=f"{label.ko}({within['date']} 이전 {within['within']} 이내)",
+                    en=f"{label.en} (within {within['within']} before {within['date']})")
+    if note == "(a submitted document)":
+        return Text(ko=f"{label.ko}(제출되어 확인된 첨부)", en=f"{label.en} (of an attachment submitted and found)")
+    return None
+
+
 def _attestation(entries: _Entries, c: ControlResult, ch, path: str) -> None:
     """The attestation check's missing facts: the whole attestation, or its attester, date or document."""
     row = _ATTESTATION_ROW.match(path)
@@ -268,14 +284,8 @@ def _attestation(entries: _Entries, c: ControlResult, ch, path: str) -> None:
         what = ch.description
         entries.add("attestation", c.id, "attestations[]", Text(ko=f"확인서: {what.ko}", en=f"attestation: {what.en}"), c)
         return
-    field, _, note = path.partition(" ")
-    label = field_label(field)
-    within = _WITHIN.match(note)
-    if within:
-        label = Text(ko=f"{label.ko}({within['date']} 이전 {within['within']} 이내)",
-                     en=f"{label.en} (within {within['within']} before {within['date']})")
-    elif note == "(a submitted document)":
-        label = Text(ko=f"{label.ko}(제출되어 확인된 첨부)", en=f"{label.en} (of an attachment submitted and found)")
+    field = path.partition(" ")[0]
+    label = attestation_label(path) or field_label(field)
     entries.add("attestation", c.id, field, label, c)
 
 

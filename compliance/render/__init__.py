@@ -206,6 +206,11 @@ class Say:
                 return f"{self.field(key[: -len(suffix)])} ({self.t(word)})"
         if key == "observed at":
             return self.t("observed_at")
+        if key.startswith("attestations[]."):  # the attestation check's own notes on what is missing
+            from compliance.todo import attestation_label, field_label
+
+            said = attestation_label(key) or field_label(key)
+            return getattr(said, self.lang)
         if key.startswith(_RECORDS) and key[len(_RECORDS):] in self.observed:
             return f"{self.t('access_records')}: {self.observed[key[len(_RECORDS):]][self.lang]}"
         entry = self._entry(key)
