@@ -270,7 +270,8 @@ def inspect(
             note_input(root / att.path)
             if att.sha256 and att.sha256.lower() != digest:
                 gaps.append(doc.problem(("attachments", i, "sha256"), _mismatch(att.sha256, digest)))
-                # the status note is result data (the evidence manifest): English in every locale, as the id above
+                # the status note is result data (the evidence manifest): English in every locale; the problem above
+                # is the same sentence in the user's language
                 mismatch = f"stated sha256 {att.sha256.lower()[:12]}… does not match the file ({digest[:12]}…)"
                 statuses.append(AttachmentStatus(att.id, att.kind, att.path, "mismatch", digest, size, mismatch, dated))
                 continue

@@ -22,6 +22,25 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from compliance.i18n import _
+
+
+def value_kind(value: Any) -> str:
+    """What a JSON value is, as a message says it ('expected an object, found a list')."""
+    cls = value.__class__
+    if cls is dict:
+        return _("an object")
+    if cls is list:
+        return _("a list")
+    if cls is str:
+        return _("text")
+    if cls is bool:
+        return _("true/false")
+    if value is None:
+        return _("null")
+    return _("a number")
+
+
 KOREA = dt.timezone(dt.timedelta(hours=9))
 """Dates the importers derive from a tool's timestamps are the calendar day in Korea, as the facts count days
 (an account created at 19:23 UTC on 10 January was created on 11 January in Seoul)."""

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.i18n import _
-from compliance.importers import IdentityMap, Observed, Row, Unmapped
+from compliance.importers import IdentityMap, Observed, Row, Unmapped, value_kind
 from compliance.loading import MAX_JSON_CONTAINERS, InputError, fail
 
 TOOLS = {"gitleaks": "Gitleaks (JSON report)", "trufflehog": "TruffleHog (JSON lines, --json)"}
@@ -197,21 +197,6 @@ def _text_of(data: bytes) -> bytes:
     return data
 
 
-def _type_name(value: Any) -> str:
-    cls = value.__class__
-    if cls is dict:
-        return _("an object")
-    if cls is list:
-        return _("a list")
-    if cls is str:
-        return _("text")
-    if cls is bool:
-        return _("true/false")
-    if value is None:
-        return _("null")
-    return _("a number")
-
-
 _GITLEAKS_FIELDS = (("RuleID", str), ("File", str), ("StartLine", int))
 
 
@@ -237,11 +222,11 @@ def _gitleaks(data: bytes, name: str) -> _Groups:
         return groups
     if findings.__class__ is not list:
         raise fail(name, _("not a gitleaks JSON report: expected a JSON array of findings (gitleaks git|dir "
-                           "--report-format json), found {kind}").format(kind=_type_name(findings)), 1)
+                           "--report-format json), found {kind}").format(kind=value_kind(findings)), 1)
     rows, withheld, file = groups.rows, groups.withheld, groups.file
     for i, f in enumerate(findings):  # the hot loop: one pass, no calls but dict lookups for a finding seen before
         if f.__class__ is not dict:
-            raise _gitleaks_problem(data, name, i, _("a finding is an object, not {kind}").format(kind=_type_name(f)))
+            raise _gitleaks_problem(data, name, i, _("a finding is an object, not {kind}").format(kind=value_kind(f)))
         rule, path = f.get("RuleID"), f.get("File")
         if (rule.__class__ is not str or path.__class__ is not str or f.get("StartLine").__class__ is not int
                 or not rule):
@@ -269,7 +254,7 @@ def _gitleaks_missing(f: dict, i: int) -> str:
             return _("no '{key}': every gitleaks finding states its RuleID, File and StartLine").format(key=key)
         if value.__class__ is not kind:
             want = _("text") if kind is str else _("a whole number")
-            return _("'{key}' is {kind}, expected {expected}").format(key=key, kind=_type_name(value), expected=want)
+            return _("'{key}' is {kind}, expected {expected}").format(key=key, kind=value_kind(value), expected=want)
     return _("'RuleID' is empty: every gitleaks finding names the rule that matched")
 
 
@@ -347,7 +332,7 @@ def _trufflehog(data: bytes, name: str) -> _Groups:
 def _trufflehog_missing(f: Any) -> str:
     """What is wrong with a line that is JSON but not a TruffleHog finding (by field names and types only)."""
     if f.__class__ is not dict:
-        return _("a TruffleHog finding is a JSON object, not {kind}").format(kind=_type_name(f))
+        return _("a TruffleHog finding is a JSON object, not {kind}").format(kind=value_kind(f))
     if "SourceMetadata" not in f and {"level", "msg"} <= f.keys():
         return _("a TruffleHog log line, not a finding: logs go to standard error; write the findings alone "
                  "(trufflehog … --json > findings.jsonl, without 2>&1)")
@@ -359,7 +344,7 @@ def _trufflehog_missing(f: Any) -> str:
                 key=key)
         if f[key].__class__ is not kind:
             return _("'{key}' is {kind}, expected {expected}").format(
-                key=key, kind=_type_name(f[key]), expected=_("true/false") if kind is bool else _type_name(kind()))
+                key=key, kind=value_kind(f[key]), expected=_("true/false") if kind is bool else value_kind(kind()))
     if not f["DetectorName"]:
         return _("'DetectorName' is empty: every TruffleHog finding names its detector")
     data = f["SourceMetadata"].get("Data")
@@ -368,11 +353,11 @@ def _trufflehog_missing(f: Any) -> str:
     ((source, meta),) = data.items()
     if meta.__class__ is not dict:
         return _("'{key}' is {kind}, expected {expected}").format(
-            key=f"SourceMetadata.Data.{source}", kind=_type_name(meta), expected=_("an object"))
+            key=f"SourceMetadata.Data.{source}", kind=value_kind(meta), expected=_("an object"))
     for key in _FILE_KEYS + _PLACE_KEYS:
         if key in meta and meta[key].__class__ is not str:
             return _("'{key}' is {kind}, expected {expected}").format(
-                key=f"SourceMetadata.Data.{source}.{key}", kind=_type_name(meta[key]), expected=_("text"))
+                key=f"SourceMetadata.Data.{source}.{key}", kind=value_kind(meta[key]), expected=_("text"))
     return _("not a TruffleHog finding")
 
 

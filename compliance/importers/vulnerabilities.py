@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from compliance.i18n import _
-from compliance.importers import IdentityMap, Observed, Unmapped
+from compliance.importers import IdentityMap, Observed, Unmapped, value_kind
 from compliance.loading import InputError, fail
 
 COMPARES_SCANS = True
@@ -104,12 +104,12 @@ class _Source:
                 raise self.problem(steps, _no_field(key, what))
             return None
         if value.__class__ is not str:
-            raise self.problem((*steps, key), _("expected text, got {kind}").format(kind=_kind(value)))
+            raise self.problem((*steps, key), _("expected text, got {kind}").format(kind=value_kind(value)))
         return value
 
     def mapping(self, value: Any, steps: tuple) -> dict:
         if value.__class__ is not dict:
-            raise self.problem(steps, _("expected an object, got {kind}").format(kind=_kind(value)))
+            raise self.problem(steps, _("expected an object, got {kind}").format(kind=value_kind(value)))
         return value
 
     def items(self, value: Any, steps: tuple) -> list:
@@ -117,7 +117,7 @@ class _Source:
         if value is None:
             return []
         if value.__class__ is not list:
-            raise self.problem(steps, _("expected a list, got {kind}").format(kind=_kind(value)))
+            raise self.problem(steps, _("expected a list, got {kind}").format(kind=value_kind(value)))
         return value
 
     def stamp(self, value: Any, steps: tuple) -> datetime | None:
@@ -346,13 +346,13 @@ def _trivy(src: _Source) -> Scan:
             release = src.text(os_, "Name", steps, required=False, what="")
             eosl = os_.get("EOSL")
             if eosl is not None and eosl.__class__ is not bool:
-                raise src.problem((*steps, "EOSL"), _("expected true or false, got {kind}").format(kind=_kind(eosl)))
+                raise src.problem((*steps, "EOSL"), _("expected true or false, got {kind}").format(kind=value_kind(eosl)))
             # Trivy writes EOSL only when true: absent, whether the OS is supported is not said (left unknown)
             rows.component(family, release, src.at(*steps), eosl)
     finding, component, file = rows.finding, rows.component, src.file
     for i, result in enumerate(src.items(root.get("Results"), ("Results",))):
         if result.__class__ is not dict:
-            raise src.problem(("Results", i), _("expected an object, got {kind}").format(kind=_kind(result)))
+            raise src.problem(("Results", i), _("expected an object, got {kind}").format(kind=value_kind(result)))
         for j, pkg in enumerate(src.items(result.get("Packages"), ("Results", i, "Packages"))):
             name = pkg.get("Name") if pkg.__class__ is dict else None
             if name.__class__ is not str or not name:
@@ -360,12 +360,12 @@ def _trivy(src: _Source) -> Scan:
             version = pkg.get("Version")
             if version is not None and version.__class__ is not str:
                 raise src.problem(("Results", i, "Packages", j, "Version"), _("expected text, got {kind}").format(
-                    kind=_kind(version)))
+                    kind=value_kind(version)))
             component(name, version, f"{file}#/Results/{i}/Packages/{j}")
         for j, v in enumerate(src.items(result.get("Vulnerabilities"), ("Results", i, "Vulnerabilities"))):
             if v.__class__ is not dict:
                 raise src.problem(("Results", i, "Vulnerabilities", j), _("expected an object, got {kind}").format(
-                    kind=_kind(v)))
+                    kind=value_kind(v)))
             vid, pkg, installed = v.get("VulnerabilityID"), v.get("PkgName"), v.get("InstalledVersion")
             severity, status = v.get("Severity", "UNKNOWN"), v.get("Status")
             if vid.__class__ is not str or pkg.__class__ is not str or not vid or not pkg \
@@ -587,7 +587,7 @@ _NAMES = {"trivy": "Trivy", "grype": "Grype", "cyclonedx": "CycloneDX"}
 def _looks_like(root: Any, expected: str) -> str:
     """Which of the other formats a refused document is, so the message names the kind to use instead."""
     if root.__class__ is not dict:
-        return _(" (the file holds {kind})").format(kind=_kind(root))
+        return _(" (the file holds {kind})").format(kind=value_kind(root))
     other = ("trivy" if "SchemaVersion" in root and "Results" in root or "ArtifactName" in root else
              "grype" if "matches" in root and isinstance(root.get("descriptor"), dict) else
              "cyclonedx" if root.get("bomFormat") == "CycloneDX" else None)
@@ -601,16 +601,3 @@ def _pointer(steps: tuple) -> str:
     return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in steps)
 
 
-def _kind(value: Any) -> str:
-    cls = value.__class__
-    if cls is dict:
-        return _("an object")
-    if cls is list:
-        return _("a list")
-    if cls is str:
-        return _("text")
-    if cls is bool:
-        return _("true/false")
-    if value is None:
-        return _("null")
-    return _("a number")
