@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from compliance import expr, lawtext
 from compliance.bundled import bundled_dir
@@ -186,18 +186,31 @@ class Control(_Strict):
     attestation: AttestationRule | None = Field(None, description="for a duty no fact can show: the attestation it needs")
     evidence: list[str] = Field(default_factory=list, description="attachment kinds an auditor expects")
     remediation: Text = Field(description="what to do to comply")
-    mappings: dict[Literal["isms-p", "iso27001-2022"], list[str]] = Field(
-        default_factory=dict, description="criteria of other frameworks this control maps to, e.g. isms-p: ['2.11.5']"
-    )
     examples: Examples | list[ExampleSet] | None = Field(
         None, description="facts fragments for which it is compliant / non-compliant: one pair, or a list of pairs each with its as_of"
     )
+
+    _mappings: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mappings_live_in_the_frameworks(cls, data):
+        if isinstance(data, dict) and "mappings" in data:
+            raise ValueError(_("a control's mappings are written in the framework files (frameworks/<framework>.yaml, "
+                               "under 'mappings:' by criterion), not in the control"))
+        return data
 
     @model_validator(mode="after")
     def _judgeable(self):
         if not self.checks and self.attestation is None:
             raise ValueError("a control needs checks, an attestation rule, or both")
         return self
+
+    @property
+    def mappings(self) -> dict[str, list[str]]:
+        """Criteria of other frameworks this control maps to, by framework id (e.g. isms-p: ['2.11.5']): the framework
+        files own them (``compliance.coverage.control_mappings``); ``load_catalogs`` gives them to the control."""
+        return self._mappings
 
     @property
     def example_sets(self) -> list[ExampleSet]:
@@ -383,6 +396,26 @@ class Population(_Strict):
     means: Text = Field(description="why the list cannot be empty then, and what the evidence is")
 
 
+class Freshness(_Strict):
+    """How recent an attachment of a kind the controls expect must be on the as-of date (``freshness:`` of a catalog,
+    by kind). A kind without a rule must be dated within the audit period (``period_start`` .. ``as_of``)."""
+
+    within: str | None = Field(
+        None, description="a recurring duty's cycle (an annual inspection, a review cycle): the document must be dated "
+        "less than this before the as-of date, in whole days, e.g. '365d'"
+    )
+    standing: bool = Field(
+        False, description="a document in force until it is replaced (a plan, a policy): any date up to the as-of date"
+    )
+    basis: Text = Field(description="where the rule comes from, e.g. 'Art 4(4): inspected at least once a year'")
+
+    @model_validator(mode="after")
+    def _one_rule(self):
+        if (self.within is None) == (not self.standing):
+            raise ValueError(_("state either 'within' (a recurring duty's cycle, e.g. '365d') or 'standing: true', not both"))
+        return self
+
+
 class CatalogFile(_Strict):
     catalog: CatalogMeta = Field(description="what the catalog encodes: id, instrument, version, effective date, amendments")
     conditions: dict[str, Definition] = Field(default_factory=dict, description="named conditions over the facts")
@@ -392,6 +425,11 @@ class CatalogFile(_Strict):
     deadlines: list[Deadline] = Field(default_factory=list, description="statutory clocks on incidents, e.g. 72 hours to report")
     populations: dict[str, Population] = Field(
         default_factory=dict, description="per list of the facts the checks iterate: when it cannot be stated empty ([]) without evidence"
+    )
+    freshness: dict[str, Freshness] = Field(
+        default_factory=dict,
+        description="per attachment kind the controls expect: how recent it must be on the as-of date (a kind not listed: "
+        "dated within the audit period)",
     )
 
 
@@ -439,6 +477,17 @@ class CompiledPopulation:
 
 
 @dataclass
+class CompiledFreshness:
+    rule: Freshness
+    within: dt.timedelta | None
+    """the cycle of a recurring duty (whole days); None: a standing document"""
+
+    @property
+    def days(self) -> int | None:
+        return self.within.days if self.within is not None else None
+
+
+@dataclass
 class CompiledControl:
     control: Control
     catalog: CatalogMeta
@@ -451,6 +500,8 @@ class CompiledControl:
     deferrals: list[tuple[Deferral, expr.Compiled]] = field(default_factory=list)
     populations: dict[str, CompiledPopulation] = field(default_factory=dict)
     """the catalog's rules for lists stated empty (shared by its controls)"""
+    freshness: dict[str, CompiledFreshness] = field(default_factory=dict)
+    """the catalog's age rules by attachment kind (shared by its controls; a kind not listed: the audit period)"""
 
     def cite(self, lang: str, ref: LegalRef | None = None) -> str:
         return f"{getattr(self.catalog.cite_as, lang)} {(ref or self.control.ref).cite(lang)}"
@@ -502,6 +553,8 @@ class Catalog:
     defs: dict[str, Definition] = field(default_factory=dict)
     doc: Document | None = None
     """the catalog's text as read: later problems (a check that cannot be evaluated) are located in it"""
+    freshness: dict[str, CompiledFreshness] = field(default_factory=dict)
+    """how recent each attachment kind must be (``freshness:``); a kind not listed: dated within the audit period"""
 
     def cite(self, ref: LegalRef, lang: str) -> str:
         return f"{getattr(self.meta.cite_as, lang)} {ref.cite(lang)}"
@@ -613,6 +666,7 @@ def load_catalog(path: str | Path) -> Catalog:
     library = lawtext.load_library(str(Path(path).parent))
     defs = _compile_defs(model, doc, problems)
     populations = _compile_populations(model, doc, problems, defs)
+    freshness = _compile_freshness(model, doc, problems)
     compiled: list[CompiledControl] = []
     seen: dict[str, int] = {}
     prefix = model.catalog.id_prefix
@@ -672,7 +726,8 @@ def load_catalog(path: str | Path) -> Catalog:
             except ValueError as exc:
                 loc = ("controls", i, "attestation", "within")
                 problems.append(doc.problem(loc, str(exc)))
-        compiled.append(CompiledControl(control, model.catalog, applies, checks, within, i, wordings, deferrals, populations))
+        compiled.append(CompiledControl(control, model.catalog, applies, checks, within, i, wordings, deferrals, populations,
+                                        freshness))
     deadlines = _compile_deadlines(model, doc, problems, set(seen), defs)
     sanctions = []
     for k, sanction in enumerate(model.sanctions):
@@ -689,7 +744,8 @@ def load_catalog(path: str | Path) -> Catalog:
         raise InputError(problems)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     compiled.sort(key=lambda cc: cc.control.ref.order)  # reports list duties in the instrument's order
-    return Catalog(model.catalog, path, sha, compiled, sanctions, deadlines, {**model.parameters, **model.conditions}, doc)
+    return Catalog(model.catalog, path, sha, compiled, sanctions, deadlines, {**model.parameters, **model.conditions}, doc,
+                   freshness)
 
 
 def _compile_populations(model: CatalogFile, doc, problems, defs) -> dict[str, CompiledPopulation]:
@@ -704,6 +760,26 @@ def _compile_populations(model: CatalogFile, doc, problems, defs) -> dict[str, C
         c = _compile_at(pop.expected_when, doc, (*loc, "expected_when"), problems, defs=defs)
         if c is not None:
             out[name] = CompiledPopulation(pop, c)
+    return out
+
+
+def _compile_freshness(model: CatalogFile, doc, problems) -> dict[str, CompiledFreshness]:
+    """Each kind's age rule; a cycle is a positive number of whole days ('365d')."""
+    out = {}
+    for kind, rule in model.freshness.items():
+        within = None
+        if rule.within is not None:
+            loc = ("freshness", kind, "within")
+            try:
+                within = expr.parse_duration(rule.within)
+            except ValueError as exc:
+                problems.append(doc.problem(loc, str(exc)))
+                continue
+            if within.days < 1 or within != dt.timedelta(days=within.days):
+                problems.append(doc.problem(loc, _("an evidence age must be a whole number of days, at least one, e.g. "
+                                                   "'365d'; got {value}").format(value=repr(rule.within))))
+                continue
+        out[kind] = CompiledFreshness(rule, within)
     return out
 
 
@@ -753,6 +829,12 @@ def load_catalogs(directory: str | Path) -> list[Catalog]:
         ids[c.meta.id] = c.path
     if problems:
         raise InputError(problems)
+    from compliance.coverage import control_mappings, load_frameworks  # coverage imports this module
+
+    by_control = control_mappings(load_frameworks(directory))  # the framework files own the mappings
+    for c in catalogs:
+        for ctl in c.controls:
+            ctl.control._mappings = by_control.get(ctl.control.id, {})
     return catalogs
 
 

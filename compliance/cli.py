@@ -539,6 +539,8 @@ def cmd_catalog(args) -> int:
         return _coverage(args, catalogs)
     if args.action == "diff":
         return _law_diff(args, catalogs)
+    if args.action == "export":
+        return _export(args, catalogs)
     if args.action == "docs":
         from compliance.docs import write_docs
 
@@ -559,6 +561,22 @@ def cmd_catalog(args) -> int:
     return EXIT_OK
 
 
+def _export(args, catalogs) -> int:
+    """The catalogs in force on a date as OSCAL catalogs and profiles, and the assessment plan OSCAL results import:
+    what GRC tools resolve the results' control ids against (compliance.oscal_catalog)."""
+    from compliance.oscal_catalog import export
+
+    if args.diff_format != "oscal":
+        raise fail("catalog export", _("needs --format oscal"))
+    if not args.output:
+        raise fail("catalog export", _("needs -o DIR"))
+    if args.as_of is None:
+        raise fail("catalog export", _("needs --as-of DATE: the date the law is taken as in force (an audit's as_of)"))
+    for path in export(catalogs, args.catalog, args.as_of, ensure_folder(args.output)):
+        print(inert(_("wrote {path}").format(path=path)), file=sys.stderr)
+    return EXIT_OK
+
+
 def _law_diff(args, catalogs) -> int:
     """Provisions added, removed, re-worded, renumbered and re-checked between two dates."""
     from compliance.versions import diff
@@ -567,6 +585,8 @@ def _law_diff(args, catalogs) -> int:
         raise fail("catalog diff", _("needs --from DATE and --to DATE"))
     if args.date_from > args.date_to:
         raise fail("catalog diff", _("--from {start} is after --to {end}: give the earlier date first").format(start=args.date_from, end=args.date_to))
+    if args.diff_format == "oscal":
+        raise fail("catalog diff", _("--format oscal is for catalog export; diff writes text or json"))
     changes = diff(catalogs, args.date_from, args.date_to)
     if args.diff_format == "json":
         rows = [{**c.__dict__, "on": c.on.isoformat()} for c in changes]
@@ -695,16 +715,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     s = command(
         "catalog",
-        _("list, lint, coverage (exit 1 on an uncovered duty), docs -o DIR, diff --from DATE --to DATE (what the law changed)"),
+        _("list, lint, coverage (exit 1 on an uncovered duty), docs -o DIR, diff --from DATE --to DATE (what the law "
+          "changed), export --format oscal --as-of DATE -o DIR (OSCAL catalogs, profiles and assessment plan)"),
     )
-    s.add_argument("action", choices=["list", "lint", "coverage", "docs", "diff"], help=_("what to do with the catalogs"))
+    s.add_argument("action", choices=["list", "lint", "coverage", "docs", "diff", "export"], help=_("what to do with the catalogs"))
     s.add_argument("--catalog", **catalog_kw)
-    s.add_argument("--as-of", type=_date, default=None, help=_("list/coverage: the law in force on this date"))
+    s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help=_("list/coverage/export: the law in force on this date"))
     s.add_argument("--from", dest="date_from", type=_date, default=None, help=_("diff: the earlier date"))
     s.add_argument("--to", dest="date_to", type=_date, default=None, help=_("diff: the later date"))
-    s.add_argument("--format", dest="diff_format", choices=["text", "json"], default="text", help=_("diff: output format"))
+    s.add_argument("--format", dest="diff_format", choices=["text", "json", "oscal"], default="text",
+                   help=_("diff: text or json; export: oscal"))
     s.add_argument("--instrument", default=None, help=_("coverage of one outline id only"))
-    s.add_argument("-o", "--output", default=None, help=_("docs: output folder; diff: output file"))
+    s.add_argument("-o", "--output", default=None, help=_("docs, export: output folder; diff: output file"))
     s.set_defaults(func=cmd_catalog)
 
     from compliance.logs.cli import add_logs_parser  # parser only; engines load when a logs command runs

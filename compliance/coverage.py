@@ -2,8 +2,13 @@
 
 An outline lists every article, paragraph and item of an instrument as data, marking which
 impose a duty. Coverage is then computable: every duty node needs a control (on the node or
-on an enclosing paragraph/article) or a written reason. ``catalog lint`` also checks that
-every mapping id exists in its framework and that every control's examples are valid facts.
+on an enclosing paragraph/article) or a written reason.
+
+A framework file (``frameworks/<id>.yaml``, one per framework, as Prowler keeps its compliance files) lists the
+framework's criteria as published and, under ``mappings:``, the pipa-audit controls that map to each criterion: the
+one place a mapping is written. Loading the catalogs gives every control its mappings from these files
+(``control_mappings``). ``catalog lint`` checks that every mapping names a criterion of its framework and a control
+of the catalogs, and that every control's examples are valid facts.
 """
 
 from __future__ import annotations
@@ -57,20 +62,26 @@ class OutlineFile(_Strict):
 
 
 class Criterion(_Strict):
-    id: str
-    name: str
-    group: str | None = None
+    id: str = Field(pattern=r"^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$",
+                    description="the criterion's number, e.g. '2.5.2' or 'A.5.18'")
+    name: str = Field(description="its title as published (in the framework's language)")
+    group: str | None = Field(None, description="the section it belongs to, e.g. '2.5 인증 및 권한관리'")
 
 
 class FrameworkMeta(_Strict):
-    id: str
+    id: str = Field(description="the id --framework and the results use, e.g. 'isms-p'")
     name: Text
     version: str
+    source: str | None = Field(None, description="where the criteria's ids and names are read")
 
 
 class FrameworkFile(_Strict):
     framework: FrameworkMeta
     criteria: list[Criterion]
+    mappings: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="criterion id -> the ids of the pipa-audit controls that map to it (the one place a mapping is written)",
+    )
 
 
 def _load_dir(directory: Path, model):
@@ -92,7 +103,39 @@ def load_outlines(catalog_dir: str | Path) -> list[OutlineFile]:
 
 
 def load_frameworks(catalog_dir: str | Path) -> dict[str, FrameworkFile]:
-    return {f.framework.id: f for f in _load_dir(Path(catalog_dir) / "frameworks", FrameworkFile)}
+    return {f.framework.id: f for _doc, f in _framework_files(catalog_dir)}
+
+
+def _framework_files(catalog_dir: str | Path) -> list[tuple[Document, FrameworkFile]]:
+    """Every framework file beside the catalogs, with its text (lint locates its problems in it)."""
+    out, problems = [], []
+    directory = Path(catalog_dir) / "frameworks"
+    if not directory.is_dir():
+        return out
+    for f in sorted(directory.glob("*.yaml")):
+        try:
+            model, text = validate_file(f, FrameworkFile)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        out.append((Document(str(f), text), model))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def control_mappings(frameworks: dict[str, FrameworkFile]) -> dict[str, dict[str, list[str]]]:
+    """Control id -> framework id -> the criteria it maps to, in the order the framework lists its criteria:
+    the frameworks' ``mappings:`` turned round, as a control's result shows them."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for fid, fw in frameworks.items():
+        order = {c.id: k for k, c in enumerate(fw.criteria)}
+        for crit in sorted(fw.mappings, key=lambda c: order.get(c, len(order))):
+            for cid in fw.mappings[crit]:
+                ids = out.setdefault(cid, {}).setdefault(fid, [])
+                if crit not in ids:
+                    ids.append(crit)
+    return out
 
 
 Key = tuple[str, str, int | None, int | None]
@@ -170,9 +213,67 @@ def _expressions(obj, seen=None):
             yield from _expressions(getattr(obj, f.name), seen)
 
 
+def _lint_frameworks(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
+    """Every mapping of a framework file names one of its criteria and a control of the catalogs (by its id now,
+    not a former one), once; no criterion or framework id is given twice."""
+    problems: list[Problem] = []
+    controls = {ctl.control.id for cat in catalogs for ctl in cat.controls}
+    former = {old: ctl.control.id for cat in catalogs for ctl in cat.controls for old in ctl.control.formerly}
+    defined: dict[str, str] = {}
+    for doc, fw in _framework_files(catalog_dir):
+        fid = fw.framework.id
+        if fid in defined:
+            problems.append(doc.problem(("framework", "id"), _("framework '{framework}' is also defined by {path}").format(
+                framework=fid, path=defined[fid])))
+        defined.setdefault(fid, doc.path)
+        criteria: set[str] = set()
+        for i, crit in enumerate(fw.criteria):
+            if crit.id in criteria:
+                problems.append(doc.problem(("criteria", i, "id"), _("criterion '{id}' is listed twice").format(id=crit.id)))
+            criteria.add(crit.id)
+        for crit, ids in fw.mappings.items():
+            if crit not in criteria:
+                message = _("'{id}' is not a {framework} criterion").format(id=crit, framework=fid)
+                problems.append(doc.problem(("mappings", crit), message))
+            for j, cid in enumerate(ids):
+                if cid in ids[:j]:
+                    message = _("control '{control}' is named twice under {criterion}").format(control=cid, criterion=crit)
+                elif cid not in controls and cid in former:
+                    message = _("'{former}' is a former control id: write '{control}'").format(former=cid, control=former[cid])
+                elif cid not in controls:
+                    message = _("no control '{control}' in the catalogs").format(control=cid)
+                else:
+                    continue
+                problems.append(doc.problem(("mappings", crit, j), message))
+    return problems
+
+
+def _lint_freshness(catalogs: list[Catalog]) -> list[Problem]:
+    """Every evidence age rule (a catalog's ``freshness:``) is for a kind a control of its catalog expects, and a kind
+    has one rule across the catalogs: the to-do list tells an officer how recent one document must be, not two answers."""
+    problems: list[Problem] = []
+    seen: dict[str, tuple[str, tuple]] = {}
+    for cat in catalogs:
+        if not cat.freshness:
+            continue
+        doc = cat.doc or Document(cat.path, Path(cat.path).read_text(encoding="utf-8"))  # the text as loaded
+        expected = {k for ctl in cat.controls for k in ctl.control.evidence}
+        for kind, rule in cat.freshness.items():
+            loc = ("freshness", kind)
+            if kind not in expected:
+                problems.append(doc.problem(loc, _("no control of this catalog expects evidence '{kind}': its age rule is "
+                                                   "never applied").format(kind=kind), ""))
+            key = (rule.days, rule.rule.standing)
+            first = seen.setdefault(kind, (cat.meta.id, key))
+            if first[1] != key:
+                problems.append(doc.problem(loc, _("evidence '{kind}' has another age rule in catalog '{catalog}': one kind, "
+                                                   "one rule").format(kind=kind, catalog=first[0]), ""))
+    return problems
+
+
 def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
-    """Mapping ids exist in their framework; every control's examples are valid facts;
-    every ``covers`` reference names an outline node."""
+    """Every mapping of the framework files names a criterion and a control (``_lint_frameworks``); every
+    control's examples are valid facts; every ``covers`` reference names an outline node."""
     problems: list[Problem] = []
     for cat in catalogs:  # expressions are built on first use when auditing; lint builds every one
         for c in _expressions(cat):
@@ -180,22 +281,13 @@ def lint(catalog_dir: str | Path, catalogs: list[Catalog]) -> list[Problem]:
                 c.fn
             except ExprError as exc:
                 problems.append(Problem(cat.path, 0, f"{exc.message}: {c.source[:200]}"))
-    frameworks = load_frameworks(catalog_dir)
+    problems += _lint_frameworks(catalog_dir, catalogs)
+    problems += _lint_freshness(catalogs)
     outlines = {o.outline.id: {_key(o.outline.id, n) for n in o.nodes} for o in load_outlines(catalog_dir)}
     for cat in catalogs:
         doc = cat.doc or Document(cat.path, Path(cat.path).read_text(encoding="utf-8"))  # the text as loaded
         for ctl in cat.controls:
             c, i = ctl.control, ctl.index
-            for fw, ids in c.mappings.items():
-                known = frameworks.get(fw)
-                if known is None:
-                    problems.append(doc.problem(("controls", i, "mappings"), _("no framework '{framework}' in frameworks/").format(framework=fw), ""))
-                    continue
-                valid = {x.id for x in known.criteria}
-                for j, cid in enumerate(ids):
-                    if cid not in valid:
-                        loc = ("controls", i, "mappings", fw, j)
-                        problems.append(doc.problem(loc, _("'{id}' is not a {framework} criterion").format(id=cid, framework=fw), f"{c.id}.mappings"))
             for j, cv in enumerate(c.covers):
                 inst = cv.instrument or cat.meta.id
                 if inst in outlines and not any(_encloses(_key(inst, cv), k) for k in outlines[inst]):

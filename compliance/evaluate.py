@@ -315,7 +315,41 @@ def _deferral(ctl: CompiledControl, root: dict):
     return None, None
 
 
-def _verdict(ctl: CompiledControl, unit, by_kind: dict[str, list[str]], ok_attachments: set[str]):
+STANDING = Text(ko="기준일 이전 작성(수정될 때까지 유효한 문서)", en="dated on or before the as-of date (in force until amended)")
+
+
+def _evidence(kind: str, rule, found: list[AttachmentStatus], root: dict) -> EvidenceResult:
+    """An expected kind judged by its age rule (the catalog's ``freshness:``; a kind not listed: dated within the audit
+    period). The newest stated date of the intact attachments counts. A recurring duty's document needs a date (an
+    undated one cannot show the cycle was kept); under the audit-period rule an undated attachment is taken as of the
+    as-of date, as the facts give no other."""
+    as_of = root["as_of"]
+    start = root.get("period_start")
+    basis = rule.rule.basis if rule is not None else None
+    if rule is None:
+        text = (Text(ko=f"점검 기간 내 작성({start.isoformat()} 이후)", en=f"dated within the audit period (from {start.isoformat()})")
+                if isinstance(start, dt.date) else None)
+    elif rule.within is None:  # a standing document: in force until amended, whatever its date
+        text = STANDING
+    else:
+        text = Text(ko=f"기준일 전 {rule.days:,}일 이내", en=f"within {rule.days:,} days before the as-of date")
+    if not found:
+        return EvidenceResult(kind=kind, attachments=[], status="missing", rule=text, basis=basis)
+    dates = [dt.date.fromisoformat(a.dated) for a in found if a.dated]
+    newest = max(dates, default=None)
+    if rule is None:  # no period stated: nothing to judge the date by; an undated one is taken as of the as-of date
+        fresh = text is None or len(dates) < len(found) or newest >= start
+    elif rule.within is None:
+        fresh = True
+    else:  # a recurring duty: only a date within the cycle shows it was done
+        fresh = newest is not None and newest > as_of - rule.within
+    status = "ok" if fresh else "stale" if newest is not None else "undated"
+    return EvidenceResult(kind=kind, attachments=[a.id for a in found], status=status, dated=newest,
+                          age_days=(as_of - newest).days if newest is not None else None, rule=text, basis=basis)
+
+
+def _verdict(ctl: CompiledControl, unit, by_kind: dict[str, list[str]], ok_attachments: set[str],
+             intact: dict[str, list[AttachmentStatus]]):
     """(verdict, checks, evidence, why-not-applicable) for one control under one wording, before waivers."""
     c = ctl.control
     root = unit.root
@@ -345,13 +379,10 @@ def _verdict(ctl: CompiledControl, unit, by_kind: dict[str, list[str]], ok_attac
     checks = [_run_check(cc, root, ctl, by_kind) for cc in unit.checks]
     if ctl.attest_within is not None:
         checks.append(_attestation(ctl, root, ok_attachments))
-    evidence = [
-        EvidenceResult(kind=k, attachments=by_kind.get(k, []), status="ok" if by_kind.get(k) else "missing")
-        for k in c.evidence
-    ]
+    evidence = [_evidence(k, ctl.freshness.get(k), intact.get(k, []), root) for k in c.evidence]
     if any(ch.status == "fail" for ch in checks):
         return "non-compliant", checks, evidence, None
-    if any(ch.status == "insufficient" for ch in checks) or any(e.status == "missing" for e in evidence):
+    if any(ch.status == "insufficient" for ch in checks) or any(e.status != "ok" for e in evidence):
         return "insufficient-evidence", checks, evidence, None
     return "compliant", checks, evidence, None
 
@@ -578,9 +609,11 @@ def evaluate(inputs: Inputs) -> AuditResult:
     root = dict(inputs.facts)
     root["as_of"] = inputs.as_of
     by_kind: dict[str, list[str]] = defaultdict(list)
+    intact: dict[str, list[AttachmentStatus]] = defaultdict(list)
     for a in inputs.attachments:
         if a.status == "ok":
             by_kind[a.kind].append(a.id)
+            intact[a.kind].append(a)
     waivers = {inputs.aliases.get(w.control, w.control): w for w in inputs.waivers}
     ok_attachments = {a for ids in by_kind.values() for a in ids}
     controls: list[ControlResult] = []
@@ -593,7 +626,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
                 continue  # not law on the as-of date and no incident under it
             scoped[c.id] = parts
             try:
-                results = [_verdict(ctl, u, by_kind, ok_attachments) for u in parts]
+                results = [_verdict(ctl, u, by_kind, ok_attachments, intact) for u in parts]
             except _CheckFailed as exc:  # a catalog check that cannot be evaluated: its file and line
                 raise InputError([exc.problem(cat)]) from None
             except _ItemOutOfRange as exc:  # the item's dates: the facts file's line

@@ -2,7 +2,8 @@
 
 Why: a second, clean row for a departed handler's id, or an id typed with U+2011 instead of '-', would
 otherwise turn a failing control into a passing one without anyone noticing. Each such input is an
-error naming the file, the line and the reference — never a different verdict.
+error naming the file, the line (and column, in JSON) and the reference — never a different verdict. Locating them
+costs one pass over the text however many there are (``json_locator``).
 """
 
 from __future__ import annotations
@@ -81,9 +82,12 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
             if why:
                 problems.append(doc.problem(loc, _("id {id} {reason}").format(id=repr(ident), reason=why)))
             if ident in seen:
-                first = doc.line((name, seen[ident], "id"))
-                problems.append(doc.problem(loc, _("duplicate id {id} (first on line {line}): every id in {list} must be unique").format(
-                    id=repr(ident), line=first, list=name)))
+                line, column = doc.place((name, seen[ident], "id"))
+                if column:  # a JSON text: its column too, as every JSON problem is located (loading.Problem)
+                    said = _("duplicate id {id} (first on line {line}, column {column}): every id in {list} must be unique")
+                else:
+                    said = _("duplicate id {id} (first on line {line}): every id in {list} must be unique")
+                problems.append(doc.problem(loc, said.format(id=repr(ident), line=line, column=column, list=name)))
             else:
                 seen[ident] = i
         ids[name] = set(seen)

@@ -21,6 +21,7 @@ remembered (``note_input``) so that no output of the run can overwrite it.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import gc
@@ -90,15 +91,20 @@ def escaped(ch: str) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One located problem in one input file."""
+    """One located problem in one input file: ``FILE:LINE: field: message``, or ``FILE:LINE:COLUMN: …`` when the
+    input is JSON (``column``, 1-based, in characters): a JSON file is often one line, where the line alone says
+    nothing. YAML problems keep the line alone."""
 
     path: str
     line: int
     message: str
     field: str = ""
+    column: int = dataclasses.field(default=0, kw_only=True)  # keyword-only: subclasses add positional fields
 
     def __str__(self) -> str:
-        where, message = f"{self.path}:{self.line}" if self.line else self.path, self.message
+        where, message = self.path, self.message
+        if self.line:
+            where += f":{self.line}:{self.column}" if self.column else f":{self.line}"
         place = _PLACES.get(os.path.abspath(self.path)) if _PLACES and self.path else None
         if place is not None:  # a workbook read as facts: its sheet!cell, never a line of the text it was read into
             cell = place(self.line, self.field)
@@ -123,9 +129,10 @@ def file_sha256(path: str | Path) -> str | None:
     return getattr(_PLACES.get(os.path.abspath(path)), "sha256", None)
 
 
-_LINE_IN_MESSAGE = re.compile(r"\bline ([0-9]+)\b|(?<![0-9])([0-9]+)번째 줄")
-"""'(first on line 62)' ('(처음은 62번째 줄)' in Korean) in a message about a workbook: the cell of that line instead.
-The Korean catalog writes a line of the facts text as 'N번째 줄' and nothing else so (a workbook row is 'N행')."""
+_LINE_IN_MESSAGE = re.compile(r"\bline ([0-9]+)(?:, column [0-9]+)?\b|(?<![0-9])([0-9]+)번째 줄(?: [0-9]+번째 글자)?")
+"""'(first on line 62)' ('(처음은 62번째 줄)' in Korean) in a message about a workbook: the cell of that line instead
+(with the column a JSON text gives: 'line 62, column 4', '62번째 줄 4번째 글자'). The Korean catalog writes a line
+of the facts text as 'N번째 줄' and nothing else so (a workbook row is 'N행')."""
 
 
 class InputError(Exception):
@@ -136,8 +143,8 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def fail(path: str | Path, message: str, line: int = 0, field: str = "") -> InputError:
-    return InputError([Problem(str(path), line, message, field)])
+def fail(path: str | Path, message: str, line: int = 0, field: str = "", column: int = 0) -> InputError:
+    return InputError([Problem(str(path), line, message, field, column=column)])
 
 
 _INPUTS: set[str] = set()
@@ -496,15 +503,21 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
     return out
 
 
-def _duplicate_at(text: str, key: str) -> tuple[str, int]:
-    """The repeated key and the line of its second occurrence in its own object (found only on this error)."""
-    from compliance.json_locator import NotJson, first_duplicate_key
+def _duplicate_at(text: str, key: str) -> tuple[str, int, int]:
+    """The repeated key and the line and column of its second occurrence in its own object (found only on this
+    error)."""
+    from compliance.json_locator import NotJson, first_duplicate_key_place
 
     try:
-        found = first_duplicate_key(text)
+        found = first_duplicate_key_place(text)
     except NotJson:
         found = None
-    return found or (key, 0)
+    return found or (key, 0, 0)
+
+
+def _json_place(text: str, offset: int) -> tuple[int, int]:
+    """(line, column) of a character offset, both 1-based, as JSON problems are located."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
 def parse(text: str, path: str | Path, as_json: bool = False) -> Any:
@@ -520,17 +533,19 @@ def parse(text: str, path: str | Path, as_json: bool = False) -> Any:
             with _gc_paused():
                 return json.loads(text, object_pairs_hook=_unique_keys)
         except _DuplicateKey as exc:
-            key, line = _duplicate_at(text, exc.key)
+            key, line, column = _duplicate_at(text, exc.key)
             raise fail(path, _("duplicate key '{key}': JSON objects must not repeat a key (the second would silently win)").format(
-                key=key), line) from None
+                key=key), line, column=column) from None
         except json.JSONDecodeError as exc:
-            raise fail(path, _("invalid JSON: {problem}").format(problem=exc.msg), exc.lineno) from None
+            raise fail(path, _("invalid JSON: {problem}").format(problem=exc.msg), exc.lineno, column=exc.colno) from None
         except RecursionError:
-            raise fail(path, _("invalid JSON: {problem}").format(problem=_("nested too deeply")), _deep_line(text)) from None
+            deep = _deep_offset(text)
+            line, column = _json_place(text, deep) if deep is not None else (0, 0)
+            raise fail(path, _("invalid JSON: {problem}").format(problem=_("nested too deeply")), line, column=column) from None
         except ValueError as exc:  # e.g. an integer with more digits than Python converts
             long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text) if sys.get_int_max_str_digits() else None
-            line = text.count("\n", 0, long.start()) + 1 if long else 0
-            raise fail(path, _("invalid JSON: {problem}").format(problem=str(exc).split(";")[0]), line) from None
+            line, column = _json_place(text, long.start()) if long else (0, 0)
+            raise fail(path, _("invalid JSON: {problem}").format(problem=str(exc).split(";")[0]), line, column=column) from None
     deep = _nesting_line(text)  # before either reader: both cost time per token in the depth (MAX_NESTING)
     if deep:
         raise fail(path, _("invalid YAML: {problem}").format(problem=_(
@@ -660,7 +675,14 @@ match per bracket, and none ever retried from a later start."""
 def _deep_line(text: str, limit: int = MAX_NESTING) -> int:
     """The line where brackets (strings skipped) first open more than ``limit`` deep, else where they open deepest;
     0 if none opens. Only called once a parser has refused the nesting; linear (flow-style YAML nests the same)."""
-    depth = deepest = where = 0
+    where = _deep_offset(text, limit)
+    return text.count("\n", 0, where) + 1 if where is not None else 0
+
+
+def _deep_offset(text: str, limit: int = MAX_NESTING) -> int | None:
+    """The offset of the bracket of ``_deep_line``, or None."""
+    depth = deepest = 0
+    where = None
     for m in _UP_TO_BRACKET.finditer(text):
         bracket = m[1]
         if not bracket:
@@ -668,12 +690,12 @@ def _deep_line(text: str, limit: int = MAX_NESTING) -> int:
         if bracket in "[{":
             depth += 1
             if depth > deepest:
-                deepest, where = depth, m.end()
+                deepest, where = depth, m.end() - 1
                 if depth > limit:
                     break
         else:
             depth -= 1
-    return text.count("\n", 0, where) + 1 if where else 0
+    return where
 
 
 def load(path: str | Path, as_json: bool = False) -> tuple[Any, str]:
@@ -722,6 +744,17 @@ class Locator:
             except yaml.YAMLError:
                 self._root = None
         return self._root
+
+    def place(self, loc: Sequence[Any]) -> tuple[int, int]:
+        """(line, column) of a field path: the column (1-based) of a JSON text's key or item, 0 for YAML."""
+        if self._json is not None:
+            from compliance.json_locator import NotJson
+
+            try:
+                return self._json.place(loc)
+            except NotJson:  # a YAML flow mapping, not JSON: composed below
+                self._json = None
+        return self.line(loc), 0
 
     def line(self, loc: Sequence[Any]) -> int:
         if self._json is not None:
@@ -932,6 +965,7 @@ def located(path: str | Path, text: str, exc) -> InputError:
         if loc in seen:
             continue
         seen.add(loc)
-        problems.append(Problem(str(path), locator.line(loc), explain(err), field_path(loc)))
+        line, column = locator.place(loc)
+        problems.append(Problem(str(path), line, explain(err), field_path(loc), column=column))
     return InputError(problems)
 

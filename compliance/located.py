@@ -1,5 +1,6 @@
-"""Where an input problem is: every input error is a ``loading.Problem`` (file, line, field path, message), and its
-line is looked up here, from the text the input was read from, kept with what was loaded from it.
+"""Where an input problem is: every input error is a ``loading.Problem`` (file, line, field path, message; a column
+too in a JSON text), and its line is looked up here, from the text the input was read from, kept with what was
+loaded from it.
 
 Loaders keep a ``Document`` beside what they built (a catalog keeps its own; the evaluation inputs keep the facts'),
 so a problem found later — a check that cannot be evaluated, a date computed out of range — is located without going
@@ -31,7 +32,12 @@ class Document:
     def line(self, loc: Sequence[Any]) -> int:
         return self.locator.line(loc)
 
+    def place(self, loc: Sequence[Any]) -> tuple[int, int]:
+        """(line, column) of ``loc``: the column only for a JSON text (0 for YAML), see ``loading.Problem``."""
+        return self.locator.place(loc)
+
     def problem(self, loc: Sequence[Any], message: str, field: str | None = None) -> Problem:
         """The problem at ``loc`` (('controls', 3, 'checks', 0, 'expect')), its field path shown unless ``field`` says
         otherwise ('' for none)."""
-        return Problem(self.path, self.line(loc) if loc else 0, message, field_path(loc) if field is None else field)
+        line, column = self.place(loc) if loc else (0, 0)
+        return Problem(self.path, line, message, field_path(loc) if field is None else field, column=column)

@@ -76,10 +76,25 @@ class LawApplied(_Model):
     judged_on: dt.date = Field(description="the date the law was read on (and its text status judged): the as-of date, or for incident duties, whose own dates chose this wording, the last day of its window not after the as-of date")
 
 
+EvidenceStatus = Literal["ok", "missing", "stale", "undated"]
+
+
 class EvidenceResult(_Model):
     kind: str = Field(description="an attachment kind the control expects, e.g. 'internal-management-plan'")
     attachments: list[str] = Field(description="ids of the attachments of that kind found intact")
-    status: Literal["ok", "missing"] = Field(description="ok: at least one such attachment was found intact; missing: none")
+    status: EvidenceStatus = Field(
+        description="ok: an attachment of the kind was found intact and recent enough under the rule; missing: none found "
+        "intact; stale: found, but the newest is dated before the rule allows (older than the duty's cycle, or before the "
+        "audit period); undated: found, but the duty recurs and no such attachment states its date. A control whose "
+        "evidence is not ok is insufficient-evidence unless its checks fail"
+    )
+    dated: dt.date | None = Field(None, description="the newest date stated among the intact attachments of the kind; null: none states one")
+    age_days: int | None = Field(None, description="days from that date to the as-of date; null: no date stated")
+    rule: Text | None = Field(
+        None, description="how recent the kind must be, e.g. 'within 365 days before the as-of date', 'dated within the "
+        "audit period (from 2024-12-01)'; null: no rule could be applied (no audit period stated)"
+    )
+    basis: Text | None = Field(None, description="where the rule comes from (the catalog's freshness rule); null: the audit period")
 
 
 class WaiverResult(_Model):
@@ -203,7 +218,8 @@ class TodoItem(_Model):
     kind: Literal["fact", "attestation", "attachment"] = Field(
         description="fact: a fact needed to judge a duty (or whether it applies) is not stated; attestation: a control "
         "judged on an attestation whose condition holds has none, or one lacking its attester, a recent date or a submitted "
-        "document; attachment: no intact attachment of a kind a control expects (or that shows a list stated empty is empty)"
+        "document; attachment: no intact attachment of a kind a control expects (or that shows a list stated empty is empty), "
+        "or only a stale one to renew, or only undated ones whose date is to be stated"
     )
     item: str | None = Field(
         description="the list item that lacks it (its id, e.g. 'sys-crm'); for an attestation, the control attested; for "
@@ -212,7 +228,8 @@ class TodoItem(_Model):
     label: Text = Field(description="the field as a reader names it (the facts model's label), in Korean and English")
     field: str = Field(
         description="where to state it, as the facts file writes it: e.g. 'systems[].network_zone', 'organization.subjects', "
-        "'attestations[]' (a whole attestation), 'attachments[].kind' (an attachment of the kind named by item)"
+        "'attestations[]' (a whole attestation), 'attachments[].kind' (an attachment of the kind named by item, or a newer "
+        "one), 'attachments[].dated' (the date of the attachments of that kind)"
     )
     provision: Text = Field(description="the provisions that need it, e.g. '「개인정보의 안전성 확보조치 기준」 제6조제1항, 제8조제1항'")
     controls: list[str] = Field(description="ids of the controls that need it, in the order of their provisions")

@@ -714,8 +714,9 @@ def _cell_problems(exc: ValidationError, record: Sourced) -> list[Problem]:
     return out
 
 
-_FIRST_ON_LINE = re.compile(r" \(first on line \d+\)| ?\(처음은 \d+번째 줄\)")
-"""'(first on line 12)' of a duplicate id (``compliance.integrity``), in English or Korean: a line of the facts text."""
+_FIRST_ON_LINE = re.compile(r" \(first on line \d+(?:, column \d+)?\)| ?\(처음은 \d+번째 줄(?: \d+번째 글자)?\)")
+"""'(first on line 12)' of a duplicate id (``compliance.integrity``), in English or Korean: a line of the facts text
+(with its column when the facts file is JSON)."""
 
 
 def relocate(problems: list[Problem], sourced: list[Sourced]) -> list[Problem]:

@@ -1,7 +1,8 @@
 """What is still missing, by item: the list ``check --todo`` prints and the internal report opens with.
 
 One entry per (item, field): a fact not stated, an attestation whose condition holds and that is absent or lacks its
-attester, date or document, an attachment of a kind a control expects that was not submitted. Each names where to
+attester, date or document, an attachment of a kind a control expects that was not submitted, or is too old for its rule
+(to renew: 갱신 필요, with its age), or undated where the rule needs its date. Each names where to
 state it (``systems[].network_zone``), the item (``sys-crm``), the field as the facts model labels it, and every
 provision that needs it.
 
@@ -244,6 +245,15 @@ def build(controls: list[ControlResult], catalogs: list[CatalogInfo], compiled=N
         for e in c.evidence:
             if e.status == "missing":
                 entries.add("attachment", e.kind, "attachments[].kind", ATTACHMENT, c)
+            elif e.status == "stale":  # a newer document of the kind: the one found is too old for the rule
+                rule = e.rule or Text(ko="—", en="—")
+                entries.add("attachment", e.kind, "attachments[].kind", Text(
+                    ko=f"첨부 증적 갱신 필요({e.dated} 작성, {e.age_days:,}일 경과; 기준: {rule.ko})",
+                    en=f"attachment to renew (dated {e.dated}, {e.age_days:,} days old; rule: {rule.en})"), c)
+            elif e.status == "undated":  # the duty recurs: the document's date shows whether it is recent enough
+                rule = e.rule or Text(ko="—", en="—")
+                entries.add("attachment", e.kind, "attachments[].dated", Text(
+                    ko=f"첨부 증적 작성일 기재 필요(기준: {rule.ko})", en=f"date of the attachment (rule: {rule.en})"), c)
     return _finish(entries, catalogs)
 
 
@@ -270,7 +280,8 @@ def attestation_label(path: str) -> Text | None:
     label = field_label(field)
     within = _WITHIN.match(note)
     if within:
-        return Text(ko=f"{label.ko}({within['date']} 이전 {within['within']} 이내)",
+        days = re.sub(r"^(\d+)d$", r"\1일", within["within"])
+        return Text(ko=f"{label.ko}({within['date']} 이전 {days} 이내)",
                     en=f"{label.en} (within {within['within']} before {within['date']})")
     if note == "(a submitted document)":
         return Text(ko=f"{label.ko}(제출되어 확인된 첨부)", en=f"{label.en} (of an attachment submitted and found)")

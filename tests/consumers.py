@@ -26,11 +26,22 @@ def sarif():
 
 
 @lru_cache(maxsize=None)
-def oscal_assessment_results():
-    """The complete OSCAL schema narrowed to its assessment-results root (clearer errors than the oneOf)."""
+def oscal_model(model: str):
+    """The complete OSCAL schema narrowed to one model's root, e.g. ``catalog``, ``profile``, ``assessment-plan``
+    (clearer errors than the oneOf)."""
     schema = json.loads((DATA / "oscal_complete_schema.json").read_text())
-    (root,) = [b for b in schema.pop("oneOf") if b["required"] == ["assessment-results"]]
+    (root,) = [b for b in schema.pop("oneOf") if b["required"] == [model]]
     return jsonschema_rs.validator_for({**schema, **root}, validate_formats=True)
+
+
+def oscal_assessment_results():
+    return oscal_model("assessment-results")
+
+
+@lru_cache(maxsize=None)
+def oscal_catalog():
+    """The OSCAL catalog model's own JSON Schema (release asset ``oscal_catalog_schema.json``)."""
+    return jsonschema_rs.validator_for(json.loads((DATA / "oscal_catalog_schema.json").read_text()), validate_formats=True)
 
 
 @lru_cache(maxsize=None)

@@ -26,14 +26,19 @@ def test_coverage_fails_on_an_uncovered_duty(tmp_path):
 def test_lint_rejects_unknown_mapping_ids_and_bad_examples(tmp_path):
     shutil.copytree(CATALOGS, tmp_path / "controls")
     cat = tmp_path / "controls" / "pipa.yaml"
-    text = cat.read_text().replace('isms-p: ["2.11.5", "3.5.3"]', 'isms-p: ["2.11.5", "9.9.9"]', 1)
-    text = text.replace("subjects_notified_at: '2025-10-03T09:00:00+09:00'", "subjects_notified_at: 'not a time'", 1)
-    cat.write_text(text)
+    cat.write_text(cat.read_text().replace("subjects_notified_at: '2025-10-03T09:00:00+09:00'", "subjects_notified_at: 'not a time'", 1))
+    fw = tmp_path / "controls" / "frameworks" / "isms-p.yaml"  # the framework file owns the mappings
+    text = fw.read_text()
+    assert text.count('\n  "3.5.3": [') == 1
+    fw.write_text(text.replace('\n  "3.5.3": [', '\n  "9.9.9": [', 1))
     proc = cli("catalog", "lint", "--catalog", tmp_path / "controls")
     assert proc.returncode == 2
-    assert "'9.9.9' is not a isms-p criterion" in proc.stderr
-    assert "example is not valid facts" in proc.stderr
-    assert all(line.startswith(str(cat) + ":") for line in proc.stderr.strip().splitlines())
+    lines = proc.stderr.strip().splitlines()
+    assert [line for line in lines if line.startswith(str(fw) + ":")] == [
+        line for line in lines if "'9.9.9' is not a isms-p criterion" in line]
+    assert len([line for line in lines if "'9.9.9' is not a isms-p criterion" in line]) == 1
+    assert any(line.startswith(str(cat) + ":") and "example is not valid facts" in line for line in lines)
+    assert all(line.startswith((str(cat) + ":", str(fw) + ":")) for line in lines)
 
 
 def test_lint_catches_expression_field_typos_with_file_and_line(tmp_path):
@@ -69,15 +74,15 @@ def test_check_grouped_by_isms_p():
     assert crit["2.7.1"]["verdict"] == "compliant"
 
 
-def test_lint_points_at_the_right_control_after_sorting(tmp_path):
-    # the last control in the file is sorted earlier in reports; lint must still name its own line
+def test_lint_points_at_the_right_line_of_a_framework_file(tmp_path):
+    # a mapping is a line of the framework file: lint names that line (and the criterion), not a control's
     shutil.copytree(CATALOGS, tmp_path / "controls")
-    cat = tmp_path / "controls" / "pipc-notice.yaml"
-    text = cat.read_text()
-    marker = 'mappings: {isms-p: ["2.9.4", "2.9.5", "2.11.3"], iso27001-2022: ["A.8.15", "A.8.16"]}'
-    assert text.count(marker) == 1  # notice/17.1, the last control
-    cat.write_text(text.replace(marker, marker.replace("2.11.3", "2.99.1")))
+    fw = tmp_path / "controls" / "frameworks" / "isms-p.yaml"
+    text = fw.read_text()
+    marker = '\n  "2.11.3": ['
+    assert text.count(marker) == 1
+    fw.write_text(text.replace(marker, '\n  "2.99.1": ['))
     proc = cli("catalog", "lint", "--catalog", tmp_path / "controls")
     (line,) = proc.stderr.strip().splitlines()
-    assert "'2.99.1'" in line
-    assert "2.99.1" in cat.read_text().splitlines()[int(line.split(":")[1]) - 1]
+    assert "'2.99.1'" in line and line.startswith(str(fw) + ":")
+    assert '"2.99.1":' in fw.read_text().splitlines()[int(line.split(":")[1]) - 1]

@@ -25,7 +25,6 @@ CONTROL = """
         expect: "item.access_revoked_on != null && item.access_revoked_on <= item.left_on + days(1)"
     evidence: {evidence}
     remediation: {{ko: 조치, en: act}}
-    mappings: {{isms-p: ["2.2.5"]}}
 """
 
 

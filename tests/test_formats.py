@@ -296,7 +296,8 @@ def oscal_references_resolve(doc: dict) -> None:
         assert {r["observation-uuid"] for r in f["related-observations"]} <= observations
         assert {r["risk-uuid"] for r in f.get("related-risks", [])} <= risks
     reviewed = {c["control-id"] for sel in res["reviewed-controls"]["control-selections"] for c in sel["include-controls"]}
-    assert {f["target"]["target-id"] for f in res["findings"]} == reviewed
+    # each finding targets its control's one statement (statement-id: OSCAL's target for a whole control)
+    assert {f["target"]["target-id"] for f in res["findings"]} == {oscal_format.statement_id(c) for c in reviewed}
 
 
 def test_oscal_assessment_results_valid_against_the_nist_schema(seed_result, broken, tmp_path):
@@ -326,7 +327,8 @@ def test_oscal_carries_evidence_hashes_and_reversible_control_ids(seed_result):
     assert len(findings) == len(seed_result.controls)
     for f, c in zip(findings, seed_result.controls):
         assert "/" not in f["target"]["target-id"]
-        assert oscal_format.pipa_id(f["target"]["target-id"]) == c.id
+        assert f["target"]["type"] == "statement-id"
+        assert f["target"]["target-id"] == oscal_format.statement_id(oscal_format.control_id(c.id))
         assert {"name": "control-id", "ns": oscal_format.NS, "value": c.id} in f["props"]
         state = f["target"]["status"]["state"]
         assert state == ("not-satisfied" if (c.underlying_verdict or c.verdict) in ("non-compliant", "insufficient-evidence") else "satisfied")
@@ -346,6 +348,8 @@ READERS = {
     "html": lambda b: b"<html" in b[:300].lower(),
     "pdf": lambda b: b.startswith(b"%PDF-"),
     "text": lambda b: b"controls:" in b,
+    "findings-csv": lambda b: b.startswith("\ufeff".encode()) and b"(control)" in b.split(b"\r\n", 1)[0],
+    "findings-xlsx": lambda b: b.startswith(b"PK\x03\x04") and b"xl/worksheets/sheet1.xml" in b,
 }
 
 
@@ -359,7 +363,7 @@ def test_every_suffix_of_every_format_in_one_run(tmp_path):
     assert "controls:" in proc.stdout  # '-' is standard output, in check's default format
     for out, name in outs.items():
         assert READERS[name](out.read_bytes()), (out, name)
-        assert not formats[name].binary or name == "pdf"
+        assert not formats[name].binary or name in ("pdf", "findings-xlsx")
 
 
 def test_cli_choices_and_suffixes_come_from_the_registry():

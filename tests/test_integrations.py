@@ -262,7 +262,7 @@ def test_exit_codes_are_one_matrix_in_help_and_readme():
     assert "--insufficient warn" in section and "--insufficient only" in section
 
 
-@pytest.mark.parametrize("name", ["text", "json", "sarif", "junit", "oscal", "summary", "md", "html", "pdf"])
+@pytest.mark.parametrize("name", ["text", "json", "sarif", "junit", "oscal", "summary", "md", "html", "pdf", "findings-csv", "findings-xlsx"])
 def test_readme_lists_each_format_with_its_extensions(name):
     from compliance.render import registry
 
@@ -270,4 +270,4 @@ def test_readme_lists_each_format_with_its_extensions(name):
     section = README[README.index("## Output formats"):README.index("## In CI")]
     (row,) = [line for line in section.splitlines() if line.startswith(f"| `{name}` |")]
     assert all(f"`{s}`" in row for s in fmt.suffixes)
-    assert set(registry()) == {m.group(1) for m in re.finditer(r"^\| `(\w+)` \|", section, re.M)}
+    assert set(registry()) == {m.group(1) for m in re.finditer(r"^\| `([\w-]+)` \|", section, re.M)}

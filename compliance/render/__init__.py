@@ -26,7 +26,7 @@ from compliance.bundled import bundled_dir
 from compliance.format_index import format_for_path  # noqa: F401 - re-exported: the renderers' suffixes
 from compliance.loading import escaped
 from compliance.catalog import SEVERITIES
-from compliance.result import FAILING, VERDICTS, AuditResult, CheckResult, ControlResult
+from compliance.result import FAILING, VERDICTS, AuditResult, CheckResult, ControlResult, EvidenceResult
 
 
 @dataclass(frozen=True)
@@ -206,9 +206,12 @@ class Say:
                 return f"{self.field(key[: -len(suffix)])} ({self.t(word)})"
         if key == "observed at":
             return self.t("observed_at")
-        if key.startswith("attestations[]."):  # the attestation check's own notes on what is missing
+        if key.startswith("attestations["):  # the attestation check's own notes on what is missing
             from compliance.todo import attestation_label, field_label
 
+            row = re.fullmatch(r"attestations\[control=(.+)\]", key)
+            if row:  # no attestation at all for the control
+                return f"{'확인서' if self.lang == 'ko' else 'attestation'} ({row[1]})"
             said = attestation_label(key) or field_label(key)
             return getattr(said, self.lang)
         if key.startswith(_RECORDS) and key[len(_RECORDS):] in self.observed:
@@ -528,6 +531,8 @@ def context(result: AuditResult, lang: str, options: Options | None = None) -> d
         "in_force": instruments_in_force(result, options.catalog_dir),
         "todo": todo_rows(result) if options.audience == "internal" and hasattr(result, "todo") else None,
         "kind_label": kind_label,
+        "evidence_word": lambda e: evidence_word(e, say),
+        "evidence_lines": lambda c, states=("missing", "stale", "undated"): evidence_lines(c, say, tuple(states)),
         "regulator": options.audience == "regulator",
     }
 
@@ -563,8 +568,44 @@ def finding_summary(c: ControlResult) -> str:
             + (f"; observed: {ch.observed}" if ch.observed else "")
             + (f"; missing facts: {missing}" if missing else "")
         )
-    lines += [f"evidence '{e.kind}' not submitted" for e in c.evidence if e.status == "missing"]
+    lines += [evidence_note(e) for e in c.evidence if e.status != "ok"]
     return "\n".join(lines)
+
+
+def evidence_note(e: EvidenceResult) -> str:
+    """An expected kind that is not ok, in English (CI formats): not submitted, stale with its age and the rule, or
+    undated where the rule needs a date."""
+    rule = e.rule.en if e.rule is not None else "—"
+    if e.status == "stale":
+        return f"evidence '{e.kind}' stale: dated {e.dated}, {e.age_days:,} days old (rule: {rule})"
+    if e.status == "undated":
+        return f"evidence '{e.kind}' undated: no attachment of the kind states its date (rule: {rule})"
+    return f"evidence '{e.kind}' not submitted"
+
+
+def evidence_word(e: EvidenceResult, say: Say) -> str:
+    """An expected kind's state in one word of the report's language: submitted, not submitted, stale, undated."""
+    return say.t({"ok": "evidence_ok", "missing": "evidence_missing", "stale": "evidence_stale", "undated": "evidence_undated"}[e.status])
+
+
+def evidence_lines(c: ControlResult, say: Say, states: tuple[str, ...] = ("missing", "stale", "undated")) -> list[str]:
+    """Each expected kind in one of ``states`` (by default every kind that is not ok), said in the report's language:
+    not submitted; stale, with its date, its age and the rule; undated, with the rule it cannot show it meets."""
+    lines = []
+    for e in c.evidence:
+        if e.status not in states:
+            continue
+        entry = say.lab["evidence_kinds"].get(e.kind)
+        kind = entry[say.lang] if entry else e.kind
+        rule = getattr(e.rule, say.lang) if e.rule is not None else "—"
+        if e.status == "stale":
+            lines.append(say.t("evidence_stale_sentence", kind=kind, dated=e.dated.isoformat() if e.dated else "—",
+                               age=f"{e.age_days:,}", rule=rule))
+        elif e.status == "undated":
+            lines.append(say.t("evidence_undated_sentence", kind=kind, rule=rule))
+        else:
+            lines.append(say.t("evidence_missing_sentence", kind=kind))
+    return lines
 
 
 def detail(c: ControlResult, limit: int = 3) -> str:
@@ -574,8 +615,12 @@ def detail(c: ControlResult, limit: int = 3) -> str:
     observed = [f"{k}={v}" for ch in c.checks if ch.status == "fail" and not ch.offenders for k, v in ch.observed.items()]
     missing = list(dict.fromkeys(m.path for ch in c.checks for m in ch.missing))
     unsubmitted = [e.kind for e in c.evidence if e.status == "missing"]
+    stale = [f"{e.kind} (dated {e.dated}, {e.age_days:,} days old; rule: {e.rule.en if e.rule else '—'})"
+             for e in c.evidence if e.status == "stale"]
+    undated = [f"{e.kind} (rule: {e.rule.en if e.rule else '—'})" for e in c.evidence if e.status == "undated"]
     for prefix, items in (
         ("offenders ", offenders), ("observed ", observed), ("missing ", missing), ("evidence not submitted: ", unsubmitted),
+        ("evidence stale: ", stale), ("evidence undated: ", undated),
     ):
         if items:
             more = f" (+{len(items) - limit} more)" if len(items) > limit else ""

@@ -29,7 +29,7 @@ import re
 import xml.etree.ElementTree as ET
 from urllib.parse import unquote
 
-from compliance.render import Format, Options, Say, failure_lines, finding_summary, headline
+from compliance.render import Format, Options, Say, evidence_lines, failure_lines, finding_summary, headline
 from compliance.render.sarif import Source
 from compliance.result import FAILING, AuditResult, ControlResult
 
@@ -77,6 +77,10 @@ def _account(c: ControlResult, result: AuditResult, say: Say, where: str) -> str
     unsubmitted = [e.kind for e in c.evidence if e.status == "missing"]
     if unsubmitted:
         lines.append(f"{say.t('evidence_required')} ({say.t('evidence_missing')}): {', '.join(unsubmitted)}")
+    aged = [e for e in c.evidence if e.status in ("stale", "undated")]
+    if aged:  # found, but not recent enough under its rule (or undated where the rule needs a date): with age and rule
+        lines.append(f"{say.t('evidence_required')}:")
+        lines += [f"- {line}" for line in evidence_lines(c, say, ("stale", "undated"))]
     return "\n".join(lines)
 
 

@@ -7,9 +7,21 @@ How pipa-audit maps onto OSCAL (documented in the README):
   pipa-audit ids never contain ``_``, so the mapping is reversible (:func:`control_id`); an id that
   starts with a digit would gain a leading ``_``. Each finding also carries the original id as a
   ``control-id`` property.
-- **import-ap.** OSCAL requires a link to the assessment plan. pipa-audit has no separate plan: the
-  plan is the catalogs in force on the as-of date applied to the facts file. ``import-ap`` points to
-  a back-matter resource (``#uuid``) stating exactly that, with the catalogs' ids, versions and hashes.
+- **What the ids resolve to.** ``pipa-audit catalog export --format oscal --as-of DATE -o DIR``
+  (:mod:`compliance.oscal_catalog`) publishes, for the audit's as-of date, one OSCAL catalog and one profile per
+  catalog in force and one assessment plan. The results name the same control ids: ``reviewed-controls`` lists
+  controls of those catalogs, and each finding targets the control's statement (``target.type`` statement-id,
+  ``target-id`` ``<control-id>_smt``: OSCAL's way of targeting a whole control, its one top-level statement).
+- **import-ap.** OSCAL requires a link to the assessment plan. ``import-ap`` points to a back-matter resource
+  (``#uuid``, the form NIST documents for an import) whose ``rlinks`` name the plan file ``catalog export`` writes,
+  ``pipa-audit_<as-of>.assessment-plan.json``, as a relative reference; each catalog's resource names its
+  ``<catalog-id>_<as-of>.catalog.json`` the same way. The references are relative to the results file: export
+  the catalogs into the folder the results are written to (``check -o out/result.oscal.json`` and ``catalog
+  export --format oscal --as-of <as-of> -o out``) and a GRC tool follows results -> plan -> profile -> catalog.
+  Why relative files and not the plan embedded: the results stay one file a run writes; the plan, profiles and
+  catalogs depend only on the catalogs and the date, are the same for every organisation audited on that date,
+  and are published (and imported into a GRC tool) once. The resource also states the plan in words, with the
+  catalogs' ids, versions and hashes, so results read without the exported files still say what was assessed.
 - **Findings and observations.** One observation (what the checks saw) and one finding (the verdict)
   per control. Verdicts map to ``target.status``: compliant = satisfied/pass; non-compliant =
   not-satisfied/fail; insufficient-evidence = not-satisfied/other; not-applicable = satisfied/other
@@ -54,6 +66,32 @@ def control_id(pipa_id: str) -> str:
 def pipa_id(oscal_id: str) -> str:
     """OSCAL control-id token -> pipa-audit control id (inverse of :func:`control_id`)."""
     return (oscal_id[1:] if oscal_id.startswith("_") else oscal_id).replace("_", "/")
+
+
+def statement_id(oscal_control_id: str) -> str:
+    """The id of a control's one top-level statement part in the exported catalog: what a finding targets."""
+    return f"{oscal_control_id}_smt"
+
+
+# The files `catalog export --format oscal` writes for a date, named here so that the results (one file a run
+# writes) can reference them relatively without loading the catalogs.
+def catalog_file(catalog_id: str, day: dt.date) -> str:
+    return f"{catalog_id}_{day.isoformat()}.catalog.json"
+
+
+def profile_file(catalog_id: str, day: dt.date) -> str:
+    return f"{catalog_id}_{day.isoformat()}.profile.json"
+
+
+def plan_file(day: dt.date) -> str:
+    return f"pipa-audit_{day.isoformat()}.assessment-plan.json"
+
+
+MEDIA_TYPES = {
+    "catalog": "application/oscal.catalog+json",
+    "profile": "application/oscal.profile+json",
+    "assessment-plan": "application/oscal.ap+json",
+}
 
 
 def _line(text: object) -> str:
@@ -101,13 +139,16 @@ def render_oscal(result: AuditResult, options: Options | None = None) -> bytes:
     resources = [
         {
             "uuid": plan_uuid,
-            "title": "Assessment plan (implicit in pipa-audit)",
+            "title": f"Assessment plan: the catalogs in force on {result.as_of.isoformat()}",
             "description": (
-                "pipa-audit has no separate assessment plan. The plan is the catalogs in force on the as-of date "
-                f"({result.as_of.isoformat()}), each control's checks applied to the facts file, as listed here."
+                "The plan is the catalogs in force on the as-of date "
+                f"({result.as_of.isoformat()}), each control's checks applied to the facts file, as listed here. "
+                f"`pipa-audit catalog export --format oscal --as-of {result.as_of.isoformat()}` writes it as an OSCAL "
+                "assessment plan, with a profile and a catalog per catalog listed, beside these results."
             ),
             "props": _props(*(("catalog", f"{c.id} {c.version} (effective {c.effective.isoformat()}, sha256 {c.sha256})")
                               for c in result.catalogs)),
+            "rlinks": [{"href": plan_file(result.as_of), "media-type": MEDIA_TYPES["assessment-plan"]}],
         },
         {
             "uuid": facts_uuid,
@@ -121,6 +162,7 @@ def render_oscal(result: AuditResult, options: Options | None = None) -> bytes:
             "uuid": uid("resource", "catalog", c.id),
             "title": _line(f"{c.instrument.en} — catalog {c.id} {c.version}"),
             "props": _props(("catalog-id", c.id), ("version", c.version), ("effective", c.effective.isoformat()), ("sha256", c.sha256)),
+            "rlinks": [{"href": catalog_file(c.id, result.as_of), "media-type": MEDIA_TYPES["catalog"]}],
         })
     for a in result.attachments:
         rlink: dict = {"href": quote(a.path)}
@@ -153,7 +195,7 @@ def render_oscal(result: AuditResult, options: Options | None = None) -> bytes:
             "collected": _stamp(result.as_of),
         })
         state, reason = _STATUS[verdict]
-        target: dict = {"type": "objective-id", "target-id": control_id(c.id), "status": {"state": state, "reason": reason}}
+        target: dict = {"type": "statement-id", "target-id": statement_id(control_id(c.id)), "status": {"state": state, "reason": reason}}
         if verdict == "insufficient-evidence":
             target["status"]["remarks"] = "Insufficient evidence: a fact or document the checks need was not stated."
         if verdict == "not-applicable":
@@ -219,7 +261,10 @@ def render_oscal(result: AuditResult, options: Options | None = None) -> bytes:
             },
             "import-ap": {
                 "href": f"#{plan_uuid}",
-                "remarks": "pipa-audit has no separate assessment plan: this links the back-matter resource that states it.",
+                "remarks": (
+                    f"The back-matter resource states the plan and links {plan_file(result.as_of)}, written by "
+                    f"`pipa-audit catalog export --format oscal --as-of {result.as_of.isoformat()}` beside these results."
+                ),
             },
             "results": [outcome],
             "back-matter": {"resources": resources},

@@ -116,6 +116,12 @@ def table(result: AuditResult, threshold: str = "low", insufficient: str = "fail
         for e in c.evidence:
             if e.status == "missing":
                 lines.append("      - " + _("evidence '{kind}' not submitted").format(kind=e.kind))
+            elif e.status == "stale":
+                lines.append("      - " + _("evidence '{kind}' stale: dated {dated}, {age} days old (rule: {rule})").format(
+                    kind=e.kind, dated=e.dated, age=f"{e.age_days:,}", rule=w.text(e.rule) if e.rule else "—"))
+            elif e.status == "undated":
+                lines.append("      - " + _("evidence '{kind}' undated: no attachment of the kind states its date (rule: {rule})").format(
+                    kind=e.kind, rule=w.text(e.rule) if e.rule else "—"))
         if c.waiver is not None:
             lines.append("      - " + _("waiver {status} (expires {expires}, owner {owner})").format(
                 status=w.pick("waiver_states", c.waiver.status), expires=c.waiver.expires, owner=c.waiver.owner))
