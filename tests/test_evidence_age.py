@@ -274,7 +274,7 @@ def test_lint_refuses_a_rule_for_a_kind_no_control_expects(tmp_path):
     assert f"{path.name}:" in proc.stderr
 
 
-@pytest.mark.parametrize("within, said", [("12h", "whole number of days"), ("a year", "invalid duration")])
+@pytest.mark.parametrize("within, said", [("36h", "whole number of days"), ("0d", "whole number of days"), ("a year", "invalid duration")])
 def test_a_rule_is_whole_days(tmp_path, within, said):
     folder, _path = _catalogs_with(tmp_path, f"freshness:\n  internal-plan-inspection-report:\n    within: {within}\n"
                                              "    basis: {ko: 연 1회, en: yearly}\n")

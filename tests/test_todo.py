@@ -211,7 +211,7 @@ def test_an_incomplete_or_stale_attestation_names_what_it_lacks(tmp_path):
     listed = {e.field: e for e in result.todo if e.kind == "attestation"}
     assert set(listed) == {"attestations[].attester", "attestations[].date"}
     assert all(e.item == "notice/10.2" and e.controls == ["notice/10.2"] for e in listed.values())
-    assert "365d" in listed["attestations[].date"].label.en and "365d" in listed["attestations[].date"].label.ko
+    assert "365d" in listed["attestations[].date"].label.en and "365일" in listed["attestations[].date"].label.ko
 
 
 # ------------------------------------------------------------------------------------------------ check --todo
