@@ -287,3 +287,18 @@ def test_a_rule_is_a_cycle_or_standing_not_both(tmp_path):
                                              "    basis: {ko: 계획, en: plan}\n")
     proc = cli("catalog", "lint", "--catalog", folder)
     assert proc.returncode == 2 and "state either 'within'" in proc.stderr
+
+
+def test_the_oscal_results_say_it_in_the_finding_and_on_the_evidence(stale_facts, tmp_path):
+    from . import consumers
+
+    out = tmp_path / "r.oscal.json"
+    assert cli("check", stale_facts, "--fail-on", "none", "-o", out).returncode == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    res = doc["assessment-results"]["results"][0]
+    (finding,) = [f for f in res["findings"] if {"name": "control-id", "ns": f["props"][0]["ns"], "value": "notice/4.4"} in f["props"]]
+    assert f"stale: dated 2024-10-26, 400 days old (rule: {RULE_EN})" in finding["target"]["status"]["remarks"]
+    props = [p for o in res["observations"] for ev in o["relevant-evidence"] for p in ev.get("props", [])]
+    assert {(p["name"], p["value"]) for p in props} >= {("evidence-status", "stale"), ("evidence-dated", "2024-10-26"),
+                                                       ("evidence-age-days", "400")}
+    assert consumers.errors(consumers.oscal_assessment_results(), doc) == []

@@ -41,7 +41,7 @@ import json
 import uuid
 from urllib.parse import quote
 
-from compliance.render import Format, Options, finding_summary, headline, report_id
+from compliance.render import Format, Options, evidence_note, finding_summary, headline, report_id
 from compliance.result import AuditResult, ControlResult
 
 OSCAL_VERSION = "1.2.3"
@@ -184,7 +184,10 @@ def render_oscal(result: AuditResult, options: Options | None = None) -> bytes:
         for e in c.evidence:
             for att in e.attachments:
                 if att in attachment_uuid:
-                    evidence.append({"href": f"#{attachment_uuid[att]}", "description": _line(f"Attachment {att} ({e.kind})")})
+                    evidence.append({"href": f"#{attachment_uuid[att]}", "description": _line(f"Attachment {att} ({e.kind})"),
+                                     **({"props": _props(("evidence-status", e.status), ("evidence-dated", e.dated),
+                                                         ("evidence-age-days", e.age_days))} if e.status != "ok" else {})})
+        aged = [evidence_note(e) for e in c.evidence if e.status in ("stale", "undated")]
         attested = any(ch.id == "attestation" for ch in c.checks)
         observations.append({
             "uuid": obs_uuid,
@@ -197,7 +200,8 @@ def render_oscal(result: AuditResult, options: Options | None = None) -> bytes:
         state, reason = _STATUS[verdict]
         target: dict = {"type": "statement-id", "target-id": statement_id(control_id(c.id)), "status": {"state": state, "reason": reason}}
         if verdict == "insufficient-evidence":
-            target["status"]["remarks"] = "Insufficient evidence: a fact or document the checks need was not stated."
+            target["status"]["remarks"] = ("Insufficient evidence: " + "; ".join(aged) if aged
+                                           else "Insufficient evidence: a fact or document the checks need was not stated.")
         if verdict == "not-applicable":
             target["implementation-status"] = {"state": "not-applicable"}
         finding = {
