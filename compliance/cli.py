@@ -14,32 +14,39 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 
 from compliance import __version__, i18n
 from compliance.i18n import _
 
 # The commands' own modules (pydantic models, catalogs, the loader) are imported by _import_commands() once the
-# arguments have parsed: `--help`, `--version` and usage errors never pay for them (measured: 0.31 s -> see
-# benchmarks/README.md).
+# arguments have parsed and the outputs are planned: `--help`, `--version` and usage errors never pay for them, and
+# what a usage error needs (a located problem, printed inert) comes from compliance.located, which loads neither YAML
+# nor pydantic (_import_usage; measured in benchmarks/README.md).
 default_catalog_dir = in_force = load_catalog = load_catalogs = None
 InputError = Problem = fail = forget_inputs = inert = load = None
 ensure_folder = silence_stdout = write_output = write_outputs = None
 dt = json = partial = Path = None
 
 
+def _import_usage() -> None:
+    global Path, InputError, Problem, fail, inert
+    from pathlib import Path
+
+    from compliance.located import InputError, Problem, fail, inert
+
+
 def _import_commands() -> None:
-    global dt, json, partial, Path
+    global dt, json, partial
     import datetime as dt
     import json
     from functools import partial
-    from pathlib import Path
 
-    global default_catalog_dir, in_force, load_catalog, load_catalogs
-    global InputError, Problem, fail, forget_inputs, inert, load
+    global default_catalog_dir, in_force, load_catalog, load_catalogs, forget_inputs, load
     global ensure_folder, silence_stdout, write_output, write_outputs
     from compliance.catalog import default_catalog_dir, in_force, load_catalog, load_catalogs
-    from compliance.loading import InputError, Problem, fail, forget_inputs, inert, load
+    from compliance.loading import forget_inputs, load
     from compliance.output import ensure_folder, silence_stdout, write_output, write_outputs
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
@@ -296,6 +303,45 @@ def _audit(args, progress=None):
         progress.done()
 
 
+def _plan_of(args) -> list[tuple[str | None, str]]:
+    """The plan ``main`` made (``_planned``), or made now (when planning first failed in another way than a usage error:
+    the command then reports that failure as every failure is reported, in ``_run``)."""
+    if getattr(args, "plan", None) is None:
+        args.plan = _planned(args)
+    return args.plan
+
+
+def _planned(args) -> list[tuple[str | None, str]]:
+    """The outputs of check, report or diff, each with its format, and every usage error about them (exit 2): --todo
+    with --format or -o -, an unknown extension, a file given twice, --framework or --pdfa with a format that cannot
+    take it, a binary format on a terminal. ``main`` asks before the models and parsers are imported, so such an
+    error takes about as long as ``--help`` (it took 0.2 s); the plan is kept in ``args.plan`` for the command."""
+    if args.command == "diff":
+        from compliance.vocabulary import DIFF_FORMATS
+
+        return _plan(args, DIFF_FORMATS, "text")
+    if getattr(args, "todo", False):
+        if args.format or "-" in (args.output or []):
+            raise fail("--todo", _("prints the list of what is missing on standard output: drop --format and -o - "
+                                   "(the JSON result holds the list as 'todo')"))
+        if not args.output:
+            return []
+    from compliance.format_index import declared
+
+    formats = declared()
+    plan = _plan(args, {f.name: f.suffixes for f in formats.values()}, "text" if args.command == "check" else "pdf")
+    chosen = [fmt for _, fmt in plan]
+    if getattr(args, "framework", None) and any(not formats[f].framework for f in chosen):
+        able = " or ".join(sorted((f.name for f in formats.values() if f.framework), key=lambda n: (n != "text", n)))
+        raise fail(args.facts, _("--framework works with --format {formats}").format(formats=able))
+    if args.pdfa and "pdf" not in chosen:
+        raise fail(args.output[0] if args.output else args.facts, _("--pdfa applies to PDF output only"))
+    for path, fmt in plan:  # binary bytes on a terminal garble it: only to a file or a pipe
+        if path is None and formats[fmt].binary and sys.stdout.isatty():
+            raise fail("-", _("standard output is a terminal and {format} is binary; give -o FILE or redirect to a file or pipe").format(format=fmt))
+    return plan
+
+
 def _plan(args, formats: dict[str, tuple[str, ...]], default: str) -> list[tuple[str | None, str]]:
     """Each output with its format, decided before any work: standard output (``-`` or no -o)
     takes --format or ``default``; a file takes --format when it is the only output, else the
@@ -308,7 +354,7 @@ def _plan(args, formats: dict[str, tuple[str, ...]], default: str) -> list[tuple
     plan: list[tuple[str | None, str]] = []
     seen: set[str] = set()
     for out in outputs:
-        key = "-" if out == "-" else str(Path(out).resolve())
+        key = "-" if out == "-" else os.path.realpath(out)  # not Path.resolve: a symlink loop raises there (exit 70)
         if key in seen:
             raise fail(out, _("given twice as -o"))
         seen.add(key)
@@ -342,21 +388,9 @@ def _render_options(args):
     )
 
 
-def _run_outputs(args, default: str):
-    """check and report: plan the outputs, audit once, render every output, then write them."""
-    from compliance.format_index import declared
-
-    formats = declared()
-    plan = _plan(args, {f.name: f.suffixes for f in formats.values()}, default)
-    chosen = [fmt for _, fmt in plan]
-    if getattr(args, "framework", None) and any(not formats[f].framework for f in chosen):
-        able = " or ".join(sorted((f.name for f in formats.values() if f.framework), key=lambda n: (n != "text", n)))
-        raise fail(args.facts, _("--framework works with --format {formats}").format(formats=able))
-    if args.pdfa and "pdf" not in chosen:
-        raise fail(args.output[0] if args.output else args.facts, _("--pdfa applies to PDF output only"))
-    for path, fmt in plan:  # binary bytes on a terminal garble it: only to a file or a pipe
-        if path is None and formats[fmt].binary and sys.stdout.isatty():
-            raise fail("-", _("standard output is a terminal and {format} is binary; give -o FILE or redirect to a file or pipe").format(format=fmt))
+def _run_outputs(args):
+    """check and report: the outputs planned (``_planned``), audit once, render every output, then write them."""
+    plan = _plan_of(args)
     progress = _progress(args)
     result = _audit(args, progress)
     options = _render_options(args)
@@ -384,7 +418,7 @@ def cmd_check(args) -> int:
 
     if args.todo:
         return _check_todo(args)
-    result = _run_outputs(args, "text")[0]
+    result = _run_outputs(args)[0]
     if result.law_changes:  # the audit judges the as-of date: say, in one line, that the law moved inside the period
         print(inert(_(
             "warning: the law changed inside the audit period ({count} change(s), first: {first}); duties are judged under "
@@ -398,16 +432,14 @@ def _check_todo(args) -> int:
     """check --todo: what is still missing, by item, on standard output; exit 1 while anything is."""
     from compliance.todo import text
 
-    if args.format or "-" in (args.output or []):
-        raise fail("--todo", _("prints the list of what is missing on standard output: drop --format and -o - "
-                               "(the JSON result holds the list as 'todo')"))
-    result = _run_outputs(args, "text")[0] if args.output else _audit(args)
+    _plan_of(args)  # --todo's own usage errors
+    result = _run_outputs(args)[0] if args.output else _audit(args)
     sys.stdout.write(text(result.todo))
     return EXIT_FINDINGS if result.todo else EXIT_OK
 
 
 def cmd_report(args) -> int:
-    _result, plan = _run_outputs(args, "pdf")
+    _result, plan = _run_outputs(args)
     for path, fmt in plan:
         if path is not None:
             print(inert(_("wrote {path} ({format}, {lang})").format(path=path, format=fmt, lang=_document_lang(args))), file=sys.stderr)
@@ -417,7 +449,7 @@ def cmd_report(args) -> int:
 def cmd_diff(args) -> int:
     from compliance import diff
 
-    plan = _plan(args, diff.FORMATS, "text")
+    plan = _plan_of(args)
     results, problems = [], []
     for name in (args.old, args.new):
         try:
@@ -648,7 +680,10 @@ def _lang_option(parser) -> None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser, or (``only``: the command about to run) one whose other commands' options are not built."""
+    """The whole parser, or (``only``: the command about to run, '' for none) one whose other commands are named with
+    their one-line help only: the overview (``pipa-audit --help``) and argparse's "invalid choice" need no more, and
+    building every command's options (the import command's tools, the logs subcommands, the output formats the
+    renderers declare) was most of the time ``--help`` and a usage error took."""
     p = _Parser(
         prog="pipa-audit",
         description=_("Audit evidence against Korea's PIPA and the PIPC safety-measures standard.\n\n"
@@ -664,85 +699,88 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, title=_("commands"), metavar="COMMAND")
     catalog_kw = {"default": None, "help": _("catalog folder (default: the bundled catalogs)")}
 
-    def command(name: str, helptext: str, **kw):
-        s = sub.add_parser(name, help=helptext, description=helptext, **kw)
+    def command(name: str, helptext: str, **kw) -> argparse.ArgumentParser | None:
+        """The command's parser to add its options to, or None when another command runs (named, not built)."""
+        s = sub.add_parser(name, help=helptext, description=helptext, **(kw if only in (None, name) else {}))
         _lang_option(s)
-        return s
+        return s if only in (None, name) else None
 
     s = command("init", _("write the facts template (.yaml) or the officer's workbook (.xlsx), generated from the catalogs"))
-    s.add_argument("--catalog", **catalog_kw)
-    s.add_argument("-o", "--output", default="facts.yaml", help=_(
-        "the template: .yaml (facts.schema.json is written beside it for editors) or .xlsx (a workbook with one sheet per "
-        "list); folders created; - is standard output"))
-    s.add_argument("--force", action="store_true", help=_("overwrite an existing file"))
-    s.add_argument("--from", dest="source", default=None, metavar="FACTS", help=_(
-        "re-generate around a filled facts file or workbook: its values kept, fields the catalogs also read added"))
-    s.set_defaults(func=cmd_init)
+    if s:
+        s.add_argument("--catalog", **catalog_kw)
+        s.add_argument("-o", "--output", default="facts.yaml", help=_(
+            "the template: .yaml (facts.schema.json is written beside it for editors) or .xlsx (a workbook with one sheet "
+            "per list); folders created; - is standard output"))
+        s.add_argument("--force", action="store_true", help=_("overwrite an existing file"))
+        s.add_argument("--from", dest="source", default=None, metavar="FACTS", help=_(
+            "re-generate around a filled facts file or workbook: its values kept, fields the catalogs also read added"))
+        s.set_defaults(func=cmd_init)
 
     s = command("validate", _("validate facts (YAML, JSON, workbook), waivers and catalog files"))
-    s.add_argument("files", nargs="+", metavar="FILE", help=_("facts, waivers or catalog files"))
-    s.add_argument("--catalog", **catalog_kw)
-    s.set_defaults(func=cmd_validate)
+    if s:
+        s.add_argument("files", nargs="+", metavar="FILE", help=_("facts, waivers or catalog files"))
+        s.add_argument("--catalog", **catalog_kw)
+        s.set_defaults(func=cmd_validate)
 
-    if only is None or only in AUDIT_COMMANDS:
-        _add_audit_commands(command, catalog_kw)
-    else:  # named in the overview only: `pipa-audit --help` and the other commands stay light
-        for name, helptext in audit_commands().items():
-            command(name, helptext)
+    _add_audit_commands(command, catalog_kw)
 
     s = command("demo", _("run the bundled seed scenario and write its PDF report"))
-    s.add_argument("-o", "--output", default="pipa-audit-demo", help=_("folder for the report and the JSON result"))
-    s.add_argument("--catalog", **catalog_kw)
-    s.set_defaults(func=cmd_demo)
-
-    from compliance.importers import MODULES
+    if s:
+        s.add_argument("-o", "--output", default="pipa-audit-demo", help=_("folder for the report and the JSON result"))
+        s.add_argument("--catalog", **catalog_kw)
+        s.set_defaults(func=cmd_demo)
 
     s = command("import", _("turn a tool's output (IAM credential report, IdP users, scanners, Prowler, Wazuh) "
                             "into observed facts: import KIND FILE -o evidence/observed/x.json"))
-    s.add_argument("kind", choices=sorted(MODULES), metavar="KIND", help=_("the tool and format: {kinds}").format(kinds=", ".join(sorted(MODULES))))
-    s.add_argument("file", help=_("the tool's output, as the tool wrote it"))
-    s.add_argument("--map", default=None, metavar="IDENTITIES",
-                   help=_("YAML: handlers: {tool user: handler id}, systems: {account/target/agent: system id}"))
-    s.add_argument("--before", default=None, metavar="FILE",
-                   help=_("scanners: the earlier scan of the same targets; what it found and FILE does not was fixed in between"))
-    s.add_argument("-o", "--output", required=True, help=_("the observed-facts JSON to write (list it under observed: in the facts)"))
-    s.set_defaults(func=cmd_import)
+    if s:
+        from compliance.importers import MODULES
+
+        s.add_argument("kind", choices=sorted(MODULES), metavar="KIND", help=_("the tool and format: {kinds}").format(kinds=", ".join(sorted(MODULES))))
+        s.add_argument("file", help=_("the tool's output, as the tool wrote it"))
+        s.add_argument("--map", default=None, metavar="IDENTITIES",
+                       help=_("YAML: handlers: {tool user: handler id}, systems: {account/target/agent: system id}"))
+        s.add_argument("--before", default=None, metavar="FILE",
+                       help=_("scanners: the earlier scan of the same targets; what it found and FILE does not was fixed in between"))
+        s.add_argument("-o", "--output", required=True, help=_("the observed-facts JSON to write (list it under observed: in the facts)"))
+        s.set_defaults(func=cmd_import)
 
     s = command("schema", _("print a JSON Schema: result, facts, catalog, waivers or observed"))
-    s.add_argument("which", choices=["result", "facts", "catalog", "waivers", "observed"], help=_("which schema"))
-    s.add_argument("-o", "--output", default=None, help=_("write here instead of standard output"))
-    s.set_defaults(func=cmd_schema)
+    if s:
+        s.add_argument("which", choices=["result", "facts", "catalog", "waivers", "observed"], help=_("which schema"))
+        s.add_argument("-o", "--output", default=None, help=_("write here instead of standard output"))
+        s.set_defaults(func=cmd_schema)
 
     s = command(
         "catalog",
         _("list, lint, coverage (exit 1 on an uncovered duty), docs -o DIR, diff --from DATE --to DATE (what the law "
           "changed), export --format oscal --as-of DATE -o DIR (OSCAL catalogs, profiles and assessment plan)"),
     )
-    s.add_argument("action", choices=["list", "lint", "coverage", "docs", "diff", "export"], help=_("what to do with the catalogs"))
-    s.add_argument("--catalog", **catalog_kw)
-    s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help=_("list/coverage/export: the law in force on this date"))
-    s.add_argument("--from", dest="date_from", type=_date, default=None, help=_("diff: the earlier date"))
-    s.add_argument("--to", dest="date_to", type=_date, default=None, help=_("diff: the later date"))
-    s.add_argument("--format", dest="diff_format", choices=["text", "json", "oscal"], default="text",
-                   help=_("diff: text or json; export: oscal"))
-    s.add_argument("--instrument", default=None, help=_("coverage of one outline id only"))
-    s.add_argument("-o", "--output", default=None, help=_("docs, export: output folder; diff: output file"))
-    s.set_defaults(func=cmd_catalog)
+    if s:
+        s.add_argument("action", choices=["list", "lint", "coverage", "docs", "diff", "export"], help=_("what to do with the catalogs"))
+        s.add_argument("--catalog", **catalog_kw)
+        s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help=_("list/coverage/export: the law in force on this date"))
+        s.add_argument("--from", dest="date_from", type=_date, default=None, help=_("diff: the earlier date"))
+        s.add_argument("--to", dest="date_to", type=_date, default=None, help=_("diff: the later date"))
+        s.add_argument("--format", dest="diff_format", choices=["text", "json", "oscal"], default="text",
+                       help=_("diff: text or json; export: oscal"))
+        s.add_argument("--instrument", default=None, help=_("coverage of one outline id only"))
+        s.add_argument("-o", "--output", default=None, help=_("docs, export: output folder; diff: output file"))
+        s.set_defaults(func=cmd_catalog)
 
-    from compliance.logs.cli import add_logs_parser  # parser only; engines load when a logs command runs
+    if only in (None, "logs"):
+        from compliance.logs.cli import add_logs_parser  # parser only; engines load when a logs command runs
 
-    add_logs_parser(sub, _Parser)
+        add_logs_parser(sub, _Parser)
+    else:  # its help as add_logs_parser gives it (a test holds the overview to the whole parser's)
+        command("logs", _("access records (접속기록): ingest exports, analyse them, export the SQL"))
     return p
 
 
 def _add_audit_commands(command, catalog_kw: dict) -> None:
-    """check, report and diff: their options list the output formats, which the renderers declare (importing
-    them loads the result models), so they are built only when one of them runs or for the full parser."""
-    from compliance.format_index import declared
+    """check, report and diff (each built only when it runs, or for the whole parser): the options of check and report
+    list the output formats, which the renderers declare (``compliance.format_index``: read without importing them)."""
     from compliance.vocabulary import DIFF_FORMATS, INSUFFICIENT, THRESHOLDS
 
-    formats = declared()
-    suffixes = ", ".join(f"{'/'.join(f.suffixes)} {f.name}" for f in formats.values())
     policy = {
         "--fail-on": {"choices": THRESHOLDS, "default": "low", "help": _("lowest severity that fails (exit 1); none: never")},
         "--insufficient": {
@@ -754,6 +792,12 @@ def _add_audit_commands(command, catalog_kw: dict) -> None:
     helps = audit_commands()
     for name, func in (("check", cmd_check), ("report", cmd_report)):
         s = command(name, helps[name], epilog=exit_codes(), formatter_class=_Formatter)
+        if s is None:
+            continue
+        from compliance.format_index import declared
+
+        formats = declared()
+        suffixes = ", ".join(f"{'/'.join(f.suffixes)} {f.name}" for f in formats.values())
         s.add_argument("facts", metavar="FACTS", help=_("the facts file: .yaml, .json or the officer's workbook .xlsx"))
         s.add_argument("--catalog", **catalog_kw)
         s.add_argument("--waivers", default=None, metavar="WAIVERS", help=_("the waivers file (owner, justification, expiry per control)"))
@@ -806,6 +850,8 @@ def _add_audit_commands(command, catalog_kw: dict) -> None:
                 "1 when something is (whatever --fail-on); -o files are still written"))
 
     s = command("diff", helps["diff"], epilog=exit_codes(), formatter_class=_Formatter)
+    if s is None:
+        return
     s.add_argument("old", help=_("earlier result (check -o result.json)"))
     s.add_argument("new", help=_("later result"))
     s.add_argument("--format", choices=list(DIFF_FORMATS), default=None, help=_("md: for a CI job summary (default: text)"))
@@ -827,11 +873,22 @@ def main(argv: list[str] | None = None) -> int:
     i18n.use(_lang_asked(argv))  # before the parser is built: its help is in that language
     parser = build_parser(next((a for a in argv if not a.startswith("-") and a not in i18n.LANGS), ""))
     args = parser.parse_args(argv)
+    if args.command == "report" and not args.output:
+        parser.error(_("report needs -o FILE (use -o - for standard output)"))
+    _import_usage()
+    if args.command in AUDIT_COMMANDS:  # usage errors about the outputs before any model or parser is imported
+        try:
+            _names_are_utf8(args)
+            args.plan = _planned(args)
+        except InputError as exc:
+            for problem in exc.problems:
+                _say(str(problem))
+            return EXIT_INPUT
+        except Exception:  # noqa: BLE001 - not a usage error: planned again by the command, and reported by _run
+            args.plan = None
     _import_commands()
     if getattr(args, "catalog", "unset") is None:
         args.catalog = default_catalog_dir()
-    if args.command == "report" and not args.output:
-        parser.error(_("report needs -o FILE (use -o - for standard output)"))
     forget_inputs()
     # A run builds millions of small objects and frees them at exit: the cyclic collector only costs time here
     # (measured: 45% of `check` on a 100k-row JSON file), so it is off for the command, as the loader already did.

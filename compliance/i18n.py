@@ -12,13 +12,24 @@ its module-level ``_``/``ngettext`` at call time, and ``use()`` points them here
 
 from __future__ import annotations
 
-import gettext
+import gettext  # argparse imports it anyway
 import os
-from pathlib import Path
 
 DOMAIN = "pipa-audit"
-LOCALE_DIR = Path(__file__).parent / "locale"
 LANGS = ("ko", "en")
+
+
+def __getattr__(name: str):
+    """``LOCALE_DIR`` (a ``Path``), made when asked: ``--help`` and usage errors do not import pathlib for it."""
+    if name == "LOCALE_DIR":
+        from pathlib import Path
+
+        return Path(_locale_dir())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _locale_dir() -> str:
+    return os.path.join(os.path.dirname(__file__), "locale")
 
 _current = gettext.NullTranslations()
 _lang = "en"
@@ -41,7 +52,7 @@ def use(lang: str | None) -> str:
     if _lang == "en":
         _current = gettext.NullTranslations()
     else:
-        _current = gettext.translation(DOMAIN, LOCALE_DIR, languages=[_lang])
+        _current = gettext.translation(DOMAIN, _locale_dir(), languages=[_lang])  # read only when Korean is spoken
     import argparse  # its help and usage errors in the same language
 
     argparse._ = _

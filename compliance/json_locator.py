@@ -1,10 +1,12 @@
-"""Lines of a field path in a JSON text, found without building the document.
+"""Lines and columns of a field path in a JSON text, found without building the document.
 
 ``loading.Locator`` finds lines by composing YAML nodes, about 50 bytes of memory per byte of text: for a
 181 MB JSON facts file of 1M rows that was 10 GB when SARIF asked for offenders' lines. JSON needs no YAML:
 this walks the text with the standard decoder's ``raw_decode`` (C) to step over the values beside the path,
-so memory stays that of one value, and the start of every item of a long list is remembered once, so asking
-for many items of the same list costs one pass.
+so memory stays that of one value. The start of every item of a list and of every key of an object read so far
+are remembered, so asking for any number of paths costs one pass over the text (4,000 problems located after a
+list of 100,000 rows took 5 minutes when each stepped over that list again). A JSON file is often one line, so a
+problem in it is shown at its line and column (``loading.Problem``): where its key, or its list item, starts.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ remembered (``note_input``) so that no output of the run can overwrite it.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import functools
 import gc
@@ -42,6 +41,16 @@ import yaml
 from pydantic import ValidationError
 
 from compliance.i18n import _
+from compliance.located import (  # noqa: F401 - the located problem types live there (light: no YAML, no pydantic)
+    InputError,
+    Problem,
+    escaped,
+    fail,
+    field_path,
+    file_sha256,
+    inert,
+    note_places,
+)
 
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 """JSON inputs larger than this are refused before reading. Measured: 1M handlers, 1M accounts and 100k keys
@@ -69,82 +78,6 @@ nest fewer than 10 levels, flow and block together (the examples 6, the catalogs
 refuses more than 128 anyway. Block nesting (indentation) costs linear time in both readers and is not counted.
 JSON is not checked: Python's decoder is linear in the depth and refuses nesting beyond the interpreter's
 recursion limit (about 1,000), which parse reports with its line."""
-
-
-def inert(text: str) -> str:
-    """``text`` safe to print on one terminal line: control and format characters (escape
-    sequences, newlines, bidi overrides, NUL), line separators and undecodable bytes are shown
-    as ``\\xNN``/``\\uNNNN`` escapes instead of acting on the terminal or splitting the line."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        out.append(ch if ch.isprintable() or ch == " " else escaped(ch))
-    return "".join(out)
-
-
-def escaped(ch: str) -> str:
-    """One character as the escape Python would write for it: ``\\x1b``, ``\\u202e``, ``\\U0010fffe``."""
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in one input file: ``FILE:LINE: field: message``, or ``FILE:LINE:COLUMN: …`` when the
-    input is JSON (``column``, 1-based, in characters): a JSON file is often one line, where the line alone says
-    nothing. YAML problems keep the line alone."""
-
-    path: str
-    line: int
-    message: str
-    field: str = ""
-    column: int = dataclasses.field(default=0, kw_only=True)  # keyword-only: subclasses add positional fields
-
-    def __str__(self) -> str:
-        where, message = self.path, self.message
-        if self.line:
-            where += f":{self.line}:{self.column}" if self.column else f":{self.line}"
-        place = _PLACES.get(os.path.abspath(self.path)) if _PLACES and self.path else None
-        if place is not None:  # a workbook read as facts: its sheet!cell, never a line of the text it was read into
-            cell = place(self.line, self.field)
-            where = f"{self.path}:{cell}" if cell else self.path
-            message = _LINE_IN_MESSAGE.sub(lambda m: place(int(m[1] or m[2]), "") or m[0], message)
-        text = f"{where}: {self.field}: {message}" if self.field else f"{where}: {message}"
-        return inert(text)
-
-
-_PLACES: dict[str, Any] = {}
-
-
-def note_places(path: str | Path, where) -> None:
-    """A workbook was read as facts (``compliance.workbook``): its problems are shown at ``sheet!cell``, which
-    ``where(line, field)`` names from a problem's field path or from a line of the text the workbook was read into
-    (what every locator walks), so every located problem of these facts points at a cell without knowing it."""
-    _PLACES[os.path.abspath(path)] = where
-
-
-def file_sha256(path: str | Path) -> str | None:
-    """SHA-256 of the bytes of a facts file read into another text (a workbook); None for a text file."""
-    return getattr(_PLACES.get(os.path.abspath(path)), "sha256", None)
-
-
-_LINE_IN_MESSAGE = re.compile(r"\bline ([0-9]+)(?:, column [0-9]+)?\b|(?<![0-9])([0-9]+)번째 줄(?: [0-9]+번째 글자)?")
-"""'(first on line 62)' ('(처음은 62번째 줄)' in Korean) in a message about a workbook: the cell of that line instead
-(with the column a JSON text gives: 'line 62, column 4', '62번째 줄 4번째 글자'). The Korean catalog writes a line
-of the facts text as 'N번째 줄' and nothing else so (a workbook row is 'N행')."""
-
-
-class InputError(Exception):
-    """Bad input: one or more located problems. The CLI prints them and exits 2."""
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-def fail(path: str | Path, message: str, line: int = 0, field: str = "", column: int = 0) -> InputError:
-    return InputError([Problem(str(path), line, message, field, column=column)])
 
 
 _INPUTS: set[str] = set()
@@ -853,17 +786,6 @@ def _block_items(text: str, key: str) -> list[tuple[int, int]] | None:
         previous = off
         out.append((off, line))
     out.append((end, line + text.count("\n", previous, end)))
-    return out
-
-
-def field_path(loc: Sequence[Any]) -> str:
-    """('handlers', 3, 'left_on') -> 'handlers[3].left_on'."""
-    out = ""
-    for step in loc:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        else:
-            out += f".{step}" if out else str(step)
     return out
 
 

@@ -31,8 +31,8 @@ Rules:
   character it then yields is Hangul or common CJK punctuation (Hanja too is refused: Latin-1 bytes
   such as 'ää' read as Hanja) — anything else is refused rather
   than read as mojibake. ``encoding:`` states it outright;
-- XLSX needs the optional dependency openpyxl (``pip install 'pipa-audit[xlsx]'``), imported only when an XLSX
-  source is read.
+- XLSX is read with python-calamine (``_xlsx_rows``), imported only when an XLSX source is read: a cell's value as
+  the spreadsheet computed it (a formula never computed is refused at its cell), dates as dates, numbers as numbers.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import re
 import types
 import typing
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -212,9 +213,14 @@ def _csv_rows(text: str, delimiter: str):
 
 
 def _xlsx_rows(data: bytes, sheet: str | None):
-    """(row number, cells) of the sheet's rows as stored: no row or column the sheet merely declares (a dimension
-    of A1:XFD1048576 padded a million rows of 16,384 cells), each row ending at its last value. A formula whose
-    value was never computed (as generated workbooks have) is refused at its cell: it would read as empty."""
+    """(row number, cells) of the sheet's rows, each ending at its last value, as python-calamine reads them (Rust:
+    100,000 rows in a third of a second, 15 times openpyxl). Before calamine holds the sheet's rectangle in memory,
+    its XML is measured (``_xlsx_extent``): a value right of column MAX_XLSX_COLUMNS, more rows than MAX_SOURCE_ROWS
+    or a rectangle past MAX_XLSX_CELLS is refused, and what the sheet merely declares (a dimension of A1:XFD1048576,
+    formatted empty cells) is not counted. A formula whose value was never computed (as generated workbooks have)
+    is refused at its cell: calamine reads it as empty. An error value (#N/A) is read as its text, not as empty."""
+    from compliance.workbook import sheet_parts, uncomputed_formulas
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             parts = z.infolist()
@@ -225,61 +231,132 @@ def _xlsx_rows(data: bytes, sheet: str | None):
                 raise _Bad(_("holds {count} bytes of shared strings, more than the {limit} a source may (they are read whole "
                              "before the first row); export the list as CSV").format(
                                  count=f"{strings:,}", limit=f"{MAX_XLSX_SHARED_STRINGS:,}"))
+            names = {n.lower(): n for n in z.namelist()}
+            book, rels = names.get("xl/workbook.xml"), names.get("xl/_rels/workbook.xml.rels")
+            if book is None or rels is None:
+                raise _Bad(_("is not a readable XLSX workbook: {reason}").format(reason="no xl/workbook.xml"))
+            sheets = sheet_parts(names, z.read(book), z.read(rels))
+            if sheet is not None and sheet not in sheets:
+                raise _Bad(_("has no sheet {sheet} (sheets: {sheets})").format(sheet=repr(sheet), sheets=", ".join(sheets)),
+                           stated="sheet")
+            name = sheet if sheet is not None else next(iter(sheets), None)
+            part = sheets.get(name) if name is not None else None
+            xml = z.read(part) if part in z.namelist() else None
     except zipfile.BadZipFile:
         raise _Bad(_("is not an XLSX workbook (not a zip file); an old .xls must be saved as .xlsx or CSV")) from None
-    try:
-        import openpyxl  # optional: only XLSX sources need it
-        from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
-    except ImportError:
-        raise _Bad(_("reading XLSX needs openpyxl: pip install 'pipa-audit[xlsx]' (or save the sheet as 'CSV UTF-8')")) from None
-
-    class Parser(WorkSheetParser):  # openpyxl's own cell parser, told what its cached-values mode drops
-        def parse_cell(self, element):
-            cell = super().parse_cell(element)
-            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-                raise _Bad(_("a formula whose value was never computed (the workbook was written by a program and never "
-                             "calculated): it would read as empty; open and save it in a spreadsheet program, or paste "
-                             "values"), cell["row"], cell["column"])
-            return cell
-
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+    except (KeyError, OSError, EOFError, RuntimeError, ValueError, zlib.error) as exc:  # a damaged part
         raise _Bad(_("is not a readable XLSX workbook: {reason}").format(reason=f"{type(exc).__name__}: {exc}")) from None
+    import python_calamine
+
     try:
-        if sheet is not None and sheet not in wb.sheetnames:
-            raise _Bad(_("has no sheet {sheet} (sheets: {sheets})").format(sheet=repr(sheet), sheets=", ".join(wb.sheetnames)),
-                       stated="sheet")
-        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        if not hasattr(ws, "_get_source"):
-            raise _Bad(_("is not a worksheet (a chart sheet?): name the sheet that holds the list"), stated="sheet")
-        with ws._get_source() as xml:
-            parser = Parser(xml, wb.shared_strings, data_only=True, epoch=wb.epoch, date_formats=wb._date_formats,
-                            timedelta_formats=wb._timedelta_formats)
-            count = 0
-            try:
-                for n, cells in parser.parse():
-                    count += 1
-                    if count > MAX_SOURCE_ROWS:
-                        raise _Bad(_("has more than the {limit} rows a source may hold").format(limit=f"{MAX_SOURCE_ROWS:,}"), n)
-                    values = [c for c in cells if not _blank(c["value"])]
-                    if not values:
-                        yield n, []
-                        continue
-                    width = max(c["column"] for c in values)
-                    if width > MAX_XLSX_COLUMNS:
-                        raise _Bad(_("has a value in column {column}: a source has at most {limit} columns").format(
-                            column=f"{width:,}", limit=MAX_XLSX_COLUMNS), n, width)
-                    row = [None] * width
-                    for c in values:
-                        row[c["column"] - 1] = c["value"]
-                    yield n, row
-            except _Bad:
-                raise
-            except Exception as exc:  # damaged sheet XML: openpyxl and the XML parser raise many kinds
-                raise _Bad(_("has a sheet that cannot be read: {reason}").format(reason=f"{type(exc).__name__}: {exc}")) from None
-    finally:
-        wb.close()
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        meta = {m.name: m for m in wb.sheets_metadata}
+    except Exception as exc:  # noqa: BLE001 - calamine raises several kinds on a damaged workbook
+        raise _Bad(_("is not a readable XLSX workbook: {reason}").format(reason=f"{type(exc).__name__}: {exc}")) from None
+    if name is None or name not in meta or meta[name].typ != python_calamine.SheetTypeEnum.WorkSheet:
+        raise _Bad(_("is not a worksheet (a chart sheet?): name the sheet that holds the list"), stated="sheet")
+    if xml is None:
+        raise _Bad(_("has a sheet that cannot be read: {reason}").format(reason="no worksheet part"))
+    _xlsx_extent(xml)
+    uncomputed = uncomputed_formulas(xml)
+    if uncomputed:
+        letters, row = uncomputed[0] or ("", 0)
+        raise _Bad(_("a formula whose value was never computed (the workbook was written by a program and never "
+                     "calculated): it would read as empty; open and save it in a spreadsheet program, or paste "
+                     "values"), row, _column_number(letters))
+    try:
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception as exc:  # noqa: BLE001 - damaged sheet XML: calamine raises several kinds
+        raise _Bad(_("has a sheet that cannot be read: {reason}").format(reason=f"{type(exc).__name__}: {exc}")) from None
+    if len(rows) > MAX_SOURCE_ROWS:
+        raise _Bad(_("has more than the {limit} rows a source may hold").format(limit=f"{MAX_SOURCE_ROWS:,}"), MAX_SOURCE_ROWS + 1)
+    if b't="e"' in xml:
+        _error_texts(xml, rows)
+    for n, row in enumerate(rows, 1):
+        while row and row[-1] == "":  # calamine's rectangle: each row ends at its last value, as a CSV row does
+            row.pop()
+        if float in map(type, row):  # a number cell: 3 as 3, not 3.0 (XLSX stores every number as a float)
+            row = [int(v) if v.__class__ is float and v.is_integer() and abs(v) < 2**53 else v for v in row]
+        yield n, row
+
+
+MAX_XLSX_CELLS = 12_000_000
+"""Cells (rows x columns, from A1 to the last value) an XLSX source may span: calamine holds the sheet's rectangle
+in memory at once, about 120 bytes a cell with its Python values (measured), so this bounds a read to about 1.5 GB.
+1,000,000 rows of 12 columns fit."""
+
+_CELL_LETTERS = re.compile(rb'<c r="([A-Z]+)[0-9]')
+_CELL_ROWS = re.compile(rb'<c r="[A-Z]+([0-9]+)"')
+_UNUSUAL_CELL = re.compile(rb'<c(?:>|/| (?!r="[A-Z]+[0-9]+"))')
+"""A cell's reference written as Excel and most writers write it (``<c r="B7"``: ``r`` first, no namespace prefix) is
+matched at C speed from its literal start; a sheet with any cell written otherwise (no reference, a prefix) is
+measured by ``workbook.sheet_extent``'s general scan."""
+_TYPE_ERROR = re.compile(rb'\bt="e"')
+
+
+def _column_number(letters: str | bytes) -> int:
+    n = 0
+    for ch in letters.encode() if isinstance(letters, str) else letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _xlsx_extent(xml: bytes) -> None:
+    """Refuse, at its cell, a value right of MAX_XLSX_COLUMNS; refuse a sheet whose rectangle of values would pass
+    MAX_SOURCE_ROWS rows or MAX_XLSX_CELLS cells. The cells' references are read in one pass at C speed (0.07 s for
+    100,000 rows); only cells beyond a bound are looked at one by one (a formatted empty cell holds no value: calamine
+    leaves it out, and so does this)."""
+    from compliance.workbook import sheet_extent
+
+    if b'<c r="' in xml and not _UNUSUAL_CELL.search(xml) and b":c" not in xml:
+        width = max(map(_column_number, set(_CELL_LETTERS.findall(xml))))
+        height = max(map(int, set(_CELL_ROWS.findall(xml))))
+    else:  # namespaced tags, or cells without their reference: counted as the officer's workbook counts them
+        height, width = sheet_extent(xml)
+    if width > MAX_XLSX_COLUMNS or height > MAX_SOURCE_ROWS or height * width > MAX_XLSX_CELLS:
+        height, width = _values_extent(xml) or (height, width)  # the cells beyond are looked at: only values count
+    if height * width > MAX_XLSX_CELLS:
+        raise _Bad(_("spans {rows} rows and {columns} columns from A1 to its last value, more than the {limit} cells a "
+                     "source may (the whole rectangle is read at once): clear the cells beyond the list, or export it "
+                     "as CSV").format(rows=f"{height:,}", columns=f"{width:,}", limit=f"{MAX_XLSX_CELLS:,}"))
+
+
+def _values_extent(xml: bytes) -> tuple[int, int] | None:
+    """(rows, columns) from A1 to the last cell holding a value; a value right of MAX_XLSX_COLUMNS, or below
+    MAX_SOURCE_ROWS, is refused at its cell (the first in the sheet's order). None when a value's cell has no
+    reference (its place is where it falls: only the count of every cell bounds it)."""
+    from compliance.workbook import cells, holds_value
+
+    height = width = 0
+    for ref, _attrs, body in cells(xml):
+        if not holds_value(body):
+            continue
+        if ref is None:
+            return None
+        col, row = _column_number(ref[0]), ref[1]
+        if col > MAX_XLSX_COLUMNS:
+            raise _Bad(_("has a value in column {column}: a source has at most {limit} columns").format(
+                column=f"{col:,}", limit=MAX_XLSX_COLUMNS), row, col)
+        if row > MAX_SOURCE_ROWS:
+            raise _Bad(_("has more than the {limit} rows a source may hold").format(limit=f"{MAX_SOURCE_ROWS:,}"), row)
+        height, width = max(height, row), max(width, col)
+    return height, width
+
+
+def _error_texts(xml: bytes, rows: list[list]) -> None:
+    """Error cells (#N/A, #REF!) as their text, as a spreadsheet shows them (and openpyxl read them): calamine gives
+    them as empty, which would read as an absent fact (for some fields, "did not happen")."""
+    from compliance.workbook import cells, value_text
+
+    for ref, attrs, body in cells(xml):
+        text = value_text(body) if ref is not None and _TYPE_ERROR.search(attrs) else None
+        if text is None:
+            continue
+        r, c = ref[1] - 1, _column_number(ref[0]) - 1
+        if r < len(rows):
+            row = rows[r]
+            row.extend([""] * (c + 1 - len(row)))
+            row[c] = text
 
 
 def _blank(v) -> bool:
@@ -350,6 +427,8 @@ def _stamp(tz: dt.tzinfo | None):
             if stamp is None:
                 return s
             v = stamp
+        if v.__class__ is dt.date:  # a date cell (XLSX): its midnight, as a date and time written without a time
+            v = dt.datetime(v.year, v.month, v.day)
         if isinstance(v, dt.datetime) and v.tzinfo is None and tz is not None:
             return v.replace(tzinfo=tz)
         return _EMPTY if v is None else v

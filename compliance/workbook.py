@@ -520,18 +520,7 @@ class _Book:
         rels = names.get("xl/_rels/workbook.xml.rels")
         if book is None or rels is None:
             raise self.whole(_("is not an XLSX workbook (no xl/workbook.xml); save it as .xlsx (Excel workbook)"))
-        targets = {}
-        for tag in _REL_TAG.findall(self._read(rels)):
-            a = _attrs(tag)
-            target = a.get("Target", "").replace("\\", "/")
-            target = target[1:] if target.startswith("/") else "xl/" + target
-            targets[a.get("Id")] = names.get(target.lower(), target)
-        out = {}
-        for tag in _SHEET_TAG.findall(self._read(book)):
-            a = _attrs(tag)
-            name = a.get("name", "")
-            out[_xml_unescape(name)] = targets.get(a.get("r:id") or a.get("id"), "")
-        return out
+        return sheet_parts(names, self._read(book), self._read(rels))
 
     def rows(self, name: str, problems: list[Problem]) -> list[list] | None:
         """The sheet's cells from A1 (rows of values, '' for empty), or None after noting why it cannot be read."""
@@ -542,13 +531,7 @@ class _Book:
             return None
         xml = self._read(part)
         if xml:
-            refs = _ROW_REF.findall(xml)
-            height = max(len(_ROW_TAG.findall(xml)), int(refs[-1]) if refs else 0, max(map(int, refs), default=0))
-            letters = _CELL_COL.findall(xml)
-            width = max((_col_number(c) for c in set(letters)), default=0)
-            cells = len(_CELL_TAG.findall(xml))
-            if cells > len(letters):
-                width = max(width, cells)  # cells without their reference: as wide as they could be
+            height, width = sheet_extent(xml)
             if height > MAX_ROWS or width > MAX_COLUMNS or height * width > MAX_CELLS:
                 problems.append(WorkbookProblem(self.path, 0, _(
                     "the sheet spans {rows} rows and {cols} columns; a sheet may span {max_rows} rows, {max_cols} columns "
@@ -556,19 +539,14 @@ class _Book:
                         rows=f"{height:,}", cols=f"{width:,}", max_rows=f"{MAX_ROWS:,}", max_cols=MAX_COLUMNS,
                         max_cells=f"{MAX_CELLS:,}"), cell=name))
                 return None
-            if _FORMULA.search(xml):
-                before = len(problems)
-                for m in _CELL_WHOLE.finditer(xml):
-                    body = m[2] or b""
-                    if _FORMULA.search(body) and not (_INLINE.search(body) or any(v.strip() for v in _VALUE.findall(body))):
-                        ref = _R_ATTR.search(m[1])
-                        where = f"{name}!{ref[1].decode()}{ref[2].decode()}" if ref else name
-                        problems.append(WorkbookProblem(self.path, 0, _(
-                            "a formula whose value was never computed (the workbook was written by a program and never "
-                            "calculated): it would read as empty; open and save it in a spreadsheet program, or type the "
-                            "value"), cell=where))
-                if len(problems) > before:
-                    return None
+            uncomputed = uncomputed_formulas(xml)
+            for ref in uncomputed:
+                problems.append(WorkbookProblem(self.path, 0, _(
+                    "a formula whose value was never computed (the workbook was written by a program and never "
+                    "calculated): it would read as empty; open and save it in a spreadsheet program, or type the "
+                    "value"), cell=f"{name}!{ref[0]}{ref[1]}" if ref else name))
+            if uncomputed:
+                return None
         try:
             sheet = self.book.get_sheet_by_name(name)
             return sheet.to_python(skip_empty_area=False)
@@ -576,6 +554,93 @@ class _Book:
             problems.append(WorkbookProblem(self.path, 0, _("the sheet cannot be read: {reason}").format(
                 reason=f"{type(exc).__name__}: {exc}"), cell=name))
             return None
+
+
+# ------------------------------------------------------------ shared with tabular sources (compliance.sources)
+
+
+def sheet_parts(names: dict[str, str], book: bytes, rels: bytes) -> dict[str, str]:
+    """Sheet name -> its XML part, in the workbook's order, from the workbook part (``book``) and its relationships
+    (``rels``); ``names`` maps each part name of the zip, lower-cased, to itself."""
+    targets = {}
+    for tag in _REL_TAG.findall(rels):
+        a = _attrs(tag)
+        target = a.get("Target", "").replace("\\", "/")
+        target = target[1:] if target.startswith("/") else "xl/" + target
+        targets[a.get("Id")] = names.get(target.lower(), target)
+    out = {}
+    for tag in _SHEET_TAG.findall(book):
+        a = _attrs(tag)
+        name = a.get("name", "")
+        out[_xml_unescape(name)] = targets.get(a.get("r:id") or a.get("id"), "")
+    return out
+
+
+def sheet_extent(xml: bytes) -> tuple[int, int]:
+    """(rows, columns) a sheet's XML spans, every row and cell it writes counted (formatted empty ones too), before
+    calamine holds the sheet's whole rectangle in memory."""
+    refs = _ROW_REF.findall(xml)
+    height = max(len(_ROW_TAG.findall(xml)), int(refs[-1]) if refs else 0, max(map(int, refs), default=0))
+    letters = _CELL_COL.findall(xml)
+    width = max((_col_number(c) for c in set(letters)), default=0)
+    cells = len(_CELL_TAG.findall(xml))
+    if cells > len(letters):
+        width = max(width, cells)  # cells without their reference: as wide as they could be
+    return height, width
+
+
+_SHEET_DATA_END = re.compile(rb"</(?:[\w.-]+:)?sheetData>")
+
+
+def uncomputed_formulas(xml: bytes) -> list[tuple[str, int] | None]:
+    """The cells holding a formula whose value was never computed (as generated workbooks have: read as data, the
+    cell is empty), as (column letters, row) in the sheet's order; None for a cell written without its reference.
+    Only the cells holding a formula are looked at: a formula is a cell's first child, so each is found from the tag
+    just before it (a sheet of 100,000 rows without formulas costs one search)."""
+    if b"<f" not in xml and b":f" not in xml:  # no formula tag at all (the usual case, at C speed)
+        return []
+    end = _SHEET_DATA_END.search(xml)  # formulas after the cells (conditional formats, validations) are not cells'
+    stop = end.start() if end else len(xml)
+    found, pos = [], 0
+    while (f := _FORMULA.search(xml, pos, stop)) is not None:
+        m = _CELL_WHOLE.match(xml, xml.rfind(b"<", 0, f.start()))
+        if m is None or m.end() <= f.start():  # not laid out as a cell's first child: every cell looked at instead
+            return _uncomputed_in_every_cell(xml[:stop])
+        if _uncomputed(m):
+            found.append(_ref_of(m))
+        pos = m.end()
+    return found
+
+
+def _uncomputed(m: re.Match) -> bool:
+    body = m[2] or b""
+    return bool(_FORMULA.search(body)) and not holds_value(body)
+
+
+def _ref_of(m: re.Match) -> tuple[str, int] | None:
+    ref = _R_ATTR.search(m[1])
+    return (ref[1].decode(), int(ref[2])) if ref else None
+
+
+def cells(xml: bytes):
+    """(reference as (column letters, row) or None, attributes, body) of each cell element of a sheet's XML, in order."""
+    for m in _CELL_WHOLE.finditer(xml):
+        yield _ref_of(m), m[1], m[2] or b""
+
+
+def holds_value(body: bytes) -> bool:
+    """Whether a cell's body holds a value: an inline string, or a ``<v>`` that is not blank."""
+    return bool(_INLINE.search(body)) or any(v.strip() for v in _VALUE.findall(body))
+
+
+def value_text(body: bytes) -> str | None:
+    """The text of a cell's ``<v>`` (an error cell's #N/A), or None."""
+    v = _VALUE.search(body)
+    return v[1].decode("utf-8", "replace") if v else None
+
+
+def _uncomputed_in_every_cell(xml: bytes) -> list[tuple[str, int] | None]:
+    return [_ref_of(m) for m in _CELL_WHOLE.finditer(xml) if _uncomputed(m)]
 
 
 def _xml_unescape(s: str) -> str:

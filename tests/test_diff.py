@@ -103,7 +103,7 @@ def test_bad_results_are_input_errors_naming_both_files(tmp_path):
     notjson = write(tmp_path, "x.json", "{\n nope")
     proc = cli("diff", broken, notjson)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert f"{broken}:2: controls[0]" in proc.stderr and f"{notjson}:2: invalid JSON" in proc.stderr
+    assert f"{broken}:2:32: controls[0]" in proc.stderr and f"{notjson}:2:2: invalid JSON" in proc.stderr  # line:column
     assert cli("diff", good, write(tmp_path, "facts.json", '{"as_of": "2025-11-30"}')).returncode == 2
 
 

@@ -94,7 +94,7 @@ def test_a_repeated_key_in_compact_json_is_reported_at_its_line(tmp_path):
     with pytest.raises(InputError) as exc:
         load(path)
     assert [str(p) for p in exc.value.problems] == [
-        f"{path}:3: duplicate key 'auditor': JSON objects must not repeat a key (the second would silently win)"
+        f"{path}:3:15: duplicate key 'auditor': JSON objects must not repeat a key (the second would silently win)"
     ]
 
 

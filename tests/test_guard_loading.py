@@ -19,7 +19,7 @@ def test_a_repeated_json_key_is_refused_at_its_line_naming_the_key(tmp_path):
     with pytest.raises(InputError) as exc:
         load(f)
     assert [str(p) for p in exc.value.problems] == [
-        f"{f}:5: duplicate key 'auditor': JSON objects must not repeat a key (the second would silently win)"
+        f"{f}:5:3: duplicate key 'auditor': JSON objects must not repeat a key (the second would silently win)"
     ]
 
 
@@ -27,7 +27,7 @@ def test_validate_reports_the_repeated_json_key_in_one_line_exit_2(tmp_path, cap
     f = write(tmp_path, "facts.json", DUPLICATE)
     assert main(["validate", str(f)]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"{f}:5: duplicate key 'auditor': JSON objects must not repeat a key (the second would silently win)"
+        f"{f}:5:3: duplicate key 'auditor': JSON objects must not repeat a key (the second would silently win)"
     ]
 
 

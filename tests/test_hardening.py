@@ -606,9 +606,9 @@ def test_a_broken_law_text_index_is_one_line_error(org, index, fragment):
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("[" * 100_000 + "]" * 100_000, ":1: invalid JSON: nested too deeply"),
-    ('{"tool": "x",\n "tool": "y"}', ":2: duplicate key 'tool'"),
-    ('{"n": 1' + "0" * 5000 + "}", ":1: invalid JSON"),
+    ("[" * 100_000 + "]" * 100_000, ":1:65: invalid JSON: nested too deeply"),  # JSON: line and column
+    ('{"tool": "x",\n "tool": "y"}', ":2:2: duplicate key 'tool'"),
+    ('{"n": 1' + "0" * 5000 + "}", ":1:7: invalid JSON"),
     ("[1]", ":1: not derived facts: expected a JSON object"),
     ('{"tool": 1}', "not derived facts of this version"),
 ])
@@ -642,18 +642,22 @@ def _bundle_copy(sql_bundle: Path, tmp_path: Path) -> Path:
 def test_import_results_locates_bad_result_rows(sql_bundle, tmp_path):
     bundle = _bundle_copy(sql_bundle, tmp_path)
     (bundle / "results" / "reviews.jsonl").write_text('{"a": 1}\n' + "[" * 100_000 + "]" * 100_000 + '\n[1]\n{"a": 1, "a": 2}\n')
-    (bundle / "results" / "downloads.csv").write_text("a,b\n1,2\n1,2,3\n")
+    from compliance.logs.analyses import COLUMNS
+
+    header = COLUMNS["downloads.sql"]  # a result must carry the query's own columns
+    (bundle / "results" / "downloads.csv").write_text(",".join(header) + "\n" + ",".join("1" * len(header)) + "\n"
+                                                      + ",".join("1" * (len(header) + 1)) + "\n")
     proc = cli("logs", "import-results", bundle, "-o", tmp_path / "out.json")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     jsonl, csv_file = bundle / "results" / "reviews.jsonl", bundle / "results" / "downloads.csv"
     for line in (f"{jsonl}:2: invalid JSON: nested too deeply", f"{jsonl}:3: expected one JSON object per line, found list",
-                 f"{jsonl}:4: duplicate key 'a'", f"{csv_file}:3: has 3 fields; the header has 2"):
-        assert any(err.startswith(line) for err in proc.stderr.splitlines()), (line, proc.stderr)
+                 f"{jsonl}:4: duplicate key 'a'", f"{csv_file}:3: has {len(header) + 1} fields; the header has {len(header)}"):
+        assert any(err.startswith(line) for err in proc.stderr.splitlines()), (line, proc.stderr.splitlines())
     assert not (tmp_path / "out.json").exists()
 
 
 @pytest.mark.parametrize("edit, fragment", [
-    (lambda b: b.pop("queries"), "bundle.json:1: queries: Field required"),
+    (lambda b: b.pop("queries"), "bundle.json:1:1: queries: Field required"),
     (lambda b: b["tables"][0].update(name="../../facts"), "tables[0].name: String should match pattern"),
     (lambda b: b["queries"][0].update(file="../x.sql"), "queries[0].file: String should match pattern"),
     (lambda b: b.update(dataset={"rows_in": 5}), "dataset.rows_out: Field required"),
@@ -676,7 +680,7 @@ def test_messages_naming_a_created_folder_are_inert(tmp_path):
 
 
 @pytest.mark.parametrize("edit, fragment", [
-    (lambda m, text: "[" * 100_000 + "]" * 100_000, "manifest.json:1: invalid JSON: nested too deeply"),
+    (lambda m, text: "[" * 100_000 + "]" * 100_000, "manifest.json:1:65: invalid JSON: nested too deeply"),
     (lambda m, text: json.dumps({**m, "outputs": [{**m["outputs"][0], "path": "../../facts.yaml"}]}),
      "invalid manifest: outputs[0].path: Value error, must be a path inside the ingested folder"),
 ])

@@ -11,6 +11,8 @@ libyaml's own tokens on random texts.
 
 from __future__ import annotations
 
+import re
+
 import json
 import random
 import shutil
@@ -193,7 +195,7 @@ def one_located_line(proc, path, line: int, *fragments):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith(f"{path}:{line}: "), lines[0]
+    assert re.match(re.escape(f"{path}:{line}") + r"(:\d+)?: ", lines[0]), lines[0]  # JSON adds the column
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
 

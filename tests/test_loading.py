@@ -81,7 +81,7 @@ def test_json_facts_and_json_errors(tmp_path):
     bad = write(tmp_path, "bad.json", '{\n  "as_of": "2025-11-30",\n  "organization": {"name": "X",}\n}')
     with pytest.raises(InputError) as exc:
         load(bad)
-    assert problems(exc)[0].startswith(f"{bad}:3: invalid JSON")
+    assert problems(exc)[0].startswith(f"{bad}:3:32: invalid JSON")  # line and column of the '}' after the comma
 
 
 def test_missing_file_and_directory(tmp_path):
@@ -149,9 +149,10 @@ def test_a_bad_row_in_a_long_list_is_reported_at_its_line(tmp_path):
     [
         ("ctl.yaml", 'as_of: 2025-01-01\nauditor: "a\x01b"\n', 2, "U+0001 is not allowed"),
         ("del.yaml", 'as_of: 2025-01-01\nauditor: ok\norganization: {name: "x\x7f"}\n', 3, "U+007F is not allowed"),
-        ("deep.json", '{"as_of": "2025-01-01",\n"organization":\n' + "[" * 50000 + "]" * 50000 + "}", 3, "nested too deeply"),
+        # JSON: line and column (the 65th bracket open, counting the document's own '{'; the number's first digit)
+        ("deep.json", '{"as_of": "2025-01-01",\n"organization":\n' + "[" * 50000 + "]" * 50000 + "}", "3:64", "nested too deeply"),
         ("deep.yaml", "as_of: 2025-01-01\nx:\n  " + "[" * 50000 + "]" * 50000 + "\n", 3, "nesting depth"),
-        ("big.json", '{"as_of": "2025-01-01",\n"organization": {"name": "x",\n"revenue_krw": ' + "9" * 5000 + "}}", 3, "5000 digits"),
+        ("big.json", '{"as_of": "2025-01-01",\n"organization": {"name": "x",\n"revenue_krw": ' + "9" * 5000 + "}}", "3:16", "5000 digits"),
     ],
     ids=["control-character", "delete-character", "deep-json", "deep-yaml", "long-integer"],
 )

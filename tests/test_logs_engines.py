@@ -14,8 +14,11 @@ from compliance.logs.tables import build
 from .conftest import cli
 
 EDGE_ROWS = (
-    # what the SQL must treat alike on every engine: no record count, IPv6, two rows in the same second
+    # what the SQL must treat alike on every engine: no record count, IPv6, two rows in the same second, a reason
+    # that records none ('-', matched through the no_reason table) and one in another case ('N/a')
     "acc-0188,2025-09-09 15:00:00,10.20.0.198,sys-commerce,다운로드,c,,\n"
+    "acc-0188,2025-09-10 15:00:00,10.20.0.198,sys-commerce,다운로드,c,7000,-\n"
+    "acc-0188,2025-09-11 15:00:00,10.20.0.198,sys-commerce,다운로드,c,7000,N/a\n"
     "acc-0188,2025-09-09 15:00:00,2001:db8::7,sys-commerce,다운로드,c,5000,\n"
     "acc-0555,2025-09-10 03:00:00,2001:db8:1::9,sys-auth,조회,c,1,\n"
     "acc-0555,2025-09-10 03:00:10,10.20.9.9,sys-auth,조회,c,1,\n"

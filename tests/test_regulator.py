@@ -69,7 +69,7 @@ def test_no_coercion_of_bools_numbers_or_strings(tmp_path, fragment, where):
 def test_json_with_duplicate_keys_is_refused(tmp_path):
     f = write(tmp_path, "facts.json", '{"as_of": "2025-11-30",\n "organization": {"name": "X"},\n "as_of": "2026-01-01"}\n')
     proc = cli("check", f)
-    assert proc.returncode == 2 and proc.stderr.startswith(f"{f}:3: duplicate key 'as_of'")
+    assert proc.returncode == 2 and proc.stderr.startswith(f"{f}:3:2: duplicate key 'as_of'")  # line:column
 
 
 def test_an_attestation_for_a_control_judged_on_facts_is_an_input_error(tmp_path):

@@ -42,13 +42,17 @@ def parse(text: str) -> Parsed:
         if end < 0:
             raise ValueError(f"not an IP address: {text!r}")
         if raw[end + 1 :]:
-            repair = f"port {raw[end + 2:]} removed"
+            if raw[end + 1] != ":":
+                raise ValueError(f"not an IP address: {text!r}")
+            repair = f"port {_port(raw[end + 2:], text)} removed"
         raw = raw[1:end]
     elif raw.count(":") == 1 and "." in raw:  # v4:port
         raw, port = raw.split(":")
-        repair = f"port {port} removed"
+        repair = f"port {_port(port, text)} removed"
     if "%" in raw:
         raw, zone = raw.split("%", 1)
+        if not zone or not all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in zone):
+            raise ValueError(f"not an IP address: {text!r} (not a zone after %)")
         repair = f"zone {zone} removed"
     try:
         addr = ipaddress.ip_address(raw)
@@ -60,6 +64,14 @@ def parse(text: str) -> Parsed:
     prefix = 24 if addr.version == 4 else 64
     mask = ((1 << 128) - 1) ^ ((1 << (128 - (prefix + (96 if addr.version == 4 else 0)))) - 1)
     return Parsed(str(addr), to_hex(value), to_hex(value & mask), repair)
+
+
+def _port(port: str, text: str) -> str:
+    """A port as exports append it: 0–65535 in at most five ASCII digits; anything else is no address (a 21-digit
+    'port' would otherwise be removed, and the line kept, as if it were one)."""
+    if not (0 < len(port) <= 5 and port.isascii() and port.isdigit() and int(port) <= 65535):
+        raise ValueError(f"not an IP address: {text!r} ({port[:20]!r} is not a port number)")
+    return port
 
 
 def cidr_range(text: str) -> tuple[str, str]:

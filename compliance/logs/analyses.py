@@ -63,6 +63,73 @@ SPECS: tuple[Spec, ...] = (
 )
 
 
+COLUMNS: dict[str, tuple[str, ...]] = {
+    # each query's result columns, in order: results brought back from another engine must carry exactly these
+    # (``export.import_results``), and every engine's result is held to them (``analyze.run_queries``)
+    "after_departure.sql": ("principal", "kind", "holder", "cutoff_day", "cutoff_reason", "accesses", "days",
+                            "addresses", "systems", "first_epoch", "last_epoch", "ex_epoch", "ex_system", "ex_ip",
+                            "ex_country", "ex_source", "ex_line"),
+    "concurrent_addresses.sql": ("account", "switches", "days", "first_epoch", "last_epoch", "ex_epoch", "ex_ip",
+                                 "ex_previous_epoch", "ex_previous_ip", "ex_system", "ex_source", "ex_line"),
+    "downloads.sql": ("system", "account", "downloads", "unknown_size", "records_total", "first_epoch", "last_epoch",
+                      "ex_epoch", "ex_source", "ex_line", "ex_ip", "ex_records"),
+    "off_hours_bursts.sql": ("account", "burst_day", "day_kind", "off_events", "events", "baseline_days",
+                             "baseline_off_events"),
+    "outside_networks.sql": ("system", "account", "ip", "ip_hex", "country", "country_source", "accesses", "days",
+                             "first_epoch", "last_epoch", "ex_source", "ex_line"),
+    "retention_coverage.sql": ("system", "known_system", "required_days", "required_basis", "stated_days",
+                               "window_start_day", "first_day", "last_day", "days_with_records", "records",
+                               "missing_head_days"),
+    "retention_gaps.sql": ("system", "start_day", "end_day", "days", "workdays"),
+    "reviews.sql": ("system", "period", "start_day", "end_day", "rule", "records", "reviews", "first_review_day",
+                    "missed"),
+}
+
+NEEDS: dict[str, tuple[str, ...]] = {
+    # fields (beyond account, time and address, which every ingested row has) an analysis needs to show its duty:
+    # Art 8(1) keeps access records, which hold the data subject and the task (Notice Art 2 item 19); Art 8(2)
+    # downloads need the task, the number of records and the reason. An export without them cannot show the duty:
+    # insufficient evidence, never a clean zero.
+    "retention": ("subject", "action"),
+    "downloads": ("action", "records", "reason"),
+}
+
+
+def missing_columns(inputs) -> dict[str, dict[str, list[str]]]:
+    """analysis id → {input file: the fields it needs that the file has no column for}. ``inputs``: the manifest's
+    (name, columns, actions, unmapped_rows). A file with a task column and no download in it (every task name
+    known) shows the downloads duty without a count or a reason column: there is nothing to count."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for f in inputs:
+        have = set(f.columns)
+        for aid, needed in NEEDS.items():
+            lacking = [x for x in needed if x not in have]
+            if aid == "downloads" and lacking and "action" in have:
+                known = f.actions is not None and not f.unmapped_rows
+                if known and not f.actions.get("download"):
+                    lacking = []
+            if lacking:
+                out.setdefault(aid, {})[f.name] = lacking
+    return out
+
+
+def unmapped_actions(inputs, top: int = 20) -> tuple[int, dict[str, int]]:
+    """(rows whose task name the mapping does not know, the most frequent such names with their rows)."""
+    rows, names = 0, {}
+    for f in inputs:
+        rows += f.unmapped_rows or 0
+        for name, n in (f.unmapped_actions or {}).items():
+            names[name] = names.get(name, 0) + n
+    ranked = sorted(names.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return rows, dict(ranked)
+
+
+def cannot_show(missing: dict[str, list[str]]) -> str:
+    """Why an analysis cannot run, as the derived facts record it (English in every language)."""
+    return "the records cannot show it: " + "; ".join(
+        f"{name} has no column for {', '.join(fields)}" for name, fields in sorted(missing.items()))
+
+
 def sql_files() -> list[Path]:
     return sorted(SQL_DIR.glob("*.sql"))
 
@@ -189,12 +256,16 @@ BUILDERS: dict[str, Callable] = {
 
 
 def build(spec: Spec, results: dict[str, Rows] | None, c: Convert, as_of_day: int, limit: int,
-          not_run: str | None = None) -> d.Analysis:
+          not_run: str | None = None, missing: dict[str, list[str]] | None = None, **fields) -> d.Analysis:
+    """One analysis of the derived facts. ``missing``: {file: fields} the records lack for it (``missing_columns``);
+    ``fields``: further fields of its model (the downloads' unmapped task names)."""
     queries = [d.QueryRef(file=f"sql/{f}", sha256=sha256_text(query_text(f))) for f in spec.files]
+    extra_fields = {"missing_columns": missing or {}, **fields}
     if results is None:
         return spec.model(id=spec.id, title=spec.title, provision=spec.provision, status="not-run", reason=not_run,
-                          queries=queries)
+                          queries=queries, **extra_fields)
     items, counts, extra = BUILDERS[spec.id](c, results, as_of_day)
+    extra = {**extra, **extra_fields}
     # retention and review items are per system/period: bounded by the facts, kept whole
     keep = items if spec.id in ("retention", "reviews") else items[:limit]
     counts = {"items": len(items), **counts}

@@ -13,7 +13,7 @@ from compliance.loading import fail, validate_file
 from compliance.logs import analyses, tables, timestamps
 from compliance.logs import derived as d
 from compliance.logs import manifest as mf
-from compliance.logs.params import Params
+from compliance.logs import params as lp
 from compliance.logs.progress import Progress
 
 NO_NETWORKS = "no approved networks given (parameters: networks)"
@@ -30,7 +30,7 @@ def load_inputs(folder: str, facts_path: str, params_path: str | None, verify: b
         from compliance.observed import with_observed
 
         facts = with_observed(facts, str(facts_path), text)
-    params = validate_file(params_path, Params)[0] if params_path else Params()
+    params = lp.load(params_path)  # its geo_file read beside it, under the attachment rules
     return manifest, facts, params
 
 
@@ -45,6 +45,10 @@ def run_queries(engine, files: list[str] | None = None, progress: Progress | Non
             cols, rows = engine.query(analyses.query_text(name))
         except Exception as exc:  # engine errors (memory cap, unreadable file) as one line, not a traceback
             raise _engine_error(exc, f"sql/{name}", _("{engine} failed").format(engine=engine.name)) from None
+        expected = analyses.COLUMNS.get(name)
+        if expected is not None and tuple(cols) != expected:  # an engine naming a column otherwise: no silent gap
+            raise fail(f"sql/{name}", _("{engine} returned the columns {got}, not the query's {expected}").format(
+                engine=engine.name, got=", ".join(cols), expected=", ".join(expected)))
         out[name] = analyses.canonical(cols, rows)
     return out
 
@@ -86,32 +90,44 @@ def derive(folder: str, facts_path: str, params_path: str | None, engine, exampl
                         rejected_ratio=round(ratio, 6), max_rejected_ratio=params.max_rejected_ratio,
                         sufficient=ratio <= params.max_rejected_ratio)
     refs = [d.InputRef(role="records", path=o.path, sha256=o.sha256, rows=o.rows) for o in manifest.outputs]
-    refs.append(d.InputRef(role="manifest", path=mf.MANIFEST, sha256=mf.sha256_file(root / mf.MANIFEST)))
+    refs.append(d.InputRef(role="manifest", path=mf.MANIFEST, sha256=manifest.sha256))
     if manifest.rejects:
         refs.append(d.InputRef(role="rejects", path=manifest.rejects.path, sha256=manifest.rejects.sha256,
                                rows=manifest.rejects.rows))
     engine_ref = d.Engine(name=engine.name, version=engine.version, threads=engine.threads,
                           memory_limit=engine.memory_limit, url=getattr(engine, "redacted_url", None))
-    return assemble(facts, facts_path, params, params_path, built, results, dataset, engine_ref, refs, examples)
+    return assemble(facts, facts_path, params, params_path, built, results, dataset, engine_ref, refs, examples,
+                    manifest.inputs)
 
 
-def assemble(facts, facts_path, params, params_path, built, results, dataset, engine_ref, refs, examples=None):
-    """Rows of every query → DerivedFacts (shared by ``analyze`` and ``import-results``)."""
+def assemble(facts, facts_path, params, params_path, built, results, dataset, engine_ref, refs, examples=None,
+             inputs=None):
+    """Rows of every query → DerivedFacts (shared by ``analyze`` and ``import-results``). ``inputs``: the ingest
+    manifest's inputs (their columns and task names), when known: an analysis whose duty the records cannot show
+    says so (``analyses.missing_columns``), and the downloads carry the task names the mapping did not know."""
     limit = params.examples if examples is None else examples
     conv = analyses.Convert(timestamps.parse_offset(dataset.timezone))
     as_of_day = built.tables["params"][0][0]
+    missing = analyses.missing_columns(inputs or [])
+    unmapped_rows, unmapped = analyses.unmapped_actions(inputs or [])
     built_analyses = {}
     for spec in analyses.SPECS:
+        lacking = missing.get(spec.id, {})
+        more = {"unmapped_rows": unmapped_rows, "unmapped_actions": unmapped} if spec.id == "downloads" else {}
         if spec.needs == "networks" and not params.networks:
-            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, NO_NETWORKS)
+            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, NO_NETWORKS, lacking, **more)
+        elif spec.id == "downloads" and lacking:  # without them, a download is invisible or every one a violation
+            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, analyses.cannot_show(lacking),
+                                                     lacking, **more)
         else:
-            built_analyses[spec.id] = analyses.build(spec, results, conv, as_of_day, limit)
+            built_analyses[spec.id] = analyses.build(spec, results, conv, as_of_day, limit, None, lacking, **more)
     facts_sha = mf.sha256_file(Path(facts_path))
     refs = [*refs, d.InputRef(role="facts", path=str(facts_path), sha256=facts_sha)]
     if params_path:
         refs.append(d.InputRef(role="params", path=str(params_path), sha256=mf.sha256_file(Path(params_path))))
-    if params.geo_file:
-        refs.append(d.InputRef(role="geo", path=params.geo_file, sha256=mf.sha256_file(Path(params.geo_file))))
+    geo_file = params.geo_table()
+    if geo_file:
+        refs.append(d.InputRef(role="geo", path=params.geo_file, sha256=geo_file[2]))
     return d.DerivedFacts(
         tool=f"pipa-audit {__version__}", as_of=facts.as_of, period_start=tables.period_start(facts),
         facts_sha256=facts_sha, engine=engine_ref, parameters=params.model_dump(mode="json"), inputs=refs,
@@ -156,13 +172,35 @@ def summary(derived: d.DerivedFacts) -> str:
     names = [an.title.ko if korean else an.id for an in every]
     cite_width, name_width = max([24, *map(_width, cites)]), max([22, *map(_width, names)])
     for an, cite, name in zip(every, cites, names):
+        lacking = _("the records cannot show it: {files}").format(files="; ".join(
+            _("{file} has no column for {fields}").format(file=f, fields=", ".join(c))
+            for f, c in sorted(an.missing_columns.items())))
         if an.status == "ran":
             what = ", ".join(f"{labels.get(k, k)} {v:,}" for k, v in an.counts.items())
+        elif an.missing_columns:
+            what = _("not run: {reason}").format(reason=lacking)
         else:
             reason = _("no approved networks given (parameters: networks)") if an.reason == NO_NETWORKS else an.reason
             what = _("not run: {reason}").format(reason=reason)
         lines.append(f"  {_pad(cite, cite_width)} {_pad(name, name_width)} {what}")
+        if an.status == "ran" and an.missing_columns:
+            lines.append("  " + " " * (cite_width + name_width + 2) + lacking)
+    if a.downloads.unmapped_rows:
+        lines.append(_("  {rows} records have task names the mapping does not know (read as 'other', never as "
+                       "downloads): {names}").format(rows=f"{a.downloads.unmapped_rows:,}",
+                                                     names=_names(a.downloads.unmapped_actions)))
+    values = derived.parameters.get("no_reason") or []
+    shown = ", ".join(repr(v) for v in values[:5]) + (_(", … ({count} values)").format(count=len(values))
+                                                       if len(values) > 5 else "")
+    lines.append(_("  downloads: a blank reason, or one of {values}, records no reason (parameters: no_reason)").format(
+        values=shown or "—"))
     return "\n".join(lines)
+
+
+def _names(counts: dict[str, int], top: int = 5) -> str:
+    """'엑셀 다운' 30, '화면 캡처' 5, …: the most frequent task names with their records."""
+    shown = [f"{name!r} {n:,}" for name, n in list(counts.items())[:top]]
+    return ", ".join(shown) + (", …" if len(counts) > top else "")
 
 
 def write(derived: d.DerivedFacts, output: str | None, inputs: list[str]) -> None:

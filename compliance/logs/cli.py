@@ -28,7 +28,32 @@ def _ingest(args) -> int:
         last=manifest.last_day, rejected=f"{t.rows_rejected:,}", repaired=f"{t.rows_repaired:,}",
         total=f"{t.rows_in:,}")
     print(inert(done), file=sys.stderr)
+    for warning in ingest_warnings(manifest):
+        print(inert(warning), file=sys.stderr)
     return 0
+
+
+OPTIONAL_FIELDS = ("action", "subject", "records", "reason")  # the Notice's items an export may lack (not time/address)
+
+
+def ingest_warnings(manifest) -> list[str]:
+    """What the records cannot show, said when they are ingested: fields an export has no column for, and task names
+    the mapping does not know (read as 'other', never as downloads)."""
+    out = []
+    for f in manifest.inputs:
+        lacking = [x for x in OPTIONAL_FIELDS if x not in f.columns]
+        if lacking:
+            out.append(_("{file}: warning: no column for {fields}: what needs them cannot be shown from this export "
+                         "and is reported as insufficient evidence (downloads need action, records and reason; access "
+                         "records hold subject and action); name the headers in a mapping file if the export has "
+                         "them").format(file=f.name, fields=", ".join(lacking)))
+        if f.unmapped_rows:
+            shown = list(f.unmapped_actions.items())
+            names = ", ".join(f"{k!r} {v:,}" for k, v in shown[:10]) + (", …" if len(shown) > 10 else "")
+            out.append(_("{file}: warning: {rows} rows have task names the mapping does not know, read as 'other' and "
+                         "never as downloads: {names}; name them in a mapping file (actions:, 'other' for tasks that "
+                         "are not downloads)").format(file=f.name, rows=f"{f.unmapped_rows:,}", names=names))
+    return out
 
 
 def _analyze(args) -> int:

@@ -80,6 +80,19 @@ def _obs(control, analysis, subject, status, text_ko, text_en, stated=None, obse
                        text=d.Text(ko=text_ko, en=text_en), examples=list(examples))
 
 
+FIELD_KO = {"subject": "처리한 정보주체 정보", "action": "수행업무", "records": "처리건수", "reason": "사유"}
+
+
+def _cannot_show(analysis: str, name: str, fields: list[str]) -> tuple[str, str]:
+    """(English, Korean) of an export that lacks the columns an analysis needs."""
+    en_fields, ko_fields = ", ".join(fields), ", ".join(FIELD_KO.get(f, f) for f in fields)
+    if analysis == "downloads":
+        return (f"{name}: no column for {en_fields}: downloads without a recorded reason cannot be shown from these "
+                f"records", f"{name}: {ko_fields} 열이 없어 사유 없는 다운로드를 접속기록으로 확인할 수 없음")
+    return (f"{name}: no column for {en_fields}: the records do not show every item access records must hold "
+            f"(Notice Art 2)", f"{name}: {ko_fields} 열이 없어 접속기록이 갖추어야 할 항목을 확인할 수 없음(고시 제2조)")
+
+
 def compare(facts, derived: d.DerivedFacts) -> list[Observation]:
     out: list[Observation] = []
     a = derived.analyses
@@ -99,6 +112,25 @@ def compare(facts, derived: d.DerivedFacts) -> list[Observation]:
         return out
     systems = {s.id: s for s in facts.systems or []}
     accounts = {x.id: x for x in facts.accounts or []}
+
+    # duties the records cannot show: columns an export lacks, task names the mapping does not know
+    for an in (a.retention, a.reviews, a.downloads, a.after_departure, a.outside_networks, a.off_hours_bursts,
+               a.concurrent_addresses):
+        for name, fields in sorted(an.missing_columns.items()):
+            en, ko = _cannot_show(an.id, name, fields)
+            for control in an.provision.controls:
+                out.append(_obs(control, an.id, name, "insufficient", ko, en, observed={"missing_columns": fields}))
+    if a.downloads.unmapped_rows:
+        names = a.downloads.unmapped_actions
+        top_en = ", ".join(f"{k!r} {v:,}" for k, v in list(names.items())[:5]) + (", …" if len(names) > 5 else "")
+        for control in a.downloads.provision.controls:
+            out.append(_obs(
+                control, "downloads", "dataset", "insufficient",
+                f"매핑에 없는 수행업무 이름의 기록 {a.downloads.unmapped_rows:,}건({top_en}): 그 가운데 다운로드는 확인할 수 "
+                f"없음(매핑 파일의 actions 항목에 지정, 다운로드가 아니면 other)",
+                f"{a.downloads.unmapped_rows:,} records have task names the mapping does not know ({top_en}): any "
+                f"download among them is not seen; name them in a mapping file (actions:, 'other' if not a download)",
+                observed={"unmapped_rows": a.downloads.unmapped_rows, "unmapped_actions": names}))
 
     # Art 8(1): retention
     for item in a.retention.items:
@@ -147,12 +179,17 @@ def compare(facts, derived: d.DerivedFacts) -> list[Observation]:
                         {"reviews": stated_reviews}, {"missed": periods}, contradicts=bool(stated_reviews)))
 
     # Art 8(2): downloads without a reason
+    values = derived.parameters.get("no_reason") or []
+    shown = ", ".join(repr(v) for v in values[:3]) + (", …" if len(values) > 3 else "")
+    none_en = f" (a blank reason or {shown} counts as none)" if values else " (a blank reason)"
+    none_ko = f"(빈칸 또는 {shown}은 사유 없음으로 봄)" if values else "(빈칸은 사유 없음으로 봄)"
     for item in a.downloads.items:
         s = systems.get(item.system)
         checked = s.access_log.downloads_reason_checked if s and s.access_log else None
         out.append(_obs("notice/8.2", "downloads", f"{item.system}/{item.account}", "violation",
-                        f"{item.account}: 사유 없는 다운로드 {item.downloads}건({item.records_total:,}건의 개인정보)",
-                        f"{item.account}: {item.downloads} downloads ({item.records_total:,} records) with no recorded reason",
+                        f"{item.account}: 사유 없는 다운로드 {item.downloads}건({item.records_total:,}건의 개인정보){none_ko}",
+                        f"{item.account}: {item.downloads} downloads ({item.records_total:,} records) with no recorded "
+                        f"reason{none_en}",
                         {"downloads_reason_checked": checked}, {"downloads": item.downloads, "records": item.records_total},
                         [item.example], contradicts=bool(checked)))
 

@@ -183,6 +183,9 @@ class Analysis(_D):
     items_total: int = 0
     items_truncated: bool = False
     items: list[Any] = []
+    # {export file: fields the analysis needs that it has no column for}: the records cannot show the duty there
+    # (insufficient evidence, see analyses.NEEDS); an analysis that would mislead without them is not run
+    missing_columns: dict[str, list[str]] = {}
 
 
 class RetentionAnalysis(Analysis):
@@ -196,6 +199,8 @@ class ReviewAnalysis(Analysis):
 
 class DownloadAnalysis(Analysis):
     items: list[DownloadItem] = []
+    unmapped_rows: int = 0  # records whose task name the mapping does not know (read as 'other', never a download)
+    unmapped_actions: dict[str, int] = {}  # the most frequent such names, with their records
 
 
 class AfterDepartureAnalysis(Analysis):

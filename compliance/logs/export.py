@@ -11,7 +11,10 @@ Export writes a bundle folder::
 Run each query with ``records`` bound to your access records (the columns of ``logs ingest``'s Parquet) and the
 tables loaded, and save each result as ``results/<name>.csv`` (header = the query's columns) or ``.jsonl``.
 Import refuses a bundle whose queries or tables no longer match their hashes, or whose queries are not the
-ones this version ships: rows of a changed query never become facts.
+ones this version ships: rows of a changed query never become facts. A result must carry exactly the query's
+columns (``analyses.COLUMNS``) and end with a line break: an empty file, another header or a file cut short is
+what a failed or truncated job leaves, never "the records show nothing". Every file of the bundle is opened without
+following links and must be a regular file (``manifest.open_inside``).
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ from pydantic import BaseModel, Field
 
 from compliance import __version__
 from compliance.i18n import _
-from compliance.loading import InputError, Problem, fail, inert, load, parse, read_text, validate_file
+from compliance.loading import MAX_INPUT_BYTES, InputError, Problem, fail, inert, parse, validate_file
 from compliance.logs import analyses, tables
 from compliance.logs import derived as d
 from compliance.logs import manifest as mf
+from compliance.logs import params as lp
 
 BUNDLE = "bundle.json"
 BOOL_COLUMNS = {"known_system", "missed"}
@@ -62,7 +66,6 @@ def _csv_bytes(columns: list[str], rows: list[tuple]) -> bytes:
 def export_sql(args) -> int:
     from compliance.facts import Facts
     from compliance.logs.analyze import load_inputs
-    from compliance.logs.params import Params
 
     out = Path(args.output)
     if out.exists():
@@ -72,8 +75,7 @@ def export_sql(args) -> int:
         first, last, tz = manifest.first_day, manifest.last_day, manifest.timezone
     else:
         facts = validate_file(args.facts, Facts)[0]
-        params = validate_file(args.params, Params)[0] if args.params else Params()
-        import datetime as dt
+        params = lp.load(args.params)
 
         first, last, tz = facts.as_of - dt.timedelta(days=3 * 365), facts.as_of, "+09:00"
     built = tables.build(facts, params, first, last)
@@ -103,6 +105,9 @@ def export_sql(args) -> int:
         if args.folder:
             t = manifest.totals
             bundle["dataset"] = {"rows_in": t.rows_in, "rows_out": t.rows_out, "rows_rejected": t.rows_rejected}
+            # what each export held: the duties its columns and task names cannot show stay insufficient on import
+            bundle["inputs"] = [i.model_dump(include={"name", "columns", "actions", "unmapped_rows", "unmapped_actions"})
+                                for i in manifest.inputs]
         (tmp / BUNDLE).write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(tmp, out)
     finally:
@@ -129,14 +134,24 @@ def _convert(column: str, value: str):
         raise ValueError(_("expected a whole number, found {value}").format(value=repr(value))) from None
 
 
-def _read_result(path: Path) -> tuple[list[str], list[tuple]]:
-    """A query's result as the other engine wrote it (CSV with a header, or JSON lines); each bad row is a
-    located problem (the first 20)."""
+def _read_result(root: Path, rel: str, expected: tuple[str, ...]) -> list[tuple]:
+    """A query's rows as the other engine wrote them (CSV with the query's header, or JSON lines with its keys),
+    read from the bundle without following links; each bad row is a located problem (the first 20)."""
+    path = root / rel
+    raw = mf.read_inside(root, rel, MAX_INPUT_BYTES, _("result not found"))
+    if not raw.strip():
+        raise fail(path, _("is empty: a failed or cut-short job leaves such a file, so it cannot mean that the records "
+                           "show nothing; a result with no rows is a CSV file holding the query's header line"))
+    if not raw.endswith(b"\n"):
+        raise fail(path, _("does not end with a line break: the result was cut short; run the query again"))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(path, _("not UTF-8 text (byte {offset})").format(offset=exc.start)) from None
+    columns = ", ".join(expected)
     problems: list[Problem] = []
     rows = []
-    text = read_text(path)  # a regular file of bounded size, noted as an input of the run
-    if path.suffix == ".jsonl":
-        cols: list[str] | None = None
+    if rel.endswith(".jsonl"):
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
@@ -149,14 +164,20 @@ def _read_result(path: Path) -> tuple[list[str], list[tuple]]:
                 problems.append(Problem(str(path), n, _("expected one JSON object per line, found {kind}").format(
                     kind=type(obj).__name__)))
                 continue
-            cols = cols or list(obj)
-            rows.append(tuple(obj.get(c) for c in cols))
+            if set(obj) != set(expected):
+                problems.append(Problem(str(path), n, _("has the keys {got}; the query's columns are {expected}").format(
+                    got=", ".join(obj), expected=columns)))
+                continue
+            rows.append(tuple(obj[c] for c in expected))
         if problems:
             raise InputError(problems[:20])
-        return cols or [], rows
+        return rows
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         cols = next(reader, [])
+        if tuple(cols) != expected:
+            raise fail(path, _("the header is {got}; the query's columns are {expected}: a result of another query or "
+                               "a failed job cannot become facts").format(got=", ".join(cols) or "—", expected=columns), 1)
         for row in reader:
             if len(row) != len(cols):
                 text = _("has {fields} fields; the header has {columns}").format(fields=len(row), columns=len(cols))
@@ -170,7 +191,7 @@ def _read_result(path: Path) -> tuple[list[str], list[tuple]]:
         problems.append(Problem(str(path), reader.line_num, _("invalid CSV: {error}").format(error=exc)))
     if problems:
         raise InputError(problems[:20])
-    return cols, rows
+    return rows
 
 
 class _Query(BaseModel):
@@ -190,6 +211,14 @@ class _Dataset(BaseModel):
     rows_rejected: int = Field(ge=0)
 
 
+class _Input(BaseModel):
+    name: str
+    columns: dict[str, str] = {}
+    actions: dict[str, int] | None = None
+    unmapped_rows: int = Field(0, ge=0)
+    unmapped_actions: dict[str, int] = {}
+
+
 class Bundle(BaseModel):
     """What ``bundle.json`` must hold for its results to become facts (written by ``export_sql``)."""
 
@@ -205,36 +234,55 @@ class Bundle(BaseModel):
     queries: list[_Query]
     tables: list[_Table]
     dataset: _Dataset | None = None
+    inputs: list[_Input] | None = None  # the ingest manifest's inputs (export-sql --folder)
 
 
 def _bundle(root: Path) -> Bundle:
     path = root / BUNDLE
-    if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused by read_text with its reason
+    if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused with its reason
         raise fail(root, _("no {file}: not a folder written by 'pipa-audit logs export-sql'").format(file=BUNDLE))
-    data, text = load(path, as_json=True)
+    raw = mf.read_inside(root, BUNDLE, MAX_INPUT_BYTES)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(path, _("not UTF-8 text (byte {offset})").format(offset=exc.start)) from None
+    data = parse(text, path, as_json=True)
     return validate_file(path, Bundle, data, text)[0]  # a mapping, every error located
+
+
+def _sha256_inside(root: Path, rel: str, problems: list[Problem]) -> str | None:
+    """SHA-256 of a file of the bundle read without following links, or None with the problem noted."""
+    try:
+        return mf.sha256_inside(root, rel)
+    except InputError as exc:
+        problems += exc.problems
+        return None
 
 
 def import_results(args) -> int:
     from compliance.facts import Facts
     from compliance.logs.analyze import assemble, write
-    from compliance.logs.params import Params
 
     root = Path(args.bundle)
     bundle = _bundle(root)
-    problems = []
+    problems: list[Problem] = []
     shipped = {p.name: analyses.sha256_text(p.read_text(encoding="utf-8")) for p in analyses.sql_files()}
     for q in bundle.queries:
         f = root / "sql" / q.file
         if shipped.get(q.file) != q.sha256:
             problems.append(Problem(str(f), 0, _("is not the query this version of pipa-audit ships (SHA-256 differs); "
                                                  "export again with this version")))
-        elif not f.is_file() or analyses.sha256_text(f.read_text(encoding="utf-8")) != q.exported_sha256:
+            continue
+        before = len(problems)
+        digest = _sha256_inside(root, f"sql/{q.file}", problems) if os.path.lexists(f) else None
+        if len(problems) == before and digest != q.exported_sha256:  # the file's bytes are the text's UTF-8
             problems.append(Problem(str(f), 0, _("SHA-256 differs from the bundle: the query was changed after export, "
                                                  "so its results cannot become facts")))
     for t in bundle.tables:
         f = root / "tables" / f"{t.name}.csv"
-        if not f.is_file() or mf.sha256_file(f) != t.sha256:
+        before = len(problems)
+        digest = _sha256_inside(root, f"tables/{t.name}.csv", problems) if os.path.lexists(f) else None
+        if len(problems) == before and digest != t.sha256:
             problems.append(Problem(str(f), 0,
                                     _("SHA-256 differs from the bundle: an input table was changed after export")))
     facts_path, params_path = bundle.facts, bundle.params
@@ -248,22 +296,26 @@ def import_results(args) -> int:
     needed = {q.file for q in bundle.queries}
     for name in sorted(needed):
         stem = name[:-4]
-        found = [p for p in (root / "results" / f"{stem}.csv", root / "results" / f"{stem}.jsonl") if p.is_file()]
+        # whatever stands at the name (a link, a FIFO, a folder) is the result: refused by _read_result, never skipped
+        found = [rel for rel in (f"results/{stem}.csv", f"results/{stem}.jsonl") if os.path.lexists(root / rel)]
         if not found:
             problems.append(Problem(str(root / "results" / f"{stem}.csv"), 0, _("result not found")))
             continue
+        expected = analyses.COLUMNS.get(name)
+        if expected is None:  # a query this version ships always has its columns listed
+            raise RuntimeError(f"no result columns listed for {name}")
         try:
-            cols, rows = _read_result(found[0])
+            rows = _read_result(root, found[0], expected)
+            digest = mf.sha256_inside(root, found[0])
         except InputError as exc:
             problems += exc.problems
             continue
-        results[name] = analyses.canonical(cols, rows)
-        refs.append(d.InputRef(role="results", path=str(found[0].relative_to(root)), sha256=mf.sha256_file(found[0]),
-                               rows=len(rows)))
+        results[name] = analyses.canonical(list(expected), rows)
+        refs.append(d.InputRef(role="results", path=found[0], sha256=digest, rows=len(rows)))
     if problems:
         raise InputError(problems)
     facts = validate_file(facts_path, Facts)[0]
-    params = validate_file(params_path, Params)[0] if params_path else Params()
+    params = lp.load(params_path)
     first, last = bundle.first_day, bundle.last_day
     built = tables.build(facts, params, first, last)
     ds = bundle.dataset.model_dump() if bundle.dataset else {}
@@ -275,7 +327,8 @@ def import_results(args) -> int:
                         sufficient=None if ratio is None else ratio <= params.max_rejected_ratio)
     engine = d.Engine(name="imported", version=f"{bundle.dialect} (queries verified by SHA-256)")
     try:
-        derived = assemble(facts, facts_path, params, params_path, built, results, dataset, engine, refs, args.examples)
+        derived = assemble(facts, facts_path, params, params_path, built, results, dataset, engine, refs, args.examples,
+                           bundle.inputs)
     except (KeyError, ValueError) as exc:
         raise fail(root / "results",
                    _("a result does not have the query's columns: {error}").format(error=exc)) from None

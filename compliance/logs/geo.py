@@ -23,10 +23,15 @@ def _prefix(cidr: str) -> int:
     return net.prefixlen + (96 if net.version == 4 else 0)
 
 
-def read_table(path: str | Path, priority: int) -> list[tuple[str, str, str, int, int]]:
-    """CSV ``network,country`` (comment lines start with #) or an RIR delegated file (``registry|CC|ipv4|…``)."""
+def read_table(path: str | Path, priority: int, text: str | None = None) -> list[tuple[str, str, str, int, int]]:
+    """CSV ``network,country`` (comment lines start with #) or an RIR delegated file (``registry|CC|ipv4|…``).
+
+    ``text``: the file's content when the caller read it (``params.load``, under the attachment rules); a line that
+    does not parse is named by its number and never quoted: the file is the user's, and an echo of its cells would
+    turn a misnamed path into a way to read any file."""
     p = Path(path)
-    text = read_text(p)  # a regular file of bounded size, noted as an input of the run
+    if text is None:
+        text = read_text(p)  # a regular file of bounded size, noted as an input of the run (the shipped table)
     rows, problems = [], []
     lines = text.splitlines()
     rir = any(line.count("|") >= 6 for line in lines[:50] if not line.startswith("#"))
@@ -54,23 +59,26 @@ def read_table(path: str | Path, priority: int) -> list[tuple[str, str, str, int
                 if cells[0].strip().lower() == "network":
                     continue
                 if len(cells) < 2 or not cells[1].strip():
-                    raise ValueError(_("expected network,country"))
+                    raise ValueError
                 lo, hi = cidr_range(cells[0])
                 rows.append((lo, hi, cells[1].strip(), priority, _prefix(cells[0])))
-        except (ValueError, IndexError) as exc:
-            problems.append(Problem(str(p), n, str(exc)))
+        except (ValueError, IndexError, ipaddress.AddressValueError, csv.Error):
+            if rir:
+                why = _("not an RIR record (registry|CC|ipv4 or ipv6|start|count or prefix|date|status)")
+            else:
+                why = _("not 'network,country' (an IPv4 or IPv6 network in CIDR form, then a country)")
+            problems.append(Problem(str(p), n, why))
     if problems:
         raise InputError(problems[:20])
     return rows
 
 
-def table(user_entries: list[tuple[str, str]] | None = None, user_file: str | None = None):
+def table(user_entries: list[tuple[str, str]] | None = None, user_file: tuple[str, str] | None = None):
+    """The shipped table, the user's file (``(path as shown, text)``) and the user's entries of the parameters."""
     rows = read_table(SHIPPED, 1)
     if user_file:
-        rows += read_table(user_file, 0)
+        rows += read_table(user_file[0], 0, user_file[1])
     for cidr, country in user_entries or []:
         lo, hi = cidr_range(cidr)
         rows.append((lo, hi, country, 0, _prefix(cidr)))
     return rows
-
-

@@ -7,6 +7,16 @@ rejected line is reported with its number. Fields are then checked column-at-a-t
 counts, garbled text); each bad row goes to ``rejects.csv`` with file, line, column and reason, and each
 repaired one (a port removed from an address) too. Nothing is skipped silently.
 
+What is refused rather than guessed: an account, system or address holding an invisible or look-alike character
+(the facts' rule, ``compliance.nearmiss``: format characters such as U+200B, characters NFKC changes, Cyrillic and
+Greek letters imitating Latin ones) is rejected naming the character, since read as written it would be another
+account than the one it imitates; a NUL in any field; a port that is no port number; a count with misplaced
+thousands separators; a JSON line naming a mapped key twice, or holding a number beyond 64 bits or no finite
+number in a mapped field. A line longer than ``MAX_LINE`` (or a quoted field left open that long), a Parquet batch
+whose text decodes beyond ``MAX_BATCH_TEXT``, Arrow running out of memory and a full disk are input errors (exit 2)
+at their file and line or row: memory stays bounded and no partial folder is left. Task names the mapping does not
+know are counted per file (``InputFile.unmapped_actions``), never silently read as "no download".
+
 Output columns (one Parquet file per local month, ``YYYY-MM/records.parquet``)::
 
     ts timestamp[us, UTC] · epoch_s int64 · day date32 (local) · day_num int32 (days since 1970-01-01, local)
@@ -22,15 +32,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
 import signal
 import tempfile
 import threading
+import unicodedata
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,8 +63,12 @@ from compliance.logs import addresses, timestamps
 from compliance.logs.manifest import MANIFEST, REJECTS, InputFile, Manifest, OutputFile, Totals, sha256_file
 from compliance.logs.mapping import Mapping
 from compliance.logs.progress import Progress
+from compliance.nearmiss import _CONFUSABLE  # the facts' look-alike letters: one rule for facts and records
 
 BLOCK = 32 << 20
+MAX_LINE = 32 << 20  # longest line (or quoted CSV field) read: no access record is that long; bounds the memory held
+MAX_BATCH_TEXT = 1 << 30  # text one column of a Parquet batch (≤ 1 Mi rows) may decode to: beyond it, a bomb
+UNMAPPED_SHOWN = 20  # task names the mapping does not know, kept per file in the manifest (most frequent first)
 _HEADROOM = 1 << 20  # bytes of a buffer beyond a block, for the line carried over from the block before
 _DICT_COLUMNS = ["system", "account", "action", "action_raw", "ip", "ip_hex", "ip_net", "country", "reason", "source"]
 _STAT_COLUMNS = ["epoch_s", "day", "day_num", "month", "system", "account"]  # what analyses filter on
@@ -82,6 +99,7 @@ class Batch:
     span: int  # lines (or rows) of input the block held
     refused: list[tuple[int, str, str]] = field(default_factory=list)  # (line, column, reason)
     garbled: bool = True  # False when the reader saw no U+FFFD anywhere in these rows (the check is then skipped)
+    nul: bool = True  # False when the reader saw no NUL (nor a \u0000 escape) in these rows (likewise)
 
 
 @dataclass
@@ -91,6 +109,8 @@ class Stats:
     rejected: int = 0
     repaired: int = 0
     span: int = 0  # lines (rows) of the blocks handled so far
+    kinds: dict = field(default_factory=dict)  # valid rows per task kind
+    unmapped: dict = field(default_factory=dict)  # valid rows per task name the mapping does not know
 
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -118,6 +138,16 @@ class RejectsWriter:
 
     def close(self) -> None:
         self.fh.close()
+
+    def abandon(self) -> None:
+        """Close after a failure, ignoring a flush that fails again (a full disk): no error at interpreter exit."""
+        try:
+            self.fh.close()
+        except OSError:
+            try:
+                self.fh.buffer.raw.close()
+            except (OSError, AttributeError, ValueError):
+                pass
 
 
 # ------------------------------------------------------------------------------------------- readers
@@ -193,6 +223,9 @@ class _Blocks:
         self.bom = False
         self.free: list[bytearray] = []  # buffers released by their blocks
 
+    def _too_long(self, offset: int) -> InputError:
+        return _too_long_error(self.path, offset, self.quoted)
+
     def _buffer(self, size: int) -> bytearray:
         while self.free:
             buf = self.free.pop()
@@ -223,6 +256,9 @@ class _Blocks:
                         self.bom, start = True, 3
                     elif buf.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), 0, end):
                         raise fail(self.path, _("is UTF-16: export it as UTF-8 or CP949"))
+                if end - start > MAX_LINE and buf.find(b"\n", start, start + MAX_LINE + 1) < 0:
+                    # the line begun here runs past MAX_LINE (memchr over at most MAX_LINE: the first line only)
+                    raise self._too_long(self.read - n - kept + start)
                 if not n:
                     if end > start:
                         if buf[end - 1] != 0x0A:
@@ -233,11 +269,75 @@ class _Blocks:
                 cut = buf.rfind(b"\n", start, end)
                 if cut < 0 or (self.quoted and buf.find(b'"', start, cut + 1) >= 0
                                and buf.count(b'"', start, cut + 1) % 2):  # no line end yet, or inside a quoted field
+                    if end - start > MAX_LINE:
+                        # a quote the byte count took to open a field may be a literal one ('5" floppy', which CSV
+                        # readers keep as text): cut after the last record Python's csv reader completes; none
+                        # complete in MAX_LINE bytes is a quoted field left open, and the record would take the rest
+                        # of the file
+                        record_end = _last_record_end(buf, start, end) if cut >= 0 else -1
+                        if record_end <= start:
+                            raise self._too_long(self.read - n - kept + start)
+                        yield Block(buf, start, record_end, self.free)
+                        carry = bytes(mv[record_end:end])
+                        continue
                     carry = bytes(mv[start:end])
                     self.free.append(buf)
                     continue
                 yield Block(buf, start, cut + 1, self.free)
                 carry = bytes(mv[cut + 1 : end])
+
+
+def _last_record_end(buf: bytearray, start: int, end: int) -> int:
+    """The offset just after the last CSV record that ends within ``buf[start:end]`` as Python's csv reader (the exact
+    reading's) parses it, or -1. Read as Latin-1: quotes, commas and line ends are the same bytes in UTF-8 and CP949
+    (never part of a multi-byte character), so the records end where they end in the decoded text."""
+    lines = bytes(buf[start:end]).decode("latin-1").split("\n")[:-1]
+    state = {"consumed": 0, "exhausted": False}
+
+    def feed():
+        for line in lines:
+            state["consumed"] += len(line) + 1
+            yield line + "\n"
+        state["exhausted"] = True  # asked for more: the record under way did not end in these lines
+
+    boundary = -1
+    reader = csv.reader(feed())
+    while True:
+        try:
+            next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            pass  # the exact reading refuses that record; the next one starts after it
+        if state["exhausted"]:  # cut short by the end of the buffer (a quoted field still open)
+            break
+        boundary = state["consumed"]
+    return start + boundary if boundary > 0 else -1
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The number of the line that starts at byte ``offset`` (only when an error names it: one pass, newlines counted
+    a block at a time)."""
+    line = 1
+    with open(path, "rb") as fh:
+        while offset > 0:
+            chunk = fh.read(min(offset, 1 << 24))
+            if not chunk:
+                break
+            line += chunk.count(b"\n")
+            offset -= len(chunk)
+    return line
+
+
+def _too_long_error(path: Path, offset: int, quoted: bool) -> InputError:
+    limit = MAX_LINE >> 20
+    if quoted:
+        text = _("a line longer than {limit} MiB, or a quoted field left open that long: no access record is that long;"
+                 " the export is damaged or not CSV (nothing was kept)")
+    else:
+        text = _("a line longer than {limit} MiB: no access record is that long; the export is damaged or not JSON "
+                 "lines (nothing was kept)")
+    return fail(path, text.format(limit=limit), _line_at(path, offset))
 
 
 def _csv_header(line: bytes, enc: str, path: Path) -> list[str]:
@@ -264,7 +364,7 @@ def read_csv(path: Path, mapping: Mapping, wanted: str, progress: Progress, meta
         if header is None:
             end = block.find(b"\n")
             header = _csv_header(block.buf[block.start : end], enc or "utf-8", path)
-            cols = mapping.columns(header, str(path))
+            cols = mapping.columns(header, str(path), 1, meta.get("alone", True))
             meta["columns"] = {f: header[i] for f, i in cols.items()}
             block.start = end + 1
             if block.start == block.end:
@@ -331,7 +431,8 @@ def _csv_block(block: Block, enc: str, ncols: int, cols: dict[str, int], path: P
         if table is not None and not invalid and ncols > 1 and _one_row_per_line(data, table, names[cols["account"]]):
             columns = {f: _one_chunk(table.column(names[i])) for f, i in cols.items()}
             # no U+FFFD byte sequence in the block: no field needs the per-column check for garbled text
-            return Batch(columns, _numbers(0, table.num_rows), table.num_rows, garbled=data.has_garbled())
+            return Batch(columns, _numbers(0, table.num_rows), table.num_rows, garbled=data.has_garbled(),
+                         nul=data.find(b"\x00") >= 0)
         return _csv_block_slow(bytes(block), enc, ncols, cols, path)
     finally:
         block.release()
@@ -407,7 +508,7 @@ def _csv_block_slow(block: bytes, enc: str, ncols: int, cols: dict[str, int], pa
         for f, i in cols.items():
             values[f].append(row[i])
     return Batch({f: pa.array(v, pa.string()) for f, v in values.items()}, pa.array(lines, pa.int64()), len(raw_lines),
-                 refused)
+                 refused, nul=b"\x00" in block)
 
 
 def read_jsonl(path: Path, mapping: Mapping, wanted: str, progress: Progress, meta: dict):
@@ -422,7 +523,7 @@ def read_jsonl(path: Path, mapping: Mapping, wanted: str, progress: Progress, me
         if enc is None:
             enc = _detect(block.buf if block.buf.isascii() else bytes(block), wanted, path)
         if cols is None:
-            cols, schema, line_no = _first_object(block, enc or "utf-8", line_no, mapping, path)
+            cols, schema, line_no = _first_object(block, enc or "utf-8", line_no, mapping, path, meta.get("alone", True))
             if cols is not None:
                 meta["columns"] = dict(cols)
         yield partial(_jsonl_block, block, enc or "utf-8", cols, schema)
@@ -440,7 +541,7 @@ def _lines(block: Block):
         at = end + 1
 
 
-def _first_object(block: Block, enc: str, line_no: int, mapping: Mapping, path: Path):
+def _first_object(block: Block, enc: str, line_no: int, mapping: Mapping, path: Path, alone: bool = True):
     """(columns, Arrow schema of the mapped keys or None, next line number) from the first JSON object of the
     block, or (None, None, line number after the block). The schema takes each mapped key's type from its first
     non-null value among the first objects (text, whole number or true/false; null throughout: text); a key
@@ -458,7 +559,7 @@ def _first_object(block: Block, enc: str, line_no: int, mapping: Mapping, path: 
             continue
         if cols is None:
             keys = list(obj)
-            found = mapping.columns(keys, f"{path}:{line_no + n}")
+            found = mapping.columns(keys, str(path), line_no + n, alone)
             cols = {f: keys[i] for f, i in found.items()}
         for key in cols.values():
             if key not in seen and obj.get(key) is not None:
@@ -501,27 +602,52 @@ def _jsonl_block(block: Block, enc: str, cols: dict[str, str] | None, schema: pa
                     col = _one_chunk(table.column(key))
                     columns[f] = col if pa.types.is_string(col.type) else pc.cast(col, pa.string())
                 # a \ufffd escape is garbled text too: the per-column check is skipped only without either
-                garbled = data.has_garbled() or (data.find(b"\\") >= 0 and data.find(b"\\u") >= 0)
-                return Batch(columns, _numbers(0, n), n, garbled=garbled)
+                escaped = data.find(b"\\") >= 0 and data.find(b"\\u") >= 0
+                garbled = data.has_garbled() or escaped
+                nul = data.find(b"\x00") >= 0 or (escaped and data.find(b"\\u0000") >= 0)
+                return Batch(columns, _numbers(0, n), n, garbled=garbled, nul=nul)
         return _jsonl_block_slow(bytes(block), enc, cols)
     finally:
         block.release()
 
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
 
 
 def _jsonl_block_slow(block: bytes, enc: str, cols: dict[str, str] | None) -> Batch:
-    """Line by line with Python's json: the exact reason and line for every line refused."""
+    """Line by line with Python's json: the exact reason and line for every line refused. A line naming a mapped key
+    twice is refused (Python would keep the last value, and Arrow refuses it): the facts loader's rule for JSON. The
+    pairs are looked at only when the line could hold such a key twice (its quoted name twice, or an escape)."""
     values: dict[str, list] = {f: [] for f in cols or {}}
     lines: list[int] = []
     refused: list[tuple[int, str, str]] = []
+    keys = list((cols or {}).values())
+    mapped = set(keys)
+    twice: list[str] = []  # mapped keys an object of the line named twice (the last object parsed is the line's)
+
+    def pairs_hook(pairs):
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            twice[:] = [k for k, _v in pairs if k in seen or seen.add(k)]
+        else:
+            twice.clear()
+        return obj
+
     raw_lines = block.split(b"\n")[:-1]
     for ln, raw in enumerate(raw_lines):
         if not raw.strip():
             continue
+        # Without an escape or a blank after a quote, each key is written '"name":' and no string holds '":', so
+        # an object with as many '":' as keys names none twice (nested objects add some: looked at, then)
+        plain = not (b"\\" in raw or b'" ' in raw or b'"\t' in raw or b'"\r' in raw)
+        twice.clear()
         try:
-            obj = json.loads(raw.decode(enc))
+            text = raw.decode(enc)
+            obj = json.loads(text) if plain else json.loads(text, object_pairs_hook=pairs_hook)
+            if plain and obj.__class__ is dict and raw.count(b'":') != len(obj):
+                obj = json.loads(text, object_pairs_hook=pairs_hook)
         except UnicodeDecodeError as exc:
             refused.append((ln, "", f"not valid {enc.upper()} text (byte {exc.start + 1})"))
             continue
@@ -534,13 +660,27 @@ def _jsonl_block_slow(block: bytes, enc: str, cols: dict[str, str] | None) -> Ba
         except ValueError as exc:  # an integer with more digits than Python converts
             refused.append((ln, "", f"invalid JSON: {str(exc).split(';')[0]}"))
             continue
-        if not isinstance(obj, dict):
+        if obj.__class__ is not dict:
             refused.append((ln, "", f"expected a JSON object, found {_JSON_KINDS.get(type(obj), 'a number')}"))
             continue
-        row = []
-        for key in (cols or {}).values():
+        if twice and (dup := [k for k in twice if k in mapped]):
+            refused.append((ln, "", f"duplicate key {dup[0]!r}: the line would be read as its last value"))
+            continue
+        row, problem = [], ""
+        for key in keys:
             v = obj.get(key)
-            row.append(None if v is None else v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+            if v is not None and v.__class__ is not str:
+                if v.__class__ is int and not _INT64_MIN <= v <= _INT64_MAX:
+                    problem = f"{key!r} is a whole number beyond the 64-bit range ({len(str(abs(v)))} digits)"
+                    break
+                if v.__class__ is float and not math.isfinite(v):
+                    problem = f"{key!r} is not a finite number ({v!r})"
+                    break
+                v = json.dumps(v, ensure_ascii=False)
+            row.append(v)
+        if problem:
+            refused.append((ln, "", f"invalid JSON value: {problem}"))
+            continue
         try:  # an escaped lone surrogate (\ud800) is no character: UTF-8 cannot hold it
             for v in row:
                 if v is not None and not v.isascii():
@@ -552,30 +692,99 @@ def _jsonl_block_slow(block: bytes, enc: str, cols: dict[str, str] | None) -> Ba
         for f, v in zip(values, row):
             values[f].append(v)
     return Batch({f: pa.array(v, pa.string()) for f, v in values.items()}, pa.array(lines, pa.int64()), len(raw_lines),
-                 refused)
+                 refused, nul=b"\x00" in block or b"\\u0000" in block)
+
+
+_CATEGORICAL = ("account", "system", "action", "reason", "country", "records", "ip")
 
 
 def read_parquet(path: Path, mapping: Mapping, wanted: str, progress: Progress, meta: dict):
-    """Parquet exports: columns mapped by name; typed timestamps are taken as they are (naive = local zone)."""
+    """Parquet exports: columns mapped by name; typed timestamps are taken as they are (naive = local zone).
+
+    Text columns are read as dictionaries (``read_dictionary``): a dictionary page is never expanded row by row while
+    reading, and the repetitive columns stay dictionaries through the checks. What a batch's text would decode to is
+    computed from the dictionary first: beyond ``MAX_BATCH_TEXT`` for one column the file is refused at the batch's
+    first row (a few kilobytes of Parquet can hold a dictionary value repeated a million times: gigabytes decoded).
+    Arrow running out of memory or capacity is refused there too."""
     try:
         pf = pq.ParquetFile(path)
+        names = pf.schema_arrow.names
+        found = mapping.columns(names, str(path), 1, meta.get("alone", True))
+        read = [names[i] for i in found.values()]
+        text_columns = [c for c in read if _texty(pf.schema_arrow.field(c).type)]
+        if text_columns:
+            pf = pq.ParquetFile(path, read_dictionary=text_columns)
     except (pa.ArrowInvalid, OSError) as exc:
         raise fail(path, _("not a readable Parquet file: {error}").format(error=exc)) from None
-    names = pf.schema_arrow.names
-    found = mapping.columns(names, str(path))
     meta["columns"] = {f: names[i] for f, i in found.items()}
     meta["first_line"] = 1  # rows are numbered
     rows = 0
-    for rb in pf.iter_batches(batch_size=1 << 20, columns=[names[i] for i in found.values()]):
+    batches = pf.iter_batches(batch_size=1 << 20, columns=read)
+    while True:
+        try:
+            rb = next(batches)
+        except StopIteration:
+            break
+        except Exception as exc:
+            if _memory_error(exc) or isinstance(exc, (pa.ArrowInvalid, OSError)):
+                raise _parquet_error(path, rows + 1, exc) from None
+            raise
         columns = {}
         for f, i in found.items():
             col = rb.column(names[i])
-            columns[f] = col if pa.types.is_timestamp(col.type) and f == "timestamp" else pc.cast(col, pa.string())
+            size = _decoded_text(col)
+            if size > MAX_BATCH_TEXT:
+                raise fail(path, _("column {column} of rows {first}–{last} decodes to {size} bytes of text ({each} per "
+                                   "row) from a file of {bytes} bytes: more than {limit} MiB per column of {rows} rows "
+                                   "is no access-record export (a dictionary that expands this much is a bomb)").format(
+                    column=repr(names[i]), first=f"{rows + 1:,}", last=f"{rows + rb.num_rows:,}", size=f"{size:,}",
+                    each=f"{size // max(rb.num_rows, 1):,}", bytes=f"{path.stat().st_size:,}",
+                    limit=MAX_BATCH_TEXT >> 20, rows=f"{1 << 20:,}"), rows + 1)
+            try:
+                if pa.types.is_timestamp(col.type) and f == "timestamp":
+                    columns[f] = col
+                elif pa.types.is_dictionary(col.type) and f in _CATEGORICAL:  # checked per distinct value
+                    columns[f] = pa.DictionaryArray.from_arrays(col.indices, pc.cast(col.dictionary, pa.string()))
+                else:
+                    columns[f] = pc.cast(col, pa.string())
+            except Exception as exc:
+                if _memory_error(exc) or isinstance(exc, (pa.ArrowInvalid, pa.ArrowNotImplementedError)):
+                    raise _parquet_error(path, rows + 1, exc, names[i]) from None
+                raise
         yield Batch(columns, _numbers(0, rb.num_rows), rb.num_rows)
         rows += rb.num_rows
         progress.show(_("{name}: {rows} rows").format(name=path.name, rows=f"{rows:,}"))
     meta["encoding"] = None
     meta["sha256"] = sha256_file(path)
+
+
+def _texty(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or pa.types.is_large_binary(t)
+
+
+def _decoded_text(col: pa.Array) -> int:
+    """Bytes of text ``col`` holds once every row has its value (a dictionary's lengths taken per index: nothing is
+    decoded to learn it)."""
+    if pa.types.is_dictionary(col.type):
+        if not _texty(col.type) or not len(col):
+            return 0
+        total = pc.sum(pc.take(pc.binary_length(col.dictionary), col.indices)).as_py()
+        return total or 0
+    return col.nbytes if _texty(col.type) else 0
+
+
+def _parquet_error(path: Path, row: int, exc: BaseException, column: str | None = None) -> InputError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if _memory_error(exc):
+        text = _("the rows from here could not be held in memory ({error}): the export holds values far longer than "
+                 "access records have (nothing was kept)").format(error=first)
+    elif column is not None:
+        text = _("column {column} cannot be read as text: {error}").format(column=repr(column), error=first)
+    else:
+        text = _("not a readable Parquet file: {error}").format(error=first)
+    return fail(path, text, row)
 
 
 READERS = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}
@@ -603,25 +812,88 @@ def _clean(col: pa.Array | None, n: int) -> pa.Array:
 
 
 GARBLED = "contains U+FFFD (�): the text was garbled before or during export"
+NUL = "contains a NUL character (U+0000): text never holds one; the export is damaged"
 
 
-def _categorical(col: pa.Array | None, n: int) -> tuple[pa.DictionaryArray, list[str | None], pa.Array | None]:
-    """Dictionary-encode a repetitive column once; trim, empty → null and U+FFFD are then checked per *distinct*
-    value (accounts, systems, addresses repeat millions of times). Returns (column, its values, garbled mask)."""
+def _char_names(chars) -> str:
+    return ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, 'a control character')}" for ch in chars)
+
+
+def _plain(ch: str) -> str:
+    """What a reader sees for one character: nothing for an invisible one, NFKC's form, the Latin letter a Cyrillic
+    or Greek one imitates (``nearmiss``'s table; a dash for a dash)."""
+    if unicodedata.category(ch) in ("Cf", "Cc"):
+        return ""
+    norm = unicodedata.normalize("NFKC", ch)
+    if norm != ch:
+        return norm
+    latin = ch.lower().translate(_CONFUSABLE)
+    return "-" if latin == "_" else latin
+
+
+def lookalike(value: str, column: str) -> str | None:
+    """Why an account or system name is refused (the facts' look-alike rule, ``compliance.nearmiss``): it holds a
+    format or control character (U+200B, U+202E, …), a character NFKC changes (full-width letters, U+00A0; not the
+    Hangul compatibility jamo ㄱ…ㆎ Korean keyboards type), or a Cyrillic or Greek letter imitating a Latin one beside
+    Latin letters or in a name that reads as Latin throughout; None when it holds none. Read as
+    written, such a name is another account than the one it looks like, and that one's records would vanish."""
+    if value.isascii() and value.isprintable():
+        return None
+    odd, imitating = [], []
+    for ch in dict.fromkeys(value):
+        if ch.isascii():
+            if not ch.isprintable():
+                odd.append(ch)
+        elif unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs", "Cn") or (
+                unicodedata.normalize("NFKC", ch) != ch and not "\u3131" <= ch <= "\u318e"):  # ㄱ is Korean, no look-alike
+            odd.append(ch)
+        elif ch.lower().translate(_CONFUSABLE).isascii():
+            imitating.append(ch)
+    shown = "".join(_plain(ch) for ch in value)
+    if imitating and (any(ch.isascii() and ch.isalpha() for ch in value) or shown.isascii()):
+        odd += imitating
+    if not odd:
+        return None
+    return (f"holds {_char_names(odd)}: read as written it is another {column} than {shown!r}, which it looks like "
+            f"(an invisible or look-alike character)")
+
+
+def _distinct_problem(v: str, column: str) -> str | None:
+    """Why a distinct value of a repetitive column is refused, checked once per value: garbled text, a NUL, and for
+    accounts and systems a look-alike character."""
+    if v.isascii() and v.isprintable():  # the fast path: almost every value
+        return None
+    if "\x00" in v:
+        return NUL
+    if "\ufffd" in v:
+        return GARBLED
+    if column in ("account", "system"):
+        return lookalike(v.strip(), column)
+    return None
+
+
+def _categorical(col: pa.Array | None, n: int, column: str):
+    """Dictionary-encode a repetitive column once (a dictionary column, from Parquet, is taken as it is); trim,
+    empty → null, U+FFFD, NUL and look-alikes are then checked per *distinct* value (accounts, systems, addresses
+    repeat millions of times). Returns (column, its values, the raw indices, {raw index: why it is refused})."""
     if col is None:
-        return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()), pa.array([], pa.string())), [], None
-    enc = pc.dictionary_encode(col)
+        return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()), pa.array([], pa.string())), [], None, {}
+    enc = col if pa.types.is_dictionary(col.type) else pc.dictionary_encode(col)
     raw = enc.dictionary.to_pylist()
     values: dict[str, int] = {}
     remap = [None if v is None or not v.strip() else values.setdefault(v.strip(), len(values)) for v in raw]
     idx = pc.take(pa.array(remap, pa.int32()), enc.indices)
-    garbled = [j for j, v in enumerate(raw) if v and "\ufffd" in v]
-    mask = pc.is_in(enc.indices, pa.array(garbled, enc.indices.type)) if garbled else None
-    return pa.DictionaryArray.from_arrays(idx, pa.array(list(values), pa.string())), list(values), mask
+    bad = {j: why for j, v in enumerate(raw) if v and (why := _distinct_problem(v, column))}
+    return pa.DictionaryArray.from_arrays(idx, pa.array(list(values), pa.string())), list(values), enc.indices, bad
+
+
+_COUNT = re.compile(r"[0-9]{1,15}|[0-9]{1,3}(?:,[0-9]{3}){1,4}")  # 1234 or 1,234 (thousands separators in place)
+_PORT = re.compile(r"[0-9]{1,5}")
 
 
 def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, local_offset: int):
-    """Check and convert one batch: (table of valid rows, {row index: [(column, reason)]}, {index: [(col, note)]})."""
+    """Check and convert one batch: (table of valid rows, {row index: [(column, reason)]}, {index: [(col, note)]},
+    ({task kind: valid rows}, {task name the mapping does not know: valid rows}))."""
     n = len(batch.lines)
     problems: dict[int, list[tuple[str, str]]] = {}
     repairs: dict[int, list[tuple[str, str]]] = {}
@@ -637,8 +909,10 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
     cols = batch.columns
     cat = {}
     for f in ("account", "system", "action", "reason", "country", "records", "ip"):
-        cat[f], values, garbled = _categorical(cols.get(f), n)
-        flag(garbled, f, GARBLED)
+        cat[f], values, raw_idx, refused = _categorical(cols.get(f), n, f)
+        if refused:
+            flag(pc.is_in(raw_idx, pa.array(list(refused), raw_idx.type)), f,
+                 lambda i, raw_idx=raw_idx, refused=refused: refused[raw_idx[i].as_py()])
         cat[f + ".values"] = values
     subject = _clean(cols.get("subject"), n)
     if batch.garbled:  # else the reader found no U+FFFD in the block: two scans of 10 M values saved
@@ -646,6 +920,11 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
         for f in ("timestamp", "date", "time"):
             if f in cols and pa.types.is_string(cols[f].type):
                 flag(pc.match_substring(cols[f], "\ufffd"), f, GARBLED)
+    if batch.nul:  # likewise for NUL, which no reader refuses by itself (Arrow and csv keep it in the text)
+        flag(pc.match_substring(subject, "\x00"), "subject", NUL)
+        for f in ("timestamp", "date", "time"):
+            if f in cols and pa.types.is_string(cols[f].type):
+                flag(pc.match_substring(cols[f], "\x00"), f, NUL)
     flag(pc.is_null(cat["account"].indices), "account", "empty")
     if "system" not in cols:
         cat["system"] = pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), n), pa.array([mapping.system]))
@@ -676,6 +955,11 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
     idx = cat["ip"].indices
     parsed, bad = [], {}
     for j, v in enumerate(cat["ip.values"]):
+        if not (v.isascii() and v.isprintable()):  # a zero-width space after a port would be removed with it
+            odd = [ch for ch in dict.fromkeys(v) if not (ch.isascii() and ch.isprintable())]
+            parsed.append(None)
+            bad[j] = f"holds {_char_names(odd)}: an address is written in ASCII letters, digits, dots and colons"
+            continue
         try:
             parsed.append(addresses.parse(v))
         except ValueError as exc:
@@ -692,8 +976,10 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
     def ip_column(attr):
         return pa.DictionaryArray.from_arrays(idx, pa.array([getattr(p, attr) if p else "" for p in parsed], pa.string()))  # "" rows are rejected
 
-    # task kind, per distinct raw value
+    # task kind, per distinct raw value; a name no profile or mapping lists is 'other' and counted as unmapped
     kinds = [mapping.action_kind(v) for v in cat["action.values"]]
+    unmapped = [j for j, k in enumerate(kinds) if k is None]
+    kinds = [k or "other" for k in kinds]
     order = sorted(set(kinds) | {"other"})
     action = pa.DictionaryArray.from_arrays(
         pc.fill_null(pc.take(pa.array([order.index(k) for k in kinds], pa.int32()), cat["action"].indices), order.index("other")),
@@ -702,8 +988,7 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
     # record counts: digits, optionally with thousands separators (checked per distinct value)
     counts, bad_counts = [], {}
     for j, v in enumerate(cat["records.values"]):
-        digits = v.replace(",", "")
-        ok = digits.isascii() and digits.isdigit() and len(digits) <= 15
+        ok = _COUNT.fullmatch(v) is not None and len(digits := v.replace(",", "")) <= 15
         counts.append(int(digits) if ok else None)
         if not ok:
             bad_counts[j] = f"not a whole number: {v!r}"
@@ -727,7 +1012,23 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
     ], schema=SCHEMA)
     if valid is not None:
         table = table.filter(valid)
-    return table, problems, repairs
+    return table, problems, repairs, _task_counts(table, order, unmapped, cat["action.values"])
+
+
+def _task_counts(table: pa.Table, order: list[str], unmapped: list[int], raw: list[str]) -> tuple[dict, dict]:
+    """({kind: valid rows}, {raw task name the mapping does not know: valid rows}) of a checked block."""
+    if not table.num_rows:
+        return {}, {}
+    kinds = {}
+    for entry in pc.value_counts(_one_chunk(table.column("action")).indices).to_pylist():
+        kinds[order[entry["values"]]] = kinds.get(order[entry["values"]], 0) + entry["counts"]
+    names = {}
+    if unmapped:
+        raw_idx = _one_chunk(table.column("action_raw")).indices
+        hit = pc.filter(raw_idx, pc.is_in(raw_idx, pa.array(unmapped, raw_idx.type)))
+        for entry in pc.value_counts(hit).to_pylist():
+            names[raw[entry["values"]]] = entry["counts"]
+    return kinds, names
 
 
 # ------------------------------------------------------------------------------------------- the command
@@ -753,17 +1054,39 @@ def _by_month(table: pa.Table) -> list[tuple[int, pa.Table]]:
 
 
 class _Months:
-    """One Parquet file per local month, written in input order by one thread beside the parsing workers."""
+    """One Parquet file per local month, written in input order by one thread beside the parsing workers.
 
-    def __init__(self, root: Path):
+    ``shown``: the folder as the user named it (the files are written under a temporary name); a write that fails
+    (a full disk) is an input error naming the file as the user knows it."""
+
+    def __init__(self, root: Path, shown: Path | None = None):
         self.root, self.writers, self.rows = root, {}, {}
+        self.shown = shown or root
+
+    def abandon(self) -> None:
+        """Close every writer after a failure, ignoring their errors: a writer left open would retry its close in its
+        finaliser, where the error becomes an 'Exception ignored' traceback on stderr."""
+        for w in self.writers.values():
+            try:
+                w.close()
+            except Exception:  # noqa: BLE001 - the failure that led here is the one reported
+                pass
+            w.is_open = False
+            if getattr(w, "file_handle", None) is not None:
+                try:
+                    w.file_handle.close()
+                except Exception:  # noqa: BLE001
+                    pass
 
     def write(self, parts: list[tuple[int, pa.Table]], base: int) -> None:
         """Rows of one block; their line numbers count from ``base``, the line the block starts on."""
         for m, part in parts:
             if base:
                 part = part.set_column(_LINE, SCHEMA.field(_LINE), pc.add(part.column(_LINE), base))
-            self._write(m, part)
+            try:
+                self._write(m, part)
+            except OSError as exc:
+                raise _write_error(self.shown / f"{m // 100:04d}-{m % 100:02d}" / "records.parquet", exc) from None
 
     def _write(self, m: int, part: pa.Table) -> None:
         w = self.writers.get(m)
@@ -781,11 +1104,26 @@ class _Months:
 
     def close(self, pool: ThreadPoolExecutor) -> list[OutputFile]:
         def finish(m: int) -> OutputFile:
-            self.writers[m].close()
             rel = f"{m // 100:04d}-{m % 100:02d}/records.parquet"
+            try:
+                self.writers[m].close()
+            except OSError as exc:
+                raise _write_error(self.shown / rel, exc) from None
             return OutputFile(path=rel, month=rel[:7], rows=self.rows[m], sha256=sha256_file(self.root / rel))
 
         return list(pool.map(finish, sorted(self.writers)))  # hashlib releases the GIL: files hashed in parallel
+
+
+def _write_error(shown: Path, exc: OSError) -> InputError:
+    """A failed write (a full disk, a quota) as one line naming the output file; Arrow's own text carries the OS's
+    words after 'Detail:', and its errno when it has one."""
+    code = exc.errno
+    if code is None:
+        found = re.search(r"\[errno (\d+)\]", str(exc))
+        code = int(found[1]) if found else None
+    reason = os.strerror(code) if code else (exc.strerror or str(exc)).strip().splitlines()[0]
+    return fail(shown, _("cannot write: {reason}; nothing was kept (the partial output was removed)").format(
+        reason=reason))
 
 
 def _check_output(out: Path, inputs: list[Path]) -> None:
@@ -829,15 +1167,17 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
         signal.signal(signal.SIGTERM, _terminate)
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     writer = ThreadPoolExecutor(max_workers=1)  # the Parquet files, written in input order
+    months = _Months(tmp, out_dir)
+    rejects = None
+    done = False
     try:
-        months = _Months(tmp)
         rejects = RejectsWriter(tmp / REJECTS)
         files, totals = [], Totals()
         first = last = None
         writes: deque = deque()
         for p in inputs:
             kind = fmt or format_of(p)
-            meta: dict = {}
+            meta: dict = {"alone": len(inputs) == 1}  # one mapping for several exports: named headers checked at the end
             st = Stats()
 
             def handle(name: str, st: Stats, meta: dict, done: _Done) -> None:
@@ -859,6 +1199,10 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
                 st.rejected += len(bad) + len(batch.refused)
                 st.repaired += sum(1 for i in fixed if i not in bad)
                 st.rows_out += done.rows
+                for k, v in done.kinds.items():
+                    st.kinds[k] = st.kinds.get(k, 0) + v
+                for k, v in done.unmapped.items():
+                    st.unmapped[k] = st.unmapped.get(k, 0) + v
                 if done.rows:
                     first = done.first if first is None else min(first, done.first)
                     last = done.last if last is None else max(last, done.last)
@@ -871,37 +1215,68 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
             # blocks are parsed, checked and split by month in the workers, written by the writer thread: the
             # main thread only reads, hashes and reports, so no step waits for another on a two-core machine
             pending: deque = deque()
+
+            def settle(name: str, st: Stats, meta: dict, future) -> None:
+                try:
+                    done = future.result()
+                except _OutOfMemory as exc:  # at the first line (or row) of the block that did not fit
+                    text = (_("the rows from here could not be held in memory ({error}): the export holds values far "
+                              "longer than access records have (nothing was kept)") if kind == "parquet" else
+                            _("the lines from here could not be held in memory ({error}): the export holds values far "
+                              "longer than access records have (nothing was kept)"))
+                    raise fail(p, text.format(error=exc), meta["first_line"] + st.span) from None
+                handle(name, st, meta, done)
+
             for work in READERS[kind](p, mapping, encoding, progress, meta):
                 pending.append(pool.submit(_process, work, mapping, p.name, naive, local))
                 while len(pending) > WORKERS:
-                    handle(p.name, st, meta, pending.popleft().result())
+                    settle(p.name, st, meta, pending.popleft())
             while pending:
-                handle(p.name, st, meta, pending.popleft().result())
+                settle(p.name, st, meta, pending.popleft())
+            ranked = sorted(st.unmapped.items(), key=lambda kv: (-kv[1], kv[0]))
             files.append(InputFile(name=p.name, sha256=meta["sha256"], bytes=p.stat().st_size, format=kind,
                                    encoding=meta.get("encoding"), columns=meta.get("columns", {}), rows_in=st.rows_in,
-                                   rows_out=st.rows_out, rows_rejected=st.rejected, rows_repaired=st.repaired))
+                                   rows_out=st.rows_out, rows_rejected=st.rejected, rows_repaired=st.repaired,
+                                   actions=dict(sorted(st.kinds.items())), unmapped_rows=sum(st.unmapped.values()),
+                                   unmapped_actions=dict(ranked[:UNMAPPED_SHOWN])))
             totals.rows_in += st.rows_in
             totals.rows_out += st.rows_out
             totals.rows_rejected += st.rejected
             totals.rows_repaired += st.repaired
+        mapping.check_named()  # a header the mapping file names that no export had: refused
         while writes:
             writes.popleft().result()
         outputs = months.close(pool)
-        rejects.close()
+        try:
+            rejects.close()
+        except OSError as exc:
+            raise _write_error(out_dir / REJECTS, exc) from None
         rej = OutputFile(path=REJECTS, month="", rows=rejects.rows, sha256=sha256_file(tmp / REJECTS))
         offset = f"{'+' if local >= 0 else '-'}{abs(local) // 60:02d}:{abs(local) % 60:02d}"
         manifest = Manifest(tool=f"pipa-audit {__version__}", timezone=offset, inputs=files, outputs=outputs,
                             rejects=rej, totals=totals, first_day=first, last_day=last)
-        (tmp / MANIFEST).write_text(json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n",
-                                    encoding="utf-8")
+        try:
+            (tmp / MANIFEST).write_text(json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False)
+                                        + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise _write_error(out_dir / MANIFEST, exc) from None
         os.chmod(tmp, 0o777 & ~_umask())
         if out_dir.exists():
             out_dir.rmdir()  # empty (checked above)
         os.replace(tmp, out_dir)
+        done = True
         return manifest
+    except OSError as exc:  # a write of rejects.csv while reading (a full disk), a folder that cannot be made
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG):
+            raise _write_error(out_dir / (REJECTS if rejects is not None else ""), exc) from None
+        raise
     finally:
         pool.shutdown(cancel_futures=True)
         writer.shutdown(cancel_futures=True)  # waits for a write under way: nothing writes into tmp once removed
+        if not done:
+            months.abandon()
+            if rejects is not None:
+                rejects.abandon()
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
         progress.done()
@@ -924,14 +1299,33 @@ class _Done:
     rows: int
     first: object = None  # first and last local day (datetime.date) of the valid rows
     last: object = None
+    kinds: dict = field(default_factory=dict)  # valid rows per task kind
+    unmapped: dict = field(default_factory=dict)  # valid rows per task name the mapping does not know
+
+
+class _OutOfMemory(Exception):
+    """Arrow (or Python) could not hold a block: reported at the block's first line by the caller, who knows it."""
+
+
+def _memory_error(exc: BaseException) -> bool:
+    """Arrow's errors for data too big to hold (memory, or a column past 2 GiB of text), as opposed to bad input
+    Arrow refuses for another reason, or a bug."""
+    if isinstance(exc, (MemoryError, pa.ArrowCapacityError)):  # ArrowMemoryError is a MemoryError
+        return True
+    return isinstance(exc, pa.ArrowInvalid) and ("overflow" in str(exc) or "capacity" in str(exc))
 
 
 def _process(work, mapping: Mapping, source: str, naive: int, local: int) -> _Done:
-    batch = work() if callable(work) else work
-    if not len(batch.lines):  # every line refused while reading (or none)
-        return _Done(batch, {}, {}, [], 0)
-    table, bad, fixed = normalise(batch, mapping, source, naive, local)
-    done = _Done(batch, bad, fixed, _by_month(table), table.num_rows)
+    try:
+        batch = work() if callable(work) else work
+        if not len(batch.lines):  # every line refused while reading (or none)
+            return _Done(batch, {}, {}, [], 0)
+        table, bad, fixed, (kinds, unmapped) = normalise(batch, mapping, source, naive, local)
+        done = _Done(batch, bad, fixed, _by_month(table), table.num_rows, kinds=kinds, unmapped=unmapped)
+    except Exception as exc:
+        if _memory_error(exc):
+            raise _OutOfMemory(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__) from None
+        raise
     if table.num_rows:
         lo, hi = pc.min_max(table.column("day")).values()
         done.first, done.last = lo.as_py(), hi.as_py()

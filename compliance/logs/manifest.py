@@ -1,21 +1,24 @@
 """The manifest of an ingested access-record folder: what went in (with SHA-256), what came out, what was refused.
 
 Analyses read the Parquet files the manifest lists (never a glob), and verify their SHA-256 first, so the
-hashes in derived facts name exactly the rows that were analysed.
+hashes in derived facts name exactly the rows that were analysed. Every file of the folder is opened as evidence
+attachments are (``compliance.evidence``): each component below the folder without following a symlink, and it must
+be a regular file, so a month folder or a manifest linked elsewhere is refused rather than read from outside.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import stat
 from pathlib import Path, PurePosixPath
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
 
 from compliance.i18n import _
-from compliance.loading import fail, located
-from compliance.loading import load as load_file
+from compliance.loading import fail, located, note_input, parse
 
 MANIFEST = "manifest.json"
 REJECTS = "rejects.csv"
@@ -32,6 +35,9 @@ class InputFile(_M):
     format: str  # csv | jsonl | parquet
     encoding: str | None = None  # cp949 | utf-8 | utf-8-sig (CSV/JSON lines)
     columns: dict[str, str] = {}  # field → header it was read from
+    actions: dict[str, int] | None = None  # valid rows per task kind (None: written by an older version)
+    unmapped_rows: int = 0  # valid rows whose task name the mapping does not know (kind 'other', never a download)
+    unmapped_actions: dict[str, int] = {}  # the most frequent such names (at most 20), with their rows
     rows_in: int
     rows_out: int
     rows_rejected: int
@@ -72,6 +78,11 @@ class Manifest(_M):
     totals: Totals
     first_day: dt.date | None = None
     last_day: dt.date | None = None
+    _sha256: str | None = PrivateAttr(None)  # of manifest.json as read by load()
+
+    @property
+    def sha256(self) -> str | None:
+        return self._sha256
 
 
 def sha256_file(path: Path) -> str:
@@ -82,22 +93,112 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+_NOFOLLOW = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
+
+
+def _symlink_or(exc: OSError, name: str, dir_fd: int) -> OSError:
+    """Linux opens a symlinked folder with O_NOFOLLOW | O_DIRECTORY as ENOTDIR: say ELOOP (a link) then."""
+    if exc.errno == errno.ENOTDIR:
+        try:
+            if stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                return OSError(errno.ELOOP, "symlink")
+        except OSError:
+            pass
+    return exc
+
+
+def open_inside(root: Path, rel: str, missing: str | None = None) -> int:
+    """A descriptor of the regular file ``rel`` below the folder ``root``, no component of it a symlink (the folder
+    itself may be one: it is the user's name for it). An InputError naming root/rel otherwise (``missing``: what to
+    say when it is not there)."""
+    where = root / rel
+    try:
+        cur = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise fail(root, _("cannot open the folder: {reason}").format(reason=exc.strerror or exc)) from None
+    parts = [x for x in PurePosixPath(rel).parts if x not in ("", ".")]
+    try:
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            try:
+                fd = os.open(part, _NOFOLLOW | (os.O_NONBLOCK if last else os.O_DIRECTORY), dir_fd=cur)
+            except OSError as exc:
+                exc = _symlink_or(exc, part, cur)
+                if exc.errno == errno.ELOOP:
+                    raise fail(where, _("a symlink is on the path; the folder's files are read without following "
+                                        "links (one could lead outside it): place the file itself there")) from None
+                if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                    raise fail(where, missing or _("listed in the manifest but missing")) from None
+                raise fail(where, _("cannot read: {reason}").format(reason=exc.strerror or exc)) from None
+            os.close(cur)
+            cur = fd
+        if not stat.S_ISREG(os.fstat(cur).st_mode):
+            raise fail(where, _("is not a regular file (a folder, FIFO, device or socket)"))
+        fd, cur = cur, -1
+        return fd
+    finally:
+        if cur >= 0:
+            os.close(cur)
+
+
+def read_inside(root: Path, rel: str, cap: int, missing: str | None = None) -> bytes:
+    """The content of ``rel`` below ``root`` (``open_inside``), at most ``cap`` bytes."""
+    fd = open_inside(root, rel, missing)
+    try:
+        chunks, total = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            total += len(chunk)
+            if total > cap:
+                raise fail(root / rel, _("file is {size} bytes or more; the limit is {cap}").format(size=total, cap=cap))
+            chunks.append(chunk)
+    except OSError as exc:
+        raise fail(root / rel, _("cannot read: {reason}").format(reason=exc.strerror or exc)) from None
+    finally:
+        os.close(fd)
+    note_input(root / rel)
+    return b"".join(chunks)
+
+
+def sha256_inside(root: Path, rel: str) -> str:
+    """SHA-256 of ``rel`` below ``root``, read through ``open_inside`` (hashlib releases the GIL)."""
+    fd = open_inside(root, rel)
+    h = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as exc:
+        raise fail(root / rel, _("cannot read: {reason}").format(reason=exc.strerror or exc)) from None
+    finally:
+        os.close(fd)
+    return h.hexdigest()
+
+
+MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+
+
 def load(folder: str | Path, verify: bool = True) -> Manifest:
-    """Read DIR/manifest.json; with ``verify``, every listed file must exist with its SHA-256."""
+    """Read DIR/manifest.json; every listed file must be a regular file of the folder (no link on its path), and with
+    ``verify`` have its SHA-256."""
     root = Path(folder)
     path = root / MANIFEST
-    if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused by read_text with its reason
+    if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused with its reason
         raise fail(root, _("no {file}: not a folder written by 'pipa-audit logs ingest'").format(file=MANIFEST))
-    data, text = load_file(path, as_json=True)  # duplicate keys, deep nesting, huge numbers: one located line
+    raw = read_inside(root, MANIFEST, MANIFEST_MAX_BYTES)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(path, _("not UTF-8 text (byte {offset})").format(offset=exc.start)) from None
+    data = parse(text, path, as_json=True)  # duplicate keys, deep nesting, huge numbers: one located line
     try:
         manifest = Manifest.model_validate(data)
     except ValidationError as exc:
         first = located(path, text, exc).problems[0]
         raise fail(path, _("invalid manifest: {field}: {message}").format(field=first.field, message=first.message),
                    first.line) from None
+    manifest._sha256 = hashlib.sha256(raw).hexdigest()
     for out in manifest.outputs:
-        if not (root / out.path).is_file():
-            raise fail(root / out.path, _("listed in the manifest but missing"))
+        os.close(open_inside(root, out.path))  # there, a regular file, no link on the way: before any engine reads it
     if verify:
         check_hashes(root, manifest)
     return manifest
@@ -106,6 +207,5 @@ def load(folder: str | Path, verify: bool = True) -> Manifest:
 def check_hashes(root: Path, manifest: Manifest) -> None:
     """Every listed Parquet file still has its SHA-256 (hashlib releases the GIL: this can run beside a query)."""
     for out in manifest.outputs:
-        f = root / out.path
-        if sha256_file(f) != out.sha256:
-            raise fail(f, _("SHA-256 differs from the manifest: the records were changed after ingest"))
+        if sha256_inside(root, out.path) != out.sha256:
+            raise fail(root / out.path, _("SHA-256 differs from the manifest: the records were changed after ingest"))

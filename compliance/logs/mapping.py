@@ -2,7 +2,12 @@
 
 Headers are matched after normalisation (case, spaces, ``_-./()[]``), so ``접속 일시``, ``접속일시`` and
 ``접속_일시`` are one name. A header that two fields claim, or a field that two headers claim, is an input
-error naming the file and line 1: a guess could silently read the wrong column.
+error naming the file and line 1: a guess could silently read the wrong column. So is a header the mapping file
+names that the export does not have: the profile's column would otherwise be read in its place.
+
+A task name neither the shipped profile nor the mapping file lists is kept as kind ``other`` and counted as
+*unmapped* (``action_kind`` gives None): never a download, so ingest reports how many rows had such names and the
+downloads analysis says the records cannot show what they were. Map a task that is no download to ``other``.
 
 Mapping file (YAML)::
 
@@ -64,10 +69,24 @@ class Mapping:
     timezone: str | None = None
     system: str | None = None
     explicit: dict[str, str] = field(default_factory=dict)  # user's own header → field (wins over profiles)
+    explicit_names: dict[str, str] = field(default_factory=dict)  # normalised → as the mapping file spells it
+    _seen: set = field(default_factory=set)  # normalised headers of the exports read so far
+    _absent: dict = field(default_factory=dict)  # named header → (file, line, its headers) of the first export without it
 
-    def columns(self, headers: list[str], where: str) -> dict[str, int]:
-        """field → column index for one file's headers; raises InputError (file:1) on ambiguity or absence."""
+    def columns(self, headers: list[str], where: str, line: int = 1, alone: bool = True) -> dict[str, int]:
+        """field → column index for one file's headers; raises InputError (file:line) on ambiguity or absence.
+
+        A header the mapping file names that these headers lack is refused (the profile's column would be read in
+        its place); with ``alone`` False (one mapping for several exports of one run) only once every export has been
+        read without it (``check_named``): a mapping may name the headers of each layout of the run."""
         found: dict[str, int] = {}
+        present = {norm(h) for h in headers}
+        self._seen |= present
+        for key in self.explicit:
+            if key not in present:
+                self._absent.setdefault(key, (where, line, list(headers)))
+        if alone:
+            self.check_named()
         for i, header in enumerate(headers):
             key = norm(header)
             fld = self.explicit.get(key) or self.aliases.get(key)
@@ -75,7 +94,7 @@ class Mapping:
                 continue
             if fld in found:
                 text = _("columns {first} and {second} both mean '{field}'; name one in a mapping file (--mapping)")
-                raise fail(where, text.format(first=repr(headers[found[fld]]), second=repr(header), field=fld), 1)
+                raise fail(where, text.format(first=repr(headers[found[fld]]), second=repr(header), field=fld), line)
             found[fld] = i
         if "timestamp" in found:
             found.pop("date", None), found.pop("time", None)
@@ -87,13 +106,23 @@ class Mapping:
         if missing:
             text = _("no column for {fields} among the headers {headers}; use --profile, or a mapping file (--mapping) "
                      "naming the headers")
-            raise fail(where, text.format(fields=", ".join(missing), headers=headers), 1)
+            raise fail(where, text.format(fields=", ".join(missing), headers=headers), line)
         return found
 
-    def action_kind(self, raw: str | None) -> str:
+    def check_named(self) -> None:
+        """Refuse a header the mapping file names that no export read so far has (at the first export without it)."""
+        for key, (where, line, headers) in self._absent.items():
+            if key not in self._seen:
+                text = _("the mapping file names the column {header} (for '{field}'), which this export does not have; "
+                         "its headers are {headers}")
+                raise fail(where, text.format(header=repr(self.explicit_names.get(key, key)), field=self.explicit[key],
+                                              headers=headers), line)
+
+    def action_kind(self, raw: str | None) -> str | None:
+        """The kind of a raw task name, or None when neither the profile nor the mapping file lists it."""
         if raw is None:
             return "other"
-        return self.actions.get(norm(raw), "other")
+        return self.actions.get(norm(raw))
 
 
 def build(profile: str = "auto", mapping_file: str | None = None, timezone: str | None = None,
@@ -113,6 +142,7 @@ def build(profile: str = "auto", mapping_file: str | None = None, timezone: str 
     if mapping_file:
         user = validate_file(mapping_file, MappingFile)[0]
         result.explicit = {norm(h): f for h, f in user.columns.items()}
+        result.explicit_names = {norm(h): h for h in user.columns}
         result.actions.update({norm(a): k for a, k in user.actions.items()})
         result.timezone, result.system = user.timezone, user.system
     if timezone:

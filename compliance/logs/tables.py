@@ -32,6 +32,7 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
     "review_periods": [("system", "STRING"), ("period", "STRING"), ("start_day", "BIGINT"), ("end_day", "BIGINT"),
                        ("rule", "STRING")],
     "reviews": [("system", "STRING"), ("day_num", "BIGINT")],
+    "no_reason": [("value", "STRING")],
 }
 
 
@@ -79,6 +80,13 @@ def _periods(system_id: str, start: dt.date, as_of: dt.date, cycle: int | None) 
                              f"every {cycle} days (internal plan, Notice 2025-9 Art 8(2))"))
                 d = end + dt.timedelta(days=1)
     return rows, unknown_cycle
+
+
+def no_reason_values(values: list[str]) -> list[str]:
+    """Every reason cell that counts as no reason, in lower case (the SQL compares ``LOWER(reason)``): each value of
+    the parameter, and without its spaces ('해당 없음', '해당없음'); ingest trims a cell and reads a blank one as none."""
+    out = {form for v in values for form in (v.strip().lower(), "".join(v.lower().split()))}
+    return sorted(form for form in out if form)
 
 
 def period_start(facts) -> dt.date:
@@ -138,7 +146,11 @@ def build(facts, params: Params, first_day: dt.date | None, last_day: dt.date | 
         lo, hi = cidr_range(n.network)
         for system in n.systems or [None]:
             t["networks"].append((system, lo, hi, n.label or n.network))
-    t["geo"] = geo.table([(g.network, g.country) for g in params.geo], params.geo_file)
+    user_geo = params.geo_table()
+    if params.geo_file and user_geo is None:  # read only by params.load, under the attachment rules
+        raise RuntimeError("parameters with a geo_file must be read by compliance.logs.params.load")
+    t["geo"] = geo.table([(g.network, g.country) for g in params.geo], user_geo[:2] if user_geo else None)
+    t["no_reason"] = [(v,) for v in no_reason_values(params.no_reason)]
     rows, uncovered = cal.build(min(first_day or start, start), max(last_day or as_of, as_of),
                                 params.calendar.holidays, params.calendar.workdays)
     t["calendar"] = rows

@@ -1,9 +1,10 @@
 -- Art 8(2): downloads of at least params.download_threshold records (or of an unstated number) with no recorded
--- reason. One row per system and account, with its first such download as the example.
+-- reason: a blank reason, or one of the values that record none in any case (no_reason: '-', 'N/A', '없음', … as
+-- the parameters list them, lower case in the table; lower() is the same on every engine for the letters they use). One row per system and account, with its first such download as the example.
 WITH d AS (
   SELECT r.system, r.account, r.epoch_s, r.source, r.line, r.ip, r.records
   FROM records r CROSS JOIN params p
-  WHERE r.action = 'download' AND r.reason IS NULL
+  WHERE r.action = 'download' AND (r.reason IS NULL OR LOWER(r.reason) IN (SELECT nr.value FROM no_reason nr))
     AND (r.records IS NULL OR r.records >= p.download_threshold)
 ),
 ranked AS (
