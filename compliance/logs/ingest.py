@@ -639,14 +639,16 @@ def _jsonl_block_slow(block: bytes, enc: str, cols: dict[str, str] | None) -> Ba
     for ln, raw in enumerate(raw_lines):
         if not raw.strip():
             continue
-        # Without an escape or a blank after a quote, each key is written '"name":' and no string holds '":', so
-        # an object with as many '":' as keys names none twice (nested objects add some: looked at, then)
-        plain = not (b"\\" in raw or b'" ' in raw or b'"\t' in raw or b'"\r' in raw)
+        # Without an escape, every quote delimits a key or a string value, two each: a flat object with twice as
+        # many quotes as its keys and string values names no key twice (a key written twice adds two quotes the
+        # dict does not count; nested objects and arrays add some too, and are looked at then)
+        plain = b"\\" not in raw
         twice.clear()
         try:
             text = raw.decode(enc)
             obj = json.loads(text) if plain else json.loads(text, object_pairs_hook=pairs_hook)
-            if plain and obj.__class__ is dict and raw.count(b'":') != len(obj):
+            if plain and obj.__class__ is dict and (
+                    raw.count(b'"') != 2 * (len(obj) + list(map(type, obj.values())).count(str))):
                 obj = json.loads(text, object_pairs_hook=pairs_hook)
         except UnicodeDecodeError as exc:
             refused.append((ln, "", f"not valid {enc.upper()} text (byte {exc.start + 1})"))
