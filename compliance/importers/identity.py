@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from compliance.i18n import _
-from compliance.importers import KOREA, IdentityMap, Observed, Row, Unmapped
+from compliance.importers import KOREA, IdentityMap, Observed, Row, Unmapped, value_kind
 from compliance.json_locator import JsonLocator, NotJson
 from compliance.loading import fail
 
@@ -90,7 +90,7 @@ class _Source:
     def not_text(self, obj: dict, parts: tuple, keys: tuple):
         """The problem of the first of ``keys`` whose value is neither text nor null."""
         key = next(k for k in keys if obj.get(k) is not None and obj[k].__class__ is not str)
-        return self.problem((*parts, key), _("expected text, got {kind}").format(kind=_kind(obj[key])))
+        return self.problem((*parts, key), _("expected text, got {kind}").format(kind=value_kind(obj[key])))
 
     def day(self, value, prefix: tuple, i: int, key: str) -> str | None:
         """The Korean calendar day of a timestamp the IdP wrote in UTC; None when absent or null. ``prefix``, ``i``:
@@ -104,7 +104,7 @@ class _Source:
             return None
         parts = (*prefix, i)
         if value.__class__ is not str:
-            raise self.problem((*parts, key), _("expected a timestamp (text), got {kind}").format(kind=_kind(value)))
+            raise self.problem((*parts, key), _("expected a timestamp (text), got {kind}").format(kind=value_kind(value)))
         try:
             ticks = _NET_DATE.match(value) if value[0] == "/" else None
             when = (dt.datetime.fromtimestamp(int(ticks[1]) / 1000, dt.timezone.utc) if ticks
@@ -128,21 +128,6 @@ class _Source:
 def pointer(parts: tuple) -> str:
     """RFC 6901 JSON pointer of a path of keys and indexes ('' is the whole document)."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def _kind(value) -> str:
-    cls = value.__class__
-    if cls is bool:
-        return _("true/false")
-    if cls is int or cls is float:
-        return _("a number")
-    if cls is str:
-        return _("text")
-    if cls is list:
-        return _("a list")
-    if cls is dict:
-        return _("an object")
-    return _("null")
 
 
 class _Handlers:
@@ -238,7 +223,7 @@ def _entra(source: _Source, ids: IdentityMap) -> Observed:
         base = f"{source.file}#{pointer(prefix)}/"
         for i, user in enumerate(users):
             if user.__class__ is not dict:
-                raise source.problem((*prefix, i), _("expected a user object, got {kind}").format(kind=_kind(user)))
+                raise source.problem((*prefix, i), _("expected a user object, got {kind}").format(kind=value_kind(user)))
             upn = user.get(k_upn)
             if upn.__class__ is not str or not upn:
                 raise source.problem((*prefix, i), _no_upn(user, k_upn))
@@ -263,7 +248,7 @@ def _entra(source: _Source, ids: IdentityMap) -> Observed:
                 revoked = UNKNOWN  # not exported: whether the account can sign in is not known
                 no_state += 1
             else:
-                raise source.problem((*prefix, i, k_enabled), _("expected true or false, got {kind}").format(kind=_kind(enabled)))
+                raise source.problem((*prefix, i, k_enabled), _("expected true or false, got {kind}").format(kind=value_kind(enabled)))
             created = user.get(k_created)
             utc = stamp(created) if created.__class__ is str else None
             if utc is not None:  # day()'s own first step, inlined: it is most of a row's time
@@ -318,7 +303,7 @@ def _graph_pages(source: _Source) -> tuple[list[tuple[tuple, list]], str | None,
     for prefix, page in pages:
         users = page.get("value") if page.__class__ is dict else None
         if users.__class__ is not list:
-            what = _("no 'value' list") if page.__class__ is dict else _kind(page)
+            what = _("no 'value' list") if page.__class__ is dict else value_kind(page)
             raise source.problem(prefix, _("not a Microsoft Graph users page ({what}): expected {shape}").format(
                 what=what, shape='{"@odata.context": ".../$metadata#users", "value": [users]}'))
         context = page.get("@odata.context")
@@ -358,9 +343,9 @@ def _okta(source: _Source, ids: IdentityMap) -> Observed:
     if users.__class__ is not list:
         if isinstance(users, dict) and "value" in users:
             raise source.problem((), _("expected the JSON array Okta's GET /api/v1/users returns, got {kind} (this looks "
-                                       "like Microsoft Graph: import it as entra-users)").format(kind=_kind(users)))
+                                       "like Microsoft Graph: import it as entra-users)").format(kind=value_kind(users)))
         raise source.problem((), _("expected the JSON array Okta's GET /api/v1/users returns, got {kind}").format(
-            kind=_kind(users)))
+            kind=value_kind(users)))
     org = next((_host(u) for u in users if u.__class__ is dict and _host(u)), None)
     out = Observed(tool="Okta users (Okta Users API JSON)", format_version=None,  # the body states no version
                    proxies=["handlers.granted_on"])  # the activation stands in for the grant: fills, never contradicts
@@ -369,7 +354,7 @@ def _okta(source: _Source, ids: IdentityMap) -> Observed:
     mapped = ids.handlers.get  # IdentityMap.handler's rule, the first name the map holds, without its generator
     for i, user in enumerate(users):
         if user.__class__ is not dict:
-            raise source.problem((i,), _("expected a user object, got {kind}").format(kind=_kind(user)))
+            raise source.problem((i,), _("expected a user object, got {kind}").format(kind=value_kind(user)))
         uid, status, profile = user.get("id"), user.get("status"), user.get("profile")
         if uid.__class__ is not str or status.__class__ is not str or profile.__class__ is not dict:
             raise _not_an_okta_user(source, user, (i,))
@@ -421,8 +406,8 @@ def _not_an_okta_user(source: _Source, user: dict, parts: tuple):
             return source.problem(parts, _("no {key}: every Okta user has an id, a status and a profile").format(key=key))
         if value.__class__ is not expected:
             if expected is dict:
-                return source.problem((*parts, key), _("expected an object, got {kind}").format(kind=_kind(value)))
-            return source.problem((*parts, key), _("expected text, got {kind}").format(kind=_kind(value)))
+                return source.problem((*parts, key), _("expected an object, got {kind}").format(kind=value_kind(value)))
+            return source.problem((*parts, key), _("expected text, got {kind}").format(kind=value_kind(value)))
     raise AssertionError("called for a user that is well formed")
 
 
