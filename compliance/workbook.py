@@ -912,6 +912,12 @@ class _Reader:
                 self.problem(at, _unknown_key(key, known))
                 continue
             seen[key] = c
+        if any(_text(v) is not _BLANK for row in rows[KEY_ROW:] for v in row):
+            for leaf in t.leaves:  # silence is never a verdict: the column, not the officer's deletion, says "none"
+                if leaf.key not in seen and _extra(leaf.info).get("absent") == "none":
+                    self.problem(cell_name(t.sheet, KEY_ROW, 1), _(
+                        "the sheet has no column {key}: a blank cell there says it did not happen, so without the column "
+                        "every row would say so; put the column back and leave blank only where it did not happen").format(key=leaf.key))
         if t.parent is not None and t.parent_key not in seen:
             self.problem(cell_name(t.sheet, KEY_ROW, 1), _("the sheet has no column {key}: each row must name the id of "
                                                            "its {parent} row").format(key=t.parent_key, parent=t.parent.sheet))
@@ -1365,7 +1371,9 @@ class _Writer:
         return [leaf for leaf in t.leaves if self._shown(leaf.path, leaf.key in stated_keys, leaf.info)]
 
     def _shown(self, path: str, stated: bool, info) -> bool:
-        return stated or path in self.needs or _extra(info).get("absent") == "error"
+        """Stated, read by a catalog, required, or a "did not happen" field: the reader refuses a list sheet without
+        the column of such a field (a blank there says it did not happen, so a missing column would say it of every row)."""
+        return stated or path in self.needs or _extra(info).get("absent") in ("error", "none")
 
     # ---------------------------------------------------------------- sheets
 

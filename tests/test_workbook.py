@@ -434,3 +434,21 @@ def test_every_list_of_the_model_has_a_korean_sheet(tmp_path, catalogs):
     assert all(re.search(r"[\uac00-\ud7a3]", sheet) for sheet in tables.values()), tables
     sheets = openpyxl.load_workbook(save(tmp_path, catalogs, None)).sheetnames
     assert set(tables.values()) <= set(sheets)
+
+
+def test_a_deleted_did_not_happen_column_is_refused_not_read_as_never(tmp_path, catalogs, capsys):
+    """Deleting the 퇴직일 (left_on) column must not say that nobody left: it turned notice/5.2 from non-compliant
+    into compliant before the reader refused it."""
+    seed = load(ROOT / "examples" / "ecommerce-breach" / "facts.yaml")[0]
+    path = save(tmp_path, catalogs, seed)
+    shutil.copytree(ROOT / "examples" / "ecommerce-breach" / "evidence", tmp_path / "evidence")
+    wb = openpyxl.load_workbook(path)
+    handlers = wb["취급자"]
+    handlers.delete_cols(column(handlers, "left_on"))
+    cut = tmp_path / "cut.xlsx"
+    wb.save(cut)
+    code, _out, err = run(capsys, "check", cut, "-o", tmp_path / "r.json")
+    assert code == 2 and err.startswith(f"{cut}:취급자!A3: the sheet has no column left_on"), err
+    assert not (tmp_path / "r.json").exists()
+    whole = {c.id: c.verdict for c in audit(path, CATALOGS).controls}
+    assert whole["notice/5.2"] == "non-compliant"
