@@ -43,6 +43,7 @@ class LegalRef(_Strict):
     )
     paragraph: int | None = Field(None, description="항: ① is 1")
     item: int | None = Field(None, description="호")
+    item_branch: int | None = Field(None, ge=2, description="the branch of an item: 3 for 제4호의3 (needs item)")
     subitem: str | None = Field(None, description="목: its Korean letter, e.g. '가'")
 
     @field_validator("article", mode="before")
@@ -62,11 +63,12 @@ class LegalRef(_Strict):
             out = f"제{art[0]}조" + (f"의{art[1]}" if len(art) > 1 else "")
             out += f"제{self.paragraph}항" if self.paragraph else ""
             out += f"제{self.item}호" if self.item else ""
+            out += f"의{self.item_branch}" if self.item and self.item_branch else ""
             out += f" {self.subitem}목" if self.subitem else ""
             return out
         out = f"Art {art[0]}" + (f"-{art[1]}" if len(art) > 1 else "")
         out += f"({self.paragraph})" if self.paragraph else ""
-        out += f"({self.item})" if self.item else ""
+        out += (f"({self.item}-{self.item_branch})" if self.item_branch else f"({self.item})") if self.item else ""
         out += f"({self.subitem})" if self.subitem else ""
         return out
 
@@ -141,6 +143,7 @@ class Wording(Window):
     basis: Text | None = Field(None, description="for secondary or summary text: where from, or why")
     amended_by: str | None = Field(None, description="the amendment that brought this wording, e.g. '고시 제2025-9호'")
     applies_when: str | None = Field(None, description="applicability in this window, when it differs")
+    not_applicable: Text | None = Field(None, description="why the duty does not apply in this window, when its own applies_when says why")
     ko: str = Field(description="the provision's Korean text (block style: one line per paragraph, item, sub-item)")
     en: str = Field(description="an English gloss")
 
@@ -316,6 +319,9 @@ class CatalogMeta(_Strict):
         default_factory=list, description="amendments the official texts name without dates: the report says the instrument in force may be one of them"
     )
     source: str | None = Field(None, description="the official instruments the catalog follows, as text")
+    not_judged: list[Text] = Field(
+        default_factory=list, description="duties of the instrument no control judges (e.g. its official text was not found): reports list them"
+    )
     governs: Literal["state", "incidents"] = Field(
         "state",
         description="'incidents': its controls judge each incident under the wording in force on the date the "
@@ -366,12 +372,28 @@ class Sanction(Window):
     revenue_ratio: float | None = Field(None, gt=0, lt=1, description="cap as a share of revenue, e.g. 0.03")
     cap_krw: int | None = Field(None, gt=0, description="cap when there is no revenue (or a fixed cap for a 과태료)")
     triggers: list[str] = Field(min_length=1, description="control ids; 'prefix/*' matches a whole catalog part")
+    except_triggers: list[str] = Field(
+        default_factory=list, description="control ids (or 'prefix/*') the provision leaves out, e.g. the internal plan in former Art 39-15(1)5"
+    )
     requires_incident: bool = Field(False, description="engaged only when a leak occurred")
+    kinds: list[Literal["loss", "theft", "leak", "forgery", "alteration", "damage"]] = Field(
+        default_factory=list,
+        description="what must have happened to the data for the provision to reach an incident (its kind); an incident "
+        "whose kind is not stated engages it with that said",
+    )
+    excludes_fines: bool = Field(
+        True, description="Art 76 of its time bars a 과태료 for the act this 과징금 sanctions (the former Art 76 named only Art 34-2)"
+    )
+    revenue: Literal["total", "related"] = Field(
+        "total", description="what revenue_ratio is a share of: total revenue (Art 64-2, Decree Art 60-2) or the revenue "
+        "related to the violation (former Art 39-15)"
+    )
     where: str | None = Field(None, description="incident condition (e.g. the aggravating grounds of Art 64-2(2))")
     judged_by: str | None = Field(
         None,
-        description="incident field whose date selects this provision's window (default aware_at); for 'contained_at' an "
-        "incident never contained counts as still going on at the as-of date (a violation not ended)",
+        description="incident field whose date selects this provision's window (default aware_at), or 'violation_end': the "
+        "day the violation ended (violation_ended_on, else contained_at; never contained = still going on at the as-of date), "
+        "by which Act 19234 addendum Art 8 picks the 과징금 regime",
     )
 
 
@@ -574,6 +596,12 @@ def _compile_at(source, doc, loc, problems, scope=None, want_bool=True, defs=Non
     return c
 
 
+def _overlap(a: Window, b: Window, default_from: dt.date) -> bool:
+    """Two windows share a day."""
+    a0, b0 = a.from_ or default_from, b.from_ or default_from
+    return a0 < (b.until or dt.date.max) and b0 < (a.until or dt.date.max)
+
+
 def matches_control(pattern: str, control_id: str) -> bool:
     """A control id against a pattern of the catalogs: an exact id, or 'prefix/*' for a whole part."""
     return control_id.startswith(pattern[:-1]) if pattern.endswith("*") else control_id == pattern
@@ -584,6 +612,7 @@ def provision_key(ref: LegalRef) -> str:
     out = ref.article
     for part in (ref.paragraph, ref.item):
         out += f".{part}" if part is not None else ""
+    out += f"-{ref.item_branch}" if ref.item is not None and ref.item_branch else ""
     return out
 
 
@@ -633,7 +662,8 @@ def _check_quote(text: str, src: QuoteSource, ref: LegalRef, doc, loc, problems,
     if source is None:
         problems.append(doc.problem(loc, f"no law text '{src.law}' in {library.index_path.name}"))
         return None
-    node = library.texts[src.law].find(ref.article, ref.paragraph, str(ref.item) if ref.item else None, ref.subitem)
+    item = (f"{ref.item}의{ref.item_branch}" if ref.item_branch else str(ref.item)) if ref.item else None
+    node = library.texts[src.law].find(ref.article, ref.paragraph, item, ref.subitem)
     if node is None:
         problems.append(doc.problem(loc, f"{ref.cite('en')} is not in {src.law}: check the citation"))
         return None
@@ -690,12 +720,13 @@ def load_catalog(path: str | Path) -> Catalog:
             if c is not None:
                 deferrals.append((d, c))
         checks = []
-        check_ids: set[str] = set()
+        check_ids: dict[str, list[Check]] = {}
         for j, chk in enumerate(control.checks):
             base = ("controls", i, "checks", j)
-            if chk.id in check_ids:
+            # one id may name one duty in several windows (its reading changed with the law), never twice at once
+            if any(_overlap(chk, other, model.catalog.effective) for other in check_ids.get(chk.id, ())):
                 problems.append(doc.problem((*base, "id"), f"duplicate check id '{chk.id}'", ""))
-            check_ids.add(chk.id)
+            check_ids.setdefault(chk.id, []).append(chk)
             scope = None
             coll = None
             if chk.for_each is not None:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from compliance import __version__, todo
-from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text, matches_control
+from compliance import __version__, sanctions, todo
+from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
 from compliance.precedents import relevant
 from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
@@ -40,7 +40,6 @@ from compliance.result import (
     LawApplied,
     MissingFact,
     Offender,
-    SanctionExposure,
     Summary,
     TimelineEvent,
     jsonable,
@@ -374,7 +373,7 @@ def _verdict(ctl: CompiledControl, unit, by_kind: dict[str, list[str]], ok_attac
         except EvalError as exc:
             raise _CheckFailed(ctl, None, str(exc), "applies_when") from None
         if not applies:
-            why = NOT_IN_WINDOW if unit.outside else c.not_applicable
+            why = NOT_IN_WINDOW if unit.outside else (unit.wording.wording.not_applicable or c.not_applicable)
             return "not-applicable", [], [], why
     checks = [_run_check(cc, root, ctl, by_kind) for cc in unit.checks]
     if ctl.attest_within is not None:
@@ -466,87 +465,6 @@ def _law_applied(ctl: CompiledControl, unit, as_of: dt.date) -> LawApplied:
     )
 
 
-ART_76 = Text(
-    ko="「개인정보 보호법」 제76조: 과징금을 부과한 행위에 대하여는 과태료를 부과할 수 없음",
-    en="PIPA Art 76: no fine (과태료) for an act already sanctioned with an administrative fine (과징금)",
-)
-
-
-def revenue_base(org: dict) -> tuple[int | None, str]:
-    """The revenue a 과징금 cap is a share of: the related revenue where stated; otherwise the Decree's
-    3-year average (or the last year's revenue) less the revenue stated as unrelated to the violation."""
-    if org.get("related_revenue_krw") is not None:
-        return org["related_revenue_krw"], "related-revenue"
-    total = org.get("revenue_3y_avg_krw")
-    basis = "revenue-3y-average"
-    if total is None:
-        total, basis = org.get("revenue_krw"), "revenue"
-    if total is None:
-        return None, "unknown"
-    unrelated = org.get("unrelated_revenue_krw") or 0
-    return max(total - unrelated, 0), basis + ("-less-unrelated" if unrelated else "")
-
-
-def _incident_engages(cs, cat: Catalog, inc: dict, root: dict) -> bool:
-    """The sanction's window covers the incident's date (``judged_by``; an event not yet ended counts as going on
-    at the as-of date) and its condition holds; a condition on grounds not stated is not met."""
-    s = cs.sanction
-    when = inc.get(s.judged_by or "aware_at")
-    day = when.date() if isinstance(when, dt.datetime) else root["as_of"]
-    if not s.covers(min(day, root["as_of"]), cat.meta.effective):
-        return False
-    try:
-        return cs.where is None or bool(cs.where.fn(root, {"item": inc}))
-    except Missing:
-        return False
-
-
-def _sanctions(catalogs: list[Catalog], controls: list[ControlResult], root: dict) -> list[SanctionExposure]:
-    """Provisions engaged by non-compliant controls, per incident under the penalty law of its time.
-
-    A cap is a statutory maximum computed from stated revenue, never an estimate of the fine; without
-    stated revenue it is unknown. Art 76 (every version): a 과태료 is not added for an act that a 과징금
-    already sanctions."""
-    failing = [c.id for c in controls if c.verdict == "non-compliant"]
-    incidents = root.get("incidents") or []
-    revenue, revenue_basis = revenue_base(root.get("organization") or {})
-    as_of = root["as_of"]
-    out: list[SanctionExposure] = []
-    for cat in catalogs:
-        for cs in cat.sanctions:
-            s = cs.sanction
-            hit = [cid for cid in failing if any(matches_control(t, cid) for t in s.triggers)]
-            if not hit:
-                continue
-            cases: list[dict | None]
-            if not s.requires_incident and s.where is None and s.covers(as_of, cat.meta.effective):
-                cases = [None]  # not tied to an incident, and the law on the as-of date
-            else:
-                cases = [inc for inc in incidents if _incident_engages(cs, cat, inc, root)]
-            for inc in cases:
-                if s.revenue_ratio is not None and revenue is not None:
-                    cap, basis = int(revenue * s.revenue_ratio), revenue_basis
-                elif s.revenue_ratio is None and s.cap_krw is not None:
-                    cap, basis = s.cap_krw, "fixed"
-                else:
-                    cap, basis = None, "unknown"
-                out.append(
-                    SanctionExposure(
-                        id=s.id, cite=Text(ko=cat.cite(s.ref, "ko"), en=cat.cite(s.ref, "en")), title=s.title, text=s.text,
-                        text_status="verified" if s.source is not None else "secondary", kind=s.kind, triggered_by=hit,
-                        revenue_ratio=s.revenue_ratio, max_krw=cap, basis=basis,
-                        incident=str(inc.get("id")) if inc else None, cap_without_revenue_krw=s.cap_krw if s.revenue_ratio else None,
-                    )
-                )
-    # Art 76: the same failing controls sanctioned by a 과징금 leave no room for a 과태료 on that incident
-    for fine in out:
-        if fine.kind != "fine":
-            continue
-        if any(x.kind == "administrative-fine" and set(fine.triggered_by) & set(x.triggered_by) for x in out):
-            fine.excluded = ART_76
-    return out
-
-
 def _hours(a: dt.datetime, b: dt.datetime) -> float:
     return round((b - a).total_seconds() / 3600, 2)
 
@@ -575,6 +493,7 @@ def _timelines(catalogs: list[Catalog], root: dict, scoped: dict[str, list]) -> 
         for _cat, cd in governing[id(inc)]:
             d = cd.deadline
             start, done = inc.get(d.start), inc.get(d.done)
+            done_unknown = d.done not in inc  # stated 'unknown' (not done is None): neither met nor missed
             try:
                 applies = cd.where is None or bool(cd.where.fn(root, {"item": inc}))
             except Missing:
@@ -585,7 +504,7 @@ def _timelines(catalogs: list[Catalog], root: dict, scoped: dict[str, list]) -> 
                 due = start + cd.within
                 if applies is False:
                     status = "not-applicable"
-                elif applies is None:
+                elif applies is None or done_unknown:
                     status = "unknown"
                 elif done is None:
                     status = "missed" if due < dt.datetime.combine(root["as_of"], dt.time.max, due.tzinfo) else "open"
@@ -597,7 +516,7 @@ def _timelines(catalogs: list[Catalog], root: dict, scoped: dict[str, list]) -> 
                     due=due.isoformat() if due else "", due_hours=_hours(start, due) if due else 0.0,
                     done_at=done.isoformat() if isinstance(done, dt.datetime) else None,
                     done_hours=_hours(aware, done) if isinstance(done, dt.datetime) and aware else None,
-                    status=status,
+                    status=status, done_unknown=done_unknown,
                 )
             )
         out.append(IncidentTimeline(id=inc.get("id", ""), aware_at=aware.isoformat() if aware else None, events=events, deadlines=deadlines))
@@ -687,7 +606,8 @@ def evaluate(inputs: Inputs) -> AuditResult:
     facts = inputs.facts
     catalogs = [
         CatalogInfo(
-            id=c.meta.id, instrument=c.meta.instrument, cite_as=c.meta.cite_as, version=c.meta.version, effective=c.meta.effective, sha256=c.sha256
+            id=c.meta.id, instrument=c.meta.instrument, cite_as=c.meta.cite_as, version=c.meta.version, effective=c.meta.effective, sha256=c.sha256,
+            not_judged=c.meta.not_judged,
         )
         for c in inputs.catalogs
     ]
@@ -706,7 +626,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
         attachments=[AttachmentResult(**a.__dict__) for a in inputs.attachments],
         incidents=jsonable(facts.get("incidents") or []),
         timelines=_timelines(inputs.catalogs, root, scoped),
-        sanctions=_sanctions(inputs.catalogs, controls, root),
+        sanctions=sanctions.sanctions(inputs.catalogs, controls, root),
         remediation_plan=jsonable(facts.get("remediation_plan") or []),
         scope=facts.get("scope"),
         not_examined=facts.get("not_examined") or [],

@@ -104,6 +104,22 @@ class Organization(Strict):
         example=False,
     )
     privacy_officer: str | None = fact("개인정보 보호책임자(CPO) 성명", "Chief privacy officer (CPO)", example="Kim CPO")
+    isms_p_mandatory: YesNo | None = fact(
+        "법 제32조의2제1항 단서의 인증 의무 대상(매출액, 개인정보의 처리 규모 등을 고려하여 대통령령으로 정하는 기준에 해당)인지"
+        "(2027. 7. 1.부터). 참조 원문(시행령 대통령령 제36671호)에는 그 기준이 아직 없음: 기준일에 시행 중인 시행령으로 판단",
+        "Must the processor be certified under PIPA Art 32-2(1) proviso (it meets the criteria the Decree sets, by revenue, "
+        "scale of processing etc.; from 2027-07-01)? The stored Decree (36671) sets no such criteria yet: judge by the Decree "
+        "in force on the as-of date",
+        example=False,
+    )
+    isms_p_certified: YesNo | None = fact(
+        "법 제32조의2에 따른 개인정보 보호 인증(ISMS-P 등)을 받았는지", "Does the processor hold the PIPA Art 32-2 certification (ISMS-P etc.)?",
+        example=True,
+    )
+    isms_p_certified_until: Date | None = fact(
+        "그 인증의 유효기간 만료일(법 제32조의2제2항: 3년)", "Last day the certification is valid (Art 32-2(2): 3 years)",
+        example="2028-03-31",
+    )
 
 
 class RemoteAccess(Strict):
@@ -168,6 +184,12 @@ class Alert(Strict):
         "검토 일시(검토하지 않았으면 생략)", "Reviewed at (omit if never reviewed)", absent="none"
     )
     followed_up: YesNo | None = fact("후속 조치 여부", "Was it followed up (blocked, investigated)?", example=True)
+    leak_attempt: YesNo | None = fact(
+        "개인정보 유출 시도를 탐지한 경보인지(고시 제6조제1항제2호: 접속 IP 주소 등 분석에 의한 유출 시도 탐지 및 대응)",
+        "Does the alert flag an attempt to leak personal data (Notice Art 6(1) item 2: leak attempts detected from the "
+        "addresses that accessed the system, to be responded to)?",
+        example=True,
+    )
 
 
 class AuthDatum(Strict):
@@ -182,7 +204,39 @@ class AuthDatum(Strict):
         "How it is stored: one-way hash, encrypted with a safe algorithm, plaintext, or merely encoded (Base64…)",
         example="one-way-hash",
     )
-    algorithm: str | None = fact("알고리즘", "Algorithm", example="bcrypt")
+    algorithm: str | None = fact(
+        "알고리즘(예: bcrypt, argon2id, PBKDF2, SHA-256, MD5): 고시 제7조제1항의 '안전한 암호 알고리즘'인지 카탈로그 목록으로 판단",
+        "Algorithm (e.g. bcrypt, argon2id, PBKDF2, SHA-256, MD5): judged against the catalog's lists of safe and unsafe "
+        "algorithms (Notice Art 7(1) 'safe algorithm')",
+        example="bcrypt",
+    )
+    salted: YesNo | None = fact(
+        "솔트(사용자별 임의값) 적용 여부(bcrypt·scrypt·Argon2·PBKDF2는 알고리즘이 솔트를 포함)",
+        "Is a per-password random salt applied? (bcrypt, scrypt, Argon2 and PBKDF2 include one by design)",
+        example=True,
+    )
+    assessed_safe: YesNo | None = fact(
+        "카탈로그 목록에 없는 알고리즘일 때만: 안전한 암호 알고리즘인지 검토한 결과(검토 문서를 첨부; 목록의 취약 알고리즘은 이 값과 관계없이 미흡)",
+        "Only for an algorithm the catalog does not list: the outcome of a review of whether it is a safe algorithm "
+        "(attach the review; an algorithm the catalog lists as unsafe fails whatever this says)",
+    )
+
+
+class MalwareFinding(Strict):
+    """Malware actually found on a system (a web shell, a backdoor…) and when it was removed or otherwise dealt with
+    (Notice Art 9(1) item 2: 발견된 악성프로그램 등에 대해 삭제 등 대응 조치)."""
+
+    id: str = required("발견 건 식별자", "Finding id", example="webshell-2026-10-05")
+    kind: Literal["web-shell", "backdoor", "ransomware", "trojan", "cryptominer", "other"] | None = fact(
+        "종류: web-shell(웹셸) / backdoor / ransomware / trojan / cryptominer / other", "Kind of malware", example="web-shell"
+    )
+    found_on: Date | None = fact("발견일", "Date it was found", example="2026-10-05")
+    removed_on: Date | Unknown | None = fact(
+        "삭제 등 대응 조치(삭제·격리·시스템 재구축)를 마친 날(하지 않았으면 생략)",
+        "Date it was removed or otherwise dealt with (deleted, quarantined, system rebuilt); omit if not",
+        absent="none", example="2026-10-06",
+    )
+    description: str | None = fact("내용(위치·발견 경위)", "Where it was and how it was found", example="JSP web shell under /upload, found by forensics")
 
 
 class Secret(Strict):
@@ -208,6 +262,21 @@ class Secret(Strict):
 class System(Strict):
     id: str = required("개인정보처리시스템 식별자", "Identifier of the processing system", example="sys-shop")
     name: str | None = fact("시스템 명칭", "System name", example="Shop database")
+    kind: Literal["processing-system", "vpn-gateway", "firewall", "management-console", "other"] | None = fact(
+        "종류: processing-system(개인정보처리시스템; 이 목록의 본래 대상이므로 생략하면 이것으로 봄) / vpn-gateway(가상사설망 장비) / "
+        "firewall(침입차단시스템) / management-console(보안장비·네트워크 관리 콘솔) / other(그 밖의 정보통신망을 관리하는 시스템). "
+        "장비는 고시 제2조제8호·제11호(정보통신망을 관리하는 시스템 등의 비밀번호·인증정보), 제5조제5항, 제6조제2항(외부 접속 경로), "
+        "제7조제1항, 제9조의 점검 대상",
+        "Kind: processing-system (what this list is for, so an entry without a kind is one), vpn-gateway, firewall, "
+        "management-console (of security or network devices) or other (another system managing the network). Devices are "
+        "judged under Notice Arts 2(8) and 2(11) (passwords and authentication data of systems managing the network), 5(5), "
+        "6(2) (the path for access from outside), 7(1) and 9",
+        absent="none", example="processing-system",
+    )
+    reaches: list[str] | None = fact(
+        "이 장비(VPN 등)를 거쳐 접속할 수 있는 개인정보처리시스템 식별자 목록", "Processing systems reachable through this device (a VPN gateway etc.)",
+        example=["sys-shop"],
+    )
     operating_since: Date | None = fact("운영 개시일", "In operation since", example="2019-01-01")
     subjects: StrictInt | None = fact(
         "해당 시스템이 처리하는 정보주체 수", "Data subjects whose data this system processes", example=120000, ge=0
@@ -307,8 +376,39 @@ class System(Strict):
         "주민등록번호 암호화 저장 여부(법 제24조의2제2항)", "Are resident registration numbers encrypted at rest (PIPA Art 24-2(2))?",
         example=True,
     )
+    other_identifiers: YesNo | None = fact(
+        "주민등록번호 외의 고유식별정보(여권번호·운전면허번호·외국인등록번호) 처리 여부",
+        "Does it process unique identifiers other than resident registration numbers (passport, licence, alien registration numbers)?",
+        example=False,
+    )
+    other_identifiers_encrypted: YesNo | None = fact(
+        "주민등록번호 외 고유식별정보의 암호화 저장 여부(법 제24조제3항, 영 제21조제1항)",
+        "Are the identifiers other than resident registration numbers encrypted at rest (PIPA Art 24(3), Decree Art 21(1))?",
+        example=True,
+    )
     sensitive_encrypted: YesNo | None = fact(
         "민감정보 암호화 저장 여부", "Is sensitive data encrypted at rest?", example=True
+    )
+    identifiers_encryption_basis: Literal["impact-assessment", "risk-analysis", "none"] | None = fact(
+        "내부망에 주민등록번호 외 고유식별정보(이용자가 아닌 정보주체)를 암호화하지 않고 저장할 때 그 적용 여부·범위를 정한 근거"
+        "(고시 제7조제3항제2호 가목: 개인정보 영향평가 결과(공공기관), 나목: 위험도 분석 결과; 없으면 none)",
+        "Where non-users' unique identifiers other than RRN are stored unencrypted in the internal network: what decided "
+        "it (Notice Art 7(3) item 2: (a) the impact assessment, for public bodies; (b) a risk analysis; or none)",
+        example="risk-analysis",
+    )
+    default_credentials_active: YesNo | None = fact(
+        "제조사 기본(초기) 계정·비밀번호가 바뀌지 않은 채 사용 가능한지(장비 포함)",
+        "Is a vendor default (factory) account or password still usable on it (devices included)?",
+        example=False,
+    )
+    weak_passwords_found: StrictInt | None = fact(
+        "점검(비밀번호 크래킹·사전 대입 점검 등)에서 발견되어 아직 쓰이는 취약한 비밀번호 수(없으면 0)",
+        "Weak passwords (guessable, dictionary, defaults) found by a check and still in use (0 if none)",
+        example=0, ge=0,
+    )
+    malware_found: list[MalwareFinding] | None = fact(
+        "이 시스템에서 발견된 악성프로그램(웹셸 등)과 조치(없으면 빈 목록 [])",
+        "Malware (web shells etc.) found on this system and what was done (state [] when none was found)",
     )
 
 
@@ -346,6 +446,42 @@ class Endpoints(Strict):
     max_patch_lag_days: StrictInt | None = fact(
         "보안 업데이트 공지 후 적용까지 걸린 최대 일수", "Longest delay, in days, between a security update notice and its application",
         example=7, ge=0,
+    )
+    personal_data_scans: list[Date] | None = fact(
+        "업무용 컴퓨터·공유 폴더·파일 서버에서 개인정보처리시스템 밖의 개인정보 파일을 찾는 점검(검색) 실시일 목록",
+        "Dates of searches of handlers' computers, shared folders and file servers for personal-data files kept outside "
+        "the processing systems (what the data_stores inventory rests on)",
+        example=["2025-09-15"],
+    )
+
+
+class DataStore(Strict):
+    """Personal-data files kept outside every registered processing system (a shared drive, a file server, a
+    handler's PC…), as a search of them found (``endpoints.personal_data_scans``)."""
+
+    id: str = required("저장소 식별자", "Store id", example="fs-sales-share")
+    kind: Literal["shared-drive", "file-server", "cloud-storage", "handler-computer", "mobile-device", "removable-media", "email", "other"] | None = fact(
+        "종류: shared-drive(공유 폴더) / file-server / cloud-storage / handler-computer(취급자 컴퓨터) / mobile-device / "
+        "removable-media(보조저장매체) / email / other",
+        "Kind: shared drive, file server, cloud storage, a handler's computer, mobile device, removable media, e-mail or other",
+        example="shared-drive",
+    )
+    location: str | None = fact("위치(경로·호스트)", "Where (path, host)", example="\\\\fs01\\sales\\customers")
+    found_on: Date | None = fact("발견(확인)일", "Date it was found", example="2025-09-15")
+    subjects: StrictInt | None = fact("담긴 정보주체 수(추정)", "Data subjects in it (estimate)", example=3200, ge=0)
+    user_data: YesNo | None = fact("이용자의 개인정보 포함 여부", "Holds users' personal data?", example=True)
+    unique_identifiers: YesNo | None = fact(
+        "고유식별정보·생체인식정보 포함 여부", "Holds unique identifiers or biometric data?", example=False
+    )
+    shared_with_unauthorised: YesNo | None = fact(
+        "권한이 없는 자가 조회·복사할 수 있게 공유설정·공개되어 있는지", "Can persons without rights read or copy it (sharing settings, public links)?",
+        example=False,
+    )
+    encrypted: YesNo | None = fact("안전한 암호 알고리즘으로 암호화되어 있는지", "Encrypted with a safe algorithm?", example=True)
+    resolved_on: Date | Unknown | None = fact(
+        "개인정보처리시스템으로 옮기거나 파기하여 더 이상 남아 있지 않게 된 날(남아 있으면 생략)",
+        "Date it was moved into a processing system or destroyed, so it is no longer there (omit if it still is)",
+        absent="none",
     )
 
 
@@ -442,6 +578,13 @@ class PasswordPolicy(Strict):
         example=5,
         ge=0,
     )
+    subject_lockout_after_failures: StrictInt | None = fact(
+        "정보주체(이용자) 계정에 다른 값을 쓸 때만: 그 계정의 인증 실패 허용 횟수(잠금이 없으면 0; 생략하면 위 값이 정보주체 계정에도 적용됨)",
+        "Only where data subjects' (users') accounts use another value: their failed attempts before access is "
+        "restricted (0 = no lockout; omitted: the value above applies to them too)",
+        absent="none", example=5,
+        ge=0,
+    )
 
 
 class ReviewRule(Strict):
@@ -528,6 +671,34 @@ class Notice(Strict):
     contents: list[NOTICE_ITEMS] | None = fact("통지에 포함한 사항", "What it stated", example=["items", "when-how"])
 
 
+INCIDENT_KINDS = Literal["loss", "theft", "leak", "forgery", "alteration", "damage", "none"]
+
+
+class DelayGround(Strict):
+    """A ground the Decree gives for notifying or reporting after 72 hours (Arts 39(1), 40(1) provisos): the notice
+    or report is then due once the ground ends, and the ground needs a document."""
+
+    ground: Literal["urgent-containment", "force-majeure"] = required(
+        "사유: urgent-containment(확산 방지를 위한 접속경로 차단·취약점 보완·회수·삭제 등 긴급 조치) / "
+        "force-majeure(천재지변이나 그 밖의 부득이한 사유)",
+        "Ground: urgent containment (cutting the access path, fixing the weakness, retrieving or deleting the data) or force majeure",
+        example="urgent-containment",
+    )
+    ended_at: Stamp | None = fact("사유가 해소된 일시", "When the ground ended", example="2025-11-20T18:00:00+09:00")
+    attachment: str | None = fact("사유를 보여 주는 문서의 첨부 ID", "Attachment id of the document showing the ground", example="containment-log")
+    description: str | None = fact("내용", "What happened", example="Access path blocked and keys rotated before notice")
+
+
+class PriorSanction(Strict):
+    """An earlier 과징금: Art 64-2(2) item 1 counts it only for a violation that occurred on or after 2026-09-11."""
+
+    decided_on: Date | None = fact("과징금 부과처분을 받은 날", "Date the earlier 과징금 was imposed", example="2026-12-01")
+    violation_on: Date | None = fact("그 처분의 위반행위가 일어난 날", "Date the earlier violation occurred", example="2026-10-01")
+    intent_or_gross_negligence: YesNo | None = fact(
+        "이전 위반과 이번 위반 모두 고의 또는 중대한 과실이 있었는지", "Intent or gross negligence in both violations?", example=False
+    )
+
+
 class Incident(Strict):
     id: str = required("사고 식별자", "Incident identifier", example="inc-1")
     began_on: Date | None = fact("유출등 발생(개시) 추정일", "Date the leak began (estimate)", example="2025-06-24")
@@ -593,6 +764,44 @@ class Incident(Strict):
         "법 제64조의2제2항의 가중 사유로 확인된 것(없으면 빈 목록)", "Aggravating grounds of Art 64-2(2) established (empty if none)",
         example=[],
     )
+    kind: list[INCIDENT_KINDS] | None = fact(
+        "개인정보에 일어난 일: loss(분실) theft(도난) leak(유출) forgery(위조) alteration(변조) damage(훼손), "
+        "none(침입·시도만 있고 개인정보에 일어난 일이 없음)",
+        "What happened to the personal data: loss, theft, leak, forgery, alteration, damage; or none (an intrusion or "
+        "attempt that touched no personal data)",
+        example=["leak"],
+    )
+    restored_without_harm: YesNo | None = fact(
+        "훼손·변조된 개인정보를 백업 등으로 모두 복구하여 정보주체에게 피해가 없었는지",
+        "Was damaged or altered data fully restored (e.g. from backup) with no subject affected?",
+        example=False,
+    )
+    rrn_involved: YesNo | None = fact(
+        "주민등록번호가 유출등의 대상에 포함되었는지", "Were resident registration numbers among the data lost, leaked or damaged?",
+        example=False,
+    )
+    violation_ended_on: Date | None = fact(
+        "위반행위(안전조치 미비 등)가 끝난 날: 과징금 규정의 선택 기준(법률 제19234호 부칙 제8조). 생략 시 유출 차단 일시",
+        "The day the violation (the missing safety measure) ended: it picks the penalty regime (Act 19234 addendum Art 8). "
+        "Omitted: the day the leak was contained",
+        example="2025-11-20",
+    )
+    prior_fine: PriorSanction | None = fact(
+        "같은 호의 위반으로 이전에 받은 과징금 부과처분(법 제64조의2제2항제1호)",
+        "An earlier 과징금 for a violation of the same item (Art 64-2(2) item 1)",
+    )
+    corrective_order_on: Date | None = fact(
+        "이 사고 전에 받은 법 제64조제1항의 시정조치 명령 일자(받은 적이 없으면 생략)",
+        "Date of an Art 64(1) corrective order received before this incident (omit if none)",
+    )
+    notice_delay: DelayGround | None = fact(
+        "72시간 후 통지의 근거(영 제39조제1항 단서: 긴급 조치 또는 부득이한 사유)와 증적",
+        "Ground for notifying after 72 hours (Decree Art 39(1) proviso: urgent containment or force majeure) and its evidence",
+    )
+    report_delay: DelayGround | None = fact(
+        "72시간 후 신고의 근거(영 제40조제1항 단서: 천재지변 등 부득이한 사유)와 증적",
+        "Ground for reporting after 72 hours (Decree Art 40(1) proviso: force majeure) and its evidence",
+    )
 
 
 class Attachment(Strict):
@@ -639,8 +848,151 @@ class PrivacyOfficer(Strict):
         "사업주·대표자·임원(또는 시행령 제32조의 요건) 해당 여부", "Owner, representative or executive (or meets Decree Art 32)", example=True
     )
     reports_to: str | None = fact("보고 대상", "Reports to", example="CEO")
-    duties: list[str] | None = fact("수행 업무", "Duties carried out", example=["internal plan", "inspections", "training"])
+    duties: list[str] | None = fact(
+        "수행 업무(자유 기술, 판단에 쓰이지 않음: 법 제31조의 업무는 duties_performed에 적으십시오)",
+        "Duties carried out, in words (not judged: state the Art 31 duties in duties_performed)",
+        example=["internal plan", "inspections", "training"],
+    )
     attachment: str | None = fact("지정 근거 문서의 첨부 ID", "Attachment id of the designation record", example="cpo-designation")
+    # Art 31 and Decree Art 32, read on the as-of date (issue 20): every field below is unknown when absent
+    owner_by_law: YesNo | None = fact(
+        "보호책임자를 지정하지 않아 법 제31조제2항에 따라 사업주 또는 대표자가 보호책임자인지"
+        "(법 제31조제1항 단서: 소상공인만, 영 제32조제1항)",
+        "Is no officer designated, so that the owner or representative is the officer by law (Art 31(2); only a small "
+        "business may do so, Art 31(1) proviso and Decree Art 32(1))?",
+        example=False,
+    )
+    decree_criteria: YesNo | None = fact(
+        "기준일에 시행 중인 영 제32조의 기준에 해당하는 처리자인지: 2026. 9. 11.부터 제3항(연간 매출액등 1,800억원 초과로서 "
+        "5만명 이상 민감정보·고유식별정보 또는 100만명 이상 개인정보 처리, 재학생 2만명 이상 대학, 상급종합병원, 공공시스템운영기관), "
+        "그 전에는 제4항(연간 매출액등 1,500억원 이상 등)",
+        "Does the processor meet the Decree Art 32 criteria in force on the as-of date: from 2026-09-11 ¶3 (annual revenue "
+        "over KRW 180 billion with sensitive data or identifiers of 50,000+ subjects or data of 1,000,000+ subjects; "
+        "universities of 20,000+ students; tertiary hospitals; public system operators), before it ¶4 (KRW 150 billion or more…)?",
+        example=False,
+    )
+    qualified: YesNo | None = fact(
+        "보호책임자가 영 별표 1의 자격을 갖추었는지(별표 1 원문은 참조 원문에 없음: 처리자가 확인한 결과)",
+        "Does the officer meet the qualifications of Decree Annex 1 (its text is not among the stored official texts: "
+        "the processor's own finding)?",
+        example=True,
+    )
+    duties_performed: list[
+        Literal["protection-plan", "staff-and-budget", "reporting", "regular-survey", "complaints", "internal-control",
+                "training-plan", "file-protection", "privacy-policy", "resources-and-information", "destruction"]
+    ] | None = fact(
+        "보호책임자가 맡아 수행하는 법 제31조의 업무: protection-plan(보호 계획 수립·시행) staff-and-budget(전문 인력 관리·예산 확보, "
+        "2026. 9. 11.부터) reporting(사업주·대표자·이사회에 보호 현황 보고, 2026. 9. 11.부터) regular-survey(처리 실태·관행의 정기 조사·개선) "
+        "complaints(불만 처리·피해 구제) internal-control(유출·오남용 방지 내부통제시스템 구축) training-plan(교육 계획 수립·시행) "
+        "file-protection(개인정보파일 보호·관리·감독) privacy-policy(처리방침 수립·변경·시행, 영 제32조) "
+        "resources-and-information(인적·물적 자원 및 정보 관리, 영 제32조) destruction(목적 달성·보유기간 경과 개인정보 파기, 영 제32조)",
+        "The Art 31 duties the officer is in charge of and carries out: the protection plan; staff and budget (from 2026-09-11); "
+        "reporting to the owner, representative and board (from 2026-09-11); regular surveys of processing; complaints and "
+        "redress; the internal control system; the training plan; protection of personal data files; and the Decree Art 32 "
+        "duties (privacy policy, resources and information, destruction)",
+        example=["protection-plan", "regular-survey", "complaints", "internal-control", "training-plan", "file-protection",
+                 "privacy-policy", "resources-and-information", "destruction"],
+    )
+    information_access: YesNo | None = fact(
+        "보호책임자의 개인정보 처리 관련 정보 접근 보장 여부(영 제32조제7항제1호, 2026. 9. 11. 전 제6항제1호)",
+        "Is the officer's access to information on processing guaranteed (Decree Art 32(7) item 1; before 2026-09-11 ¶6 item 1)?",
+        example=True,
+    )
+    direct_reporting: YesNo | None = fact(
+        "보호 계획의 수립·시행과 결과를 정기적으로 대표자 또는 이사회에 직접 보고할 수 있는 체계가 있는지(영 제32조제7항제2호)",
+        "Is there a channel for the officer to report regularly and directly to the representative or the board on the "
+        "protection plan and its results (Decree Art 32(7) item 2)?",
+        example=True,
+    )
+    resources: YesNo | None = fact(
+        "보호책임자의 업무 수행에 적합한 조직체계와 인적·물적 자원이 제공되는지(영 제32조제7항제3호)",
+        "Are an organisation fit for the officer's duties and staff and resources provided (Decree Art 32(7) item 3)?",
+        example=True,
+    )
+    disadvantaged: YesNo | None = fact(
+        "보호책임자가 법 제31조의 업무 수행과 관련하여 정당한 이유 없이 불이익을 받았는지",
+        "Was the officer put at a disadvantage without a legitimate reason for carrying out the Art 31 duties?",
+        example=False,
+    )
+    board_resolution: Literal["resolved", "not-resolved", "no-board"] | None = fact(
+        "2026. 9. 11. 이후 지정·변경·해제 시 이사회 의결(법 제31조제3항제1호): resolved(의결함) / not-resolved(의결하지 않음) / "
+        "no-board(법인이 아니어서 이사회 없음)",
+        "Board resolution on a designation, change or release from 2026-09-11 (Art 31(3) item 1): resolved, not resolved, "
+        "or no board (not a corporation)",
+        example="resolved",
+    )
+    pipc_report_filed: YesNo | None = fact(
+        "보호책임자 지정·변경·해제를 보호위원회에 신고했는지(법 제31조제3항제2호, 영 제32조제4항)",
+        "Was the designation, change or release reported to the PIPC (Art 31(3) item 2, Decree Art 32(4))?",
+        example=True,
+    )
+    pipc_reported_on: Date | None = fact("보호위원회 신고일", "Date of that report", example="2026-10-15")
+    pipc_report_extended_until: Date | None = fact(
+        "보호위원회가 연장한 신고 기한(영 제32조제4항 단서: 1년의 범위)", "Report deadline as extended by the PIPC (Decree Art 32(4) proviso: up to 1 year)",
+    )
+
+
+PROCESSOR_CONTRACT_ITEMS = Literal[
+    "purpose-limit", "safeguards", "scope", "subcontracting", "access-restriction", "supervision", "liability"
+]
+
+
+class Processor(Strict):
+    """A trustee (수탁자) the organisation entrusts with processing personal data (PIPA Art 26), e.g. its cloud provider."""
+
+    id: str = required("수탁자 식별자", "Trustee identifier", example="proc-cloud")
+    name: str | None = fact("수탁자 명칭", "Trustee's name", example="Example Cloud Korea Ltd.")
+    tasks: list[str] | None = fact(
+        "위탁하는 업무의 내용", "The processing tasks entrusted", example=["hosting of the shop database", "backups"]
+    )
+    contract_on: Date | None = fact(
+        "위탁 문서(계약서 등) 작성일(법 제26조제1항: 문서로 하여야 함)", "Date of the written entrustment (contract): Art 26(1) requires a document",
+        example="2024-03-01",
+    )
+    contract_items: list[PROCESSOR_CONTRACT_ITEMS] | None = fact(
+        "위탁 문서에 포함된 사항: purpose-limit(위탁업무 수행 목적 외 처리 금지, 법 제26조제1항제1호) "
+        "safeguards(기술적·관리적 보호조치, 제2호) scope(위탁업무의 목적 및 범위, 영 제28조제1항제1호) "
+        "subcontracting(재위탁 제한, 제2호) access-restriction(접근 제한 등 안전성 확보 조치, 제3호) "
+        "supervision(관리 현황 점검 등 감독, 제4호) liability(의무 위반 시 손해배상 등 책임, 제5호)",
+        "What the document states: purpose limitation (Art 26(1) item 1), technical and managerial safeguards (item 2), and "
+        "the Decree Art 28(1) items: purpose and scope, limits on re-entrustment, access restriction and other safety "
+        "measures, supervision (inspection of the data held), liability for breach",
+        example=["purpose-limit", "safeguards", "scope", "subcontracting", "access-restriction", "supervision", "liability"],
+    )
+    disclosed: YesNo | None = fact(
+        "위탁하는 업무의 내용과 수탁자를 정보주체가 언제든지 쉽게 확인할 수 있도록 공개하는지(법 제26조제2항; "
+        "영 제28조제2항: 홈페이지에 지속 게재, 불가하면 제3항의 방법)",
+        "Are the tasks and the trustee disclosed so that subjects can check them at any time (Art 26(2); Decree Art 28(2): "
+        "posted on the website continuously, or by a ¶3 means where that is impossible)?",
+        example=True,
+    )
+    trained_on: list[Date] | None = fact(
+        "수탁자 교육 실시일 목록(법 제26조제4항)", "Dates the trustee was trained (Art 26(4))", example=["2025-04-10"]
+    )
+    supervised_on: list[Date] | None = fact(
+        "수탁자의 처리 현황 점검 등 감독 실시일 목록(법 제26조제4항, 영 제28조제6항)",
+        "Dates the trustee's processing was inspected or otherwise supervised (Art 26(4), Decree Art 28(6))",
+        example=["2025-09-15"],
+    )
+    subprocessors: list[str] | None = fact(
+        "수탁자가 업무를 다시 위탁한 제3자(재수탁자) 목록(없으면 빈 목록)", "Third parties the trustee re-entrusted the work to (empty if none)",
+        example=[],
+    )
+    subprocessors_disclosed: YesNo | None = fact(
+        "재수탁자도 공개하는지(법 제26조제2항의 '수탁자'에 포함)", "Are the re-entrusted third parties disclosed too (they are '수탁자' under Art 26(2))?",
+        example=True,
+    )
+    subcontracting_consented: YesNo | None = fact(
+        "수탁자가 다시 위탁하기 전에 위탁자(이 기관)의 동의를 받았는지(법 제26조제6항)",
+        "Did the trustee obtain the organisation's consent before re-entrusting (Art 26(6))?",
+        example=True,
+    )
+    beyond_scope_use: YesNo | None = fact(
+        "수탁자가 위탁받은 업무 범위를 초과하여 개인정보를 이용하거나 제3자에게 제공한 사실이 있는지(법 제26조제5항)",
+        "Did the trustee use the data beyond the entrusted tasks or provide it to a third party (Art 26(5))?",
+        example=False,
+    )
+    attachment: str | None = fact("위탁 문서의 첨부 ID", "Attachment id of the entrustment document", example="cloud-dpa")
 
 
 class ObservedRef(Strict):
@@ -671,7 +1023,15 @@ class Facts(Strict):
     secrets: list[Secret] | None = fact(
         "서버 비밀번호·키·토큰의 저장 위치와 방식(없으면 빈 목록)", "Where server passwords, keys and tokens are stored, and how (empty if none)"
     )
+    data_stores: list[DataStore] | None = fact(
+        "개인정보처리시스템 밖에서 찾은 개인정보 파일 저장소(공유 폴더·파일 서버 등; 점검에서 없으면 빈 목록 [])",
+        "Personal-data files found outside the processing systems (shared drives, file servers…); state [] when the search found none",
+    )
     privacy_officer: PrivacyOfficer | None = fact("개인정보 보호책임자(법 제31조)", "Chief privacy officer (PIPA Art 31)")
+    processors: list[Processor] | None = fact(
+        "개인정보 처리 업무의 수탁자 목록(법 제26조; 위탁하지 않으면 빈 목록 [])",
+        "Trustees entrusted with processing personal data (PIPA Art 26; state [] when none)",
+    )
     password_policy: PasswordPolicy | None = fact("비밀번호·인증 실패 정책", "Password and lockout policy")
     endpoints: Endpoints | None = fact("업무용 컴퓨터·모바일 기기", "Handlers' computers and mobile devices")
     disaster: Disaster | None = fact("재해·재난 대비", "Disaster preparedness")

@@ -15,11 +15,12 @@ from compliance.i18n import _
 from compliance.loading import Problem
 from compliance.located import Document
 
-ID_LISTS = ("systems", "handlers", "accounts", "credentials", "incidents", "secrets")  # attachments: evidence.py
+ID_LISTS = ("systems", "handlers", "accounts", "credentials", "incidents", "secrets", "data_stores", "processors")  # attachments: evidence.py
 
 # (list, field, target list, many)
 REFERENCES = (
     ("handlers", "systems", "systems", True),
+    ("systems", "reaches", "systems", True),
     ("accounts", "system", "systems", False),
     ("accounts", "holders", "handlers", True),
     ("credentials", "owner", "handlers", False),

@@ -172,6 +172,13 @@ def unknown_references(facts: Facts, text: str, path: str, catalogs: list[Catalo
             if ref is not None and ref not in attachments:
                 loc = (section, i, "attachment")
                 problems.append(doc.problem(loc, _("no attachment with id '{id}'").format(id=ref)))
+    # a delay ground's document: a typo would turn a lawful delay into a late notice without saying why
+    for i, inc in enumerate(facts.incidents or []):
+        for field in ("notice_delay", "report_delay"):
+            ground = getattr(inc, field)
+            if ground is not None and ground.attachment is not None and ground.attachment not in attachments:
+                loc = ("incidents", i, field, "attachment")
+                problems.append(doc.problem(loc, _("no attachment with id '{id}'").format(id=ground.attachment)))
     return problems
 
 

@@ -163,8 +163,14 @@ class SanctionExposure(_Model):
         description="the statutory maximum computed from the stated revenue (a legal maximum, not an estimate of the fine); null when revenue is not stated"
     )
     basis: Literal[
-        "revenue", "revenue-less-unrelated", "revenue-3y-average", "revenue-3y-average-less-unrelated", "related-revenue", "fixed", "unknown"
-    ] = Field(description="what max_krw is a share of (stated related revenue, the 3-year average or last year's revenue, less unrelated revenue), or a fixed cap")
+        "revenue", "revenue-less-unrelated", "revenue-3y-average", "revenue-3y-average-less-unrelated",
+        "greater-of-revenue", "greater-of-revenue-less-unrelated", "greater-of-revenue-3y-average",
+        "greater-of-revenue-3y-average-less-unrelated", "related-revenue", "fixed", "unknown"
+    ] = Field(description="what max_krw is a share of (stated related revenue, the 3-year average or last year's revenue, "
+              "or from 2026-05-19 the greater of the two — 'greater-of-' names the one that was greater — less unrelated revenue), or a fixed cap")
+    lower_bound: bool = Field(False, description="true: a figure the revenue rule needs is not stated, so the real maximum may be higher")
+    notes: list[Text] = Field(default_factory=list, description="what the reader must know about this exposure (regime chosen without a date, a kind not stated, an approximated base)")
+    excluded_acts: list[str] = Field(default_factory=list, description="failing controls (acts) for which Art 76 leaves no 과태료, because a 과징금 sanctions them")
     incident: str | None = Field(None, description="the incident whose law set this cap")
     cap_without_revenue_krw: int | None = Field(None, description="the cap the law sets where there is no revenue, or it cannot be computed")
     excluded: Text | None = Field(None, description="why this provision cannot add to another (e.g. Art 76)")
@@ -186,7 +192,11 @@ class DeadlineResult(_Model):
     done_at: str | None = Field(description="when the duty was done (ISO 8601 timestamp); null: not stated")
     done_hours: float | None = Field(description="hours after awareness it was done; null when not done or awareness is not stated")
     status: Literal["met", "missed", "open", "not-applicable", "unknown"] = Field(
-        description="met; missed: done late, or not done and past due on the as-of date; open: not done, not yet due; not-applicable: its condition is false; unknown: start or condition not stated"
+        description="met; missed: done late, or not done and past due on the as-of date; open: not done, not yet due; not-applicable: its condition is false; unknown: start or condition not stated, or the time it was done stated as unknown"
+    )
+    done_unknown: bool = Field(
+        default=False,
+        description="the time it was done is stated as unknown (e.g. reported_to_pipc_at: unknown): whether it was done, and in time, is not known",
     )
 
 
@@ -204,6 +214,7 @@ class CatalogInfo(_Model):
     version: str = Field(description="the catalog's version, e.g. the number of the latest amendment it includes")
     effective: dt.date = Field(description="the date from which the catalog applies")
     sha256: str = Field(description="SHA-256 of the catalog file read")
+    not_judged: list[Text] = Field(default_factory=list, description="duties of the instrument no control judges, and why")
 
 
 class Summary(_Model):

@@ -20,7 +20,7 @@ from .conftest import CATALOGS, SEED, cli
 # controls' own order: none may be lost or gained by the move.
 BEFORE_MOVE = {
     "pipa/21.1": {"isms-p": ["3.4.1", "2.8.4"], "iso27001-2022": ["A.8.10", "A.8.33"]},
-    "pipa/23.2": {"isms-p": ["3.1.5", "2.7.1"], "iso27001-2022": ["A.8.24", "A.8.3"]},
+    "pipa/23.2": {"isms-p": ["3.1.4", "2.7.1"], "iso27001-2022": ["A.8.24", "A.8.3"]},  # 3.1.5 until issue 20 (3.1.4: 민감정보)
     "pipa/24.3": {"isms-p": ["2.7.1", "3.1.4"], "iso27001-2022": ["A.8.24"]},
     "pipa/24-2.2": {"isms-p": ["2.7.1", "3.1.3"], "iso27001-2022": ["A.8.24"]},
     "pipa/31.1": {"isms-p": ["1.1.2"], "iso27001-2022": ["A.5.2"]},
@@ -53,7 +53,7 @@ BEFORE_MOVE = {
     "notice/7.1": {"isms-p": ["2.7.1"], "iso27001-2022": ["A.8.24"]},
     "notice/7.2": {"isms-p": ["2.7.1"], "iso27001-2022": ["A.8.24"]},
     "notice/7.3": {"isms-p": ["2.7.1"], "iso27001-2022": ["A.8.24"]},
-    "notice/7.4": {"isms-p": ["2.7.1", "2.10.2"], "iso27001-2022": ["A.8.24"]},
+    "notice/7.4": {"isms-p": ["2.7.1", "2.10.5"], "iso27001-2022": ["A.8.24"]},  # 2.10.2 until issue 20 (2.10.5: 정보전송 보안)
     "notice/7.5": {"isms-p": ["2.7.1", "2.10.7"], "iso27001-2022": ["A.8.24", "A.7.10"]},
     "notice/7.6": {"isms-p": ["2.7.2"], "iso27001-2022": ["A.8.24"]},
     "notice/8.1": {"isms-p": ["2.9.4"], "iso27001-2022": ["A.8.15"]},
@@ -124,7 +124,9 @@ def _view(result, framework: str, fmt: str) -> bytes:
 
 def test_no_mapping_is_lost_or_gained_by_the_move(catalogs):
     after = {ctl.control.id: ctl.control.mappings for cat in catalogs for ctl in cat.controls}
-    assert set(after) == set(BEFORE_MOVE)
+    assert set(BEFORE_MOVE) <= set(after)
+    # controls added after the move (issue 20: PIPA Arts 26, 31(3)/(4)/(7), 32-2(1)) are mapped by no framework file yet
+    assert {cid: after[cid] for cid in set(after) - set(BEFORE_MOVE)} == {cid: {} for cid in set(after) - set(BEFORE_MOVE)}
     for cid, before in BEFORE_MOVE.items():
         assert {fw: sorted(ids) for fw, ids in after[cid].items()} == {fw: sorted(ids) for fw, ids in before.items()}, cid
 

@@ -76,7 +76,7 @@ def test_an_officer_fills_the_workbook_checks_it_and_prints_a_regulator_copy_tha
     assert main(["check", str(book), "--todo", "--lang", "ko"]) == 1
     todo = capsys.readouterr().out.splitlines()
     crm_zone = [line for line in todo if line.startswith("sys-crm · ") and "systems[].network_zone" in line]
-    assert crm_zone and _hangul(crm_zone[0].split(" · ")[1]) and "제6조" in crm_zone[0], todo[:10]
+    assert crm_zone and _hangul(crm_zone[0].split(" · ")[1]) and "제7조제3항" in crm_zone[0], todo[:10]  # Notice Art 7(3): by zone
     assert not [line for line in todo if line.startswith(("sys-shop · ", "sys-pay · ")) and "network_zone" in line]
     # the departed handler whose access was never revoked is a finding the check names
     assert main(["check", str(book), "--lang", "ko"]) == 1

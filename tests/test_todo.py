@@ -43,10 +43,13 @@ def _copy_seed(tmp_path, edit=None):
     return facts
 
 
-def _without_network_zone(text: str) -> str:
-    line = "    network_zone: internet-facing\n"
-    assert text.count(line) == 1
-    return text.replace(line, "")
+def _without_web_exposure_check(text: str) -> str:
+    """sys-auth's web_exposure_checked taken out (read by notice/6.3 only; until issue 20 this helper took out its
+    network_zone, which Art 6(1) no longer reads)."""
+    head, sep, tail = text.partition("  - id: sys-auth\n")
+    line = "    web_exposure_checked: true\n"
+    assert sep and tail.count(line) >= 1
+    return head + sep + tail.replace(line, "", 1)
 
 
 def _blank(tmp_path, rows: str) -> Path:
@@ -150,11 +153,11 @@ def test_seed_lists_exactly_what_the_checks_and_the_evidence_found_missing(seed_
     assert {(e.item, c) for e in seed_result.todo if e.kind == "attachment" for c in e.controls} == {
         (e.kind, c.id) for c in seed_result.controls for e in c.evidence if e.status == "missing"}
     # one fact taken out of the seed: the list gains exactly that fact of that item, with its provision
-    result = audit(_copy_seed(tmp_path, _without_network_zone), CATALOGS, SEED / "waivers.yaml")
+    result = audit(_copy_seed(tmp_path, _without_web_exposure_check), CATALOGS, SEED / "waivers.yaml")
     facts = [(e.kind, e.item, e.field, e.controls, e.provision.en, e.provision.ko) for e in result.todo if e.kind == "fact"]
-    assert facts == [("fact", "sys-auth", "systems[].network_zone", ["notice/6.1"], "PIPC Safety Notice Art 6(1)",
-                      "「개인정보의 안전성 확보조치 기준」 제6조제1항")]
-    assert {(i, p) for i, p, _ in _reported(result)} == {("sys-auth", "systems[].network_zone")}
+    assert facts == [("fact", "sys-auth", "systems[].web_exposure_checked", ["notice/6.3"], "PIPC Safety Notice Art 6(3)",
+                      "「개인정보의 안전성 확보조치 기준」 제6조제3항")]
+    assert {(i, p) for i, p, _ in _reported(result)} == {("sys-auth", "systems[].web_exposure_checked")}
     assert [x[:4] for x in SEED_MISSING] == [(e.kind, e.item, e.field, e.controls) for e in result.todo if e.kind != "fact"]
 
 
@@ -241,11 +244,13 @@ def test_todo_exit_codes(tmp_path):
 
 
 def test_todo_lines_in_korean_and_in_english(tmp_path, english):
-    facts = _copy_seed(tmp_path, _without_network_zone)
+    facts = _copy_seed(tmp_path, _without_web_exposure_check)
     en = cli("check", facts, "--todo", "--lang", "en").stdout.splitlines()
     ko = cli("check", facts, "--todo", "--lang", "ko").stdout.splitlines()
-    assert "sys-auth · Network zone · systems[].network_zone · PIPC Safety Notice Art 6(1)" in en
-    assert "sys-auth · 네트워크 구간 · systems[].network_zone · 「개인정보의 안전성 확보조치 기준」 제6조제1항" in ko
+    assert ("sys-auth · Are disclosure and leaks via web pages, P2P and sharing settings prevented on this system? · "
+            "systems[].web_exposure_checked · PIPC Safety Notice Art 6(3)") in en
+    assert ("sys-auth · 홈페이지·P2P·공유설정 등을 통한 노출·유출 방지 조치 여부 · systems[].web_exposure_checked · "
+            "「개인정보의 안전성 확보조치 기준」 제6조제3항") in ko
     assert "breach-notification-record · 첨부 증적 · attachments[].kind · 「개인정보 보호법」 제34조제1항" in ko
     result = audit(facts, CATALOGS)
     i18n.use("ko")
@@ -264,28 +269,28 @@ def test_the_table_names_the_items_and_its_counts_cannot_contradict(tmp_path, en
 
     rows = "".join(f"  - {{id: sys-{n}, name: S{n}}}\n" for n in range(1, 8))
     text = table(audit(_blank(tmp_path, rows), CATALOGS))
-    line = next(x for x in text.splitlines() if "internal-network-separated" in x)
-    assert line.endswith("of 7 listed: 0 fail, 7 not judged; not stated: systems[].network_zone "
+    line = next(x for x in text.splitlines() if "systems-exposure-prevented" in x)
+    assert line.endswith("of 7 listed: 0 fail, 7 not judged; not stated: systems[].web_exposure_checked "
                          "(sys-1, sys-2, sys-3, sys-4, sys-5 … and 2 more)"), line
     assert not re.search(r"\d+ of \d+ missing|\(\d+ items\)", text)  # "0 of 1 missing … (2 items)"
     assert "still missing: facts " in text.splitlines()[-1] and "check --todo" in text.splitlines()[-1]
-    seed = table(audit(_copy_seed(tmp_path, _without_network_zone), CATALOGS, SEED / "waivers.yaml"))
+    seed = table(audit(_copy_seed(tmp_path, _without_web_exposure_check), CATALOGS, SEED / "waivers.yaml"))
     assert "      - ip-restricted [fail] 1 of 2 in scope fail: sys-auth" in seed.splitlines()
-    assert ("      - internal-network-separated [insufficient] of 2 listed: 0 fail, 1 not judged; "
-            "not stated: systems[].network_zone (sys-auth)") in seed.splitlines()
+    assert ("      - systems-exposure-prevented [insufficient] of 2 listed: 0 fail, 1 not judged; "
+            "not stated: systems[].web_exposure_checked (sys-auth)") in seed.splitlines()
 
 
 def test_the_table_speaks_korean(tmp_path, english):
     from compliance.render.text import table
 
-    result = audit(_copy_seed(tmp_path, _without_network_zone), CATALOGS, SEED / "waivers.yaml")
+    result = audit(_copy_seed(tmp_path, _without_web_exposure_check), CATALOGS, SEED / "waivers.yaml")
     i18n.use("ko")
     text = table(result)
     row = next(x for x in text.splitlines() if " notice/6.1 " in x)
     assert row.startswith("✗ 미준수") and "매우 높음" in row and "「개인정보의 안전성 확보조치 기준」 제6조제1항" in row
     assert "IP 주소" in row  # the Korean title
-    check = next(x for x in text.splitlines() if "internal-network-separated" in x)
-    assert "[판단 불가(증적 부족)]" in check and "systems[].network_zone (sys-auth)" in check
+    check = next(x for x in text.splitlines() if "systems-exposure-prevented" in x)
+    assert "[판단 불가(증적 부족)]" in check and "systems[].web_exposure_checked (sys-auth)" in check
     assert "미준수" in text.splitlines()[-3] and "적용 제외" in text.splitlines()[-3]  # the summary line's verdicts
     i18n.use("en")
     assert next(x for x in table(result).splitlines() if " notice/6.1 " in x).startswith("✗ non-compliant")

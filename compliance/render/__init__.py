@@ -297,6 +297,19 @@ def _months(day: dt.date) -> tuple[int, int]:
     return day.year, day.month
 
 
+def _a_date(v: Any) -> dt.date | None:
+    """A stated date as an offender's values record it (ISO text, a timestamp's day), else None: a field the item
+    does not state is ``(absent)``, a stated null is None, and neither is a date."""
+    if isinstance(v, dt.date):
+        return v if not isinstance(v, dt.datetime) else v.date()
+    if not isinstance(v, str):
+        return None
+    try:
+        return dt.date.fromisoformat(v[:10])
+    except ValueError:
+        return None
+
+
 def time_series_note(ch: CheckResult, values: dict[str, Any], result: AuditResult, say: Say) -> str | None:
     """What a time-series check found missing for one offender: the months without a recorded review, or the
     longest gap between reviews, in the same window the check judged (a year before the as-of date, or from the
@@ -306,12 +319,13 @@ def time_series_note(ch: CheckResult, values: dict[str, Any], result: AuditResul
     reviews = (values.get("access_log") or {}).get("reviews") if isinstance(values.get("access_log"), dict) else None
     if not isinstance(reviews, list) or not ("missed_months(" in ch.expect or "longest_gap(" in ch.expect):
         return None
-    dates = [dt.date.fromisoformat(d) for d in reviews if isinstance(d, str)]
+    dates = [d for d in map(_a_date, reviews) if d is not None]
     start = result.as_of - dt.timedelta(days=365)
-    since = values.get("operating_since")
-    if isinstance(since, str) and dt.date.fromisoformat(since) > start:
-        start = dt.date.fromisoformat(since)
-    if result.period_start and result.period_start > start:  # the catalog's window: never before the period
+    since = _a_date(values.get("operating_since"))  # unstated: '(absent)', and the check's window ignores it
+    if since is not None and since > start:
+        start = since
+    # the catalog's window: never before the period, when the check's expression says so (notice 2021-2's does not)
+    if result.period_start and "period_start" in ch.expect and result.period_start > start:
         start = result.period_start
     if "missed_months(" in ch.expect:
         missed = _missed_months(dates, start, result.as_of)
