@@ -4,12 +4,18 @@
     python benchmarks/logs_bench.py /tmp/logs10m --threads 2 --memory-limit 1GB
     python benchmarks/logs_bench.py /tmp/logs10m --scale 10 --memory-limit 1.5GB --skip-ingest   # 100 M rows
     python benchmarks/logs_bench.py /tmp/logs10m --ingest-only --jsonl --runs 3                 # ingest only, CSV and JSON lines
+    python benchmarks/logs_bench.py /tmp/logs10m --skip-ingest --engine spark --memory-limit 2GB  # Spark local
 
-1. ingest: `pipa-audit logs ingest export.csv` vs DuckDB's own `COPY (FROM read_csv(...)) TO parquet` of that file;
-2. analyses: `pipa-audit logs analyze` (DuckDB engine: hash checks, facts, every SQL file, derived facts JSON)
-   vs DuckDB executing the same SQL files directly over the same Parquet and tables, same threads and memory cap.
-Each command runs in its own process; wall time, CPU time (user + system) and that process's peak RSS (wait4) are
-reported, and both ratios: on a shared machine the CPU-time ratio moves less than the wall-time one.
+1. ingest: `pipa-audit logs ingest export.csv` vs DuckDB's own `COPY (FROM read_csv(...)) TO parquet` of that file,
+   and the Parquet bytes per row of each;
+2. analyses: `pipa-audit logs analyze` (hash checks, facts, every SQL file, derived facts JSON) vs the engine
+   executing the same SQL files directly over the same Parquet and tables, same threads and memory cap (DuckDB, or
+   with `--engine spark` Spark local); the direct run also reports each SQL file's wall and CPU time.
+Each command runs in its own process; wall time, CPU time (user + system) and peak RSS (wait4) are reported, and
+both ratios: on a shared machine the CPU-time ratio moves less than the wall-time one. The CPU time includes every
+process the command started (Spark's JVM: this script is made their subreaper and reaps them), and the peak is
+the largest single process's.
+To compare two versions of pipa-audit, run this script with PYTHONPATH set to each one's source tree.
 `--jsonl` also ingests the same rows as JSON lines (export.jsonl, written once from export.csv by DuckDB) against
 DuckDB's `COPY (FROM read_json(...)) TO parquet`. `--runs N` repeats each ingest pair N times, alternating the two.
 `--scale K` first builds a folder of K copies of the ingested log for K times as many accounts (accounts renamed
@@ -19,11 +25,13 @@ per copy), with its manifest, and benchmarks the analyses on it.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,31 +40,65 @@ PY = sys.executable
 CLI = [PY, "-m", "compliance"]
 
 
+def _subreaper() -> bool:
+    """Become the subreaper of the commands' descendants (Linux): a process they leave behind, such as Spark's JVM,
+    is then reaped here and its CPU time counted, not lost with its parent."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+REAPS_ALL = _subreaper()
+
+
 def run(cmd: list[str], label: str) -> dict:
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{label} failed:\n{err}")
-    cpu = usage.ru_utime + usage.ru_stime
-    print(f"  {label:<44} {wall:7.2f} s  cpu {cpu:7.2f} s  peak {usage.ru_maxrss / 1024:7.0f} MB", flush=True)
-    return {"wall": wall, "cpu": cpu, "peak_mb": usage.ru_maxrss / 1024}
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: a chatty JVM never blocks on it
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+        while REAPS_ALL:  # what the command left running, once it has ended
+            try:
+                _, _, more = os.wait4(-1, 0)
+            except ChildProcessError:
+                break
+            cpu, peak = cpu + more.ru_utime + more.ru_stime, max(peak, more.ru_maxrss)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            sys.exit(f"{label} failed:\n{err.read().decode(errors='replace')}")
+    print(f"  {label:<44} {wall:7.2f} s  cpu {cpu:7.2f} s  peak {peak / 1024:7.0f} MB", flush=True)
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 1024}
 
 
 DIRECT = r"""
-import sys, json, duckdb
+import sys, json, os, time
 from pathlib import Path
-from compliance.logs import manifest as mf, tables, engines
+from compliance.logs import tables, engines
 from compliance.logs.analyze import load_inputs
-folder, facts, params, threads, mem = sys.argv[1:6]
+folder, facts, params, threads, mem, engine, out = sys.argv[1:8]
 m, f, p = load_inputs(folder, facts, params)
 built = tables.build(f, p, m.first_day, m.last_day)
-e = engines.DuckDBEngine(int(threads), mem)
+cpu = time.process_time  # every thread of this process (DuckDB's)
+if engine == "spark":
+    e = engines.SparkEngine(None, int(threads), mem)
+    jvm = e.spark._jvm.java.lang.ProcessHandle.current().pid()
+    tick = os.sysconf("SC_CLK_TCK")
+    def cpu():  # this process and the JVM's (utime, stime of /proc/PID/stat)
+        with open(f"/proc/{jvm}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return time.process_time() + (int(fields[11]) + int(fields[12])) / tick
+else:
+    e = engines.DuckDBEngine(int(threads), mem)
 e.load([Path(folder) / o.path for o in m.outputs], built.tables)
+timings = {}
 for q in sorted((Path(engines.__file__).parent / "sql").glob("*.sql")):
-    e.con.execute(q.read_text()).fetchall()
+    w, c = time.perf_counter(), cpu()
+    e.query(q.read_text())
+    timings[q.name] = {"wall": time.perf_counter() - w, "cpu": cpu() - c}
+e.close()
+Path(out).write_text(json.dumps(timings))
 """
 
 COPY = r"""
@@ -92,10 +134,15 @@ def ingest_pair(root: Path, src: Path, t: str, mem: str, runs: int) -> list[dict
         dst.unlink(missing_ok=True)
         copy = run([PY, "-c", COPY, str(src), str(dst), t, mem], "DuckDB COPY ... TO parquet")
         ingest = run([*CLI, "logs", "ingest", str(src), "-o", str(rec), "-q"], "pipa-audit logs ingest")
+        copy["bytes"], ingest["bytes"] = parquet_bytes(dst), parquet_bytes(rec)
         out.append({"copy": copy, "ingest": ingest})
     shutil.rmtree(rec, ignore_errors=True)
     dst.unlink(missing_ok=True)
     return out
+
+
+def parquet_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in ([path] if path.is_file() else path.glob("*/records.parquet")))
 
 
 def ratios(label: str, a: dict, b: dict, rows: int | None = None) -> str:
@@ -147,6 +194,8 @@ def main() -> None:
     p.add_argument("--ingest-only", action="store_true", help="compare the ingest only (no analyses)")
     p.add_argument("--jsonl", action="store_true", help="also ingest the same rows as JSON lines")
     p.add_argument("--runs", type=int, default=1, help="ingest pairs to run (alternating DuckDB and pipa-audit)")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="the engine of the analyses (spark: local mode; give it --memory-limit 2GB or more)")
     a = p.parse_args()
     root = Path(a.folder).resolve()
     rec = root / "rec"
@@ -162,6 +211,8 @@ def main() -> None:
                               "DuckDB COPY ... TO parquet")
         results["ingest"] = run([*CLI, "logs", "ingest", str(root / "export.csv"), "-o", str(rec), "-q"],
                                 "pipa-audit logs ingest")
+        results["copy"]["bytes"] = parquet_bytes(root / "duckdb-copy.parquet")
+        results["ingest"]["bytes"] = parquet_bytes(rec)
         if a.runs > 1:
             results["ingest_runs"] = [{"copy": results["copy"], "ingest": results["ingest"]}]
             results["ingest_runs"] += ingest_pair(root, root / "export.csv", t, mem, a.runs - 1)
@@ -171,23 +222,31 @@ def main() -> None:
     if not a.ingest_only:
         target = scale(rec, a.scale) if a.scale > 1 else rec
         rows = json.loads((target / "manifest.json").read_text())["totals"]["rows_out"]
-        print(f"analyses over {rows:,} rows, threads {t}, memory limit {mem}")
+        name = {"duckdb": "DuckDB", "spark": "Spark"}[a.engine]
+        print(f"analyses over {rows:,} rows, {name}, threads {t}, memory limit {mem}")
+        per_query = root / f"queries-{a.engine}.json"
         results["direct"] = run([PY, "-c", DIRECT, str(target), str(root / "facts.yaml"), str(root / "params.yaml"), t,
-                                 mem], "DuckDB running the SQL files directly")
+                                 mem, a.engine, str(per_query)], f"{name} running the SQL files directly")
+        results["queries"] = json.loads(per_query.read_text())
+        total = sum(q["cpu"] for q in results["queries"].values()) or 1
+        for q, v in sorted(results["queries"].items(), key=lambda kv: -kv[1]["cpu"]):
+            print(f"    {q:<42} {v['wall']:7.2f} s  cpu {v['cpu']:7.2f} s  {100 * v['cpu'] / total:3.0f} %")
         results["analyze"] = run([*CLI, "logs", "analyze", str(target), "--facts", str(root / "facts.yaml"), "--params",
-                                  str(root / "params.yaml"), "--threads", t, "--memory-limit", mem, "-q",
-                                  "-o", str(root / "derived.json")], "pipa-audit logs analyze")
+                                  str(root / "params.yaml"), "--engine", a.engine, "--threads", t, "--memory-limit",
+                                  mem, "-q", "-o", str(root / "derived.json")], "pipa-audit logs analyze")
     print("ratios (pipa-audit / DuckDB):")
     if "ingest" in results:
         for r in results.get("ingest_runs") or [{"copy": results["copy"], "ingest": results["ingest"]}]:
             print(ratios("ingest", r["ingest"], r["copy"], rows))
+        b, c = results["ingest"]["bytes"], results["copy"]["bytes"]
+        print(f"  parquet  {b / c:.2f}x bytes  ({b / rows:.1f} vs {c / rows:.1f} bytes a row)")
     for r in results.get("jsonl_runs", []):
         print(ratios("jsonl", r["ingest"], r["copy"], rows))
     if "analyze" in results:
         print(ratios("analyses", results["analyze"], results["direct"], rows)
               + f"  peak {results['analyze']['peak_mb']:.0f} MB")
-    (root / "bench.json").write_text(json.dumps({"rows": rows, "threads": a.threads, "memory_limit": mem, **results},
-                                                indent=2))
+    (root / "bench.json").write_text(json.dumps({"rows": rows, "threads": a.threads, "memory_limit": mem,
+                                                "engine": a.engine, **results}, indent=2))
 
 
 if __name__ == "__main__":

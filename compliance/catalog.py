@@ -438,6 +438,18 @@ class Freshness(_Strict):
         return self
 
 
+class AnalysisBinding(_Strict):
+    controls: list[str] = Field(
+        min_length=1, description="this catalog's controls whose checks the analysis informs; it cites the first one's ref"
+    )
+    item: int | None = Field(None, ge=1, description="호: the one item of that provision it shows (2: Art 6(1) item 2)")
+
+
+class AnalysisBindings(_Strict):
+    cite_as: Text = Field(description="the derived facts' citation before the article, e.g. en 'Notice'")
+    informs: dict[str, AnalysisBinding] = Field(description="analysis id (compliance/logs/analyses/<id>.py) → its controls")
+
+
 class CatalogFile(_Strict):
     catalog: CatalogMeta = Field(description="what the catalog encodes: id, instrument, version, effective date, amendments")
     conditions: dict[str, Definition] = Field(default_factory=dict, description="named conditions over the facts")
@@ -452,6 +464,9 @@ class CatalogFile(_Strict):
         default_factory=dict,
         description="per attachment kind the controls expect: how recent it must be on the as-of date (a kind not listed: "
         "dated within the audit period)",
+    )
+    analyses: AnalysisBindings | None = Field(
+        None, description="the access-record analyses (compliance/logs/analyses/) and the controls each informs"
     )
 
 
@@ -577,6 +592,8 @@ class Catalog:
     """the catalog's text as read: later problems (a check that cannot be evaluated) are located in it"""
     freshness: dict[str, CompiledFreshness] = field(default_factory=dict)
     """how recent each attachment kind must be (``freshness:``); a kind not listed: dated within the audit period"""
+    analyses: AnalysisBindings | None = None
+    """the access-record analyses and the controls each informs (``analyses:``; ``compliance.logs.analyses``)"""
 
     def cite(self, ref: LegalRef, lang: str) -> str:
         return f"{getattr(self.meta.cite_as, lang)} {ref.cite(lang)}"
@@ -771,12 +788,60 @@ def load_catalog(path: str | Path) -> Catalog:
         incident = {"item": (expr.T("object", model=Incident), "incidents[]")}
         where = _compile_at(sanction.where, doc, ("sanctions", k, "where"), problems, incident, defs=defs) if sanction.where else None
         sanctions.append(CompiledSanction(sanction, where))
+    check_analyses(model, doc, problems, seen)
     if problems:
         raise InputError(problems)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     compiled.sort(key=lambda cc: cc.control.ref.order)  # reports list duties in the instrument's order
     return Catalog(model.catalog, path, sha, compiled, sanctions, deadlines, {**model.parameters, **model.conditions}, doc,
-                   freshness)
+                   freshness, model.analyses)
+
+
+def check_analyses(model: CatalogFile, doc, problems, control_index: dict[str, int]) -> None:
+    """Each analysis bound here is one of the registry (a module of compliance/logs/analyses/, read from its source),
+    and each control it informs is a control of this catalog whose article is a number (the derived facts' citation)."""
+    if model.analyses is None:
+        return
+    from compliance.logs.analyses import index  # reads the declarations; imports no model
+
+    known = index()
+    for aid, binding in model.analyses.informs.items():
+        loc = ("analyses", "informs", aid)
+        if aid not in known:
+            problems.append(doc.problem(loc, f"no access-record analysis '{aid}' (compliance/logs/analyses/): the "
+                                             f"analyses are {', '.join(known)}", ""))
+        for k, cid in enumerate(binding.controls):
+            at = (*loc, "controls", k)
+            if cid not in control_index:
+                problems.append(doc.problem(at, f"no control '{cid}' in this catalog", ""))
+            elif k == 0 and not (article := model.controls[control_index[cid]].ref.article).isdigit():
+                problems.append(doc.problem(at, f"'{cid}' cites Art {article}: the derived facts cite an article by "
+                                                "its number; put a control of a numbered article first", ""))
+
+
+def unbound_analyses(catalogs: list[Catalog]) -> list[Problem]:
+    """Once the catalogs bind analyses, each analysis of the registry is bound, in one catalog: one that informs no
+    control would find what nothing judges."""
+    binding = [c for c in catalogs if c.analyses is not None]
+    if not binding:
+        return []
+    from compliance.logs.analyses import index
+
+    problems: list[Problem] = []
+    where: dict[str, str] = {}
+    for c in binding:
+        doc = c.doc or Document(c.path, Path(c.path).read_text(encoding="utf-8"))
+        for aid in c.analyses.informs:
+            if aid in where:
+                text = f"analysis '{aid}' is also bound in {where[aid]}: bind it in one catalog"
+                problems.append(doc.problem(("analyses", "informs", aid), text, ""))
+            where.setdefault(aid, c.path)
+    first = binding[0].doc or Document(binding[0].path, Path(binding[0].path).read_text(encoding="utf-8"))
+    for aid in index():
+        if aid not in where:
+            text = f"analysis '{aid}' is bound to no control: name the controls it informs ({aid}: {{controls: [...]}})"
+            problems.append(first.problem(("analyses", "informs"), text, ""))
+    return problems
 
 
 def _compile_populations(model: CatalogFile, doc, problems, defs) -> dict[str, CompiledPopulation]:
@@ -858,6 +923,8 @@ def load_catalogs(directory: str | Path) -> list[Catalog]:
         if c.meta.id in ids:
             problems.append(Problem(c.path, 0, f"catalog id '{c.meta.id}' also used by {ids[c.meta.id]}"))
         ids[c.meta.id] = c.path
+    if not problems:
+        problems += unbound_analyses(catalogs)
     if problems:
         raise InputError(problems)
     from compliance.coverage import control_mappings, load_frameworks  # coverage imports this module

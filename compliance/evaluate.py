@@ -393,9 +393,23 @@ OBSERVED = Text(
 OBSERVED_FAILURE = Text(ko="접속기록이 의무 불이행을 보여 줌", en="the access records show the duty was not met")
 
 
-def _with_observations(result, seen):
+def _beyond_examples(summary: dict | None, seen) -> int:
+    """Findings an analysis counted but kept no example of (it keeps ``examples`` per analysis): each one an item
+    like those kept, counted where every kept item of that analysis under this control is a violation."""
+    totals = (summary or {}).get("analyses") or {}
+    more = 0
+    for analysis in {o.analysis for o in seen}:
+        mine = [o for o in seen if o.analysis == analysis]
+        t = totals.get(analysis)
+        if t and t["items_total"] > t["items_kept"] and all(o.status == "violation" for o in mine):
+            more += t["items_total"] - t["items_kept"]
+    return more
+
+
+def _with_observations(result, seen, beyond: int = 0):
     """Add one check built from the records' observations; a violation fails the control, records that
-    cannot support a finding make it insufficient, anomalies are shown without a verdict."""
+    cannot support a finding make it insufficient, anomalies are shown without a verdict. ``beyond``: violations the
+    analyses counted past the examples they kept (the check counts them; the offenders listed are the examples)."""
     verdict, checks, evidence, why = result
     bad = [o for o in seen if o.status == "violation"]
     unsure = [o for o in seen if o.status == "insufficient"]
@@ -407,8 +421,11 @@ def _with_observations(result, seen):
     ]
     check = CheckResult(
         id="access-records", description=OBSERVED, failure=OBSERVED_FAILURE, expect="derived facts: no violation",
-        for_each=None, where=None, status=status, in_scope=len(seen), total=len(seen), offenders=offenders,
-        observed={f"{o.analysis} {o.subject}": o.text.en for o in seen if o.status in ("anomaly", "clear")},
+        for_each=None, where=None, status=status, in_scope=len(seen) + beyond, total=len(seen) + beyond, offenders=offenders,
+        failed=len(offenders) + beyond if beyond else None,
+        # anomalies only, in both languages: a clear result is no part of a finding (the report's access-record
+        # section lists every result), and a Korean report must not show the English sentence
+        observed={f"{o.analysis} {o.subject}": {"ko": o.text.ko, "en": o.text.en} for o in seen if o.status == "anomaly"},
         missing=[MissingFact(path=f"access records: {o.text.en}") for o in unsure],
     )
     checks = [*checks, check]
@@ -556,7 +573,7 @@ def evaluate(inputs: Inputs) -> AuditResult:
                     "year 1 or 9999").format(item=where, check=exc.check, control=c.id, problem=exc.message), "")]) from None
             seen = [o for o in inputs.observations if o.control == c.id]
             if seen:  # the records judge the state on the as-of date: they join the current wording's checks
-                results[-1] = _with_observations(results[-1], seen)
+                results[-1] = _with_observations(results[-1], seen, _beyond_examples(inputs.access_records, seen))
             told = [d for d in inputs.disagreements if d.path in ctl.fact_paths]
             if told:  # the organisation's statement and its own systems differ on a fact this duty reads
                 results[-1] = _with_disagreements(results[-1], told)

@@ -962,6 +962,16 @@ def _date_of(x):
     return None if x is None else x.date() if isinstance(x, dt.datetime) else x
 
 
+def _lower(x):
+    return None if x is None else x.lower()
+
+
+def _t_string(ts: list[T]) -> T:
+    if ts[0].kind not in ("string", "any", "null"):
+        raise ExprError(_("expects a string, got {type}").format(type=ts[0]), 0)
+    return STR
+
+
 # name -> (arities, result typer, implementation, literal-only argument)
 _FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[[list[T]], T], Callable, bool]] = {
     "size": ((1,), lambda ts: NUM, _size, False),
@@ -970,6 +980,7 @@ _FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[[list[T]], T], Callable, b
     "timestamp": ((1,), lambda ts: DATETIME, _timestamp, True),
     "days": ((1,), lambda ts: DURATION, _days, False),
     "day": ((1,), lambda ts: DATE, _date_of, False),
+    "lower": ((1,), _t_string, _lower, False),
     "get": ((2,), _t_list_elem, None, False),
     "max": ((1, 2), _t_minmax, _minmax(max), False),
     "min": ((1, 2), _t_minmax, _minmax(min), False),

@@ -274,7 +274,8 @@ class System(Strict):
         absent="none", example="processing-system",
     )
     reaches: list[str] | None = fact(
-        "이 장비(VPN 등)를 거쳐 접속할 수 있는 개인정보처리시스템 식별자 목록", "Processing systems reachable through this device (a VPN gateway etc.)",
+        "이 장비(VPN 등)를 거쳐 접속할 수 있는 개인정보처리시스템 또는 개인정보 저장소(data_stores) 식별자 목록",
+        "Processing systems or personal-data stores (data_stores) reachable through this device (a VPN gateway etc.)",
         example=["sys-shop"],
     )
     operating_since: Date | None = fact("운영 개시일", "In operation since", example="2019-01-01")
@@ -475,6 +476,10 @@ class DataStore(Strict):
     )
     shared_with_unauthorised: YesNo | None = fact(
         "권한이 없는 자가 조회·복사할 수 있게 공유설정·공개되어 있는지", "Can persons without rights read or copy it (sharing settings, public links)?",
+        example=False,
+    )
+    rrn: YesNo | None = fact(
+        "주민등록번호 포함 여부(법 제24조의2제2항: 어디에 보관하든 암호화)", "Holds resident registration numbers (Art 24-2(2): encrypted wherever kept)?",
         example=False,
     )
     encrypted: YesNo | None = fact("안전한 암호 알고리즘으로 암호화되어 있는지", "Encrypted with a safe algorithm?", example=True)
@@ -920,6 +925,11 @@ class PrivacyOfficer(Strict):
         "Board resolution on a designation, change or release from 2026-09-11 (Art 31(3) item 1): resolved, not resolved, "
         "or no board (not a corporation)",
         example="resolved",
+    )
+    systems_outside_remit: list[str] | None = fact(
+        "보호책임자가 총괄하지 않는 개인정보처리시스템 식별자(예: 다른 부서가 운영하는 네트워크 설비; 없으면 빈 목록 [])",
+        "Processing systems outside the officer's remit (e.g. network infrastructure another division runs; [] if none)",
+        example=[],
     )
     pipc_report_filed: YesNo | None = fact(
         "보호책임자 지정·변경·해제를 보호위원회에 신고했는지(법 제31조제3항제2호, 영 제32조제4항)",

@@ -20,7 +20,7 @@ ID_LISTS = ("systems", "handlers", "accounts", "credentials", "incidents", "secr
 # (list, field, target list, many)
 REFERENCES = (
     ("handlers", "systems", "systems", True),
-    ("systems", "reaches", "systems", True),
+    ("systems", "reaches", "systems+data_stores", True),  # a VPN reaches processing systems or file stores
     ("accounts", "system", "systems", False),
     ("accounts", "holders", "handlers", True),
     ("credentials", "owner", "handlers", False),
@@ -94,7 +94,10 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
         ids[name] = set(seen)
     for source, field, target, many in REFERENCES:
         items = getattr(facts, source, None) or []
-        known = ids.get(target)
+        lists = target.split("+")
+        found = [ids[t] for t in lists if ids.get(t) is not None]
+        known = set().union(*found) if found else None
+        kind = _(" or ").join(t[:-1].replace("_", " ") for t in lists)
         values = [v for v in (getattr(item, field, None) for item in items) if v is not None]
         flat = [r for v in values for r in v] if many else values
         if known is not None and _plain(flat) and known.issuperset(flat):  # all resolve: no per-row walk
@@ -111,9 +114,14 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
                     problems.append(doc.problem(loc, _("reference {ref} {reason}").format(ref=repr(ref), reason=why)))
                 elif known is None:
                     problems.append(doc.problem(loc, _("names {kind} {ref} but the file states no {list} list").format(
-                        kind=target[:-1], ref=repr(ref), list=target)))
+                        kind=kind, ref=repr(ref), list=_(" or ").join(lists))))
                 elif ref not in known:
-                    problems.append(doc.problem(loc, _("no {kind} with id {ref}").format(kind=target[:-1], ref=repr(ref))))
+                    problems.append(doc.problem(loc, _("no {kind} with id {ref}").format(kind=kind, ref=repr(ref))))
+    officer = getattr(facts, "privacy_officer", None)
+    for j, ref in enumerate((officer.systems_outside_remit or []) if officer is not None else []):
+        if ids.get("systems") is None or ref not in ids["systems"]:
+            problems.append(doc.problem(("privacy_officer", "systems_outside_remit", j),
+                                        _("no {kind} with id {ref}").format(kind="system", ref=repr(ref))))
     for i, inc in enumerate(facts.incidents or []):
         starts = [a for a in inc.awareness or [] if a.starts_clock]
         loc = ("incidents", i, "awareness")

@@ -94,6 +94,12 @@ def access_record_summary(path, derived, observations) -> dict:
              "text": o.text.model_dump(), "examples": examples(o)}
             for o in observations if o.status != "clear"
         ],
+        # per analysis: how many findings it counted and how many it kept as examples (a check counts them all)
+        "analyses": {
+            a.id: {"items_total": a.items_total, "items_kept": len(a.items), "counts": a.counts}
+            for a in (getattr(derived.analyses, name) for name in type(derived.analyses).model_fields)
+            if a is not None and hasattr(a, "items_total")
+        },
         "monthly": [
             {"system": i.system, "period": i.period, "records": i.records, "reviews": i.reviews, "missed": i.missed}
             for i in derived.analyses.reviews.items

@@ -48,6 +48,10 @@ class CheckResult(_Model):
     in_scope: int | None = Field(description="items the check judged (after 'where'); null for a plain expect")
     total: int | None = Field(description="items in the collection")
     offenders: list[Offender] = Field(description="the items in scope that break the rule")
+    failed: int | None = Field(
+        None, description="how many items break the rule when the offenders listed are only examples (an access-record "
+        "analysis keeps a bounded number of examples of each finding); null: every one is listed"
+    )
     observed: dict[str, Any] = Field(description="for a plain expect: the stated values of the facts it read")
     missing: list[MissingFact] = Field(description="facts the check needed that are not stated (insufficient unless it already fails)")
     law: str | None = Field(None, description="the window of the wording that judged this check, when a control was judged under several")
@@ -310,3 +314,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items() if not k.startswith("\0")}
     return value
+
+
+def failed_count(ch: CheckResult) -> int:
+    """How many items break the rule: every one, even where only examples are listed as offenders."""
+    return ch.failed if ch.failed is not None else len(ch.offenders)

@@ -130,3 +130,10 @@ def test_runtime_type_error_is_an_eval_error_not_a_crash():
 def test_has_on_a_top_level_fact():
     assert run("has(period_start) ? period_start : as_of", {"as_of": dt.date(2025, 11, 30), "period_start": dt.date(2024, 12, 1)}) == dt.date(2024, 12, 1)
     assert run("has(period_start) ? period_start : as_of", {"as_of": dt.date(2025, 11, 30)}) == dt.date(2025, 11, 30)
+
+
+
+def test_lower_compares_names_in_any_case():
+    assert run("lower(item.role) == 'developer'", item={"role": "DevelOper"}) is True
+    with pytest.raises(ExprError):
+        compile_expr("lower(size(handlers)) == 'a'", FACTS_TYPE)  # a number is not a name

@@ -139,8 +139,9 @@ def test_reviews_are_monthly_until_2026_10_30_then_follow_the_plans_cycle(tmp_pa
     derived = _tiny(tmp_path, lines, facts)
     periods = [(r["period"], r["missed"]) for r in items(derived, "reviews")]
     assert periods == [("2026-09", False), ("2026-10", True)]
-    assert any("review_cycle_days" in n for n in derived["notes"])
-    derived = _tiny(tmp_path / "b", lines, facts, "review_cycle_days: 31\n")
+    assert any("internal_plan.access_log_review.cycle_days" in n for n in derived["notes"])
+    planned = facts + "internal_plan: {access_log_review: {cycle_days: 31}}\n"
+    derived = _tiny(tmp_path / "b", lines, planned)
     after = [(r["start"], r["end"], r["reviews"], r["missed"]) for r in items(derived, "reviews")][2:]
     assert after == [("2026-10-31", "2026-11-30", 1, False), ("2026-12-01", "2026-12-31", 0, True)]
 
@@ -195,3 +196,15 @@ def test_two_networks_at_once_including_across_midnight(tmp_path):
     derived = _tiny(tmp_path, lines, "as_of: 2025-03-31\norganization: {name: X}\nsystems: [{id: sys}]\n")
     (only,) = items(derived, "concurrent_addresses")
     assert (only["account"], only["example"]["ip"], only["example"]["previous_ip"]) == ("u1", "10.0.2.5", "10.0.1.5")
+
+
+def test_the_review_cycle_has_one_source_the_internal_plan(tmp_path):
+    """A cycle in the parameters could disagree with the plan the facts state: it is refused at its line."""
+    lines = ["u1,2026-11-03 10:00:00,10.0.0.1,sys,view"]
+    src = write(tmp_path, "e.csv", "account,timestamp,ip,system,action\n" + "".join(l + "\n" for l in lines))
+    assert cli("logs", "ingest", src, "-o", tmp_path / "rec", "-q").returncode == 0
+    f = write(tmp_path, "facts.yaml", "as_of: 2026-12-31\norganization: {name: X}\nsystems: [{id: sys}]\n")
+    p = write(tmp_path, "params.yaml", "download_threshold: 500\nreview_cycle_days: 31\n")
+    proc = cli("logs", "analyze", tmp_path / "rec", "--facts", f, "--params", p, "-o", tmp_path / "d.json")
+    assert proc.returncode == 2 and "params.yaml:2" in proc.stderr and "internal_plan.access_log_review.cycle_days" in proc.stderr
+    assert not (tmp_path / "d.json").exists()

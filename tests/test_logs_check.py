@@ -71,3 +71,73 @@ def test_an_output_naming_the_derived_facts_is_refused_and_they_stay(derived, tm
     proc = cli("check", SEED / "facts.yaml", "--derived", copy, "--format", "json", "-o", copy)
     assert proc.returncode == 2 and "is an input of this run" in proc.stderr, proc.stderr
     assert len(proc.stderr.splitlines()) == 1 and copy.read_bytes() == before
+
+
+
+def test_a_finding_lists_only_what_the_records_flag_and_in_the_reports_language():
+    """Clear results belong to the access-record section, not under a duty not met; anomalies are said in both
+    languages so a Korean report never shows the English sentence."""
+    from compliance.evaluate import _with_observations
+    from compliance.logs import derived as d
+    from compliance.logs.compare import Observation
+    from compliance.render import Say
+
+    def obs(status, subject, ko, en):
+        return Observation(control="notice/8.2", analysis="off_hours_bursts", subject=subject, status=status,
+                           contradicts_stated=False, text=d.Text(ko=ko, en=en))
+
+    seen = [obs("violation", "u1", "위반", "violation"), obs("clear", "sys", "이상 없음", "nothing found"),
+            obs("anomaly", "u2", "평소와 다른 야간 접속", "unusual night access")]
+    verdict, checks, _evidence, _why = _with_observations(("compliant", [], [], None), seen)
+    (ch,) = checks
+    assert verdict == "non-compliant" and [o.id for o in ch.offenders] == ["u1"]
+    assert list(ch.observed) == ["off_hours_bursts u2"]  # the clear result is not part of the finding
+    (value,) = ch.observed.values()
+    assert Say("ko").value(value) == "평소와 다른 야간 접속" and Say("en").value(value) == "unusual night access"
+
+
+def _concurrent(tmp_path, account_line):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for d in range(3, 8):
+        rows += [f"acc-1,2025-03-{d:02d} 10:00:00,10.20.0.5,sys,view", f"acc-1,2025-03-{d:02d} 10:00:40,198.51.100.23,sys,view"]
+    src = tmp_path / "e.csv"
+    src.write_text("account,timestamp,ip,system,action\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("as_of: 2025-03-31\norganization: {name: X}\nsystems: [{id: sys}]\n"
+                     "handlers: [{id: h-1, systems: [sys]}, {id: h-2, systems: [sys]}]\n" + account_line, encoding="utf-8")
+    assert cli("logs", "ingest", src, "-o", tmp_path / "rec", "-q").returncode == 0
+    proc = cli("logs", "analyze", tmp_path / "rec", "--facts", facts, "-o", tmp_path / "d.json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    result = audit(facts, CATALOGS, derived_path=tmp_path / "d.json")
+    obs = [o for o in result.access_records["observations"] if o["analysis"] == "concurrent_addresses"]
+    return {c.id: c for c in result.controls}["notice/5.4"], obs
+
+
+def test_one_persons_account_used_from_two_networks_at_once_is_a_finding_naming_both_duties(tmp_path):
+    control, obs = _concurrent(tmp_path / "a", "accounts: [{id: acc-1, system: sys, holders: [h-1]}]\n")
+    assert control.verdict == "non-compliant" and obs[0]["status"] == "violation"
+    assert "Art 5(4)" in obs[0]["text"]["en"] and "Art 6(1) item 2" in obs[0]["text"]["en"]
+    assert "제5조제4항" in obs[0]["text"]["ko"] and "제6조제1항제2호" in obs[0]["text"]["ko"]
+    shared = "accounts: [{id: acc-1, system: sys, holders: [h-1, h-2], shared_reason: 'night shift hand-over'}]\n"
+    control, obs = _concurrent(tmp_path / "b", shared)
+    assert not [o for o in obs if o["status"] != "clear"] and control.verdict != "non-compliant"  # shared by design
+
+
+def test_a_finding_counts_every_case_not_only_the_examples_kept(tmp_path):
+    """The analysis keeps `examples` items; the check still counts every one it found ("5 of 5", not "2 of 2")."""
+    from .conftest import write
+    rows = [f"acc-{k},2025-03-{10 + k:02d} 10:00:00,10.20.0.5,sys,view" for k in range(5)]
+    src = write(tmp_path, "e.csv", "account,timestamp,ip,system,action\n" + "\n".join(rows) + "\n")
+    facts = write(tmp_path, "facts.yaml", "as_of: 2025-03-31\norganization: {name: X}\nsystems: [{id: sys}]\n"
+                  "handlers: [" + ", ".join(f"{{id: h-{k}, systems: [sys], left_on: 2025-03-01}}" for k in range(5)) + "]\n"
+                  "accounts: [" + ", ".join(f"{{id: acc-{k}, system: sys, holders: [h-{k}]}}" for k in range(5)) + "]\n")
+    params = write(tmp_path, "params.yaml", "examples: 2\n")
+    assert cli("logs", "ingest", src, "-o", tmp_path / "rec", "-q").returncode == 0
+    proc = cli("logs", "analyze", tmp_path / "rec", "--facts", facts, "--params", params, "-o", tmp_path / "d.json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    result = audit(facts, CATALOGS, derived_path=tmp_path / "d.json")
+    ch = next(ch for c in result.controls if c.id == "notice/5.2" for ch in c.checks if ch.id == "access-records")
+    assert ch.status == "fail" and len(ch.offenders) == 2 and ch.failed == 5 and ch.in_scope == 5
+    text = cli("check", facts, "--derived", tmp_path / "d.json", "--lang", "en")
+    assert "5 of 5 in scope fail" in text.stdout, text.stdout

@@ -60,6 +60,8 @@ def _passwords(**datum) -> dict:
     ({"algorithm": "Base64"}, "non-compliant"),  # an encoding is no encryption
     ({"algorithm": "MD5", "assessed_safe": True}, "non-compliant"),  # a listed unsafe algorithm fails whatever is said
     ({"algorithm": "bcrypt"}, "compliant"),
+    ({"algorithm": "Md5"}, "non-compliant"),  # names compare in any case: no spelling escapes the list
+    ({"algorithm": "BCRYPT"}, "compliant"),
     ({"algorithm": "argon2id"}, "compliant"),
     ({"algorithm": "PBKDF2"}, "compliant"),
     ({"algorithm": "SHA-256", "salted": True}, "compliant"),
@@ -358,3 +360,22 @@ def test_isms_p_crosswalk_corrections(catalogs):
     assert all(c["id"] == c["id"].strip() and re.fullmatch(r"\d+\.\d+\.\d+", c["id"]) for c in data["criteria"])
     assert all(k == k.strip() for k in data["mappings"])
     assert '"2.4.5"' in raw and not re.search(r'id: "\d+\.\d+\.\d+\s+"', raw)
+
+
+def test_a_vpn_reaching_a_file_store_of_users_data_needs_more_than_a_password(tmp_path):
+    """Golfzon 2024: the VPN (ID and password) reached a file server holding users' data — a data store, not a
+    processing system: Art 6(2) reaches it too, and `reaches` may name it."""
+    vpn = {"id": "vpn", "kind": "vpn-gateway", "reaches": ["fs"], "remote_access": {"allowed": True, "methods": ["vpn", "password"]}}
+    store = {"id": "fs", "kind": "file-server", "user_data": True}
+    assert _control(tmp_path, {"systems": [vpn], "data_stores": [store]}, "notice/6.2", "a").verdict == "non-compliant"
+    staff = {**store, "user_data": False}
+    assert _control(tmp_path, {"systems": [vpn], "data_stores": [staff]}, "notice/6.2", "b").verdict != "non-compliant"
+
+
+def test_a_server_that_is_not_a_processing_system_still_needs_anti_malware(tmp_path):
+    """Court administration 2025: an internet-facing server of another kind, without anti-malware (Art 9(1))."""
+    web = {"id": "web", "kind": "other", "server_malware_protection": False}
+    assert _control(tmp_path, {"systems": [web]}, "notice/9.1", "a").verdict == "non-compliant"
+    firewall = {"id": "fw", "kind": "firewall"}
+    result = _control(tmp_path, {"systems": [firewall]}, "notice/9.1", "b")
+    assert not any(o.id == "fw" for ch in result.checks for o in ch.offenders)  # an appliance runs no anti-malware

@@ -23,7 +23,7 @@ ALL_2026 = [*ALL_2024, "staff-and-budget", "reporting"]
 ITEMS = ["purpose-limit", "safeguards", "scope", "subcontracting", "access-restriction", "supervision", "liability"]
 OFFICER = {"name": "Park CPO", "designated_on": "2023-01-02", "executive": True, "owner_by_law": False,
            "decree_criteria": False, "duties_performed": ALL_2024, "disadvantaged": False, "information_access": True,
-           "direct_reporting": True, "resources": True}
+           "direct_reporting": True, "resources": True, "systems_outside_remit": []}
 CLOUD = {"id": "cloud", "name": "Example Cloud", "tasks": ["hosting"], "contract_on": "2024-03-01", "contract_items": ITEMS,
          "disclosed": True, "trained_on": ["2025-04-10"], "supervised_on": ["2025-09-15"], "subprocessors": [],
          "beyond_scope_use": False}
@@ -240,3 +240,23 @@ def test_trustees_have_a_korean_sheet():
 
     assert workbook.SHEET_NAMES["processors"] == "수탁자"
     assert any(t.path == "processors" and t.sheet == "수탁자" for t in workbook.layout().tables)
+
+
+def test_systems_left_outside_the_officers_remit_fail_the_designation_and_silence_is_not_a_pass(tmp_path):
+    """Art 31(1): an officer 'in overall charge' — network infrastructure left outside the remit (SK Telecom 2025)."""
+    systems = {"systems": [{"id": "hss"}, {"id": "shop"}]}
+    outside = {**officer(systems_outside_remit=["hss"]), **systems}
+    assert verdict(tmp_path, "pipa/31.1", outside) == "non-compliant"
+    assert verdict(tmp_path, "pipa/31.1", {**officer(systems_outside_remit=[]), **systems}) == "compliant"
+    unstated = officer()
+    del unstated["privacy_officer"]["systems_outside_remit"]
+    assert verdict(tmp_path, "pipa/31.1", unstated) == "insufficient-evidence"
+
+
+def test_resident_numbers_in_a_file_store_are_judged_under_art_24_2(tmp_path):
+    """Art 24-2(2) asks RRNs be kept encrypted wherever kept: a file server of RRNs in clear fails it (Golfzon 2024)."""
+    store = {"id": "fs", "kind": "file-server", "unique_identifiers": True, "rrn": True, "encrypted": False}
+    base = {"systems": [{"id": "s1", "rrn": False}]}
+    assert verdict(tmp_path, "pipa/24-2.2", {**base, "data_stores": [store]}) == "non-compliant"
+    assert verdict(tmp_path, "pipa/24-2.2", {**base, "data_stores": [{**store, "encrypted": True}]}) == "compliant"
+    assert verdict(tmp_path, "pipa/24-2.2", {**base, "data_stores": [{**store, "rrn": None}]}) == "insufficient-evidence"

@@ -171,3 +171,14 @@ def test_violation_dates_are_ordered(precedents):
     lgu = by_id(precedents, "pipc-2023-07-12-lguplus")
     with pytest.raises(ValueError, match="after violation.until"):
         _replace(lgu, violation={"from": "2024-01-01", "until": "2023-01-31", "basis": lgu.violation.basis.model_dump()})
+
+
+def test_a_match_through_a_former_instrument_is_labelled_in_the_report(tmp_path):
+    """LG U+ (2023) applied the pre-2023 Act and Notice 2021-3: a failing control of today's notice matches it only as
+    that duty's successor, and the report says so rather than implying the decision applied today's control."""
+    from .conftest import SEED, cli
+    proc = cli("report", SEED / "facts.yaml", "-o", tmp_path / "r.md", "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    row = next(line for line in md.splitlines() if "LG" in line and line.startswith("| 2023-07-12"))
+    assert "decided under the former instrument" in row

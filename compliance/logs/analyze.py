@@ -16,9 +16,10 @@ from compliance.logs import manifest as mf
 from compliance.logs import params as lp
 from compliance.logs.progress import Progress
 
-NO_NETWORKS = "no approved networks given (parameters: networks)"
-"""Why the networks analysis did not run, as the derived facts record it (in English, whatever the language: the
-same inputs give the same file); ``summary`` shows it in the user's language."""
+
+def _unmet(spec, params) -> bool:
+    """The analysis needs a parameter the run was not given (e.g. networks): it is not run, saying why."""
+    return bool(spec.needs) and not getattr(params, spec.needs)
 
 
 def load_inputs(folder: str, facts_path: str, params_path: str | None, verify: bool = True):
@@ -35,9 +36,10 @@ def load_inputs(folder: str, facts_path: str, params_path: str | None, verify: b
 
 
 def run_queries(engine, files: list[str] | None = None, progress: Progress | None = None) -> dict[str, analyses.Rows]:
-    """Run SQL files (default: every shipped one) and return their rows in canonical order."""
+    """Run SQL files (default: every registered analysis's) and return their rows in canonical order."""
     out = {}
     names = files or [p.name for p in analyses.sql_files()]
+    columns = analyses.columns()
     for i, name in enumerate(names, 1):
         if progress:
             progress.show(f"{engine.name}: {name} ({i}/{len(names)})", force=True)
@@ -45,7 +47,7 @@ def run_queries(engine, files: list[str] | None = None, progress: Progress | Non
             cols, rows = engine.query(analyses.query_text(name))
         except Exception as exc:  # engine errors (memory cap, unreadable file) as one line, not a traceback
             raise _engine_error(exc, f"sql/{name}", _("{engine} failed").format(engine=engine.name)) from None
-        expected = analyses.COLUMNS.get(name)
+        expected = columns.get(name)
         if expected is not None and tuple(cols) != expected:  # an engine naming a column otherwise: no silent gap
             raise fail(f"sql/{name}", _("{engine} returned the columns {got}, not the query's {expected}").format(
                 engine=engine.name, got=", ".join(cols), expected=", ".join(expected)))
@@ -71,7 +73,7 @@ def derive(folder: str, facts_path: str, params_path: str | None, engine, exampl
     root = Path(folder)
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(mf.check_hashes, root, manifest)  # verified while the queries run, before any result
-        wanted = [f for s in analyses.SPECS if not (s.needs == "networks" and not params.networks) for f in s.files]
+        wanted = [f for s in analyses.registry().values() if not _unmet(s, params) for f in s.files]
         try:
             try:
                 engine.load([root / o.path for o in manifest.outputs], built.tables)
@@ -104,19 +106,19 @@ def assemble(facts, facts_path, params, params_path, built, results, dataset, en
              inputs=None):
     """Rows of every query → DerivedFacts (shared by ``analyze`` and ``import-results``). ``inputs``: the ingest
     manifest's inputs (their columns and task names), when known: an analysis whose duty the records cannot show
-    says so (``analyses.missing_columns``), and the downloads carry the task names the mapping did not know."""
+    says so (``analyses.missing_columns``), and an analysis may take further fields from them
+    (``Spec.extra``: the downloads' task names the mapping did not know)."""
     limit = params.examples if examples is None else examples
     conv = analyses.Convert(timestamps.parse_offset(dataset.timezone))
     as_of_day = built.tables["params"][0][0]
     missing = analyses.missing_columns(inputs or [])
-    unmapped_rows, unmapped = analyses.unmapped_actions(inputs or [])
     built_analyses = {}
-    for spec in analyses.SPECS:
+    for spec in analyses.registry().values():
         lacking = missing.get(spec.id, {})
-        more = {"unmapped_rows": unmapped_rows, "unmapped_actions": unmapped} if spec.id == "downloads" else {}
-        if spec.needs == "networks" and not params.networks:
-            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, NO_NETWORKS, lacking, **more)
-        elif spec.id == "downloads" and lacking:  # without them, a download is invisible or every one a violation
+        more = spec.extra(inputs or []) if spec.extra else {}
+        if _unmet(spec, params):
+            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, spec.unmet, lacking, **more)
+        elif lacking and not spec.run_lacking:  # without them, a download is invisible or every one a violation
             built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, analyses.cannot_show(lacking),
                                                      lacking, **more)
         else:
@@ -134,17 +136,14 @@ def assemble(facts, facts_path, params, params_path, built, results, dataset, en
         dataset=dataset, notes=built.notes, analyses=d.Analyses(**built_analyses))
 
 
-def _count_labels() -> dict[str, str]:
-    """The names of the analyses' counts in the summary: in English the keys of the derived facts themselves (what
-    a reader finds in the JSON), in Korean their translation."""
-    return {
-        "items": _("items"), "systems": _("systems"), "systems_short": _("systems_short"), "gaps": _("gaps"),
-        "gap_workdays": _("gap_workdays"), "unknown_systems": _("unknown_systems"), "periods": _("periods"),
-        "periods_with_records": _("periods_with_records"), "missed": _("missed"), "accounts": _("accounts"),
-        "downloads": _("downloads"), "records": _("records"), "principals": _("principals"),
-        "accesses": _("accesses"), "addresses": _("addresses"), "countries": _("countries"), "bursts": _("bursts"),
-        "events": _("events"), "switches": _("switches"),
-    }
+def _words() -> dict[str, str]:
+    """The analyses' words in the summary, by their English: the names of their counts (in English the keys of the
+    derived facts themselves, what a reader finds in the JSON; in Korean their translation) and why one did not run
+    (``Spec.unmet``: English in the derived facts whatever the language). Each analysis's module gives its own."""
+    out = {"items": _("items")}
+    for spec in analyses.registry().values():
+        out.update(spec.words() if spec.words else {})
+    return out
 
 
 def _width(text: str) -> int:
@@ -165,9 +164,8 @@ def summary(derived: d.DerivedFacts) -> str:
         engine=derived.engine.name, version=derived.engine.version, rows=rows, first=ds.first_day, last=ds.last_day,
         rejected=rejected)]
     korean = current() == "ko"  # the provision and the analysis as the derived facts name them in Korean
-    labels = _count_labels()
-    every = (a.retention, a.reviews, a.downloads, a.after_departure, a.outside_networks, a.off_hours_bursts,
-             a.concurrent_addresses)
+    labels = _words()
+    every = [getattr(a, spec_id) for spec_id in analyses.registry()]
     cites = [an.provision.cite.ko if korean else an.provision.cite.en for an in every]
     names = [an.title.ko if korean else an.id for an in every]
     cite_width, name_width = max([24, *map(_width, cites)]), max([22, *map(_width, names)])
@@ -180,27 +178,14 @@ def summary(derived: d.DerivedFacts) -> str:
         elif an.missing_columns:
             what = _("not run: {reason}").format(reason=lacking)
         else:
-            reason = _("no approved networks given (parameters: networks)") if an.reason == NO_NETWORKS else an.reason
+            reason = labels.get(an.reason, an.reason)
             what = _("not run: {reason}").format(reason=reason)
         lines.append(f"  {_pad(cite, cite_width)} {_pad(name, name_width)} {what}")
         if an.status == "ran" and an.missing_columns:
             lines.append("  " + " " * (cite_width + name_width + 2) + lacking)
-    if a.downloads.unmapped_rows:
-        lines.append(_("  {rows} records have task names the mapping does not know (read as 'other', never as "
-                       "downloads): {names}").format(rows=f"{a.downloads.unmapped_rows:,}",
-                                                     names=_names(a.downloads.unmapped_actions)))
-    values = derived.parameters.get("no_reason") or []
-    shown = ", ".join(repr(v) for v in values[:5]) + (_(", … ({count} values)").format(count=len(values))
-                                                       if len(values) > 5 else "")
-    lines.append(_("  downloads: a blank reason, or one of {values}, records no reason (parameters: no_reason)").format(
-        values=shown or "—"))
+    for spec, an in zip(analyses.registry().values(), every):  # what an analysis adds below the table
+        lines += spec.notes(an, derived) if spec.notes else []
     return "\n".join(lines)
-
-
-def _names(counts: dict[str, int], top: int = 5) -> str:
-    """'엑셀 다운' 30, '화면 캡처' 5, …: the most frequent task names with their records."""
-    shown = [f"{name!r} {n:,}" for name, n in list(counts.items())[:top]]
-    return ", ".join(shown) + (", …" if len(counts) > top else "")
 
 
 def write(derived: d.DerivedFacts, output: str | None, inputs: list[str]) -> None:
@@ -222,7 +207,7 @@ def run_cli(args) -> int:
 
     if args.output and Path(args.output).resolve().is_relative_to(Path(args.folder).resolve()):
         raise fail(args.output, _("is inside the records folder, whose files are hashed inputs; write it elsewhere"))
-    progress = Progress(False if args.quiet else None)
+    progress = Progress(False if args.quiet else None, plain=True)
     engine = engines.make(args.engine, args.threads, args.memory_limit if args.engine == "duckdb" else None,
                           args.spark_url)
     try:

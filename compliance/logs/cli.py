@@ -20,7 +20,7 @@ def _ingest(args) -> int:
 
     m = mapping.build(args.profile, args.mapping, args.timezone, args.system)
     manifest = ingest(args.exports, args.output, m, args.encoding, args.format, args.local_zone,
-                      Progress(False if args.quiet else None))
+                      Progress(False if args.quiet else None, plain=True))
     t = manifest.totals
     done = _("{output}: {rows} rows in {months} month(s) {first} – {last}; {rejected} rejected, {repaired} repaired"
              " of {total} (see {output}/rejects.csv)").format(
@@ -106,6 +106,17 @@ def _at_least(low: int):
     return whole
 
 
+def _analyses_listed() -> str:
+    """The analyses ``logs analyze`` runs, as the registry declares them (read from their source: no model loads)."""
+    from compliance.i18n import current
+    from compliance.logs.analyses import index
+
+    korean = current() == "ko"
+    rows = [f"  {a.id:<22} {a.title_ko if korean else a.title_en}" for a in index().values()]
+    return "\n".join([_("analyses, in the order of the derived facts (one module each in compliance/logs/analyses/):"),
+                      *rows])
+
+
 def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     """Add ``logs`` and its subcommands to the main parser's subparsers (built once the language is chosen: every
     help text is looked up here, in that language)."""
@@ -134,7 +145,7 @@ def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     s.set_defaults(func=_ingest)
 
     what = _("run the access-record analyses; write derived facts with evidence")
-    s = lsub.add_parser("analyze", help=what, description=what)
+    s = lsub.add_parser("analyze", help=what, description=what, epilog=_analyses_listed())
     s.add_argument("folder", help=_("a folder written by 'logs ingest'"))
     s.add_argument("--facts", required=True, help=facts)
     s.add_argument("--params", default=None, help=params)

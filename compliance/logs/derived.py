@@ -3,18 +3,20 @@
 One JSON document per analysis run (``pipa-audit logs analyze -o derived.json``). Each analysis carries the
 provision it serves, the controls it informs, counts, a bounded list of items (the examples), the SHA-256 of
 its query text, and the run carries the engine, its version, the parameters and the SHA-256 of every input,
-so a reader can reproduce it. ``pipa-audit schema``-style JSON Schema: ``DerivedFacts.model_json_schema()``
-(also ``pipa-audit logs analyze --schema``). Dates are ``YYYY-MM-DD`` (local, KST by default); times are ISO
-8601 with the local offset.
+so a reader can reproduce it. ``analyses`` holds one section per analysis of the registry (each module of
+``compliance/logs/analyses/`` declares its section's model), composed on first use. ``pipa-audit schema``-style
+JSON Schema: ``DerivedFacts.model_json_schema()`` (also ``pipa-audit logs analyze --schema``). Dates are
+``YYYY-MM-DD`` (local, KST by default); times are ISO 8601 with the local offset.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 SCHEMA_ID = "pipa-audit/derived-facts"
 
@@ -45,6 +47,10 @@ class _D(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Item = _D
+"""the base of an analysis's item models (``compliance/logs/analyses/*.py``): unknown fields refused"""
+
+
 class Text(_D):
     ko: str
     en: str
@@ -73,100 +79,6 @@ class Example(_D):
     previous_at: dt.datetime | None = None
 
 
-class RetentionItem(_D):
-    system: str
-    known_system: bool  # false: in the records but not in the facts
-    required_days: int | None
-    required_basis: str | None
-    stated_days: int | None
-    window_start: dt.date | None  # first day records must exist from (as_of - required + 1, or operating_since)
-    first_record: dt.date | None
-    last_record: dt.date | None
-    covered_days: int | None  # as_of - first_record + 1: how far back the records actually reach
-    days_with_records: int
-    records: int
-    missing_head_days: int | None  # days between window_start and first_record without records
-
-
-class GapItem(_D):
-    system: str
-    start: dt.date
-    end: dt.date
-    days: int
-    workdays: int
-
-
-class ReviewItem(_D):
-    system: str
-    period: str  # YYYY-MM, or start/end of a plan cycle
-    start: dt.date
-    end: dt.date
-    rule: str
-    records: int
-    reviews: int
-    first_review: dt.date | None
-    missed: bool  # closed period with records and no stated review
-
-
-class DownloadItem(_D):
-    system: str
-    account: str
-    downloads: int
-    unknown_size: int
-    records_total: int
-    first_at: dt.datetime
-    last_at: dt.datetime
-    example: Example
-
-
-class AfterDepartureItem(_D):
-    principal: str
-    kind: Literal["account", "credential"]
-    holder: str | None
-    cutoff: dt.date
-    cutoff_reason: str
-    accesses: int
-    days: int
-    addresses: int
-    systems: int
-    first_at: dt.datetime
-    last_at: dt.datetime
-    example: Example
-
-
-class OutsideNetworkItem(_D):
-    system: str
-    account: str
-    ip: str
-    country: str | None
-    country_source: Literal["address table", "export", "shipped table"] | None
-    accesses: int
-    days: int
-    first_at: dt.datetime
-    last_at: dt.datetime
-    example: Example
-
-
-class BurstItem(_D):
-    account: str
-    day: dt.date
-    day_kind: str  # workday / weekend / holiday
-    off_hours_events: int
-    events: int
-    baseline_days: int
-    baseline_off_events: int
-    baseline_mean: float | None  # off-hours events per other active day (None without a baseline)
-
-
-class ConcurrentItem(_D):
-    account: str
-    switches: int
-    days: int
-    first_at: dt.datetime
-    last_at: dt.datetime
-    example: Example
-
-
 class QueryRef(_D):
     file: str
     sha256: str  # of the query text as run (UTF-8 bytes of the file)
@@ -184,49 +96,8 @@ class Analysis(_D):
     items_truncated: bool = False
     items: list[Any] = []
     # {export file: fields the analysis needs that it has no column for}: the records cannot show the duty there
-    # (insufficient evidence, see analyses.NEEDS); an analysis that would mislead without them is not run
+    # (insufficient evidence, see ``Spec.fields``); an analysis that would mislead without them is not run
     missing_columns: dict[str, list[str]] = {}
-
-
-class RetentionAnalysis(Analysis):
-    items: list[RetentionItem] = []
-    gaps: list[GapItem] = []
-
-
-class ReviewAnalysis(Analysis):
-    items: list[ReviewItem] = []
-
-
-class DownloadAnalysis(Analysis):
-    items: list[DownloadItem] = []
-    unmapped_rows: int = 0  # records whose task name the mapping does not know (read as 'other', never a download)
-    unmapped_actions: dict[str, int] = {}  # the most frequent such names, with their records
-
-
-class AfterDepartureAnalysis(Analysis):
-    items: list[AfterDepartureItem] = []
-
-
-class OutsideNetworkAnalysis(Analysis):
-    items: list[OutsideNetworkItem] = []
-
-
-class BurstAnalysis(Analysis):
-    items: list[BurstItem] = []
-
-
-class ConcurrentAnalysis(Analysis):
-    items: list[ConcurrentItem] = []
-
-
-class Analyses(_D):
-    retention: RetentionAnalysis
-    reviews: ReviewAnalysis
-    downloads: DownloadAnalysis
-    after_departure: AfterDepartureAnalysis
-    outside_networks: OutsideNetworkAnalysis
-    off_hours_bursts: BurstAnalysis
-    concurrent_addresses: ConcurrentAnalysis
 
 
 class InputRef(_D):
@@ -258,7 +129,7 @@ class Dataset(_D):
     sufficient: bool | None  # rejected_ratio <= max_rejected_ratio; None = unknown (treat as insufficient evidence)
 
 
-class DerivedFacts(_D):
+class _Run(_D):
     kind: Literal["pipa-audit/derived-facts"] = SCHEMA_ID
     version: Literal[1] = 1
     tool: str
@@ -270,4 +141,20 @@ class DerivedFacts(_D):
     inputs: list[InputRef]
     dataset: Dataset
     notes: list[str] = []
-    analyses: Analyses
+
+
+def __getattr__(name: str):
+    """``Analyses`` (one field per registered analysis, its section: ``compliance.logs.analyses``) and ``DerivedFacts``
+    (the run, then its ``analyses``), composed from the registry when first asked for."""
+    if name in ("Analyses", "DerivedFacts"):
+        from compliance.logs.analyses import registry
+
+        return _compose(tuple((s.id, s.model) for s in registry().values()))[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@lru_cache(maxsize=4)
+def _compose(sections: tuple[tuple[str, type], ...]) -> dict[str, type]:
+    analyses = create_model("Analyses", __base__=_D, __module__=__name__, **{i: (m, ...) for i, m in sections})
+    facts = create_model("DerivedFacts", __base__=_Run, __module__=__name__, analyses=(analyses, ...))
+    return {"Analyses": analyses, "DerivedFacts": facts}

@@ -12,9 +12,10 @@ Run each query with ``records`` bound to your access records (the columns of ``l
 tables loaded, and save each result as ``results/<name>.csv`` (header = the query's columns) or ``.jsonl``.
 Import refuses a bundle whose queries or tables no longer match their hashes, or whose queries are not the
 ones this version ships: rows of a changed query never become facts. A result must carry exactly the query's
-columns (``analyses.COLUMNS``) and end with a line break: an empty file, another header or a file cut short is
-what a failed or truncated job leaves, never "the records show nothing". Every file of the bundle is opened without
-following links and must be a regular file (``manifest.open_inside``).
+columns (its analysis's ``Spec.files``) and end with a line break: an empty file, another header or a file cut short
+is what a failed or truncated job leaves, never "the records show nothing". Every file of the bundle is opened
+without following links and must be a regular file (``manifest.open_inside``). The queries are those of the
+analyses' registry (``compliance/logs/analyses/``), each bundle entry naming its analysis.
 """
 
 from __future__ import annotations
@@ -41,9 +42,7 @@ from compliance.logs import manifest as mf
 from compliance.logs import params as lp
 
 BUNDLE = "bundle.json"
-BOOL_COLUMNS = {"known_system", "missed"}
-STRING_COLUMNS = {"system", "account", "required_basis", "period", "rule", "principal", "kind", "holder", "cutoff_reason",
-                  "ip", "ip_hex", "country", "country_source", "day_kind"}
+EXAMPLE_TEXT = ("ex_source", "ex_ip", "ex_system", "ex_country", "ex_previous_ip")  # an example's text columns
 
 
 def _dialect_text(text: str, dialect: str) -> str:
@@ -84,7 +83,7 @@ def export_sql(args) -> int:
         (tmp / "sql").mkdir()
         (tmp / "tables").mkdir()
         queries = []
-        for spec in analyses.SPECS:
+        for spec in analyses.registry().values():
             for name in spec.files:
                 text = analyses.query_text(name)
                 exported = _dialect_text(text, args.dialect)
@@ -119,14 +118,16 @@ def export_sql(args) -> int:
     return 0
 
 
-def _convert(column: str, value: str):
+def _convert(column: str, value: str, spec):
+    """A CSV cell as its analysis reads the column: true/false (``Spec.flags``), text (``Spec.text`` and an example's
+    text columns) or a whole number."""
     if value == "":
         return None
-    if column in BOOL_COLUMNS:
+    if column in spec.flags:
         if value.lower() not in ("true", "false"):
             raise ValueError(_("expected true or false, found {value}").format(value=repr(value)))
         return value.lower() == "true"
-    if column in STRING_COLUMNS or column.startswith(("ex_source", "ex_ip", "ex_system", "ex_country", "ex_previous_ip")):
+    if column in spec.text or column.startswith(EXAMPLE_TEXT):
         return value
     try:
         return int(value)
@@ -134,7 +135,7 @@ def _convert(column: str, value: str):
         raise ValueError(_("expected a whole number, found {value}").format(value=repr(value))) from None
 
 
-def _read_result(root: Path, rel: str, expected: tuple[str, ...]) -> list[tuple]:
+def _read_result(root: Path, rel: str, expected: tuple[str, ...], spec) -> list[tuple]:
     """A query's rows as the other engine wrote them (CSV with the query's header, or JSON lines with its keys),
     read from the bundle without following links; each bad row is a located problem (the first 20)."""
     path = root / rel
@@ -184,7 +185,7 @@ def _read_result(root: Path, rel: str, expected: tuple[str, ...]) -> list[tuple]
                 problems.append(Problem(str(path), reader.line_num, text))
                 continue
             try:
-                rows.append(tuple(_convert(c, v) for c, v in zip(cols, row)))
+                rows.append(tuple(_convert(c, v, spec) for c, v in zip(cols, row)))
             except ValueError as exc:
                 problems.append(Problem(str(path), reader.line_num, str(exc)))
     except csv.Error as exc:
@@ -294,6 +295,7 @@ def import_results(args) -> int:
     results: dict[str, analyses.Rows] = {}
     refs = []
     needed = {q.file for q in bundle.queries}
+    owner = {f: spec for spec in analyses.registry().values() for f in spec.files}
     for name in sorted(needed):
         stem = name[:-4]
         # whatever stands at the name (a link, a FIFO, a folder) is the result: refused by _read_result, never skipped
@@ -301,11 +303,12 @@ def import_results(args) -> int:
         if not found:
             problems.append(Problem(str(root / "results" / f"{stem}.csv"), 0, _("result not found")))
             continue
-        expected = analyses.COLUMNS.get(name)
-        if expected is None:  # a query this version ships always has its columns listed
-            raise RuntimeError(f"no result columns listed for {name}")
+        spec = owner.get(name)
+        if spec is None:  # a query this version ships always belongs to an analysis
+            raise RuntimeError(f"no analysis runs {name}")
+        expected = spec.files[name]
         try:
-            rows = _read_result(root, found[0], expected)
+            rows = _read_result(root, found[0], expected, spec)
             digest = mf.sha256_inside(root, found[0])
         except InputError as exc:
             problems += exc.problems

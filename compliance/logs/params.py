@@ -1,5 +1,6 @@
 """Analysis parameters: what the facts file does not state but an analysis needs (approved networks, thresholds,
-the plan's review cycle, calendar additions, an address→country table). Every value used is recorded in the
+calendar additions, an address→country table). The internal plan's review cycle is a fact
+(``internal_plan.access_log_review.cycle_days``), read from the facts only: a second copy here could disagree. Every value used is recorded in the
 derived facts, so a reader sees which threshold produced a finding.
 
 Example (``--params analysis.yaml``)::
@@ -10,7 +11,6 @@ Example (``--params analysis.yaml``)::
     geo: [{network: 198.51.100.0/24, country: SG}]   # or geo_file: geo.csv (network,country or RIR file)
     download_threshold: 1000         # records in one download that need a recorded reason
     no_reason: ["-", "N/A", "없음"]   # reason cells that record no reason (blank always); default: NO_REASON
-    review_cycle_days: 30            # the internal plan's review cycle (Art 8(2) from 2026-10-31)
     gap_workdays: 2                  # working days without any record that count as a logging gap
     burst: {min_events: 20, factor: 5}
     concurrent_window_seconds: 300
@@ -89,7 +89,7 @@ class Params(_P):
     download_threshold: int = Field(1000, ge=0)
     no_reason: list[str] = Field(list(NO_REASON), description="reason cells that mean no reason was recorded (a blank "
                                  "cell always does); compared whatever the case, and also without spaces")
-    review_cycle_days: int | None = Field(None, ge=1)
+    review_cycle_days: int | None = Field(None, description="refused: the cycle is the internal plan's, stated in the facts")
     gap_workdays: int = Field(2, ge=1)
     burst: Burst = Burst()
     concurrent_window_seconds: int = Field(300, ge=1)
@@ -97,6 +97,16 @@ class Params(_P):
     examples: int = Field(20, ge=0, le=1000)
     max_rejected_ratio: float = Field(0.001, ge=0, le=1, description="above it, findings rest on too few rows")
     _geo: tuple[str, str, str] | None = PrivateAttr(None)  # (path as shown, text, SHA-256) of geo_file, once read
+
+    @field_validator("review_cycle_days")
+    @classmethod
+    def _one_source(cls, v):
+        if v is not None:
+            from compliance.i18n import _
+
+            raise ValueError(_("the review cycle is the internal plan's: state it in the facts as "
+                               "internal_plan.access_log_review.cycle_days, not in the parameters"))
+        return v
 
     def geo_table(self) -> tuple[str, str, str] | None:
         """The address table ``geo_file`` names, read by ``load`` (None without one)."""

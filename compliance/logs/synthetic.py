@@ -199,3 +199,54 @@ def write_world(folder: str | Path, rows: int, seed: int = 7, encoding: str = "u
     (out / "facts.yaml").write_text(FACTS, encoding="utf-8")
     (out / "params.yaml").write_text(PARAMS, encoding="utf-8")
     return out
+
+
+# ---------------------------------------------------------------- off-hours bursts with a known answer
+
+BURST_START, BURST_END = dt.date(2025, 3, 1), dt.date(2025, 6, 30)
+WORKED_HOLIDAYS = (dt.date(2025, 5, 5), dt.date(2025, 6, 6))  # 어린이날, 현충일: the whole organisation worked
+NIGHTS_FROM = dt.date(2025, 5, 1)
+INTRUDER = "key-7"
+BURST_PARAMS = "burst: {min_events: 10, factor: 5}\nexamples: 1000\n"
+
+
+def write_burst_world(folder: str | Path, accounts: int = 30, seed: int = 11) -> tuple[Path, set[tuple[str, str]]]:
+    """An export in which the off-hours answer is known: ``accounts`` handlers working office hours on working days
+    (and, all of them, on two public holidays the organisation worked); ``key-7`` used by day until April, then
+    every night from May from abroad — months of nightly use that poison an account's own average. Returns the
+    folder (``export.csv``, ``facts.yaml``, ``params.yaml``) and the true bursts as (account, day)."""
+    rng = random.Random(seed)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    days, _uncovered = build_calendar(BURST_START, BURST_END)
+    workday = {row[0]: row[1] for row in days}
+    lines = ["account,timestamp,ip,system,action"]
+    truth: set[tuple[str, str]] = set()
+
+    def add(acc: str, day: dt.date, hour: int, ip: str) -> None:
+        lines.append(f"{acc},{day} {hour:02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d},{ip},sys-a,view")
+
+    day = BURST_START
+    while day <= BURST_END:
+        office = workday[(day - dt.date(1970, 1, 1)).days] or day in WORKED_HOLIDAYS
+        for k in range(accounts):
+            if office:
+                for _ in range(rng.randrange(12, 21)):
+                    add(f"acc-{k:03d}", day, rng.randrange(9, 18), f"10.20.0.{k + 1}")
+                if rng.random() < 0.05:  # a little evening work, now and then
+                    for _ in range(rng.randrange(1, 4)):
+                        add(f"acc-{k:03d}", day, rng.randrange(19, 22), f"10.20.0.{k + 1}")
+        if day < NIGHTS_FROM:
+            if workday[(day - dt.date(1970, 1, 1)).days]:
+                for _ in range(rng.randrange(12, 21)):
+                    add(INTRUDER, day, rng.randrange(9, 18), "10.20.0.200")
+        else:
+            for _ in range(rng.randrange(25, 41)):
+                add(INTRUDER, day, rng.randrange(0, 4), "198.51.100.23")
+            truth.add((INTRUDER, day.isoformat()))
+        day += dt.timedelta(days=1)
+    (out / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "facts.yaml").write_text(f"as_of: {BURST_END}\nperiod_start: {BURST_START}\norganization: {{name: Burst test}}\n"
+                                    "systems: [{id: sys-a}]\n", encoding="utf-8")
+    (out / "params.yaml").write_text(BURST_PARAMS, encoding="utf-8")
+    return out, truth

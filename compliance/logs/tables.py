@@ -94,6 +94,13 @@ def period_start(facts) -> dt.date:
     return facts.period_start or dt.date(facts.as_of.year - 1, facts.as_of.month, 1)
 
 
+def review_cycle(facts) -> int | None:
+    """The internal plan's review cycle in days (Notice Art 8(2) from 2026-10-31): the facts are its one source."""
+    plan = facts.internal_plan
+    rule = plan.access_log_review if plan else None
+    return rule.cycle_days if rule else None
+
+
 def build(facts, params: Params, first_day: dt.date | None, last_day: dt.date | None) -> Inputs:
     """All input tables; the calendar covers the audited period and every day with records."""
     as_of = facts.as_of
@@ -112,14 +119,14 @@ def build(facts, params: Params, first_day: dt.date | None, last_day: dt.date | 
             window = max(window, cal.day_num(s.operating_since))
         stated = s.access_log.retention_days if s.access_log else None
         t["systems"].append((s.id, req, basis, stated, window, cal.day_num(as_of)))
-        rows, unknown = _periods(s.id, start, as_of, params.review_cycle_days)
+        rows, unknown = _periods(s.id, start, as_of, review_cycle(facts))
         t["review_periods"] += rows
         unknown_cycle |= unknown
         for r in (s.access_log.reviews or []) if s.access_log else []:
             t["reviews"].append((s.id, cal.day_num(r)))
     if unknown_cycle:
         notes.append("Reviews after 2026-10-30 follow the internal plan's cycle (Notice 2025-9 Art 8(2)); "
-                     "give review_cycle_days in the parameters to judge them.")
+                     "state internal_plan.access_log_review.cycle_days in the facts to judge them.")
     handlers = {h.id: h for h in facts.handlers or []}
 
     def cutoff(h) -> tuple[dt.date, str] | None:

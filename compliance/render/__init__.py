@@ -26,7 +26,7 @@ from compliance.bundled import bundled_dir
 from compliance.format_index import format_for_path  # noqa: F401 - re-exported: the renderers' suffixes
 from compliance.loading import escaped
 from compliance.catalog import SEVERITIES
-from compliance.result import FAILING, VERDICTS, AuditResult, CheckResult, ControlResult, EvidenceResult
+from compliance.result import FAILING, VERDICTS, AuditResult, CheckResult, ControlResult, EvidenceResult, failed_count
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,8 @@ class Say:
             return entry["none"][self.lang] if "none" in entry else self.t("val_none")
         if isinstance(v, bool):
             return self.t("val_yes" if v else "val_no")
+        if isinstance(v, dict) and set(v) == {"ko", "en"}:  # a sentence said in both languages (access-record anomalies)
+            return v[self.lang]
         if isinstance(v, int):
             n = f"{v:,}"
             for suffix, unit in (("_days", "unit_days"), ("_minutes", "unit_minutes"), ("_krw", "unit_krw"), ("_hours", "unit_hours")):
@@ -375,7 +377,7 @@ def count_text(ch: CheckResult, say: Say) -> str:
     judged, and how many of them break the rule); '—' for a check over one value."""
     if ch.in_scope is None:
         return "—"
-    return say.t("in_scope_failing", scope=f"{ch.in_scope:,}", n=f"{len(ch.offenders):,}")
+    return say.t("in_scope_failing", scope=f"{ch.in_scope:,}", n=f"{failed_count(ch):,}")
 
 
 def total_text(ch: CheckResult, say: Say) -> str | None:
@@ -579,7 +581,7 @@ def finding_summary(c: ControlResult) -> str:
         lines.append(
             f"{ch.id}: {ch.status}"
             + (f"; offenders: {ids}{more}" if ids else "")
-            + (f"; observed: {ch.observed}" if ch.observed else "")
+            + (f"; observed: { {k: v['en'] if isinstance(v, dict) and 'en' in v else v for k, v in ch.observed.items()} }" if ch.observed else "")
             + (f"; missing facts: {missing}" if missing else "")
         )
     lines += [evidence_note(e) for e in c.evidence if e.status != "ok"]

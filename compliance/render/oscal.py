@@ -42,7 +42,7 @@ import uuid
 from urllib.parse import quote
 
 from compliance.render import Format, Options, evidence_note, finding_summary, headline, report_id
-from compliance.result import AuditResult, ControlResult
+from compliance.result import AuditResult, ControlResult, failed_count
 
 OSCAL_VERSION = "1.2.3"
 NS = "urn:pipa-audit:oscal"
@@ -119,7 +119,7 @@ def _observation_text(c: ControlResult) -> str:
         return f"Not applicable: {reason}"
     lines = []
     for ch in c.checks:
-        scope = f" ({ch.none_stated.en})" if ch.none_stated else f" ({len(ch.offenders)} of {ch.in_scope} items)" if ch.in_scope is not None else ""
+        scope = f" ({ch.none_stated.en})" if ch.none_stated else f" ({failed_count(ch)} of {ch.in_scope} items)" if ch.in_scope is not None else ""
         lines.append(f"- `{ch.id}`: {ch.status}{scope} — {ch.description.en}")
     summary = finding_summary(c)
     if summary:

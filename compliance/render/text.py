@@ -16,7 +16,7 @@ from compliance.i18n import _, current
 from compliance.loading import inert
 from compliance.render import Format, Options, labels
 from compliance.render import framework as by_framework
-from compliance.result import VERDICTS, AuditResult, CheckResult
+from compliance.result import VERDICTS, AuditResult, CheckResult, failed_count
 from compliance.todo import NONE_STATED, count
 
 SHOWN = 5
@@ -66,8 +66,8 @@ def _counts(ch: CheckResult, w: _Words) -> str:
     unjudged = len({i for m in ch.missing for i in m.items})
     if unjudged:
         return " " + _("of {total} listed: {failed} fail, {unjudged} not judged").format(
-            total=f"{ch.total if ch.total is not None else ch.in_scope:,}", failed=f"{len(ch.offenders):,}", unjudged=f"{unjudged:,}")
-    return " " + _("{failed} of {in_scope} in scope fail").format(failed=f"{len(ch.offenders):,}", in_scope=f"{ch.in_scope:,}")
+            total=f"{ch.total if ch.total is not None else ch.in_scope:,}", failed=f"{failed_count(ch):,}", unjudged=f"{unjudged:,}")
+    return " " + _("{failed} of {in_scope} in scope fail").format(failed=f"{failed_count(ch):,}", in_scope=f"{ch.in_scope:,}")
 
 
 def _check_line(ch: CheckResult, w: _Words) -> str:
