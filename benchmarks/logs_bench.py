@@ -171,7 +171,7 @@ def scale(folder: Path, k: int) -> Path:
         union = " UNION ALL ".join(
             f"SELECT * REPLACE (CASE WHEN account LIKE 'acc-%' THEN account || '-{i}' ELSE account END AS account, "
             f"line + {i} * CAST(1000000000 AS BIGINT) AS line) FROM read_parquet('{folder / o.path}')" for i in range(k))
-        con.execute(f"COPY ({union}) TO '{dst}' (FORMAT parquet)")
+        con.execute(f"COPY ({union}) TO '{dst}' (FORMAT parquet, COMPRESSION zstd)")
         rows = con.execute(f"SELECT count(*) FROM read_parquet('{dst}')").fetchone()[0]
         outputs.append(OutputFile(path=o.path, month=o.month, rows=rows, sha256=sha256_file(dst)))
         print(f"    {o.path}: {rows:,} rows", flush=True)
@@ -234,7 +234,7 @@ def main() -> None:
         results["analyze"] = run([*CLI, "logs", "analyze", str(target), "--facts", str(root / "facts.yaml"), "--params",
                                   str(root / "params.yaml"), "--engine", a.engine, "--threads", t, "--memory-limit",
                                   mem, "-q", "-o", str(root / "derived.json")], "pipa-audit logs analyze")
-    print("ratios (pipa-audit / DuckDB):")
+    print(f"ratios (pipa-audit / {'Spark' if a.engine == 'spark' and 'analyze' in results else 'DuckDB'}):")
     if "ingest" in results:
         for r in results.get("ingest_runs") or [{"copy": results["copy"], "ingest": results["ingest"]}]:
             print(ratios("ingest", r["ingest"], r["copy"], rows))

@@ -141,3 +141,26 @@ def test_a_finding_counts_every_case_not_only_the_examples_kept(tmp_path):
     assert ch.status == "fail" and len(ch.offenders) == 2 and ch.failed == 5 and ch.in_scope == 5
     text = cli("check", facts, "--derived", tmp_path / "d.json", "--lang", "en")
     assert "5 of 5 in scope fail" in text.stdout, text.stdout
+
+
+def test_records_without_the_data_subject_are_a_finding_and_a_missing_column_is_not_a_clean_zero(tmp_path):
+    """Notice Art 2/8(1): every access record carries the data subject processed and the task."""
+    from .conftest import write
+
+    def run(name, header, rows):
+        d = tmp_path / name
+        d.mkdir()
+        src = write(d, "e.csv", header + "\n" + "\n".join(rows) + "\n")
+        facts = write(d, "facts.yaml", "as_of: 2025-04-30\norganization: {name: X}\nsystems: [{id: sys}]\n")
+        assert cli("logs", "ingest", src, "-o", d / "rec", "-q").returncode == 0
+        proc = cli("logs", "analyze", d / "rec", "--facts", facts, "-o", d / "d.json", "-q")
+        assert proc.returncode == 0, proc.stderr
+        result = audit(facts, CATALOGS, derived_path=d / "d.json")
+        return [o for o in result.access_records["observations"] if o["analysis"] == "record_items"]
+
+    rows = [f"acc-1,2025-03-{d:02d} 10:00:00,10.20.0.5,sys,view,cust-{d}" for d in range(3, 8)]
+    blank = run("a", "account,timestamp,ip,system,action,subject", rows + ["acc-1,2025-03-10 10:00:00,10.20.0.5,sys,view,"])
+    assert [o["status"] for o in blank] == ["violation"] and "1 records without the data subject" in blank[0]["text"]["en"]
+    assert run("b", "account,timestamp,ip,system,action,subject", rows) == []  # all carried: clear (not listed)
+    no_column = run("c", "account,timestamp,ip,system,action", [r.rsplit(",", 1)[0] for r in rows])
+    assert [o["status"] for o in no_column] == ["insufficient"]

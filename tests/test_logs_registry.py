@@ -19,9 +19,12 @@ from .conftest import CATALOGS, cli, write
 
 NOTICE = CATALOGS / "pipc-notice.yaml"
 
-# what the seven analyses informed and cited when the bindings were written in Python (logs/analyses.py, _prov)
+# what the seven analyses informed and cited when the bindings were written in Python (logs/analyses.py, _prov),
+# and the eighth added since
 BEFORE = {
     "retention": (["notice/8.1"], 8, 1, None, "안전성 확보조치 기준 제8조제1항", "Notice Art 8(1)"),
+    # added with the registry: the items each record carries (one module and one catalog line, nothing else)
+    "record_items": (["notice/8.1"], 8, 1, None, "안전성 확보조치 기준 제8조제1항", "Notice Art 8(1)"),
     "reviews": (["notice/8.2"], 8, 2, None, "안전성 확보조치 기준 제8조제2항", "Notice Art 8(2)"),
     "downloads": (["notice/8.2"], 8, 2, None, "안전성 확보조치 기준 제8조제2항", "Notice Art 8(2)"),
     "after_departure": (["notice/5.2"], 5, 2, None, "안전성 확보조치 기준 제5조제2항", "Notice Art 5(2)"),
