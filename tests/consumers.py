@@ -55,3 +55,21 @@ def errors(validator, doc) -> list[str]:
 
 def json_schema(schema: dict):
     return jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+def run_bundle_on_duckdb(bundle, lake, meta) -> None:
+    """What a user does with ``logs export-sql``: run the exported SQL with their own DuckDB over the exported input
+    tables and their lake, and save each result as CSV in ``bundle/results`` (for ``logs import-results``)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.read_parquet([str(p) for p in sorted(lake.glob("*/records.parquet"))]).create_view("records")
+    types = {"BIGINT": "BIGINT", "STRING": "VARCHAR", "BOOLEAN": "BOOLEAN"}
+    for t in meta["tables"]:
+        cols = {c["name"]: types[c["type"]] for c in t["columns"]}
+        con.execute(f"CREATE TABLE {t['name']} AS SELECT * FROM read_csv(?, header=true, columns={cols})",
+                    [str(bundle / "tables" / f"{t['name']}.csv")])
+    (bundle / "results").mkdir()
+    for q in meta["queries"]:
+        con.execute(f"COPY ({(bundle / 'sql' / q['file']).read_text()}) TO "
+                    f"'{bundle / 'results' / (q['file'][:-4] + '.csv')}' (HEADER)")

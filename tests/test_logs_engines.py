@@ -12,6 +12,7 @@ from compliance.logs.lint import lint_files, lint_text
 from compliance.logs.tables import build
 
 from .conftest import cli
+from .consumers import run_bundle_on_duckdb
 
 EDGE_ROWS = (
     # what the SQL must treat alike on every engine: no record count, IPv6, two rows in the same second, a reason
@@ -98,19 +99,7 @@ def test_export_then_import_verifies_every_hash(world, tmp_path):
     meta = json.loads((bundle / "bundle.json").read_text())
     assert {q["file"] for q in meta["queries"]} == {p.name for p in analyses.sql_files()}
     # "their own lake": run the exported text with DuckDB over the exported tables, save the results as CSV
-    import duckdb
-
-    con = duckdb.connect()
-    con.read_parquet([str(p) for p in sorted((root / "rec").glob("*/records.parquet"))]).create_view("records")
-    types = {"BIGINT": "BIGINT", "STRING": "VARCHAR", "BOOLEAN": "BOOLEAN"}
-    for t in meta["tables"]:
-        cols = {c["name"]: types[c["type"]] for c in t["columns"]}
-        con.execute(f"CREATE TABLE {t['name']} AS SELECT * FROM read_csv(?, header=true, columns={cols})",
-                    [str(bundle / "tables" / f"{t['name']}.csv")])
-    (bundle / "results").mkdir()
-    for q in meta["queries"]:
-        con.execute(f"COPY ({(bundle / 'sql' / q['file']).read_text()}) TO "
-                    f"'{bundle / 'results' / (q['file'][:-4] + '.csv')}' (HEADER)")
+    run_bundle_on_duckdb(bundle, root / "rec", meta)
     out = tmp_path / "imported.json"
     proc = cli("logs", "import-results", bundle, "-o", out)
     assert proc.returncode == 0, proc.stderr

@@ -16,6 +16,7 @@ import pytest
 from compliance.logs import analyses
 
 from .conftest import CATALOGS, cli, write
+from .consumers import run_bundle_on_duckdb
 
 NOTICE = CATALOGS / "pipc-notice.yaml"
 
@@ -200,8 +201,6 @@ def _main(capsys, *argv) -> tuple[int, str, str]:
 
 
 def test_a_new_analysis_module_is_listed_everywhere(tmp_path, fake, capsys):
-    import duckdb
-
     from compliance.facts import Facts
     from compliance.loading import validate_file
     from compliance.logs.compare import compare, load_derived
@@ -250,17 +249,7 @@ def test_a_new_analysis_module_is_listed_everywhere(tmp_path, fake, capsys):
     meta = json.loads((bundle / "bundle.json").read_text(encoding="utf-8"))
     assert {"file": "fake_logins.sql", "analysis": "fake_logins"}.items() <= meta["queries"][-1].items()
     assert (bundle / "sql" / "fake_logins.sql").read_text(encoding="utf-8") == FAKE_SQL
-    con = duckdb.connect()
-    con.read_parquet([str(p) for p in sorted((tmp_path / "rec").glob("*/records.parquet"))]).create_view("records")
-    types = {"BIGINT": "BIGINT", "STRING": "VARCHAR", "BOOLEAN": "BOOLEAN"}
-    for t in meta["tables"]:
-        cols = {c["name"]: types[c["type"]] for c in t["columns"]}
-        con.execute(f"CREATE TABLE {t['name']} AS SELECT * FROM read_csv(?, header=true, columns={cols})",
-                    [str(bundle / "tables" / f"{t['name']}.csv")])
-    (bundle / "results").mkdir()
-    for q in meta["queries"]:
-        con.execute(f"COPY ({(bundle / 'sql' / q['file']).read_text()}) TO "
-                    f"'{bundle / 'results' / (q['file'][:-4] + '.csv')}' (HEADER)")
+    run_bundle_on_duckdb(bundle, tmp_path / "rec", meta)
     code, _, err = _main(capsys, "logs", "import-results", bundle, "-o", tmp_path / "imported.json")
     assert code == 0, err
     imported = json.loads((tmp_path / "imported.json").read_text(encoding="utf-8"))["analyses"]["fake_logins"]

@@ -25,6 +25,7 @@ import pytest
 from compliance.logs import synthetic
 
 from .conftest import SEED, cli, write
+from .consumers import run_bundle_on_duckdb
 
 HEAD = "account,timestamp,ip,system,action,records,reason\n"
 FACTS = "as_of: 2025-03-31\norganization: {name: X}\nsystems: [{id: sys}]\n"
@@ -293,8 +294,6 @@ def test_json_nul_and_numbers_beyond_64_bits_are_rejected(tmp_path, value, reaso
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     """A synthetic world, ingested, exported as a DuckDB bundle and "run in a lake" (DuckDB over the bundle)."""
-    import duckdb
-
     root = synthetic.write_world(tmp_path_factory.mktemp("lake"), 2000)
     assert cli("logs", "ingest", root / "export.csv", "-o", root / "rec", "-q").returncode == 0
     out = root / "bundle"
@@ -302,17 +301,7 @@ def bundle(tmp_path_factory):
                root / "params.yaml", "--folder", root / "rec", "-o", out)
     assert proc.returncode == 0, proc.stderr
     meta = json.loads((out / "bundle.json").read_text())
-    con = duckdb.connect()
-    con.read_parquet([str(p) for p in sorted((root / "rec").glob("*/records.parquet"))]).create_view("records")
-    types = {"BIGINT": "BIGINT", "STRING": "VARCHAR", "BOOLEAN": "BOOLEAN"}
-    for t in meta["tables"]:
-        cols = {c["name"]: types[c["type"]] for c in t["columns"]}
-        con.execute(f"CREATE TABLE {t['name']} AS SELECT * FROM read_csv(?, header=true, columns={cols})",
-                    [str(out / "tables" / f"{t['name']}.csv")])
-    (out / "results").mkdir()
-    for q in meta["queries"]:
-        con.execute(f"COPY ({(out / 'sql' / q['file']).read_text()}) TO "
-                    f"'{out / 'results' / (q['file'][:-4] + '.csv')}' (HEADER)")
+    run_bundle_on_duckdb(out, root / "rec", meta)
     assert cli("logs", "import-results", out, "-o", root / "ok.json").returncode == 0
     return out
 
