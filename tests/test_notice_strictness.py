@@ -193,7 +193,7 @@ def test_patching_reaches_devices(tmp_path):
 def test_a_device_kind_named_in_reaches_must_exist(tmp_path):
     from compliance.loading import InputError
 
-    with pytest.raises(InputError, match="no system with id 'nowhere'"):
+    with pytest.raises(InputError, match="no system or data store with id 'nowhere'"):
         audit(write_example({"systems": [{"id": "vpn", "kind": "vpn-gateway", "reaches": ["nowhere"]}]}, tmp_path), CATALOGS)
 
 
