@@ -27,6 +27,7 @@ REFERENCES = (
     ("credentials", "system", "systems", False),
     ("secrets", "system", "systems", False),
     ("secrets", "owner", "handlers", False),
+    ("privacy_officer", "systems_outside_remit", "systems", True),  # one object, not a list: its own path
 )
 
 
@@ -93,7 +94,9 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
                 seen[ident] = i
         ids[name] = set(seen)
     for source, field, target, many in REFERENCES:
-        items = getattr(facts, source, None) or []
+        stated = getattr(facts, source, None)
+        single = stated is not None and not isinstance(stated, list)
+        items = [stated] if single else stated or []
         lists = target.split("+")
         found = [ids[t] for t in lists if ids.get(t) is not None]
         known = set().union(*found) if found else None
@@ -108,7 +111,8 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
                 continue
             refs = value if many else [value]
             for j, ref in enumerate(refs):
-                loc = (source, i, field, j) if many else (source, i, field)
+                base = (source,) if single else (source, i)
+                loc = (*base, field, j) if many else (*base, field)
                 why = lookalike(ref)
                 if why:
                     problems.append(doc.problem(loc, _("reference {ref} {reason}").format(ref=repr(ref), reason=why)))
@@ -117,11 +121,6 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
                         kind=kind, ref=repr(ref), list=_(" or ").join(lists))))
                 elif ref not in known:
                     problems.append(doc.problem(loc, _("no {kind} with id {ref}").format(kind=kind, ref=repr(ref))))
-    officer = getattr(facts, "privacy_officer", None)
-    for j, ref in enumerate((officer.systems_outside_remit or []) if officer is not None else []):
-        if ids.get("systems") is None or ref not in ids["systems"]:
-            problems.append(doc.problem(("privacy_officer", "systems_outside_remit", j),
-                                        _("no {kind} with id {ref}").format(kind="system", ref=repr(ref))))
     for i, inc in enumerate(facts.incidents or []):
         starts = [a for a in inc.awareness or [] if a.starts_clock]
         loc = ("incidents", i, "awareness")

@@ -260,3 +260,11 @@ def test_resident_numbers_in_a_file_store_are_judged_under_art_24_2(tmp_path):
     assert verdict(tmp_path, "pipa/24-2.2", {**base, "data_stores": [store]}) == "non-compliant"
     assert verdict(tmp_path, "pipa/24-2.2", {**base, "data_stores": [{**store, "encrypted": True}]}) == "compliant"
     assert verdict(tmp_path, "pipa/24-2.2", {**base, "data_stores": [{**store, "rrn": None}]}) == "insufficient-evidence"
+
+
+def test_a_system_named_outside_the_officers_remit_must_exist(tmp_path):
+    """A typo there would read as 'a system outside the remit' and fail 31.1 for a system nobody has: refused at its line."""
+    from compliance.loading import InputError
+    fragment = {**officer(systems_outside_remit=["hsss"]), "systems": [{"id": "hss"}]}
+    with pytest.raises(InputError, match=r"privacy_officer.systems_outside_remit\[0\]: no system with id 'hsss'"):
+        audit(write_example(fragment, tmp_path / "a"), conftest.CATALOGS)
