@@ -1,4 +1,5 @@
-"""`--help` and usage errors against `python -c pass` (issue 22: each <= 3x), through the console script users run.
+"""Every command's `--help` and the usage errors against `python -c pass` (issue 22: each <= 3x), through the console
+script users run.
 
     python benchmarks/bench_cli.py [--runs 21]
 
@@ -23,10 +24,12 @@ from children import ENV, cpu_paired  # noqa: E402
 
 COMMANDS = [
     ["--help"],
-    ["check", "--help"],
-    ["report", "--help"],
+    *([name, "--help"] for name in ("init", "validate", "check", "report", "diff", "demo", "import", "schema", "catalog")),
     ["logs", "--help"],
+    *(["logs", name, "--help"] for name in ("ingest", "analyze", "export-sql", "import-results", "schema", "lint")),
     ["check", "facts.yaml", "-o", "result.foo"],  # an unknown output extension
+    ["report", "facts.yaml", "-o", "a.pdf", "-o", "a.pdf"],  # a file given twice
+    ["check", "facts.yaml", "--pdfa"],  # --pdfa without a PDF
     ["check", "facts.yaml", "--todo", "--format", "json"],
     ["diff", "old.json", "new.json", "-o", "diff.foo"],
     ["check", "--no-such-option"],

@@ -20,21 +20,29 @@ import sys
 from compliance import __version__, i18n
 from compliance.i18n import _
 
-# The commands' own modules (pydantic models, catalogs, the loader) are imported by _import_commands() once the
-# arguments have parsed and the outputs are planned: `--help`, `--version` and usage errors never pay for them, and
-# what a usage error needs (a located problem, printed inert) comes from compliance.located, which loads neither YAML
-# nor pydantic (_import_usage; measured in benchmarks/README.md).
+# The commands' own modules (pydantic models, catalogs, the loader, the located problem types) are imported by
+# _import_commands() once the arguments have parsed and the outputs are planned: `--help`, `--version` and usage
+# errors never pay for them. A usage error is a UsageError printed inert (_import_usage; measured in
+# benchmarks/README.md).
 default_catalog_dir = in_force = load_catalog = load_catalogs = None
 InputError = Problem = fail = forget_inputs = inert = load = None
 ensure_folder = silence_stdout = write_output = write_outputs = None
 dt = json = partial = Path = None
 
 
+class UsageError(Exception):
+    """A usage error about the outputs or a name on the command line (exit 2): the line ``PATH: message`` a located
+    problem without a line prints, decided before ``compliance.located`` loads (its ``dataclasses`` were 5 ms)."""
+
+    def __init__(self, path, message: str):
+        super().__init__(f"{path}: {message}")
+
+
 def _import_usage() -> None:
-    global Path, InputError, Problem, fail, inert
+    global Path, inert
     from pathlib import Path
 
-    from compliance.located import InputError, Problem, fail, inert
+    from compliance.inert import inert
 
 
 def _import_commands() -> None:
@@ -42,6 +50,9 @@ def _import_commands() -> None:
     import datetime as dt
     import json
     from functools import partial
+
+    global InputError, Problem, fail
+    from compliance.located import InputError, Problem, fail
 
     global default_catalog_dir, in_force, load_catalog, load_catalogs, forget_inputs, load
     global ensure_folder, silence_stdout, write_output, write_outputs
@@ -72,14 +83,36 @@ exit codes:
 
 
 def _columns(text: str) -> int:
-    """Terminal columns ``text`` takes: Hangul and other wide characters take two."""
+    """Terminal columns ``text`` takes: Hangul and other wide characters take two (ASCII text, most help, is its length:
+    asking unicodedata for each of its characters was 3 ms of every --help)."""
+    if text.isascii():
+        return len(text)
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns`` as argparse asks it: $COLUMNS, else standard output's terminal, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     """Help wrapped by the columns a terminal shows: argparse counts characters, so Korean help ran past the edge."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        if width is None:  # what argparse computes, without importing shutil (2 ms of every command: add_argument
+            width = _terminal_columns() - 2  # makes a formatter too)
+        super().__init__(prog, indent_increment, max_help_position, width)
 
     def _split_lines(self, text, width):
         lines, line = [], ""
@@ -322,7 +355,7 @@ def _planned(args) -> list[tuple[str | None, str]]:
         return _plan(args, DIFF_FORMATS, "text")
     if getattr(args, "todo", False):
         if args.format or "-" in (args.output or []):
-            raise fail("--todo", _("prints the list of what is missing on standard output: drop --format and -o - "
+            raise UsageError("--todo", _("prints the list of what is missing on standard output: drop --format and -o - "
                                    "(the JSON result holds the list as 'todo')"))
         if not args.output:
             return []
@@ -333,12 +366,12 @@ def _planned(args) -> list[tuple[str | None, str]]:
     chosen = [fmt for _, fmt in plan]
     if getattr(args, "framework", None) and any(not formats[f].framework for f in chosen):
         able = " or ".join(sorted((f.name for f in formats.values() if f.framework), key=lambda n: (n != "text", n)))
-        raise fail(args.facts, _("--framework works with --format {formats}").format(formats=able))
+        raise UsageError(args.facts, _("--framework works with --format {formats}").format(formats=able))
     if args.pdfa and "pdf" not in chosen:
-        raise fail(args.output[0] if args.output else args.facts, _("--pdfa applies to PDF output only"))
+        raise UsageError(args.output[0] if args.output else args.facts, _("--pdfa applies to PDF output only"))
     for path, fmt in plan:  # binary bytes on a terminal garble it: only to a file or a pipe
         if path is None and formats[fmt].binary and sys.stdout.isatty():
-            raise fail("-", _("standard output is a terminal and {format} is binary; give -o FILE or redirect to a file or pipe").format(format=fmt))
+            raise UsageError("-", _("standard output is a terminal and {format} is binary; give -o FILE or redirect to a file or pipe").format(format=fmt))
     return plan
 
 
@@ -350,28 +383,28 @@ def _plan(args, formats: dict[str, tuple[str, ...]], default: str) -> list[tuple
 
     outputs = args.output or ["-"]
     if args.format and len(outputs) > 1 and "-" not in outputs:
-        raise fail(outputs[0], _("--format applies to standard output or a single -o; with several -o, each extension names its format"))
+        raise UsageError(outputs[0], _("--format applies to standard output or a single -o; with several -o, each extension names its format"))
     plan: list[tuple[str | None, str]] = []
     seen: set[str] = set()
     for out in outputs:
         key = "-" if out == "-" else os.path.realpath(out)  # not Path.resolve: a symlink loop raises there (exit 70)
         if key in seen:
-            raise fail(out, _("given twice as -o"))
+            raise UsageError(out, _("given twice as -o"))
         seen.add(key)
         if out == "-":
             plan.append((None, args.format or default))
             continue
         target = Path(out)
         if target.is_dir():
-            raise fail(out, _("is a directory; give a file name"))
+            raise UsageError(out, _("is a directory; give a file name"))
         if target.is_symlink() and not target.exists():
-            raise fail(out, _("is a symlink to nothing; give a real file name"))
+            raise UsageError(out, _("is a symlink to nothing; give a real file name"))
         if not target.parent.is_dir():
-            raise fail(out, _("folder {folder} does not exist").format(folder=target.parent))
+            raise UsageError(out, _("folder {folder} does not exist").format(folder=target.parent))
         fmt = args.format if args.format and len(outputs) == 1 else format_for_path(out, formats)
         if fmt is None:
             known = ", ".join(sorted(s for suffixes in formats.values() for s in suffixes))
-            raise fail(out, _("unknown output extension; use one of {known}, or --format with a single -o").format(known=known))
+            raise UsageError(out, _("unknown output extension; use one of {known}, or --format with a single -o").format(known=known))
         plan.append((out, fmt))
     return plan
 
@@ -733,7 +766,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     s = command("import", _("turn a tool's output (IAM credential report, IdP users, scanners, Prowler, Wazuh) "
                             "into observed facts: import KIND FILE -o evidence/observed/x.json"))
     if s:
-        from compliance.importers import MODULES
+        from compliance.importer_index import MODULES
 
         s.add_argument("kind", choices=sorted(MODULES), metavar="KIND", help=_("the tool and format: {kinds}").format(kinds=", ".join(sorted(MODULES))))
         s.add_argument("file", help=_("the tool's output, as the tool wrote it"))
@@ -880,9 +913,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _names_are_utf8(args)
             args.plan = _planned(args)
-        except InputError as exc:
-            for problem in exc.problems:
-                _say(str(problem))
+        except UsageError as exc:
+            _say(str(exc))
             return EXIT_INPUT
         except Exception:  # noqa: BLE001 - not a usage error: planned again by the command, and reported by _run
             args.plan = None
@@ -936,6 +968,9 @@ def _run(args) -> int:
         for problem in exc.problems:
             _say(str(problem))
         return EXIT_INPUT
+    except UsageError as exc:  # planned again by the command (``_plan_of``)
+        _say(str(exc))
+        return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # a listing cut short by its reader: not a success, not a finding
@@ -967,7 +1002,7 @@ def _names_are_utf8(args) -> None:
                 try:
                     str(item).encode("utf-8")
                 except UnicodeEncodeError:
-                    raise fail(str(item), _("the name is not UTF-8 text; rename the file or folder (reports name their inputs in UTF-8)")) from None
+                    raise UsageError(item, _("the name is not UTF-8 text; rename the file or folder (reports name their inputs in UTF-8)")) from None
 
 
 def _say(line: str) -> None:

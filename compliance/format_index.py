@@ -1,48 +1,65 @@
-"""The output formats as the renderers declare them (``FORMAT = Format(...)`` in ``compliance/render/*.py``), read
-from their source without importing them: importing a renderer loads the result and catalog models (0.13 s), and
-``--help`` or a usage error about an output's extension needs only the names, suffixes and one-line summaries.
-``compliance.render.registry`` stays the one registry that renders; a test holds the two to the same formats."""
+"""The output formats as the renderers declare them (``FORMAT = Format(...)`` in ``compliance/render/*.py``), copied
+here as a table: importing a renderer loads the result and catalog models (0.13 s), and ``--help`` or a usage error
+about an output's extension needs only the names, suffixes and one-line summaries. Reading them from the renderers'
+source took 25 ms of every such command (``ast``, ``dataclasses``, ``pathlib``, parsing eleven files).
+``compliance.render.registry`` stays the one registry that renders: ``tests/test_formats.py`` holds this table to it
+and, when a renderer's declaration changes, fails with the table to write here (:func:`table_text`)."""
 
 from __future__ import annotations
 
-import ast
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from collections import namedtuple  # imported by argparse already; typing.NamedTuple and dataclasses are not
+
+Declared = namedtuple("Declared", "name suffixes binary summary framework", defaults=(False,))
+"""One format as its renderer declares it: name, suffixes, binary, summary (a message id), framework (takes --framework)."""
+
+_DECLARED = (
+    Declared('findings-csv', ('.csv',), False, 'the findings as CSV for auditors: one row per offending item'),
+    Declared('findings-xlsx', ('.xlsx',), True, 'the findings as an Excel workbook for auditors: one row per offending item'),
+    Declared('html', ('.html', '.htm'), False, 'the report as one self-contained HTML page (fonts embedded)'),
+    Declared('json', ('.json',), False, 'the AuditResult (input of pipa-audit diff)', True),
+    Declared('junit', ('.xml',), False, 'JUnit XML for CI test reports (GitLab, Jenkins)'),
+    Declared('md', ('.md', '.markdown'), False, 'the report as Markdown'),
+    Declared('oscal', ('.oscal.json',), False, 'OSCAL 1.2.3 assessment-results (JSON) for GRC tools'),
+    Declared('pdf', ('.pdf',), True, "the auditor's report (--pdfa: PDF/A-3b with the JSON result embedded)"),
+    Declared('sarif', ('.sarif', '.sarif.json'), False, 'SARIF 2.1.0 for code scanning (GitHub)'),
+    Declared('summary', ('.summary.md',), False, 'a short Markdown summary for a CI job page'),
+    Declared('text', ('.txt',), False, "the findings table (check's default)", True),
+)
 
 
-@dataclass(frozen=True)
-class Declared:
-    name: str
-    suffixes: tuple[str, ...]
-    binary: bool
-    summary: str
-    framework: bool = False
-
-
-@lru_cache(maxsize=1)
 def declared() -> dict[str, Declared]:
-    found: dict[str, Declared] = {}
-    for path in sorted((Path(__file__).parent / "render").glob("*.py")):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                    and any(isinstance(t, ast.Name) and t.id == "FORMAT" for t in node.targets)):
-                continue
-            args, kw = node.value.args, {k.arg: k.value for k in node.value.keywords}
-            value = lambda i, key: ast.literal_eval(args[i] if i < len(args) else kw[key])  # noqa: E731
-            framework = ast.literal_eval(kw["framework"]) if "framework" in kw else False
-            fmt = Declared(value(0, "name"), value(1, "suffixes"), value(2, "binary"), value(4, "summary"), framework)
-            found[fmt.name] = fmt
-    return dict(sorted(found.items()))
+    """Every output format by name, in name order."""
+    return {f.name: f for f in _DECLARED}
 
 
-def format_for_path(path: str | Path, formats: dict[str, tuple[str, ...]] | None = None) -> str | None:
+def table_text(formats) -> str:
+    """``_DECLARED`` as this module writes it, for ``formats`` (the registry's: what a failing test asks to paste)."""
+    rows = []
+    for f in sorted(formats, key=lambda f: f.name):
+        args = [repr(f.name), repr(tuple(f.suffixes)), repr(f.binary), repr(f.summary)] + (["True"] if f.framework else [])
+        rows.append(f"    Declared({', '.join(args)}),")
+    return "\n".join(["_DECLARED = (", *rows, ")"])
+
+
+def format_for_path(path, formats: dict[str, tuple[str, ...]] | None = None) -> str | None:
     """The format whose suffix ends ``path`` (longest suffix first), or None."""
-    table = formats if formats is not None else {f.name: f.suffixes for f in declared().values()}
-    name = Path(str(path)).name.lower()
+    table = formats if formats is not None else {f.name: f.suffixes for f in _DECLARED}
+    name = _name(str(path)).lower()
     best = None
     for fmt, suffixes in table.items():
         for suffix in suffixes:
             if name.endswith(suffix) and len(name) > len(suffix) and (best is None or len(suffix) > best[0]):
                 best = (len(suffix), fmt)
     return best[1] if best else None
+
+
+def _name(path: str) -> str:
+    """``pathlib.Path(path).name`` without importing pathlib: the last part, a trailing separator and ``.`` parts
+    ignored."""
+    import os
+
+    if os.altsep:
+        path = path.replace(os.altsep, os.sep)
+        path = path.split(":", 1)[-1] if path[1:2] == ":" else path  # a drive: C:report.pdf
+    parts = [p for p in path.split(os.sep) if p and p != "."]
+    return parts[-1] if parts else ""

@@ -5,9 +5,8 @@ Loaders keep a ``Document`` beside what they built (a catalog keeps its own; the
 so a problem found later — a check that cannot be evaluated, a date computed out of range — is located without going
 back to the file, which may have changed (or gone) since it was read.
 
-This module imports neither YAML nor pydantic (``Document`` builds its ``loading.Locator`` when a line is asked): the
-CLI reports a usage error with these types before any parser or model is loaded. ``compliance.loading`` re-exports
-them, as every module has imported them from there.
+This module imports neither YAML nor pydantic (``Document`` builds its ``loading.Locator`` when a line is asked).
+``compliance.loading`` re-exports these types, as every module has imported them from there.
 """
 
 from __future__ import annotations
@@ -17,6 +16,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from compliance.inert import escaped, inert  # noqa: F401 - re-exported: every module has imported them from here
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (1.6 ms of a usage error's 20)
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,24 +25,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from compliance.loading import Locator
-
-
-def inert(text: str) -> str:
-    """``text`` safe to print on one terminal line: control and format characters (escape
-    sequences, newlines, bidi overrides, NUL), line separators and undecodable bytes are shown
-    as ``\\xNN``/``\\uNNNN`` escapes instead of acting on the terminal or splitting the line."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        out.append(ch if ch.isprintable() or ch == " " else escaped(ch))
-    return "".join(out)
-
-
-def escaped(ch: str) -> str:
-    """One character as the escape Python would write for it: ``\\x1b``, ``\\u202e``, ``\\U0010fffe``."""
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @dataclass(frozen=True)

@@ -456,13 +456,15 @@ def test_docs_url_gives_help_uris_valid_for_sarif(tmp_path):
 
 
 def test_the_formats_the_cli_reads_without_importing_are_the_renderers_own():
-    """--help and extension errors read the FORMAT declarations from source (importing the renderers loads the
-    models): they must be the registry's formats exactly."""
-    from compliance.format_index import declared
+    """--help and extension errors read the formats from compliance.format_index's table (importing the renderers
+    loads the models): it must be the registry's formats exactly, in name order; a renderer's changed declaration
+    fails here with the table to write."""
+    from compliance.format_index import Declared, declared, table_text
     from compliance.render import registry
 
-    got = {n: (f.suffixes, f.binary, f.summary, f.framework) for n, f in declared().items()}
-    assert got == {n: (f.suffixes, f.binary, f.summary, f.framework) for n, f in registry().items()}
+    expected = table_text(Declared(n, f.suffixes, f.binary, f.summary, f.framework) for n, f in registry().items())
+    assert table_text(declared().values()) == expected, f"write this table in compliance/format_index.py:\n{expected}"
+    assert list(declared()) == sorted(registry())
 
 
 def test_help_does_not_load_the_models():

@@ -135,6 +135,29 @@ def test_a_usage_error_or_help_loads_no_model_parser_or_other_command(tmp_path, 
         assert proc.stderr.startswith(said) and len(proc.stderr.splitlines()) == 1, proc.stderr
 
 
+LIGHT = ("ast", "dataclasses", "inspect", "typing", "shutil", "compliance.located", "compliance.importers",
+         "compliance.logs.analyses")
+"""What every --help and usage error did import (25 ms of `check --help`'s 53): reading the renderers' FORMAT lines with
+ast, dataclasses for the problem types, shutil for the terminal's width, the importers' and the analyses' packages for
+their names."""
+
+HELPS = [[name, "--help"] for name in ("init", "validate", "check", "report", "diff", "demo", "import", "schema", "catalog",
+                                       "logs")]
+HELPS += [["logs", name, "--help"] for name in ("ingest", "analyze", "export-sql", "import-results", "schema", "lint")]
+
+
+@pytest.mark.parametrize("argv", [["--help"], *HELPS, ["check", "x.yaml", "-o", "x.foo"],
+                                  ["report", "x.yaml", "-o", "a.pdf", "-o", "a.pdf"], ["check", "x.yaml", "--pdfa"],
+                                  ["diff", "a.json", "b.json", "-o", "x.foo"], ["check", "--no-such-option"]])
+def test_every_help_and_usage_error_imports_only_what_it_shows(tmp_path, argv):
+    """Every command's --help and the usage errors about outputs within 3x `python -c pass` (benchmarks/bench_cli.py):
+    none of them imports the modules that took them past it."""
+    code = ("import sys\nfrom compliance.cli import main\ntry:\n    code = main(%r)\nexcept SystemExit as exc:\n"
+            "    code = exc.code\nprint('LIGHT', sorted(m for m in %r if m in sys.modules), code)" % ([*argv, "--lang", "en"], LIGHT))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.stdout.splitlines()[-1] == f"LIGHT [] {0 if argv[-1] == '--help' else 2}", (proc.stdout[-300:], proc.stderr)
+
+
 def test_each_command_built_alone_gives_the_help_of_the_whole_parser():
     """A parser built for one command names the others with their one-line help only: what it shows is what the whole
     parser shows (the overview, argparse's 'invalid choice', the command's own help)."""

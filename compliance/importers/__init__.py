@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compliance.i18n import _
+from compliance.importer_index import MODULES  # noqa: F401 - kind -> module; a module of its own for `import --help`
 
 
 def value_kind(value: Any) -> str:
@@ -44,20 +45,6 @@ def value_kind(value: Any) -> str:
 KOREA = dt.timezone(dt.timedelta(hours=9))
 """Dates the importers derive from a tool's timestamps are the calendar day in Korea, as the facts count days
 (an account created at 19:23 UTC on 10 January was created on 11 January in Seoul)."""
-
-MODULES = {
-    "aws-iam-credential-report": "aws_iam",
-    "entra-users": "identity",
-    "okta-users": "identity",
-    "trivy": "vulnerabilities",
-    "grype": "vulnerabilities",
-    "cyclonedx": "vulnerabilities",
-    "gitleaks": "secrets",
-    "trufflehog": "secrets",
-    "prowler-ocsf": "prowler",
-    "wazuh-alerts": "wazuh",
-}
-"""kind -> module under compliance.importers (imported only when that kind is read)"""
 
 
 @dataclass

@@ -107,12 +107,12 @@ def _at_least(low: int):
 
 
 def _analyses_listed() -> str:
-    """The analyses ``logs analyze`` runs, as the registry declares them (read from their source: no model loads)."""
+    """The analyses ``logs analyze`` runs, as the registry declares them (``analysis_index``: no analysis loads)."""
     from compliance.i18n import current
-    from compliance.logs.analyses import index
+    from compliance.logs.analysis_index import listed
 
     korean = current() == "ko"
-    rows = [f"  {a.id:<22} {a.title_ko if korean else a.title_en}" for a in index().values()]
+    rows = [f"  {id_:<22} {ko if korean else en}" for id_, ko, en in listed()]
     return "\n".join([_("analyses, in the order of the derived facts (one module each in compliance/logs/analyses/):"),
                       *rows])
 
