@@ -1,5 +1,5 @@
 """``python -m compliance`` is the same as the ``pipa-audit`` command."""
 
-from compliance.cli import main
+from compliance.cli import run
 
-raise SystemExit(main())
+run()

@@ -1122,11 +1122,18 @@ def to_evaluation_dict(facts: Facts, release: bool = False) -> dict:
 
     ``release``: the caller needs ``facts`` no more, so the rows of its long lists are dumped a chunk at a time
     and their model instances dropped as they go (at 1M rows the models and the dicts together were the peak)."""
+    from compliance.row_decoder import evaluation_rows, is_struct_list
+
+    structs = {name: row for name, row in _row_lists().items() if is_struct_list(getattr(facts, name))}
     long = {name: row for name, row in _row_lists().items()
-            if release and len(getattr(facts, name) or ()) > loading.CHUNK_ROWS}
-    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref", *long}), Facts)
+            if release and name not in structs and len(getattr(facts, name) or ()) > loading.CHUNK_ROWS}
+    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref", *long, *structs}), Facts)
     for name, row in long.items():
         root[name] = _release_rows(getattr(facts, name), row)
+    for name, row in structs.items():  # rows compliance.row_decoder took: the same dicts pydantic's dump gives
+        root[name] = evaluation_rows(getattr(facts, name), (_PLANS.get(row) or _PLANS.setdefault(row, _plan(row)))[0])
+        if release:
+            facts.__dict__[name] = None  # the structs go; their values live on in the dicts
     for inc in root.get("incidents") or []:
         starts = [a["at"] for a in inc.get("awareness") or [] if a.get("starts_clock")]
         if "aware_at" not in inc and len(starts) == 1:

@@ -9,6 +9,8 @@ costs one pass over the text however many there are (``json_locator``).
 from __future__ import annotations
 
 import unicodedata
+from itertools import chain
+from operator import attrgetter
 
 from compliance.facts import Facts
 from compliance.i18n import _
@@ -30,6 +32,8 @@ REFERENCES = (
     ("privacy_officer", "systems_outside_remit", "systems", True),  # one object, not a list: its own path
 )
 
+
+_ID = attrgetter("id")
 
 _MINUS_LIKE = frozenset("\u2212\u02d7\u2043\u2796")
 """Characters Unicode's confusables read as '-' that are not dashes (category Pd) and that NFKC keeps: MINUS SIGN
@@ -72,7 +76,7 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
         if items is None:
             ids[name] = None
             continue
-        idents = [item.id for item in items]
+        idents = list(map(_ID, items))
         if _plain(idents) and len(set(idents)) == len(idents):  # the common case, in C: nothing to report
             ids[name] = set(idents)
             continue
@@ -101,8 +105,8 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
         found = [ids[t] for t in lists if ids.get(t) is not None]
         known = set().union(*found) if found else None
         kind = _(" or ").join(t[:-1].replace("_", " ") for t in lists)
-        values = [v for v in (getattr(item, field, None) for item in items) if v is not None]
-        flat = [r for v in values for r in v] if many else values
+        values = [v for v in map(attrgetter(field), items) if v is not None]  # rows are models or structs: every field is an attribute
+        flat = list(chain.from_iterable(values)) if many else values
         if known is not None and _plain(flat) and known.issuperset(flat):  # all resolve: no per-row walk
             continue
         for i, item in enumerate(items):

@@ -788,17 +788,26 @@ def _block_items(text: str, key: str) -> list[tuple[int, int]] | None:
     return out
 
 
-def validate_file(path: str | Path, model: type, data: Any = None, text: str | None = None):
-    """Load ``path`` and validate it as ``model`` (pydantic); every error located at once."""
+def validate_file(path: str | Path, model: type, data: Any = None, text: str | None = None, rows_as_structs: bool = False):
+    """Load ``path`` and validate it as ``model`` (pydantic); every error located at once.
+
+    ``rows_as_structs``: the caller reads the model's row lists only by attribute and through
+    ``facts.to_evaluation_dict`` (``check``, ``validate``), so rows ``compliance.row_decoder`` takes exactly as
+    pydantic would are kept as its structs, without a model each; any other list is validated by pydantic."""
     if data is None or text is None:
         data, text = load(path)
     if not isinstance(data, dict):
         raise fail(path, _("expected a mapping at the top level, found {kind}").format(kind=type(data).__name__), 1)
+    decoded = _rows_decoded(model, data) if rows_as_structs else {}
     _rows_in_chunks(model, data)
     try:
-        return model.model_validate(data), text
+        made = model.model_validate(data)
     except ValidationError as exc:
         raise located(path, text, exc) from None
+    for name, rows in decoded.items():  # the rows pydantic would have made, as the model's own field
+        made.__dict__[name] = rows
+        made.__pydantic_fields_set__.add(name)
+    return made, text
 
 
 CHUNK_ROWS = 20_000
@@ -813,6 +822,34 @@ def list_adapter(row: type):
     return _LIST_ADAPTERS.get(row) or _LIST_ADAPTERS.setdefault(row, TypeAdapter(list[row]))
 
 
+def _row_models(model: type, data: dict):
+    """(name, row model, rows) of each top-level list of models that ``data`` states as a list."""
+    from pydantic import BaseModel
+
+    for name, info in (getattr(model, "model_fields", None) or {}).items():
+        rows = data.get(name)
+        if not isinstance(rows, list) or not rows:
+            continue
+        args = typing.get_args(info.annotation)  # list[Row] | None
+        lists = [a for a in args if typing.get_origin(a) is list] or ([info.annotation] if typing.get_origin(info.annotation) is list else [])
+        row = typing.get_args(lists[0])[0] if lists else None
+        if isinstance(row, type) and issubclass(row, BaseModel):
+            yield name, row, rows
+
+
+def _rows_decoded(model: type, data: dict) -> dict[str, list]:
+    """The row lists ``compliance.row_decoder`` takes, removed from ``data`` (pydantic validates the rest)."""
+    from compliance import row_decoder
+
+    out = {}
+    for name, row, rows in list(_row_models(model, data)):
+        structs = row_decoder.decode(row, rows)
+        if structs is not None:
+            out[name] = structs
+            del data[name]
+    return out
+
+
 def _rows_in_chunks(model: type, data: dict) -> None:
     """Validate the rows of the model's big top-level lists (handlers, accounts, credentials…) a chunk at a time,
     replacing each chunk of parsed dicts by its model instances, which the model then takes as they are. The
@@ -821,21 +858,8 @@ def _rows_in_chunks(model: type, data: dict) -> None:
     None (dumped without None), so a shared set of stated fields cannot change a dump. The first chunk with an
     error stops this; the whole-model validation that follows then reports every error of the file with its
     location, as before."""
-    from pydantic import BaseModel
-
-    fields = getattr(model, "model_fields", None)
-    if not fields:
-        return
-    for name, info in fields.items():
-        rows = data.get(name)
-        if not isinstance(rows, list) or len(rows) <= CHUNK_ROWS:
-            continue
-        args = typing.get_args(info.annotation)  # list[Row] | None
-        lists = [a for a in args if typing.get_origin(a) is list] or ([info.annotation] if typing.get_origin(info.annotation) is list else [])
-        row = typing.get_args(lists[0])[0] if lists else None
-        if not (isinstance(row, type) and issubclass(row, BaseModel)):
-            continue
-        if not validate_in_chunks(list_adapter(row), rows):
+    for _name, row, rows in list(_row_models(model, data)):
+        if len(rows) > CHUNK_ROWS and not validate_in_chunks(list_adapter(row), rows):
             return
 
 

@@ -34,7 +34,7 @@ def prepare(
     (``check_facts`` holds the facts file's rules, the same for ``validate``)."""
     catalogs: list[Catalog] = load_catalogs(catalog_dir)
     aliases = former_ids(catalogs)
-    facts, text, statuses, problems = check_facts(facts_path, catalogs, aliases=aliases)
+    facts, text, statuses, problems = check_facts(facts_path, catalogs, aliases=aliases, rows_as_structs=True)
     when = as_of or facts.as_of
     chosen = in_force(catalogs, when)
     if not chosen:  # the date's fault, not the catalog folder's: name the option, or the facts file's as_of line
@@ -107,12 +107,16 @@ def access_record_summary(path, derived, observations) -> dict:
     }
 
 
-def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None = None, aliases=None):
+def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None = None, aliases=None,
+                rows_as_structs: bool = False):
     """The facts file and everything it names, under one rule for ``validate``, ``check`` and ``report``:
     returns (facts, text, evidence manifest, problems). Every problem is an input error (exit 2): the model,
     tabular sources (``compliance.sources``), an attachment that is missing or differs from its stated
     SHA-256, references that do not resolve, dates that cannot be right (``compliance.chronology``).
-    Raises InputError when the file itself cannot be read as facts."""
+    Raises InputError when the file itself cannot be read as facts.
+
+    ``rows_as_structs``: the caller reads the row lists only by attribute and through ``to_evaluation_dict``, never
+    by ``model_dump`` (``loading.validate_file``): the long lists are then decoded without a pydantic model per row."""
     from compliance.chronology import impossible_dates
     from compliance.loading import load
     from compliance.sources import expand, relocate
@@ -124,7 +128,7 @@ def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None
     # every row: 0.05 s at 100k rows); a key spelled with escapes is not expanded, and then fails validation
     sourced, problems = expand(data, text, path, Facts) if isinstance(data, dict) and "source" in text else ([], [])
     try:
-        facts, text = validate_file(facts_path, Facts, data, text)
+        facts, text = validate_file(facts_path, Facts, data, text, rows_as_structs=rows_as_structs)
     except InputError as exc:
         raise InputError(problems + exc.problems) from None
     if problems:

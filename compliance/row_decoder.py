@@ -1,0 +1,239 @@
+"""A second decoder for the long lists of a facts file (handlers, accounts, keys…): msgspec structs made from the
+pydantic row models, so that 100,000 rows are checked in C without a pydantic model each.
+
+Pydantic stays the one model and the one source of error messages. A struct is made from a row model's own fields
+(names, order, types, bounds, the model's 4,096-character text limit) only when each field's type has an exact
+equivalent; otherwise that list is validated by pydantic as before. The decoder only ever *accepts* rows or gives
+up: a row it cannot take exactly as pydantic would (text with surrounding spaces, which pydantic strips; ``예`` for
+true; a date written ``2025. 3. 31.`` is fine, see below; an unknown key; a number where text belongs) makes it give
+up on the whole list, and pydantic then validates that list and says what is wrong, where. Dates and times are
+read by the very functions pydantic runs (``compliance.forms.to_date``/``to_stamp``), after the structural decode,
+so every accepted form means the same day. ``tests/test_row_decoder.py`` holds the two to the same values on
+random and hostile rows.
+
+Measured (``benchmarks/floor.py``/``bench_targets.py``): 100,000 handlers and accounts decode and convert in a tenth
+of pydantic's validation and evaluation form. The price: a field type without an equivalent below must be added
+here (or its list falls back to pydantic, which is only slower), and the differential test must cover it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from functools import cache
+from itertools import chain
+from operator import attrgetter
+from typing import Annotated, Any, Literal
+
+import msgspec
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel
+from pydantic_core import PydanticCustomError
+
+from compliance import forms
+
+_UNION = (typing.Union, types.UnionType)
+_BOUNDS = {Ge: "ge", Le: "le", Gt: "gt", Lt: "lt"}
+
+
+class _Unsupported(Exception):
+    """A field type without an exact msgspec equivalent: the list stays with pydantic."""
+
+
+def _members(annotation) -> tuple[list, bool]:
+    """The members of an optional union, and whether None is one of them."""
+    if typing.get_origin(annotation) in _UNION:
+        args = typing.get_args(annotation)
+        return [a for a in args if a is not type(None)], type(None) in args
+    return [annotation], False
+
+
+def _text(max_length: int | None) -> Any:
+    return Annotated[str, msgspec.Meta(max_length=max_length)] if max_length else str
+
+
+def _reader(member) -> Any:
+    """forms.to_date / forms.to_stamp when the member is the model's Date / Stamp, else None."""
+    if typing.get_origin(member) is Annotated:
+        for meta in typing.get_args(member)[1:]:
+            func = getattr(meta, "func", None)
+            if func in (forms.to_date, forms.to_stamp):
+                return func
+    return None
+
+
+def _scalar(member, max_length: int | None) -> Any:
+    """The msgspec type of one union member that needs no conversion after decoding."""
+    if member is str:
+        return _text(max_length)
+    if typing.get_origin(member) is Literal and all(isinstance(v, str) for v in typing.get_args(member)):
+        return member
+    if typing.get_origin(member) is Annotated:
+        base, *metas = typing.get_args(member)
+        funcs = [getattr(m, "func", None) for m in metas]
+        if base is bool and forms.to_yes_no in funcs:  # YesNo: true/false as such; its words go to pydantic
+            return bool
+        if base is int and all(type(m).__name__ == "Strict" and m.strict for m in metas):
+            return int
+    raise _Unsupported(repr(member))
+
+
+def _is_text(kind) -> bool:
+    """Whether a struct field holds free text (or a list of it), which pydantic would strip."""
+    members, _ = _members(kind)
+    inner = [typing.get_args(m)[0] if typing.get_origin(m) is list else m for m in members]
+    return any(m is str or (typing.get_origin(m) is Annotated and typing.get_args(m)[0] is str) for m in inner)
+
+
+def _field(info, max_length: int | None) -> tuple[Any, Any]:
+    """(msgspec type, reader run after decoding or None) of one model field."""
+    members, optional = _members(info.annotation)
+    bounds = {}
+    for meta in info.metadata:
+        kind = _BOUNDS.get(type(meta))
+        if kind is None:
+            raise _Unsupported(repr(meta))
+        bounds[kind] = getattr(meta, kind)
+    readers = [r for r in map(_reader, members) if r is not None]
+    if readers:  # a date or time, maybe 'unknown': decoded as text, read after by forms (as pydantic reads it)
+        unknown = [m for m in members if m == Literal["unknown"]]
+        if len(readers) != 1 or len(members) != 1 + len(unknown) or bounds:
+            raise _Unsupported(repr(info.annotation))
+        return (str | None) if optional else str, (readers[0], bool(unknown))
+    if len(members) != 1:
+        raise _Unsupported(repr(info.annotation))
+    member = members[0]
+    if typing.get_origin(member) is list:
+        (elem,) = typing.get_args(member)
+        if bounds or _reader(elem) is not None:
+            raise _Unsupported(repr(member))
+        out = list[_scalar(elem, max_length)]
+    else:
+        out = _scalar(member, max_length)
+        if bounds:
+            if out is not int:
+                raise _Unsupported(repr(member))
+            out = Annotated[int, msgspec.Meta(**bounds)]
+    return (out | None) if optional else out, None
+
+
+@cache
+def decoder(model: type[BaseModel]) -> tuple[type, Any] | None:
+    """(struct type, after-decode reader) for rows of ``model``, or None when a field has no exact equivalent."""
+    config = model.model_config
+    if config.get("extra") != "forbid" or not config.get("str_strip_whitespace"):
+        return None
+    max_length = config.get("str_max_length")
+    fields, readers, texts = [], [], []
+    try:
+        for name, info in model.model_fields.items():
+            if info.alias not in (None, name) or info.validation_alias is not None:
+                return None
+            kind, reader = _field(info, max_length)
+            if info.is_required():
+                fields.append((name, kind))
+            elif info.default is None and info.default_factory is None:
+                fields.append((name, kind, None))
+            else:
+                return None
+            if reader is not None:
+                readers.append((name, *reader))
+            elif _is_text(kind):
+                texts.append((attrgetter(name), typing.get_origin(_members(kind)[0][0]) is list))
+    except _Unsupported:
+        return None
+    struct = msgspec.defstruct(model.__name__, fields, forbid_unknown_fields=True, omit_defaults=True)
+    return struct, _after(readers), tuple(texts)
+
+
+def _unstripped(rows: list, texts) -> bool:
+    """Whether any text of ``rows`` has whitespace at an end (pydantic would strip it) or a lone surrogate (pydantic
+    refuses it): the decoder gives up. Per column, ``str.strip`` mapped over the values in C (it returns the value
+    itself when there is nothing to strip, so the lists compare by identity). Python's whitespace is a superset of
+    the Unicode White_Space pydantic's core strips: where they differ, as for U+001C, the decoder gives up and
+    pydantic decides."""
+    for get, many in texts:
+        values = list(filter(None, map(get, rows)))
+        if many:
+            values = list(filter(None, chain.from_iterable(values)))
+        if list(map(str.strip, values)) != values:
+            return True
+        joined = "".join(values)
+        if not joined.isascii() and not _encodes(joined):
+            return True
+    return False
+
+
+def _encodes(text: str) -> bool:
+    """Whether the text is Unicode pydantic takes: a lone surrogate (JSON's "\\ud800") is refused there."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _after(readers: list[tuple[str, Any, bool]]):
+    """A generated loop reading each row's dates and times with forms' readers (what pydantic's validators run)."""
+    if not readers:
+        return None
+    lines = ["def after(rows):", "    for r in rows:"]
+    space: dict[str, Any] = {"iso": dt.date.fromisoformat}
+    for k, (name, func, unknown) in enumerate(readers):
+        space[f"f{k}"] = func
+        skip = " and v != 'unknown'" if unknown else ""
+        lines += [f"        v = r.{name}", f"        if v is not None{skip}:"]
+        if func is forms.to_date:  # its first test inlined (2025-03-31 read in C); any other form: to_date itself
+            lines += ["            day = None",
+                      "            if len(v) == 10 and v[4] == '-' and v[7] == '-':",
+                      "                try:", "                    day = iso(v)", "                except ValueError:", "                    pass",
+                      f"            r.{name} = day if day is not None else f{k}(v)"]
+        else:
+            lines += [f"            r.{name} = f{k}(v)"]
+    exec("\n".join(lines), space)  # noqa: S102 - field names are the model's identifiers
+    return space["after"]
+
+
+def decode(model: type[BaseModel], rows: list) -> list | None:
+    """``rows`` (parsed dicts) as structs with the values pydantic would give, or None: pydantic must validate them
+    (a row the decoder cannot take exactly, or a model it has no struct for)."""
+    made = decoder(model)
+    if made is None:
+        return None
+    struct, after, texts = made
+    try:
+        out = msgspec.convert(rows, list[struct])
+        if _unstripped(out, texts):
+            return None
+        if after is not None:
+            after(out)
+    except (msgspec.ValidationError, PydanticCustomError, TypeError, ValueError):
+        return None
+    return out
+
+
+def is_struct_list(rows) -> bool:
+    return bool(rows) and isinstance(rows, list) and isinstance(rows[0], msgspec.Struct)
+
+
+def evaluation_rows(rows: list, none_fields: tuple[str, ...] = ()) -> list[dict]:
+    """Structs as the evaluation form's dicts: the fields stated (None omitted, as pydantic's dump without None),
+    dates and times as Python values; then, as ``facts._settle`` does, each field whose absence means "did not
+    happen" present as None when absent, and gone when stated 'unknown'."""
+    out = msgspec.to_builtins(rows, builtin_types=(dt.date, dt.datetime))
+    if none_fields:
+        _settler(none_fields)(out)
+    return out
+
+
+@cache
+def _settler(none_fields: tuple[str, ...]):
+    """``facts._settle`` over a whole list, as one generated loop (five fields of a million handlers: 5 M calls)."""
+    lines = ["def settle(rows):", "    for r in rows:", "        g = r.get"]
+    for name in none_fields:
+        lines += [f"        v = g({name!r})", "        if v is None:", f"            r[{name!r}] = None",
+                  "        elif v.__class__ is str and v == 'unknown':", f"            del r[{name!r}]"]
+    space: dict[str, Any] = {}
+    exec("\n".join(lines), space)  # noqa: S102 - names are repr()'d
+    return space["settle"]
