@@ -7,7 +7,9 @@ Absence has two meanings, fixed per field:
 - most facts are *unknown* when absent (or null): the checks that need them give
   ``insufficient-evidence``;
 - event fields marked ``absent="none"`` (``left_on``, ``revoked_on``, ``reported_to_pipc_at``…)
-  mean "did not happen" when absent or null, so a current employee needs no ``left_on``.
+  mean "did not happen" when absent or null, so a current employee needs no ``left_on``;
+- fields marked ``absent="default"`` (the working calendar) take the default their label names when absent, and
+  what uses them says the default was used.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from compliance import loading
 from compliance.expr import type_of_annotation
-from compliance.forms import Date, Stamp, YesNo
+from compliance.forms import Date, Stamp, TimeOfDay, YesNo
+from compliance.i18n import _
 
 # Date, Stamp and YesNo are written in the forms compliance.forms accepts (2025-03-31, 2025. 3. 31., 예/아니오…):
 # the same in YAML, JSON, CSV and XLSX. A number is never a date and never a yes/no.
@@ -27,7 +31,7 @@ Unknown = Literal["unknown"]
 """An event whose occurrence is not known: ``reported_to_pipc_at: unknown`` (absent means it did not happen)."""
 
 
-def fact(ko: str, en: str, *, absent: Literal["unknown", "none"] = "unknown", example: Any = None, **kw):
+def fact(ko: str, en: str, *, absent: Literal["unknown", "none", "default"] = "unknown", example: Any = None, **kw):
     """A facts field: optional in the file, described in both languages."""
     extra = {"ko": ko, "absent": absent}
     if example is not None:
@@ -632,6 +636,72 @@ class InternalPlan(Strict):
     )
 
 
+WORKING_HOURS = ("09:00", "18:00")
+"""Working hours when the facts state none: the usual Korean office day."""
+
+
+class OwnHoliday(Strict):
+    """A day the organisation does not work though the public calendar makes it a working day (창립기념일…)."""
+
+    date: Date = required("기관 휴무일", "The day", example="2025-05-02")
+    name: str | None = fact("휴무 사유(창립기념일, 노사 합의 휴무일 등)", "What the day is (founding anniversary, agreed day off…)",
+                            example="창립기념일")
+
+
+class WorkingHours(Strict):
+    start: TimeOfDay | None = fact("근무 시작 시각(HH:MM; 생략 시 09:00)", "Start of the working day (HH:MM; omitted: 09:00)",
+                                   absent="default", example="09:00")
+    end: TimeOfDay | None = fact("근무 종료 시각(HH:MM; 생략 시 18:00)", "End of the working day (HH:MM; omitted: 18:00)",
+                                 absent="default", example="18:00")
+
+    @model_validator(mode="after")
+    def _start_before_end(self):
+        start, end = self.start or WORKING_HOURS[0], self.end or WORKING_HOURS[1]
+        if start >= end:  # HH:MM strings order as the times do
+            raise PydanticCustomError("working_hours", _("working hours must end after they start (start {start}, end "
+                                                         "{end})").format(start=start, end=end))
+        return self
+
+
+class WorkingCalendar(Strict):
+    """Which days and hours are the organisation's working time, so that "off-hours" access (Notice Art 8(2) review,
+    ``logs analyze``) means its own off-hours: stated over the Korean public calendar (weekends, public, substitute
+    and temporary holidays), which alone applies when this is absent."""
+
+    holidays: list[OwnHoliday] | None = fact(
+        "공휴일·주말 외에 기관이 쉬는 날(창립기념일 등)",
+        "Days the organisation does not work besides weekends and public holidays (founding anniversary…)",
+        absent="none",
+    )
+    workdays: list[Date] | None = fact(
+        "주말·공휴일이지만 기관이 근무한 날", "Weekend days or public holidays the organisation worked",
+        absent="none", example=["2025-05-05"],
+    )
+    working_hours: WorkingHours | None = fact(
+        "근무 시간(생략 시 09:00–18:00)", "Working hours (omitted: 09:00–18:00)", absent="default",
+    )
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays_once(cls, v):
+        days = [h.date for h in v or []]
+        twice = sorted({d for d in days if days.count(d) > 1})
+        if twice:
+            raise PydanticCustomError("working_calendar", _("{day} is listed twice among the holidays: state each day "
+                                                            "once").format(day=twice[0].isoformat()))
+        return v
+
+    @field_validator("workdays")
+    @classmethod
+    def _not_both(cls, v, info: ValidationInfo):
+        off = {h.date for h in info.data.get("holidays") or []}
+        both = sorted(off.intersection(v or []))
+        if both:
+            raise PydanticCustomError("working_calendar", _("{day} is both a holiday and a workday of the working "
+                                                            "calendar: state it as one of them").format(day=both[0].isoformat()))
+        return v
+
+
 class AccessRightsRecords(Strict):
     retention_days: StrictInt | None = fact(
         "접근 권한 부여·변경·말소 내역 보관 기간(일)", "Retention of grant/change/revocation records, days", example=1095,
@@ -1047,6 +1117,12 @@ class Facts(Strict):
     disaster: Disaster | None = fact("재해·재난 대비", "Disaster preparedness")
     destruction: Destruction | None = fact("개인정보 파기", "Destruction of personal data")
     internal_plan: InternalPlan | None = fact("내부 관리계획", "Internal management plan")
+    working_calendar: WorkingCalendar | None = fact(
+        "기관의 근무 달력(쉬는 날·근무한 공휴일·근무 시간): 접속기록 분석의 '근무시간 외'를 정함. 생략 시 대한민국 공휴일 달력과 09:00–18:00",
+        "The organisation's working calendar (its own days off, public holidays it worked, working hours): what "
+        "off-hours means in the access-record analysis. Omitted: the Korean public calendar and 09:00–18:00",
+        absent="default",
+    )
     access_rights_records: AccessRightsRecords | None = fact(
         "접근 권한 부여·변경·말소 내역", "Records of access grants, changes and revocations"
     )

@@ -14,6 +14,8 @@ Accepted (surrounding spaces ignored):
   offset ``+09:00`` (``+0900``, ``Z``), as ``2025-11-18T09:00+09:00`` or ``2025.11.18 09:00 +09:00``. The offset is
   required: without it the same text is a different instant depending on where it is read. (A CSV or XLSX source
   may state a ``timezone`` for times written without one: ``compliance.sources``.)
+- a time of day (working hours): ``09:00`` (``9:00``; ``24:00`` is the day's end); a spreadsheet time cell
+  (``18:00:00``) is that time.
 - a yes/no: ``true``/``false``, ``yes``/``no``, ``y``/``n`` (any case), ``예``/``아니오`` (or ``아니요``). Every one of
   them means the same in YAML 1.1, so no reader or YAML version can read another answer; YAML 1.1's ``on``/``off``
   are refused, as are ``1``/``0`` and ``O``/``X`` (a checkmark X means yes in some sheets).
@@ -89,7 +91,12 @@ def _no_offset() -> PydanticCustomError:
                                                     "(Korean time is +09:00)"))
 
 
-_OURS = frozenset({"date_form", "date_calendar", "datetime_form", "datetime_calendar", "datetime_offset", "yes_no_form"})
+def time_form() -> str:
+    return _("write a time of day as 09:00 (the hour 00 to 24, the minutes 00 to 59; 24:00 is the day's end)")
+
+
+_OURS = frozenset({"date_form", "date_calendar", "datetime_form", "datetime_calendar", "datetime_offset", "yes_no_form",
+                   "time_form"})
 
 
 # ----------------------------------------------------------------------------------------- readers
@@ -170,6 +177,21 @@ def to_stamp(value: Any) -> dt.datetime:
     return stamp
 
 
+TIME_PATTERN = "^ *(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::00)? *$|^ *24:00(?::00)? *$"
+"""A time of day as HH:MM (a spreadsheet's time cell adds :00)."""
+_TIME = re.compile(TIME_PATTERN)
+
+
+def to_time_of_day(value: Any) -> str:
+    """'09:00' (as written, or a spreadsheet's time cell) as HH:MM; anything else a pydantic error naming the form."""
+    if isinstance(value, dt.time) and not value.second and not value.microsecond and value.tzinfo is None:
+        return value.strftime("%H:%M")
+    if value.__class__ is _str and _TIME.match(value):
+        hours, minutes = value.strip().split(":")[:2]
+        return f"{int(hours):02d}:{minutes}"
+    raise PydanticCustomError("time_form", time_form())
+
+
 def to_yes_no(value: Any) -> bool:
     """True or False from any accepted form; a number (1, 0) is refused."""
     if value is True or value is False:
@@ -205,6 +227,9 @@ _YES_NO_SCHEMA = {
 
 Date = Annotated[dt.date, BeforeValidator(to_date), WithJsonSchema(_DATE_SCHEMA, mode="validation")]
 Stamp = Annotated[AwareDatetime, BeforeValidator(to_stamp), WithJsonSchema(_DATETIME_SCHEMA, mode="validation")]
+TimeOfDay = Annotated[str, BeforeValidator(to_time_of_day), WithJsonSchema(
+    {"type": "string", "pattern": TIME_PATTERN, "examples": ["09:00", "18:00"], "description": "A time of day: 09:00"},
+    mode="validation")]
 YesNo = Annotated[bool, BeforeValidator(to_yes_no), Strict(), WithJsonSchema(_YES_NO_SCHEMA, mode="validation")]
 
 

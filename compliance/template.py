@@ -32,6 +32,12 @@ SCHEMA_FILE = "facts.schema.json"
 MODELINE = f"# yaml-language-server: $schema={SCHEMA_FILE}"
 
 REPORT = "보고서/report"
+LOGS = "접속기록 분석/logs analyze"
+# what the access-record analysis reads that no check reads
+LOGS_FIELDS = (
+    "working_calendar.holidays.date", "working_calendar.holidays.name", "working_calendar.workdays",
+    "working_calendar.working_hours.start", "working_calendar.working_hours.end",
+)
 # what the report shows that no check reads
 REPORT_FIELDS = (
     "period_start", "auditor", "scope", "not_examined", "systems.name", "organization.revenue_krw",
@@ -69,6 +75,8 @@ def _needs(catalogs: list[Catalog]) -> dict[str, list[str]]:
                 add(path, cite)
     for path in REPORT_FIELDS:
         add(path, REPORT)
+    for path in LOGS_FIELDS:
+        add(path, LOGS)
     return out
 
 
@@ -164,6 +172,8 @@ def _emit(model: type[BaseModel], prefix: str, indent: str, needs, lines: list[s
         comment = f"{extra.get('ko', '')} — {field.description or ''}"
         if extra.get("absent") == "none":
             comment += " (생략 = 없음 / omit = none)"
+        elif extra.get("absent") == "default":
+            comment += " (생략 = 기본값 / omit = the default)"
         if "example" in extra:
             comment += f" · 예/e.g. {_scalar(extra['example'])}"
         this_row = row

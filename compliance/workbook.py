@@ -104,6 +104,7 @@ SHEET_NAMES = {
     "incidents": "사고",
     "incidents.awareness": "사고-인지경과",
     "incidents.notices": "사고-통지",
+    "working_calendar.holidays": "근무달력-휴무일",
     "attachments": "첨부증적",
     "attestations": "확인서",
     "remediation_plan": "개선계획",
@@ -1352,6 +1353,8 @@ class _Writer:
             out.append("빈 칸 = 없음(발생하지 않음) / blank = did not happen")
         elif extra.get("absent") == "error":
             out.append("필수 / required")
+        elif extra.get("absent") == "default":
+            out.append("빈 칸 = 기본값(설명 참고) / blank = the default (see above)")
         else:
             out.append("빈 칸 = 알 수 없음 → 증적 부족 / blank = unknown → insufficient evidence")
         if "example" in extra:
@@ -1762,6 +1765,8 @@ def _row_note(leaf: Leaf, cond) -> str:
         out.append("빈 칸 = 없음(발생하지 않음)")
     elif extra.get("absent") == "error":
         out.append("필수")
+    elif extra.get("absent") == "default":
+        out.append("빈 칸 = 기본값")
     if leaf.kind.unknown:
         out.append("발생 여부를 모르면 '알 수 없음'")
     if leaf.kind.name == "list":

@@ -29,9 +29,13 @@ BEFORE = {
     "reviews": (["notice/8.2"], 8, 2, None, "안전성 확보조치 기준 제8조제2항", "Notice Art 8(2)"),
     "downloads": (["notice/8.2"], 8, 2, None, "안전성 확보조치 기준 제8조제2항", "Notice Art 8(2)"),
     "after_departure": (["notice/5.2"], 5, 2, None, "안전성 확보조치 기준 제5조제2항", "Notice Art 5(2)"),
+    # added since: failed authentications in a row beyond the limit
+    "failed_logins": (["notice/5.6"], 5, 6, None, "안전성 확보조치 기준 제5조제6항", "Notice Art 5(6)"),
     "outside_networks": (["notice/6.1"], 6, 1, 2, "안전성 확보조치 기준 제6조제1항제2호", "Notice Art 6(1) item 2"),
     "off_hours_bursts": (["notice/8.2"], 8, 2, None, "안전성 확보조치 기준 제8조제2항", "Notice Art 8(2)"),
     "concurrent_addresses": (["notice/5.4"], 5, 4, None, "안전성 확보조치 기준 제5조제4항", "Notice Art 5(4)"),
+    # added since: the records kept unaltered and complete across ingests (the chain of manifests, no SQL)
+    "record_integrity": (["notice/8.3"], 8, 3, None, "안전성 확보조치 기준 제8조제3항", "Notice Art 8(3)"),
 }
 
 

@@ -122,7 +122,8 @@ def on_duckdb(world, tmp_path_factory):  # noqa: F811
     proc = _analyze(world, out)
     assert proc.returncode == 0, proc.stderr
     facts = json.loads(out.read_text())
-    assert all(a["status"] == "ran" and a["items"] for a in facts["analyses"].values()), \
+    by_sql = {aid for aid, spec in analyses.registry().items() if spec.files}  # the chain of ingests is read, not queried
+    assert all(a["status"] == "ran" and a["items"] for aid, a in facts["analyses"].items() if aid in by_sql), \
         "an analysis found nothing: the comparison would prove nothing"
     return facts
 

@@ -74,6 +74,8 @@ def derive(folder: str, facts_path: str, params_path: str | None, engine, exampl
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashes = pool.submit(mf.check_hashes, root, manifest)  # verified while the queries run, before any result
         wanted = [f for s in analyses.registry().values() if not _unmet(s, params) for f in s.files]
+        reads = {s.id: pool.submit(s.reads, root, manifest) for s in analyses.registry().values()
+                 if s.reads and not _unmet(s, params)}  # what analyses read from the folder itself, after the hashes
         try:
             try:
                 engine.load([root / o.path for o in manifest.outputs], built.tables)
@@ -85,6 +87,7 @@ def derive(folder: str, facts_path: str, params_path: str | None, engine, exampl
             hashes.result()  # a changed file explains a failing query: say that first
             raise
         hashes.result()
+        results.update({aid: future.result() for aid, future in reads.items()})
     t = manifest.totals
     ratio = t.rows_rejected / t.rows_in if t.rows_in else 0.0
     dataset = d.Dataset(timezone=manifest.timezone, first_day=manifest.first_day, last_day=manifest.last_day,
@@ -118,6 +121,9 @@ def assemble(facts, facts_path, params, params_path, built, results, dataset, en
         more = spec.extra(inputs or []) if spec.extra else {}
         if _unmet(spec, params):
             built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, spec.unmet, lacking, **more)
+        elif spec.reads and spec.id not in results:  # imported results: the folder it reads is not there
+            built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, analyses.NOT_READ, lacking,
+                                                     **more)
         elif lacking and not spec.run_lacking:  # without them, a download is invisible or every one a violation
             built_analyses[spec.id] = analyses.build(spec, None, conv, as_of_day, limit, analyses.cannot_show(lacking),
                                                      lacking, **more)
@@ -133,7 +139,7 @@ def assemble(facts, facts_path, params, params_path, built, results, dataset, en
     return d.DerivedFacts(
         tool=f"pipa-audit {__version__}", as_of=facts.as_of, period_start=tables.period_start(facts),
         facts_sha256=facts_sha, engine=engine_ref, parameters=params.model_dump(mode="json"), inputs=refs,
-        dataset=dataset, notes=built.notes, analyses=d.Analyses(**built_analyses))
+        dataset=dataset, notes=built.notes, calendar=built.calendar or None, analyses=d.Analyses(**built_analyses))
 
 
 def _words() -> dict[str, str]:
@@ -185,6 +191,11 @@ def summary(derived: d.DerivedFacts) -> str:
             lines.append("  " + " " * (cite_width + name_width + 2) + lacking)
     for spec, an in zip(analyses.registry().values(), every):  # what an analysis adds below the table
         lines += spec.notes(an, derived) if spec.notes else []
+    if derived.calendar is not None:  # off-hours and working days are counted in this calendar
+        hours = "{start}–{end}".format(**derived.calendar.working_hours)
+        lines.append(_("working calendar: the facts' working_calendar over the Korean public calendar, {hours}").format(
+            hours=hours) if derived.calendar.source == "facts" else _(
+            "working calendar: the Korean public calendar, {hours} (the facts state no working_calendar)").format(hours=hours))
     return "\n".join(lines)
 
 

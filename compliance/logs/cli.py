@@ -20,7 +20,7 @@ def _ingest(args) -> int:
 
     m = mapping.build(args.profile, args.mapping, args.timezone, args.system)
     manifest = ingest(args.exports, args.output, m, args.encoding, args.format, args.local_zone,
-                      Progress(False if args.quiet else None, plain=True))
+                      Progress(False if args.quiet else None, plain=True), args.previous)
     t = manifest.totals
     done = _("{output}: {rows} rows in {months} month(s) {first} – {last}; {rejected} rejected, {repaired} repaired"
              " of {total} (see {output}/rejects.csv)").format(
@@ -126,7 +126,7 @@ def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     quiet = _("no progress display")
     facts, params, derived = (
         _("the stated facts (systems, handlers, accounts, keys, reviews)"),
-        _("YAML analysis parameters (networks, thresholds, calendar, geo)"),
+        _("YAML analysis parameters (networks, thresholds, geo)"),
         _("derived facts JSON (default: standard output)"))
 
     what = _("CSV (CP949/UTF-8), JSON lines, Parquet → Parquet by month + manifest + rejects")
@@ -141,6 +141,10 @@ def add_logs_parser(sub, parser_class=argparse.ArgumentParser) -> None:
     s.add_argument("--timezone", default=None, help=_("zone of times written without one (default KST, +09:00)"))
     s.add_argument("--local-zone", default="+09:00", help=_("zone of the local day, month and working hours"))
     s.add_argument("--system", default=None, help=_("system id for exports without a system column"))
+    s.add_argument("--previous", default=None, metavar="FOLDER",
+                   help=_("the folder of the ingest this one follows (beside the new folder, or below the folder "
+                          "holding it): verified now and recorded, so 'logs analyze' can show the records kept then "
+                          "were not altered or lost since"))
     s.add_argument("-q", "--quiet", action="store_true", help=quiet)
     s.set_defaults(func=_ingest)
 

@@ -129,6 +129,17 @@ class Dataset(_D):
     sufficient: bool | None  # rejected_ratio <= max_rejected_ratio; None = unknown (treat as insufficient evidence)
 
 
+class CalendarUsed(_D):
+    """The working calendar the analyses used (``compliance.logs.calendar.Working``): the facts' ``working_calendar``
+    over the public calendar (source ``facts``), or the Korean public calendar and 09:00–18:00 (``default``)."""
+
+    source: Literal["facts", "default"]
+    public_holidays: str  # the shipped public calendar and the years it covers: "KR 2020-2027"
+    working_hours: dict[str, str]  # {start, end} as HH:MM
+    holidays: dict[str, str] = {}  # the organisation's own days off: {YYYY-MM-DD: name}
+    workdays: list[str] = []  # weekend days or public holidays it worked
+
+
 class _Run(_D):
     kind: Literal["pipa-audit/derived-facts"] = SCHEMA_ID
     version: Literal[1] = 1
@@ -141,6 +152,7 @@ class _Run(_D):
     inputs: list[InputRef]
     dataset: Dataset
     notes: list[str] = []
+    calendar: CalendarUsed | None = None  # None: written before the calendar was recorded
 
 
 def __getattr__(name: str):

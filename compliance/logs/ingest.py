@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import errno
 import hashlib
 import json
@@ -62,8 +63,8 @@ import pyarrow.parquet as pq
 from compliance import __version__
 from compliance.i18n import _
 from compliance.loading import InputError, Problem, fail
-from compliance.logs import addresses, timestamps
-from compliance.logs.manifest import MANIFEST, REJECTS, InputFile, Manifest, OutputFile, Totals, sha256_file
+from compliance.logs import addresses, digests, timestamps
+from compliance.logs.manifest import MANIFEST, REJECTS, DayDigest, InputFile, Manifest, OutputFile, Totals, sha256_file
 from compliance.logs.mapping import Mapping
 from compliance.logs.progress import Progress
 from compliance.nearmiss import _CONFUSABLE  # the facts' look-alike letters: one rule for facts and records
@@ -1158,8 +1159,9 @@ def _check_output(out: Path, inputs: list[Path]) -> None:
 
 
 def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto", fmt: str | None = None,
-           local_zone: str = "+09:00", progress: Progress | None = None) -> Manifest:
-    """Ingest every export into a new folder, written under a temporary name and renamed when complete."""
+           local_zone: str = "+09:00", progress: Progress | None = None, previous: str | None = None) -> Manifest:
+    """Ingest every export into a new folder, written under a temporary name and renamed when complete.
+    ``previous``: the ingest this one follows (verified now, recorded in the manifest: ``compliance.logs.chain``)."""
     progress = progress or Progress(False)
     inputs = [Path(p) for p in paths]
     out_dir = Path(out)
@@ -1178,6 +1180,12 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
         local = timestamps.parse_offset(local_zone)
     except ValueError as exc:
         raise fail(mapping.timezone or local_zone, str(exc)) from None
+    offset = f"{'+' if local >= 0 else '-'}{abs(local) // 60:02d}:{abs(local) % 60:02d}"
+    predecessor = None
+    if previous is not None:
+        from compliance.logs import chain
+
+        predecessor = chain.link(out_dir, previous, offset)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".part", dir=out_dir.resolve().parent))
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.getsignal(signal.SIGTERM)
@@ -1192,6 +1200,7 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
         rejects = RejectsWriter(tmp / REJECTS)
         files, totals = [], Totals()
         first = last = None
+        days: dict = {}  # (system, day number) → its rows' digest (compliance.logs.digests)
         writes: deque = deque()
         for p in inputs:
             kind = fmt or format_of(p)
@@ -1224,6 +1233,8 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
                 if done.rows:
                     first = done.first if first is None else min(first, done.first)
                     last = done.last if last is None else max(last, done.last)
+                for key, value in done.days.items():
+                    digests.merge(days, key, value)
                 writes.append(writer.submit(months.write, done.parts, base))
                 while len(writes) > 2:  # bounds the memory held by rows waiting to be written
                     writes.popleft().result()
@@ -1270,9 +1281,12 @@ def ingest(paths: list[str], out: str, mapping: Mapping, encoding: str = "auto",
         except OSError as exc:
             raise _write_error(out_dir / REJECTS, exc) from None
         rej = OutputFile(path=REJECTS, month="", rows=rejects.rows, sha256=sha256_file(tmp / REJECTS))
-        offset = f"{'+' if local >= 0 else '-'}{abs(local) // 60:02d}:{abs(local) % 60:02d}"
+        day_digests = [DayDigest(system=system, day=dt.date(1970, 1, 1) + dt.timedelta(days=n), rows=v[0],
+                                 first_epoch=v[1], last_epoch=v[2], digest=digests.hex64(v[3]))
+                       for (system, n), v in sorted(days.items())]
         manifest = Manifest(tool=f"pipa-audit {__version__}", timezone=offset, inputs=files, outputs=outputs,
-                            rejects=rej, totals=totals, first_day=first, last_day=last)
+                            rejects=rej, totals=totals, first_day=first, last_day=last, previous=predecessor,
+                            days=day_digests)
         try:
             (tmp / MANIFEST).write_text(json.dumps(manifest.model_dump(mode="json"), indent=2, ensure_ascii=False)
                                         + "\n", encoding="utf-8")
@@ -1319,6 +1333,7 @@ class _Done:
     last: object = None
     kinds: dict = field(default_factory=dict)  # valid rows per task kind
     unmapped: dict = field(default_factory=dict)  # valid rows per task name the mapping does not know
+    days: dict = field(default_factory=dict)  # (system, day number) → digest of its rows (compliance.logs.digests)
 
 
 class _OutOfMemory(Exception):
@@ -1347,6 +1362,7 @@ def _process(work, mapping: Mapping, source: str, naive: int, local: int) -> _Do
     if table.num_rows:
         lo, hi = pc.min_max(table.column("day")).values()
         done.first, done.last = lo.as_py(), hi.as_py()
+        done.days = digests.of_table(table)
     return done
 
 

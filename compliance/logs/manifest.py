@@ -60,6 +60,38 @@ class OutputFile(_M):
         return value
 
 
+class DayDigest(_M):
+    """The rows of one system on one local day, digested from their values (``compliance.logs.digests``): what a
+    later ingest covering the day is compared with."""
+
+    system: str
+    day: dt.date
+    rows: int
+    first_epoch: int
+    last_epoch: int
+    digest: str  # 16 hex digits: the sum of the rows' hashes modulo 2**64
+
+
+class Previous(_M):
+    """The ingest this one follows (``logs ingest --previous``), as it was when this one was written: the chain of
+    ingests shows the records kept earlier are the ones kept now (``compliance.logs.chain``)."""
+
+    path: str  # its folder, relative to the folder holding this one (no '..': found again wherever the two are moved)
+    manifest_sha256: str
+    first_day: dt.date | None
+    last_day: dt.date | None
+    timezone: str
+
+    @field_validator("path")
+    @classmethod
+    def _below(cls, value: str) -> str:
+        """Below the folder holding this one: a chain is never followed outside it."""
+        parts = PurePosixPath(value).parts
+        if not parts or value.startswith("/") or "\\" in value or ".." in parts or "." in parts:
+            raise ValueError(_("must be a folder below the one holding this folder, without '..'"))
+        return value
+
+
 class Totals(_M):
     rows_in: int = 0
     rows_out: int = 0
@@ -69,7 +101,7 @@ class Totals(_M):
 
 class Manifest(_M):
     kind: str = "pipa-audit/access-records"
-    version: int = 1
+    version: int = 2  # 2: per-day digests and the predecessor (1, without them, is still read)
     tool: str
     timezone: str  # offset used for local days, minutes of day and months (and for naive times unless mapped)
     inputs: list[InputFile]
@@ -78,6 +110,8 @@ class Manifest(_M):
     totals: Totals
     first_day: dt.date | None = None
     last_day: dt.date | None = None
+    previous: Previous | None = None
+    days: list[DayDigest] | None = None  # per system and local day (None: written by version 1)
     _sha256: str | None = PrivateAttr(None)  # of manifest.json as read by load()
 
     @property
@@ -177,14 +211,17 @@ def sha256_inside(root: Path, rel: str) -> str:
 MANIFEST_MAX_BYTES = 64 * 1024 * 1024
 
 
-def load(folder: str | Path, verify: bool = True) -> Manifest:
+def load(folder: str | Path, verify: bool = True, within: Path | None = None) -> Manifest:
     """Read DIR/manifest.json; every listed file must be a regular file of the folder (no link on its path), and with
-    ``verify`` have its SHA-256."""
-    root = Path(folder)
+    ``verify`` have its SHA-256. ``within``: ``folder`` is a path below it, no component of which may be a link
+    either (an earlier ingest of a chain, found from its successor)."""
+    base, prefix = (Path(folder), "") if within is None else (within, f"{folder}/")
+    root = base / prefix
     path = root / MANIFEST
-    if not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused with its reason
+    if within is None and not os.path.lexists(path):  # anything else there (a folder, a FIFO) is refused with its reason
         raise fail(root, _("no {file}: not a folder written by 'pipa-audit logs ingest'").format(file=MANIFEST))
-    raw = read_inside(root, MANIFEST, MANIFEST_MAX_BYTES)
+    raw = read_inside(base, prefix + MANIFEST, MANIFEST_MAX_BYTES,
+                      _("no {file}: not a folder written by 'pipa-audit logs ingest'").format(file=MANIFEST))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -198,14 +235,16 @@ def load(folder: str | Path, verify: bool = True) -> Manifest:
                    first.line) from None
     manifest._sha256 = hashlib.sha256(raw).hexdigest()
     for out in manifest.outputs:
-        os.close(open_inside(root, out.path))  # there, a regular file, no link on the way: before any engine reads it
+        os.close(open_inside(base, prefix + out.path))  # there, a regular file, no link on the way: before any read
     if verify:
-        check_hashes(root, manifest)
+        check_hashes(root, manifest, within)
     return manifest
 
 
-def check_hashes(root: Path, manifest: Manifest) -> None:
-    """Every listed Parquet file still has its SHA-256 (hashlib releases the GIL: this can run beside a query)."""
+def check_hashes(root: Path, manifest: Manifest, within: Path | None = None) -> None:
+    """Every listed Parquet file still has its SHA-256 (hashlib releases the GIL: this can run beside a query).
+    ``within``: ``root`` is below it (``load``)."""
+    base, prefix = (root, "") if within is None else (within, f"{root.relative_to(within)}/")
     for out in manifest.outputs:
-        if sha256_inside(root, out.path) != out.sha256:
+        if sha256_inside(base, prefix + out.path) != out.sha256:
             raise fail(root / out.path, _("SHA-256 differs from the manifest: the records were changed after ingest"))

@@ -32,7 +32,8 @@ from compliance.i18n import _
 from compliance.loading import fail, validate_file
 
 FIELDS = ("account", "timestamp", "date", "time", "ip", "system", "action", "subject", "records", "reason", "country")
-ACTION_KINDS = ("view", "change", "input", "delete", "print", "download", "login", "logout", "other")
+ACTION_KINDS = ("view", "change", "input", "delete", "print", "download", "login", "login-failed", "logout",
+                "other")
 _PROFILES_FILE = Path(__file__).parent / "data" / "profiles.yaml"
 _STRIP = re.compile(r"[\s_\-./()\[\]·ㆍ]+")
 

@@ -1,7 +1,8 @@
 """Analysis parameters: what the facts file does not state but an analysis needs (approved networks, thresholds,
-calendar additions, an address→country table). The internal plan's review cycle is a fact
-(``internal_plan.access_log_review.cycle_days``), read from the facts only: a second copy here could disagree. Every value used is recorded in the
-derived facts, so a reader sees which threshold produced a finding.
+an address→country table). The internal plan's review cycle (``internal_plan.access_log_review.cycle_days``) and
+the organisation's working calendar (``working_calendar``) are facts, read from the facts only: a second copy here
+could disagree. Every value used is recorded in the derived facts, so a reader sees which threshold produced a
+finding.
 
 Example (``--params analysis.yaml``)::
 
@@ -14,7 +15,6 @@ Example (``--params analysis.yaml``)::
     gap_workdays: 2                  # working days without any record that count as a logging gap
     burst: {min_events: 20, factor: 5}
     concurrent_window_seconds: 300
-    calendar: {holidays: {2025-05-02: 창립기념일}, workdays: [], working_hours: {start: "09:00", end: "18:00"}}
 
 ``geo_file`` names a file beside the parameters file (or below its folder), read under the evidence attachments'
 rules (``compliance.evidence.read_beneath``: no absolute path, ``..``, URL or symlink; a regular file): the address
@@ -24,13 +24,12 @@ and a line of it that does not parse is named by its number, never quoted.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from compliance.logs.addresses import cidr_range
-from compliance.logs.calendar import hhmm
 
 NO_REASON = ("-", "N/A", "없음", "해당 없음", "사유 없음", "미기재", "미입력", "무", "--", "---", "—", "–", ".", "..", "...",
              "…", "?", "x", "NA", "N.A.", "none", "null", "nil")
@@ -65,23 +64,6 @@ class Burst(_P):
     factor: int = Field(5, ge=1, description="times the account's mean off-hours events on its other active days")
 
 
-class WorkingHours(_P):
-    start: str = "09:00"
-    end: str = "18:00"
-
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, v: str) -> str:
-        hhmm(v)
-        return v
-
-
-class CalendarParams(_P):
-    holidays: dict[dt.date, str] = {}
-    workdays: list[dt.date] = []
-    working_hours: WorkingHours = WorkingHours()
-
-
 class Params(_P):
     networks: list[Network] = []
     geo: list[GeoEntry] = []
@@ -93,7 +75,7 @@ class Params(_P):
     gap_workdays: int = Field(2, ge=1)
     burst: Burst = Burst()
     concurrent_window_seconds: int = Field(300, ge=1)
-    calendar: CalendarParams = CalendarParams()
+    calendar: Any = Field(None, description="refused: the working calendar is the organisation's, stated in the facts")
     examples: int = Field(20, ge=0, le=1000)
     max_rejected_ratio: float = Field(0.001, ge=0, le=1, description="above it, findings rest on too few rows")
     _geo: tuple[str, str, str] | None = PrivateAttr(None)  # (path as shown, text, SHA-256) of geo_file, once read
@@ -106,6 +88,16 @@ class Params(_P):
 
             raise ValueError(_("the review cycle is the internal plan's: state it in the facts as "
                                "internal_plan.access_log_review.cycle_days, not in the parameters"))
+        return v
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar_in_facts(cls, v):
+        if v is not None:
+            from compliance.i18n import _
+
+            raise ValueError(_("the working calendar is the organisation's: state it in the facts as working_calendar "
+                               "(holidays, workdays, working_hours), not in the parameters"))
         return v
 
     def geo_table(self) -> tuple[str, str, str] | None:

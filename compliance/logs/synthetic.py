@@ -10,6 +10,9 @@ from home; most tasks are views. Planted, each with a known answer (``PLANTED``)
 - an off-hours burst by ``acc-0230`` on 2025-10-06 (추석, a public holiday) (Art 8(2))
 - the shared ``acc-ops-batch`` used from two networks within a minute (Art 5(4))
 - a logging gap on ``sys-commerce`` 2025-08-04 – 2025-08-12 and ``sys-auth`` purged before 2025-03-01 (Art 8(1))
+- password guessing: ``acc-cs-desk`` fails 12 times in a row on 2025-04-15, then logs in; that morning 2 failures
+  then a login, within any limit (Art 5(6)). The export's only authentication events, written last without a random
+  draw: every other line is as it was before they were planted
 
 ``write_world(folder, rows)`` writes ``export.csv``, ``facts.yaml`` and ``params.yaml`` that belong together.
 Pure Python and deterministic (a seeded generator): the same arguments give the same bytes.
@@ -39,12 +42,17 @@ PLANTED = {
     "concurrent": {"acc-ops-batch"},
     "gap": ("sys-commerce", GAP),
     "purged": ("sys-auth", AUTH_PURGED_BEFORE),
+    "password_guessing": ("sys-commerce", "acc-cs-desk", 12),
 }
 
 HEADERS_KO = ["계정", "접속일시", "접속지 정보", "시스템", "수행업무", "처리한 정보주체 정보", "처리건수", "사유"]
 HEADERS_EN = ["account", "timestamp", "ip", "system", "action", "subject", "records", "reason"]
 ACTIONS_KO = ["조회"] * 85 + ["수정"] * 6 + ["입력"] * 4 + ["다운로드"] * 3 + ["출력", "삭제"]
 ACTIONS_EN = ["view"] * 85 + ["update"] * 6 + ["insert"] * 4 + ["download"] * 3 + ["print", "delete"]
+FAILED, LOGIN = 100, 101  # beyond the 100 tasks drawn at random: planted only
+ACTIONS_KO += ["로그인 실패", "로그인"]
+ACTIONS_EN += ["login failed", "login"]
+GUESSED_ON = dt.date(2025, 4, 15)
 
 
 def _ts_formats(d: dt.date, h: int, m: int, s: int, k: int) -> str:
@@ -119,11 +127,23 @@ class World:
             yield ("acc-ops-batch", day, 10, 0, 0, "10.20.1.5", "sys-commerce", 0, 1, "")
             yield ("acc-ops-batch", day, 10, 0, 30, "10.99.3.7", "sys-commerce", 0, 1, "")
 
+    def password_guessing(self):
+        """Password guessing on a shared desk account (no random draw: the other lines stay as they were)."""
+        system, acc, n = PLANTED["password_guessing"]
+        ip = "10.20.3.40"
+        rows = [(acc, GUESSED_ON, 9, 30, 5 * j, ip, system, FAILED, 1, "") for j in range(2)]
+        rows.append((acc, GUESSED_ON, 9, 30, 15, ip, system, LOGIN, 1, ""))
+        rows += [(acc, GUESSED_ON, 14, j // 15, 4 * (j % 15), ip, system, FAILED, 1, "") for j in range(n)]
+        rows.append((acc, GUESSED_ON, 14, 1, 0, ip, system, LOGIN, 1, ""))
+        return rows
+
     def lines(self, korean: bool = True, mixed: bool = True):
         actions = ACTIONS_KO if korean else ACTIONS_EN
         rng = random.Random(self.rng.random())
         planted = list(self.planted())
-        for acc, day, h, m, s, ip, system, k, records, reason in _chain(planted, self.normal(max(0, self.rows - len(planted)))):
+        auth = self.password_guessing()
+        normal = self.normal(max(0, self.rows - len(planted) - len(auth)))
+        for acc, day, h, m, s, ip, system, k, records, reason in _chain(planted, normal, auth):
             if mixed:
                 ts = _ts_formats(day, h, m, s, rng.randrange(5))
             else:
@@ -131,9 +151,9 @@ class World:
             yield f"{acc},{ts},{ip},{system},{actions[k]},cust-{rng.randrange(10_000_000):07d},{records},{reason}\n"
 
 
-def _chain(first, second):
-    yield from first
-    yield from second
+def _chain(*parts):
+    for part in parts:
+        yield from part
 
 
 def write_export(path: Path, rows: int, seed: int = 7, encoding: str = "utf-8", korean: bool = True,
@@ -210,11 +230,13 @@ INTRUDER = "key-7"
 BURST_PARAMS = "burst: {min_events: 10, factor: 5}\nexamples: 1000\n"
 
 
-def write_burst_world(folder: str | Path, accounts: int = 30, seed: int = 11) -> tuple[Path, set[tuple[str, str]]]:
+def write_burst_world(folder: str | Path, accounts: int = 30, seed: int = 11,
+                      stated: bool = False) -> tuple[Path, set[tuple[str, str]]]:
     """An export in which the off-hours answer is known: ``accounts`` handlers working office hours on working days
     (and, all of them, on two public holidays the organisation worked); ``key-7`` used by day until April, then
-    every night from May from abroad — months of nightly use that poison an account's own average. Returns the
-    folder (``export.csv``, ``facts.yaml``, ``params.yaml``) and the true bursts as (account, day)."""
+    every night from May from abroad — months of nightly use that poison an account's own average. ``stated``: the
+    facts state the worked holidays (``working_calendar.workdays``), else they leave the public calendar alone.
+    Returns the folder (``export.csv``, ``facts.yaml``, ``params.yaml``) and the true bursts as (account, day)."""
     rng = random.Random(seed)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -246,7 +268,8 @@ def write_burst_world(folder: str | Path, accounts: int = 30, seed: int = 11) ->
             truth.add((INTRUDER, day.isoformat()))
         day += dt.timedelta(days=1)
     (out / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    worked = f"working_calendar: {{workdays: [{', '.join(map(str, WORKED_HOLIDAYS))}]}}\n" if stated else ""
     (out / "facts.yaml").write_text(f"as_of: {BURST_END}\nperiod_start: {BURST_START}\norganization: {{name: Burst test}}\n"
-                                    "systems: [{id: sys-a}]\n", encoding="utf-8")
+                                    f"systems: [{{id: sys-a}}]\n{worked}", encoding="utf-8")
     (out / "params.yaml").write_text(BURST_PARAMS, encoding="utf-8")
     return out, truth

@@ -1,15 +1,16 @@
 """The small input tables every analysis joins with the records, built once in Python from the stated facts,
-the parameters and the calendar. Every engine receives the same rows, so the SQL stays a pure function of its
+the parameters and the working calendar (stated in the facts). Every engine receives the same rows, so the SQL stays a pure function of its
 inputs; dates are day numbers (days since 1970-01-01) and addresses 32-digit hex, never engine types.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from compliance.logs import calendar as cal
 from compliance.logs import geo
+from compliance.logs.analyses.failed_logins import lockout_row
 from compliance.logs.addresses import cidr_range
 from compliance.logs.derived import ACCESS_REVOKED, LEFT, REVOKED, cutoff_reason
 from compliance.logs.params import Params
@@ -33,6 +34,7 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
                        ("rule", "STRING")],
     "reviews": [("system", "STRING"), ("day_num", "BIGINT")],
     "no_reason": [("value", "STRING")],
+    "lockout": [("max_failures", "BIGINT"), ("basis", "STRING"), ("quiet_s", "BIGINT")],
 }
 
 
@@ -40,6 +42,7 @@ SCHEMAS: dict[str, list[tuple[str, str]]] = {
 class Inputs:
     tables: dict[str, list[tuple]]
     notes: list[str]  # what the reader should know (uncovered calendar years, unknown review cycle, …)
+    calendar: dict = field(default_factory=dict)  # the working calendar used, as the derived facts record it
 
 
 def required_retention(system, org) -> tuple[int, str]:
@@ -105,12 +108,12 @@ def build(facts, params: Params, first_day: dt.date | None, last_day: dt.date | 
     """All input tables; the calendar covers the audited period and every day with records."""
     as_of = facts.as_of
     start = period_start(facts)
-    notes: list[str] = []
-    wh = params.calendar.working_hours
+    working = cal.of_facts(facts)
+    notes: list[str] = [working.note()]
     t: dict[str, list[tuple]] = {k: [] for k in SCHEMAS}
     t["params"] = [(cal.day_num(as_of), cal.day_num(start), params.download_threshold, params.gap_workdays,
                     params.burst.min_events, params.burst.factor, params.concurrent_window_seconds,
-                    cal.hhmm(wh.start), cal.hhmm(wh.end))]
+                    cal.hhmm(working.start), cal.hhmm(working.end))]
     unknown_cycle = False
     for s in facts.systems or []:
         req, basis = required_retention(s, facts.organization)
@@ -158,10 +161,11 @@ def build(facts, params: Params, first_day: dt.date | None, last_day: dt.date | 
         raise RuntimeError("parameters with a geo_file must be read by compliance.logs.params.load")
     t["geo"] = geo.table([(g.network, g.country) for g in params.geo], user_geo[:2] if user_geo else None)
     t["no_reason"] = [(v,) for v in no_reason_values(params.no_reason)]
+    t["lockout"] = [lockout_row(facts)]  # the failed-login limit: stated, else the catalog's (Notice Art 5(6))
     rows, uncovered = cal.build(min(first_day or start, start), max(last_day or as_of, as_of),
-                                params.calendar.holidays, params.calendar.workdays)
+                                working.holidays, working.workdays)
     t["calendar"] = rows
     if uncovered:
-        notes.append(f"The shipped holiday list does not cover {', '.join(map(str, uncovered))}: only weekends "
-                     "count as non-working days there; add holidays in the parameters (calendar.holidays).")
-    return Inputs(t, notes)
+        notes.append(f"The shipped holiday list does not cover {', '.join(map(str, uncovered))}: only weekends and "
+                     "the holidays the facts state (working_calendar.holidays) count as non-working days there.")
+    return Inputs(t, notes, working.record())

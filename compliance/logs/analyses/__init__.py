@@ -81,12 +81,20 @@ class Spec:
     """result columns read as text when results are imported (others are whole numbers; ``ex_*`` as Example reads)"""
     flags: tuple[str, ...] = ()
     """result columns read as true/false when results are imported"""
+    reads: Callable | None = None
+    """(the ingested folder, its manifest) → what it reads from the folder itself rather than by SQL (the chain of
+    ingests, its manifests), found by ``build`` as ``results[id]``; run beside the queries. Results imported from
+    another engine come without the folder: it is then not run (``NOT_READ``), which is never a clean result"""
     sql_dir: Path = SQL_DIR
 
     @property
     def provision(self):
         """The provision it cites and the controls it informs, as the catalogs bind it (``derived.Provision``)."""
         return provisions()[self.id]
+
+
+NOT_READ = "the ingested folder was not read (results imported from another engine): run 'logs analyze' on it"
+"""why an analysis that ``reads`` the folder did not run (English in every language, as ``Spec.unmet``)"""
 
 
 @dataclass(frozen=True)
