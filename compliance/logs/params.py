@@ -80,24 +80,19 @@ class Params(_P):
     max_rejected_ratio: float = Field(0.001, ge=0, le=1, description="above it, findings rest on too few rows")
     _geo: tuple[str, str, str] | None = PrivateAttr(None)  # (path as shown, text, SHA-256) of geo_file, once read
 
-    @field_validator("review_cycle_days")
+    @field_validator("review_cycle_days", "calendar")
     @classmethod
-    def _one_source(cls, v):
+    def _stated_in_the_facts(cls, v, info):
+        """The organisation's own facts have one source, the facts file: here they are refused, saying where they go."""
         if v is not None:
             from compliance.i18n import _
 
-            raise ValueError(_("the review cycle is the internal plan's: state it in the facts as "
-                               "internal_plan.access_log_review.cycle_days, not in the parameters"))
-        return v
-
-    @field_validator("calendar")
-    @classmethod
-    def _calendar_in_facts(cls, v):
-        if v is not None:
-            from compliance.i18n import _
-
-            raise ValueError(_("the working calendar is the organisation's: state it in the facts as working_calendar "
-                               "(holidays, workdays, working_hours), not in the parameters"))
+            raise ValueError({
+                "review_cycle_days": _("the review cycle is the internal plan's: state it in the facts as "
+                                       "internal_plan.access_log_review.cycle_days, not in the parameters"),
+                "calendar": _("the working calendar is the organisation's: state it in the facts as working_calendar "
+                              "(holidays, workdays, working_hours), not in the parameters"),
+            }[info.field_name])
         return v
 
     def geo_table(self) -> tuple[str, str, str] | None:

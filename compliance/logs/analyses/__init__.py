@@ -317,6 +317,21 @@ def unmapped_actions(inputs, top: int = 20) -> tuple[int, dict[str, int]]:
     return rows, dict(ranked)
 
 
+def unmapped_seen(ctx, a, what_ko: str, what_en: str, name_ko: str, name_en: str) -> list:
+    """The records whose task names the mapping does not know, as an analysis that reads task kinds says it: what it
+    cannot see among them (``what_*``) and how to name them in a mapping file (``name_*``)."""
+    if not a.unmapped_rows:
+        return []
+    names = a.unmapped_actions
+    top = ", ".join(f"{k!r} {v:,}" for k, v in list(names.items())[:5]) + (", …" if len(names) > 5 else "")
+    return [ctx.seen(
+        "dataset", "insufficient",
+        f"매핑에 없는 수행업무 이름의 기록 {a.unmapped_rows:,}건({top}): 그 가운데 {what_ko}{name_ko}",
+        f"{a.unmapped_rows:,} records have task names the mapping does not know ({top}): any {what_en} among them is "
+        f"not seen; {name_en}",
+        observed={"unmapped_rows": a.unmapped_rows, "unmapped_actions": names})]
+
+
 def cannot_show(missing: dict[str, list[str]]) -> str:
     """Why an analysis cannot run, as the derived facts record it (English in every language)."""
     return "the records cannot show it: " + "; ".join(

@@ -8,7 +8,7 @@ import datetime as dt
 
 from compliance.i18n import _
 from compliance.logs import derived as d
-from compliance.logs.analyses import Spec, unmapped_actions
+from compliance.logs.analyses import Spec, unmapped_actions, unmapped_seen
 
 
 class DownloadItem(d.Item):
@@ -50,17 +50,9 @@ def extra(inputs) -> dict:
 
 
 def limits(ctx, a: DownloadAnalysis):
-    if not a.unmapped_rows:
-        return []
-    names = a.unmapped_actions
-    top_en = ", ".join(f"{k!r} {v:,}" for k, v in list(names.items())[:5]) + (", …" if len(names) > 5 else "")
-    return [ctx.seen(
-        "dataset", "insufficient",
-        f"매핑에 없는 수행업무 이름의 기록 {a.unmapped_rows:,}건({top_en}): 그 가운데 다운로드는 확인할 수 "
-        f"없음(매핑 파일의 actions 항목에 지정, 다운로드가 아니면 other)",
-        f"{a.unmapped_rows:,} records have task names the mapping does not know ({top_en}): any "
-        f"download among them is not seen; name them in a mapping file (actions:, 'other' if not a download)",
-        observed={"unmapped_rows": a.unmapped_rows, "unmapped_actions": names})]
+    return unmapped_seen(ctx, a, "다운로드는 확인할 수 없음", "download",
+                         "(매핑 파일의 actions 항목에 지정, 다운로드가 아니면 other)",
+                         "name them in a mapping file (actions:, 'other' if not a download)")
 
 
 def observe(ctx, a: DownloadAnalysis):

@@ -21,7 +21,7 @@ from typing import Literal
 
 from compliance.i18n import _
 from compliance.logs import derived as d
-from compliance.logs.analyses import Spec, unmapped_actions
+from compliance.logs.analyses import Spec, unmapped_actions, unmapped_seen
 
 QUIET_SECONDS = 300
 """a pause (seconds) without an attempt that ends a run: a lock shorter than this reads as no lock"""
@@ -212,27 +212,9 @@ def observe(ctx, a: FailedLoginsAnalysis):
                 _stated(a, stated), observed, examples))
     for s in a.systems:
         counts = {"records": s.records, "logins": s.logins, "failures": s.failures}
-        if not s.logins and not s.failures:
-            out.append(ctx.seen(
-                s.system, "insufficient",
-                f"{s.system}: 접속기록 {s.records:,}건에 로그인·인증 실패 기록이 없어 인증 실패 시 접근 제한을 접속기록으로 "
-                f"확인할 수 없음",
-                f"{s.system}: its {s.records:,} records hold no login and no failed authentication: they cannot show "
-                f"whether access is restricted after failed attempts", _stated(a, stated), counts))
-        elif not s.failures:
-            out.append(ctx.seen(
-                s.system, "insufficient",
-                f"{s.system}: 로그인 기록 {s.logins:,}건이 있으나 인증 실패 기록이 없음: 실패를 기록하지 않는지 실패가 "
-                f"없었는지 접속기록으로 구별할 수 없음",
-                f"{s.system}: {s.logins:,} logins and no failed authentication in the records: whether failures go "
-                f"unrecorded or none occurred, the records cannot tell", _stated(a, stated), counts))
-        elif not s.logins:
-            out.append(ctx.seen(
-                s.system, "insufficient",
-                f"{s.system}: 인증 실패 기록 {s.failures:,}건이 있으나 로그인 성공 기록이 없어 허용 횟수를 넘긴 뒤의 "
-                f"로그인을 접속기록으로 확인할 수 없음",
-                f"{s.system}: {s.failures:,} failed authentications and no successful login in the records: a login "
-                f"after the limit cannot be seen", _stated(a, stated), counts))
+        lacking = _cannot_show(s)
+        if lacking is not None:
+            out.append(ctx.seen(s.system, "insufficient", *lacking, _stated(a, stated), counts))
         elif not s.accounts_over_then_login:
             out.append(ctx.seen(
                 s.system, "clear",
@@ -244,19 +226,30 @@ def observe(ctx, a: FailedLoginsAnalysis):
     return out
 
 
+def _cannot_show(s) -> tuple[str, str] | None:
+    """(Korean, English) of why a system's records cannot show whether failures are limited, or None when they can."""
+    if not s.logins and not s.failures:
+        return (f"{s.system}: 접속기록 {s.records:,}건에 로그인·인증 실패 기록이 없어 인증 실패 시 접근 제한을 접속기록으로 "
+                f"확인할 수 없음",
+                f"{s.system}: its {s.records:,} records hold no login and no failed authentication: they cannot show "
+                f"whether access is restricted after failed attempts")
+    if not s.failures:
+        return (f"{s.system}: 로그인 기록 {s.logins:,}건이 있으나 인증 실패 기록이 없음: 실패를 기록하지 않는지 실패가 "
+                f"없었는지 접속기록으로 구별할 수 없음",
+                f"{s.system}: {s.logins:,} logins and no failed authentication in the records: whether failures go "
+                f"unrecorded or none occurred, the records cannot tell")
+    if not s.logins:
+        return (f"{s.system}: 인증 실패 기록 {s.failures:,}건이 있으나 로그인 성공 기록이 없어 허용 횟수를 넘긴 뒤의 "
+                f"로그인을 접속기록으로 확인할 수 없음",
+                f"{s.system}: {s.failures:,} failed authentications and no successful login in the records: a login "
+                f"after the limit cannot be seen")
+    return None
+
+
 def limits(ctx, a: FailedLoginsAnalysis):
-    if not a.unmapped_rows:
-        return []
-    names = a.unmapped_actions
-    top = ", ".join(f"{k!r} {v:,}" for k, v in list(names.items())[:5]) + (", …" if len(names) > 5 else "")
-    return [ctx.seen(
-        "dataset", "insufficient",
-        f"매핑에 없는 수행업무 이름의 기록 {a.unmapped_rows:,}건({top}): 그 가운데 인증 실패·로그인은 확인할 수 "
-        f"없음(매핑 파일의 actions 항목에 login-failed 또는 login으로 지정, 둘 다 아니면 other)",
-        f"{a.unmapped_rows:,} records have task names the mapping does not know ({top}): any failed authentication "
-        f"or login among them is not seen; name them in a mapping file (actions: login-failed or login, 'other' if "
-        f"neither)",
-        observed={"unmapped_rows": a.unmapped_rows, "unmapped_actions": names})]
+    return unmapped_seen(ctx, a, "인증 실패·로그인은 확인할 수 없음", "failed authentication or login",
+                         "(매핑 파일의 actions 항목에 login-failed 또는 login으로 지정, 둘 다 아니면 other)",
+                         "name them in a mapping file (actions: login-failed or login, 'other' if neither)")
 
 
 def lacking_text(name: str, en_fields: str, ko_fields: str) -> tuple[str, str]:

@@ -11,15 +11,12 @@ WITH ev AS (
 ),
 seq AS (
   SELECT ev.*,
-         LAG(failed) OVER (PARTITION BY system, account
-                           ORDER BY epoch_s ASC NULLS LAST, source ASC NULLS LAST, line ASC NULLS LAST) AS prev_failed,
-         LAG(epoch_s) OVER (PARTITION BY system, account
-                            ORDER BY epoch_s ASC NULLS LAST, source ASC NULLS LAST, line ASC NULLS LAST) AS prev_epoch,
-         LEAD(failed) OVER (PARTITION BY system, account
-                            ORDER BY epoch_s ASC NULLS LAST, source ASC NULLS LAST, line ASC NULLS LAST) AS next_failed,
-         LEAD(epoch_s) OVER (PARTITION BY system, account
-                             ORDER BY epoch_s ASC NULLS LAST, source ASC NULLS LAST, line ASC NULLS LAST) AS next_epoch
+         LAG(failed) OVER w AS prev_failed,
+         LAG(epoch_s) OVER w AS prev_epoch,
+         LEAD(failed) OVER w AS next_failed,
+         LEAD(epoch_s) OVER w AS next_epoch
   FROM ev
+  WINDOW w AS (PARTITION BY system, account ORDER BY epoch_s ASC NULLS LAST, source ASC NULLS LAST, line ASC NULLS LAST)
 ),
 marked AS (
   SELECT s.*,
