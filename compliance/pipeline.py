@@ -89,6 +89,8 @@ def access_record_summary(path, derived, observations) -> dict:
         "engine": derived.engine.model_dump(mode="json"),
         "dataset": derived.dataset.model_dump(mode="json"),
         "inputs": [i.model_dump(mode="json") for i in derived.inputs],
+        # the working calendar "off-hours" was judged by (None: derived facts written before it was recorded)
+        "calendar": derived.calendar.model_dump(mode="json") if derived.calendar else None,
         "observations": [
             {"control": o.control, "analysis": o.analysis, "subject": o.subject, "status": o.status,
              "text": o.text.model_dump(), "examples": examples(o)}

@@ -64,6 +64,32 @@ def test_the_report_has_an_access_record_section_with_examples_and_months(derive
     assert html.returncode == 0 and 'id="access-records"' in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
+def test_the_report_says_which_working_calendar_judged_off_hours(derived, tmp_path):
+    """The seed states no working calendar: the report says the public holidays and 09:00-18:00 were used, in the
+    reader's language; a calendar stated in the facts is named with its hours and days."""
+    for lang, said in (("en", "the organisation stated no working calendar"), ("ko", "기관의 근무 달력이 기재되지 않아")):
+        proc = cli("report", SEED / "facts.yaml", "--derived", derived, "-o", tmp_path / f"r-{lang}.md", "--lang", lang)
+        assert proc.returncode == 0, proc.stderr
+        md = (tmp_path / f"r-{lang}.md").read_text(encoding="utf-8")
+        assert said in md and "09:00" in md and "18:00" in md
+    facts = tmp_path / "facts.yaml"
+    text = (SEED / "facts.yaml").read_text(encoding="utf-8")
+    facts.write_text(text + "\nworking_calendar:\n  holidays: [{date: 2025-05-02, name: 창립기념일}]\n"
+                     "  workdays: [2025-05-05]\n  working_hours: {start: '08:30', end: '17:30'}\n", encoding="utf-8")
+    for name in ("evidence", "waivers.yaml"):
+        src = SEED / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    work = tmp_path / "again"
+    assert cli("logs", "ingest", SEED / "evidence" / "access-records-sys-auth.csv", "-o", work).returncode == 0
+    out = tmp_path / "derived-stated.json"
+    proc = cli("logs", "analyze", work, "--facts", facts, "--params", SEED / "evidence" / "access-log-analysis.yaml", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    proc = cli("report", facts, "--derived", out, "-o", tmp_path / "stated.md", "--lang", "ko")
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "stated.md").read_text(encoding="utf-8")
+    assert "기관이 기재한 근무 달력(근무시간 08:30~17:30, 기관 휴무일 1일, 휴일 근무일 1일)" in md
+
+
 def test_an_output_naming_the_derived_facts_is_refused_and_they_stay(derived, tmp_path):
     copy = tmp_path / "derived.json"
     shutil.copy(derived, copy)
