@@ -17,11 +17,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import facts, write_yaml  # noqa: E402
 
-LISTS = {  # list -> columns (field -> header, Korean as an HR/IAM export would have them)
+LISTS = {  # list -> columns (field -> header, Korean as an HR/IAM export would have them); every field whose
+    # absence means "did not happen" has its column (empty where the generator states none), as a source must
     "handlers": {"id": "사번", "role": "직무", "systems": "시스템", "granted_on": "권한부여일", "left_on": "퇴사일",
-                 "access_revoked_on": "권한말소일"},
-    "accounts": {"id": "계정", "system": "시스템", "holders": "사용자"},
-    "credentials": {"id": "키", "kind": "종류", "owner": "소유자", "issued_on": "발급일"},
+                 "access_revoked_on": "권한말소일", "duties_changed_on": "직무변경일", "access_changed_on": "권한변경일",
+                 "trained_on": "교육일"},
+    "accounts": {"id": "계정", "system": "시스템", "holders": "사용자", "shared_reason": "공유사유"},
+    "credentials": {"id": "키", "kind": "종류", "owner": "소유자", "issued_on": "발급일", "revoked_on": "폐기일",
+                    "last_used_at": "최종사용일시", "last_used_from": "최종사용위치"},
 }
 
 

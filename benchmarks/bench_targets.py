@@ -31,15 +31,17 @@ EXE = str(Path(PY).parent / "pipa-audit") if (Path(PY).parent / "pipa-audit").ex
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def cpu(cmd: list[str], runs: int) -> tuple[float, int]:
-    """Median CPU seconds (user+sys) of ``cmd`` over ``runs`` runs, and the largest peak RSS in MB."""
+def cpu(cmd: list[str], runs: int, codes: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
+    """Median CPU seconds (user+sys) of ``cmd`` over ``runs`` runs, and the largest peak RSS in MB. An exit code
+    outside ``codes`` stops the measure: a check refusing its input (exit 2) reads no rows, and timing it would
+    measure the refusal (the CSV sources' row did, from commit fe19ef6 until the generator mapped every field)."""
     times, peak = [], 0
     for _ in range(runs):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own CPU time and peak memory
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in (0, 1, 2):
-            raise SystemExit(f"{cmd} exited {proc.returncode}")
+        if proc.returncode not in codes:
+            raise SystemExit(f"{cmd} exited {proc.returncode} (expected {' or '.join(map(str, codes))})")
         times.append(usage.ru_utime + usage.ru_stime)
         peak = max(peak, usage.ru_maxrss // 1024)
     return statistics.median(times), peak
@@ -69,8 +71,8 @@ def main() -> None:
     subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "compliance")], check=True, env=ENV)
     rows = []
 
-    def ratio(name, target, cmd, base):
-        t, m = cpu(cmd, args.runs)
+    def ratio(name, target, cmd, base, codes=(0, 1)):
+        t, m = cpu(cmd, args.runs, codes)
         b, _ = cpu(base, args.runs)
         rows.append((name, t, b, t / b if b else float("inf"), target, m))
 
@@ -79,7 +81,7 @@ def main() -> None:
           [PY, "-c", f"import gc,json; gc.disable(); json.loads(open({str(js)!r}, encoding='utf-8').read())"])
     ratio("YAML check vs CSafeLoader (gc off)", "<= 1.2x", [*check, str(ym)],
           [PY, "-c", f"import gc,yaml; gc.disable(); yaml.load(open({str(ym)!r}, encoding='utf-8').read(), Loader=yaml.CSafeLoader)"])
-    ratio("YAML with one bad row vs without", "<= 1.5x", [*check, str(bad)], [*check, str(ym)])
+    ratio("YAML with one bad row vs without", "<= 1.5x", [*check, str(bad)], [*check, str(ym)], codes=(2,))
     ratio("--help vs python -c pass", "<= 3x", [EXE, "--help"], [PY, "-c", "pass"])
     ratio("check clean example vs import pydantic, yaml", "<= 2x",
           [*check, str(ROOT / "examples" / "clean" / "facts.yaml")], [PY, "-c", "import pydantic, yaml"])
@@ -88,7 +90,7 @@ def main() -> None:
         ratio(f"JSON check at {args.large:,} rows vs json.loads", "<= 3x, peak <= 2 GB", [*check, str(big_js)],
               [PY, "-c", f"import gc,json; gc.disable(); json.loads(open({str(big_js)!r}, encoding='utf-8').read())"])
         files = sorted(str(p) for p in (big_csv.parent / "evidence").glob("*.csv"))
-        ratio(f"CSV sources check at {args.large:,} rows vs csv.reader", "<= 2x", [*check, str(big_csv)],
+        ratio(f"CSV sources check at {args.large:,} rows vs csv.reader", "<= 1.5x", [*check, str(big_csv)],
               [PY, "-c", f"import csv; [list(csv.reader(open(f, newline='', encoding='utf-8'))) for f in {files!r}]"])
     print(f"{args.n} rows; median of {args.runs} runs; CPU seconds (user+sys)\n")
     print(f"| measure | pipa-audit | baseline | ratio | target | peak MB |\n|---|---:|---:|---:|---|---:|")

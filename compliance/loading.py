@@ -838,12 +838,13 @@ def _row_models(model: type, data: dict):
 
 
 def _rows_decoded(model: type, data: dict) -> dict[str, list]:
-    """The row lists ``compliance.row_decoder`` takes, removed from ``data`` (pydantic validates the rest)."""
+    """The row lists ``compliance.row_decoder`` takes, removed from ``data`` (pydantic validates the rest); a list
+    that is its structs already (a tabular source's, ``compliance.sources``) is taken as it is."""
     from compliance import row_decoder
 
     out = {}
     for name, row, rows in list(_row_models(model, data)):
-        structs = row_decoder.decode(row, rows)
+        structs = rows if row_decoder.is_decoded(row, rows) else row_decoder.decode(row, rows)
         if structs is not None:
             out[name] = structs
             del data[name]

@@ -128,7 +128,8 @@ def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None
         data, text = load(facts_path)
     # a {source: …} list names the key "source": without that text there is nothing to expand (and no walk of
     # every row: 0.05 s at 100k rows); a key spelled with escapes is not expanded, and then fails validation
-    sourced, problems = expand(data, text, path, Facts) if isinstance(data, dict) and "source" in text else ([], [])
+    sourced, problems = (expand(data, text, path, Facts, rows_as_structs) if isinstance(data, dict) and "source" in text
+                         else ([], []))
     try:
         facts, text = validate_file(facts_path, Facts, data, text, rows_as_structs=rows_as_structs)
     except InputError as exc:

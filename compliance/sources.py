@@ -46,6 +46,7 @@ import typing
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
@@ -398,6 +399,29 @@ def _as_stated(v):
     return v
 
 
+def _yes_no(v):
+    """A yes/no cell: a word ``forms.to_yes_no`` reads is its boolean already (the model reads a boolean as itself),
+    so that ``row_decoder`` can take the row; any other text stays, for the model's own message."""
+    v = _as_stated(v)
+    if v.__class__ is str:
+        try:
+            return forms.to_yes_no(v)
+        except PydanticCustomError:
+            return v
+    return v
+
+
+def _day(v):
+    """A date cell: a spreadsheet's date (or its naive midnight) as ISO text, which ``forms.to_date`` reads as the
+    same day, so that ``row_decoder`` (which reads dates from text) can take the row; anything else as stated."""
+    v = _as_stated(v)
+    if v.__class__ is dt.date:
+        return v.isoformat()
+    if v.__class__ is dt.datetime and v.tzinfo is None and v.time() == dt.time(0):
+        return v.date().isoformat()
+    return v
+
+
 def _int(v):
     if v is None or isinstance(v, bool):
         return _EMPTY if v is None else v
@@ -437,18 +461,27 @@ def _stamp(tz: dt.tzinfo | None):
 
 
 def _list(elem, sep: str | None):
-    split = re.compile(re.escape(sep) if sep else r"[,;]")
+    split = re.compile(re.escape(sep) if sep else r"[,;]").split
     seps = (sep,) if sep else (",", ";")
+    first, second = seps[0], seps[-1]
 
     def conv(v):
         if isinstance(v, str):
             if not any(x in v for x in seps):
                 one = elem(v)
                 return _EMPTY if one is _EMPTY else [one]
-            parts = [elem(p) for p in split.split(v) if p.strip()]
+            parts = [elem(p) for p in split(v) if p.strip()]
             return [p for p in parts if p is not _EMPTY] or _EMPTY
         return _EMPTY if v is None else [elem(v)]
 
+    def texts(cells) -> list:
+        """``conv`` over a column of text cells, None for an empty one, in one comprehension."""
+        strip = str.strip
+        return [([p for p in map(strip, split(v)) if p] or None) if first in v or second in v
+                else [s] if (s := strip(v)) else None for v in cells]
+
+    if elem is _text:
+        conv.texts = texts
     return conv
 
 
@@ -460,7 +493,7 @@ def _converter(t, src: TabularSource):
     kind = t.kind
     if kind == "list":
         return _list(_converter(t.elem, src) if t.elem is not None else _text, src.separator)
-    return {"bool": _as_stated, "number": _int, "date": _as_stated, "datetime": _stamp(tz)}.get(kind, _text)
+    return {"bool": _yes_no, "number": _int, "date": _day, "datetime": _stamp(tz)}.get(kind, _text)
 
 
 # ------------------------------------------------------------------------------------ the model side
@@ -506,9 +539,13 @@ def _plan(model: type[BaseModel]):
     return _PLAN[model]
 
 
-def expand(data: dict, text: str, facts_path: str | Path, model: type[BaseModel]) -> tuple[list[Sourced], list[Problem]]:
-    """Replace every ``{source: …}`` list in ``data`` by its validated rows; returns where each came from and the problems."""
-    ctx = _Ctx(str(facts_path), Path(facts_path).parent, Document(str(facts_path), text))
+def expand(data: dict, text: str, facts_path: str | Path, model: type[BaseModel],
+           rows_as_structs: bool = False) -> tuple[list[Sourced], list[Problem]]:
+    """Replace every ``{source: …}`` list in ``data`` by its validated rows; returns where each came from and the problems.
+
+    ``rows_as_structs``: as for ``loading.validate_file``: a top-level list whose rows ``compliance.row_decoder``
+    takes is put in ``data`` as its structs (which ``validate_file`` then takes as they are)."""
+    ctx = _Ctx(str(facts_path), Path(facts_path).parent, Document(str(facts_path), text), rows_as_structs)
     _walk(model, data, (), ctx)
     return ctx.sourced, ctx.problems
 
@@ -518,6 +555,7 @@ class _Ctx:
     path: str
     root: Path
     doc: Document
+    rows_as_structs: bool = False
     sourced: list[Sourced] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -563,7 +601,14 @@ def _expand(model, name: str, value: dict, loc: tuple, ctx: _Ctx):
         mapping = _mapping(src, elem_t, header, header_line, record, ctx, loc)
         if mapping is None:
             return None
-        items = _rows(rows, mapping, src, header, elem_t, record, exact_width=Path(src.path).suffix.lower() != ".xlsx")
+        text = Path(src.path).suffix.lower() != ".xlsx"  # a CSV's rows: every cell is text
+        rows, items = _by_columns(rows, mapping, header, elem_t, record, text)
+        if items is not None and ctx.rows_as_structs and len(loc) == 1:  # loading.validate_file takes top-level structs
+            structs = _structs(elem_t.model, items)
+            if structs is not None:
+                ctx.sourced.append(record)
+                return structs
+        items = _rows(rows, mapping, src, header, elem_t, record, exact_width=text) if items is None else _absent(items)
     except _Bad as exc:
         if exc.stated:  # the facts file names what the table lacks: its line, with the table named
             where = (*loc, "source", exc.stated)
@@ -762,6 +807,88 @@ def _rows(rows, mapping, src, header, elem_t, record: Sourced, exact_width: bool
         items.append(row)
         record.rows.append(n)
     return items
+
+
+def _by_columns(rows, mapping, header, elem_t, record: Sourced, text: bool):
+    """(None, the rows as dicts) built a column at a time, or (the rows, None) when ``_rows`` must read them one by
+    one. Why: 1M rows were 9M converter calls and dict updates one by one; here a column of text is stripped by
+    ``map(str.strip, …)`` in C and a row's dict is made by ``dict(zip(…))``.
+
+    The dicts are those ``_rows`` builds, except that an empty cell is a None value, not an absent key (the row
+    decoder reads both alike; ``_absent`` drops them for pydantic, to which None is a stated null). A table not
+    taken as it is (a ``where`` filter, a dotted field, a row of another width, a value under no header, a read
+    failing midway) goes to ``_rows`` whole, so its messages and their order stay ``_rows``'s own. ``text``: a
+    CSV's rows (each must be the header's width; every cell is text)."""
+    columns, filters, untracked = mapping
+    names = [f for f, _i, _c in columns] + list(untracked)
+    if filters or not columns or elem_t is None or elem_t.kind != "object" or any("." in f for f in names):
+        return rows, None
+    lines, cells = [], []
+    try:
+        for n, c in rows:
+            lines.append(n)
+            cells.append(c)
+    except _Bad as exc:
+        return _then_raise(zip(lines, cells), exc), None
+    width = len(header)
+    if not (all(map(str.strip, map("".join, cells))) if text else all(map(_filled, cells))):
+        # blank rows are left out, as _rows leaves them
+        kept = [k for k, c in enumerate(cells) if _filled(c)]
+        lines, cells = [lines[k] for k in kept], [cells[k] for k in kept]
+    widths = set(map(len, cells))
+    if widths - {width}:
+        if text or max(widths) > width:
+            return zip(lines, cells), None
+        cells = [c if len(c) == width else c + [None] * (width - len(c)) for c in cells]
+    table = list(zip(*cells)) if cells else [()] * width  # the columns, in C
+    if any(not all(map(_blank, table[i])) for i, h in enumerate(header) if _blank(h)):
+        return zip(lines, cells), None
+    del cells
+    values = [_column(conv, table[i], text) for _f, i, conv in columns]
+    values += [repeat("unknown")] * len(untracked)
+    del table
+    record.rows.extend(lines)
+    return None, list(map(dict, map(zip, repeat(names), zip(*values))))
+
+
+def _structs(model: type[BaseModel], rows: list[dict]) -> list | None:
+    """The rows as ``row_decoder``'s structs, or None (pydantic validates them). Every text is stripped by its
+    converter and is valid Unicode (a CSV is decoded strictly, calamine reads into Rust strings), as pydantic would
+    leave it: the decoder need not look again."""
+    from compliance import row_decoder
+
+    return row_decoder.decode(model, rows, stripped=True)
+
+
+def _filled(cells: list) -> bool:
+    """Whether a row holds anything but blank cells."""
+    try:
+        return bool("".join(cells).strip())
+    except TypeError:  # a spreadsheet's number, date or empty cell
+        return not all(map(_blank, cells))
+
+
+def _then_raise(rows, exc: Exception):
+    yield from rows
+    raise exc
+
+
+def _column(conv, cells, text: bool) -> list:
+    """One column's cells converted, None for an empty one. When every cell is text (``text``: a CSV's), text and
+    dates are stripped in C and a list of text split in one comprehension (what ``conv`` does to each, one call at
+    a time)."""
+    if text or set(map(type, cells)) <= {str}:
+        if conv in (_text, _as_stated, _day):
+            return [s or None for s in map(str.strip, cells)]
+        texts = getattr(conv, "texts", None)
+        if texts is not None:
+            return texts(cells)
+    return [None if v is _EMPTY else v for v in map(conv, cells)]
+
+
+def _absent(rows: list[dict]) -> list[dict]:
+    """The dicts of ``_by_columns`` as ``_rows`` makes them: an empty cell is no key (to pydantic, None is a null)."""
+    return [{k: v for k, v in row.items() if v is not None} for row in rows]
 
 
 def _put(row: dict, dotted: str, value) -> None:
