@@ -675,5 +675,6 @@ def evaluate(inputs: Inputs) -> AuditResult:
         attestations=jsonable(facts.get("attestations") or []),
         access_records=inputs.access_records,
         precedents=relevant(inputs.precedents, [c.id for c in controls if c.verdict == "non-compliant"], inputs.as_of),
-        todo=todo.build(controls, catalogs, inputs.catalogs, root),  # what is still missing, by item
+        todo=todo.build(controls, catalogs, inputs.catalogs, root,  # what is still missing, by item
+                        {o.text.en: {"ko": o.text.ko, "en": o.text.en} for o in inputs.observations}),
     )

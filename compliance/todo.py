@@ -167,10 +167,13 @@ def _most_specific(paths: list[str]) -> list[str]:
 
 class _Entries:
     def __init__(self) -> None:
-        self.by_key: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+        self.by_key: dict[tuple[str, str | None, str, str | None], dict[str, Any]] = {}
 
-    def add(self, kind: str, item: str | None, field: str, label: Text, control: ControlResult) -> None:
-        key = (kind, item, field)
+    def add(self, kind: str, item: str | None, field: str, label: Text, control: ControlResult,
+            distinct: str | None = None) -> None:
+        """``distinct``: what else tells this entry from another of the same item and field (each thing the access
+        records cannot show is its own entry)."""
+        key = (kind, item, field, distinct)
         entry = self.by_key.get(key)
         if entry is None:
             entry = self.by_key[key] = [label, {}]
@@ -187,9 +190,12 @@ def _natural(text: str | None) -> tuple:
     return tuple((0, int(p), "") if p[0].isdigit() else (1, 0, p) for p in _RUNS.findall(text))
 
 
-def build(controls: list[ControlResult], catalogs: list[CatalogInfo], compiled=None, root: dict | None = None) -> list[TodoItem]:
+def build(controls: list[ControlResult], catalogs: list[CatalogInfo], compiled=None, root: dict | None = None,
+          observed: dict[str, dict] | None = None) -> list[TodoItem]:
     """The todo list of an audit. ``compiled`` (the catalogs evaluated) and ``root`` (the facts as evaluated) let it
-    list every fact a check reads of an item that could not be judged, not only the first one it stopped at."""
+    list every fact a check reads of an item that could not be judged, not only the first one it stopped at.
+    ``observed``: what the access records showed, {English text: {ko, en}}, so what they cannot show is said in
+    the reader's language."""
     reads = _reads(compiled) if compiled is not None and root is not None else {}
     lists: dict[str, dict[str, dict]] = {}  # list name -> item id -> item, built for the lists that need it
 
@@ -219,8 +225,9 @@ def build(controls: list[ControlResult], catalogs: list[CatalogInfo], compiled=N
                     continue
                 if m.path.startswith("access records: "):  # what the access records could not show (--derived)
                     what = m.path[len("access records: "):]
-                    label = Text(ko=f"접속기록 분석: {what}", en=f"access records: {what}")
-                    entries.add("fact", None, "access records", label, c)
+                    said = (observed or {}).get(what)  # the observation in both languages, by its English
+                    label = Text(ko=f"접속기록 분석: {said['ko'] if said else what}", en=f"access records: {what}")
+                    entries.add("fact", None, "access records", label, c, distinct=what)
                     continue
                 paths = [m.path]
                 judged = reads.get((c.id, ch.id), [])
@@ -309,7 +316,7 @@ def _finish(entries: _Entries, catalogs: list[CatalogInfo]) -> list[TodoItem]:
     needs: dict[tuple[str, ...], tuple[tuple, Text, list[str]]] = {}  # the controls of an entry -> (first place, provision, ids)
     rows = []
     natural: dict[str | None, tuple] = {}
-    for (kind, item, field), (label, by_id) in entries.by_key.items():
+    for (kind, item, field, _distinct), (label, by_id) in entries.by_key.items():
         key = tuple(by_id)
         need = needs.get(key)
         if need is None:

@@ -190,3 +190,20 @@ def test_records_without_the_data_subject_are_a_finding_and_a_missing_column_is_
     assert run("b", "account,timestamp,ip,system,action,subject", rows) == []  # all carried: clear (not listed)
     no_column = run("c", "account,timestamp,ip,system,action", [r.rsplit(",", 1)[0] for r in rows])
     assert [o["status"] for o in no_column] == ["insufficient"]
+
+
+def test_each_thing_the_records_cannot_show_is_its_own_todo_in_the_readers_language(derived, tmp_path):
+    """Three controls the records cannot judge are three entries of what is missing, each with its own control and
+    the observation's Korean words, not one entry that names the first observation under all three controls; and the
+    report does not follow the Korean sentence with its English."""
+    result = audit(SEED / "facts.yaml", CATALOGS, SEED / "waivers.yaml", derived_path=derived)
+    gaps = [t for t in result.todo if t.field == "access records"]
+    assert len(gaps) >= 2 and len({t.label.en for t in gaps}) == len(gaps)
+    assert all(len(t.controls) == 1 for t in gaps), [(t.label.en, t.controls) for t in gaps]
+    by_control = {t.controls[0]: t for t in gaps}
+    assert "제출된 접속기록 없음" in by_control["notice/8.1"].label.ko
+    assert all(t.label.ko.startswith("접속기록 분석: ") and "records" not in t.label.ko for t in gaps)
+    proc = cli("report", SEED / "facts.yaml", "--derived", derived, "-o", tmp_path / "r.md", "--lang", "ko")
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "(`access records: " not in md and "no access records submitted" not in md
