@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import random
 
 import openpyxl
@@ -17,6 +16,7 @@ from compliance import row_decoder, sources
 from compliance.catalog import default_catalog_dir, load_catalogs
 from compliance.cli import main
 from compliance.pipeline import check_facts
+from tests.test_row_decoder import _check  # one way to run a check and read its result
 
 HEAD = ("as_of: 2025-11-30\norganization: {name: Org, kind: private}\n"
         "systems: [{id: sys-a}, {id: sys-b}]\n")
@@ -93,14 +93,6 @@ def _no_decoder(monkeypatch):
 
 def _row_by_row(monkeypatch):
     monkeypatch.setattr(sources, "_by_columns", lambda rows, *args: (rows, None))
-
-
-def _check(path: str, tmp_path, name: str) -> dict:
-    out = tmp_path / f"{name}.json"
-    assert main(["check", path, "--fail-on", "none", "-o", str(out)]) == 0
-    result = json.loads(out.read_text(encoding="utf-8"))
-    result.pop("generated_at", None)
-    return result
 
 
 def _structs(path: str) -> set[str]:

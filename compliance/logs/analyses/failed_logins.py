@@ -110,7 +110,17 @@ class FailedLoginsAnalysis(d.Analysis):
 
 def build(c, results, as_of):
     items = []
+    per_system: dict[str, dict[str, int]] = {}  # the runs' figures per system, summed from every account's row
     for r in results["failed_logins.sql"]:
+        s = per_system.setdefault(r["system"], {"accounts_failing": 0, "runs": 0, "longest": 0, "accounts_over": 0,
+                                                "accounts_over_then_login": 0})
+        s["accounts_failing"] += 1
+        s["runs"] += r["runs"]
+        s["longest"] = max(s["longest"], r["longest"])
+        s["accounts_over"] += r["runs_over"] > 0
+        s["accounts_over_then_login"] += r["runs_over_login"] > 0
+        if not r["runs_over"]:
+            continue  # within the limit: counted above, not an item
         login = None
         if r["login_source"] is not None:
             login = d.Example(source=r["login_source"], line=r["login_line"], at=c.at(r["login_epoch"]),
@@ -122,10 +132,10 @@ def build(c, results, as_of):
             login=login, example=c.example(r)))
     items.sort(key=lambda i: (-i.runs_over_then_login, -i.longest, i.system, i.account))
     rows = results["failed_logins_systems.sql"]
-    systems = sorted((FailedLoginSystem(
-        system=r["system"], records=r["records"], logins=r["logins"], failures=r["failures"],
-        accounts_failing=r["accounts_failing"], runs=r["runs"], longest=r["longest"], accounts_over=r["accounts_over"],
-        accounts_over_then_login=r["accounts_over_login"]) for r in rows), key=lambda s: s.system)
+    none = {"accounts_failing": 0, "runs": 0, "longest": 0, "accounts_over": 0, "accounts_over_then_login": 0}
+    systems = sorted((FailedLoginSystem(system=r["system"], records=r["records"], logins=r["logins"],
+                                        failures=r["failures"], **per_system.get(r["system"], none))
+                      for r in rows), key=lambda s: s.system)
     first = rows[0] if rows else {}
     counts = {"systems": len(systems), "failures": sum(s.failures for s in systems),
               "accounts_over": sum(s.accounts_over for s in systems),
@@ -282,9 +292,7 @@ SPEC = Spec(
     files={"failed_logins.sql": ("system", "account", "runs", "failures", "longest", "runs_over", "runs_over_login",
                                  "run_failures", "run_first_epoch", "run_last_epoch", "login_epoch", "login_source",
                                  "login_line", "login_ip", "ex_epoch", "ex_source", "ex_line", "ex_ip"),
-           "failed_logins_systems.sql": ("system", "records", "logins", "failures", "accounts_failing", "runs",
-                                         "longest", "accounts_over", "accounts_over_login", "max_failures", "basis",
-                                         "quiet_s")},
+           "failed_logins_systems.sql": ("system", "records", "logins", "failures", "max_failures", "basis", "quiet_s")},
     model=FailedLoginsAnalysis, build=build, observe=observe,
     fields=("action",), extra=extra, limits=limits, lacking_text=lacking_text, words=words, notes=notes,
     text=("system", "account", "login_source", "login_ip", "basis"),

@@ -2,9 +2,9 @@
 -- ('login-failed') of one account on one system in time order (epoch_s, source, line), each within lockout.quiet_s
 -- seconds of the one before; a successful login ('login') or a pause longer than quiet_s ends it. A run ends in a
 -- login when the event after its last failure is a login within quiet_s: past the limit, the sign that no lock held.
--- One row per system and account with a run longer than lockout.max_failures (the stated limit, else the catalog's;
--- NULL compares as no limit: no row), with its worst run: the longest past the limit ending in a login, else the
--- longest.
+-- One row per system and account with a failed authentication (the runs are numbered once, here: the per-system
+-- figures are their sums), with the worst run: the longest past the limit (lockout.max_failures, the stated limit,
+-- else the catalog's; NULL compares as no limit) ending in a login, else the longest.
 WITH ev AS (
   SELECT r.system, r.account, r.epoch_s, r.source, r.line, r.ip,
          CASE WHEN r.action = 'login-failed' THEN 1 ELSE 0 END AS failed
@@ -73,4 +73,3 @@ SELECT a.system, a.account, a.runs, a.failures, a.longest, a.runs_over, a.runs_o
        w.first_epoch AS ex_epoch, w.ex_source, w.ex_line, w.ex_ip
 FROM acc a
 JOIN worst w ON w.system = a.system AND w.account = a.account AND w.k = 1
-WHERE a.runs_over > 0
