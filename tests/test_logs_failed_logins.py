@@ -186,3 +186,27 @@ def test_duckdb_and_spark_give_the_same_rows(tmp_path):
         assert on_duck[name] and on_duck[name] == on_spark[name], name
         for a, b in zip(on_duck[name], on_spark[name]):
             assert [(k, type(v)) for k, v in a.items()] == [(k, type(v)) for k, v in b.items()], name
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_outcome_column_turns_a_login_into_a_failed_authentication(tmp_path, fmt):
+    """Exports that write 수행업무 '로그인' and the outcome apart (결과 '실패') hide every failure from the task name:
+    the outcome column is read, and a failed login is a failed authentication, from CSV and JSON lines alike."""
+    rows = [(f"2025-03-04 14:00:{2 * j:02d}", "실패") for j in range(12)] + [("2025-03-04 14:00:30", "성공")]
+    rows += [("2025-03-04 15:00:00", "Failed")]  # English, any case: a failure too (alone: within the limit)
+    if fmt == "csv":
+        src = write(tmp_path, "e.csv", "계정,접속일시,접속지정보,시스템,수행업무,결과\n"
+                    + "".join(f"u1,{t},10.0.0.1,sys-a,로그인,{r}\n" for t, r in rows))
+    else:
+        src = write(tmp_path, "e.jsonl", "".join(json.dumps({"계정": "u1", "접속일시": t, "접속지정보": "10.0.0.1",
+                                                             "시스템": "sys-a", "수행업무": "로그인", "결과": r},
+                                                            ensure_ascii=False) + "\n" for t, r in rows))
+    assert cli("logs", "ingest", src, "-o", tmp_path / "rec", "-q").returncode == 0
+    manifest = json.loads((tmp_path / "rec" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"][0]["columns"]["result"] == "결과"
+    assert manifest["inputs"][0]["actions"] == {"login": 1, "login-failed": 13}
+    facts = write(tmp_path, "facts.yaml", STATED)
+    proc = cli("logs", "analyze", tmp_path / "rec", "--facts", facts, "-o", tmp_path / "d.json", "-q")
+    assert proc.returncode == 0, proc.stderr
+    items = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))["analyses"]["failed_logins"]["items"]
+    assert [(i["account"], i["run_failures"], i["runs_over_then_login"]) for i in items] == [("u1", 12, 1)]

@@ -911,6 +911,18 @@ def _unique_dictionary(indices: pa.Array, values: list[str]) -> pa.DictionaryArr
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(seen), pa.string()))
 
 
+def _failed_results(col: pa.Array | None, n: int, mapping: Mapping) -> pa.Array | None:
+    """Per row, whether the outcome column says the task failed (checked once per distinct outcome); None without such
+    a column or such a value."""
+    if col is None:
+        return None
+    res, values, _raw, _refused = _categorical(col, n, "result")
+    failed = [j for j, v in enumerate(values) if mapping.failed_result(v)]
+    if not failed:
+        return None
+    return pc.fill_null(pc.is_in(res.indices, pa.array(failed, pa.int32())), False)
+
+
 def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, local_offset: int):
     """Check and convert one batch: (table of valid rows, {row index: [(column, reason)]}, {index: [(col, note)]},
     ({task kind: valid rows}, {task name the mapping does not know: valid rows}))."""
@@ -1000,10 +1012,14 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
     kinds = [mapping.action_kind(v) for v in cat["action.values"]]
     unmapped = [j for j, k in enumerate(kinds) if k is None]
     kinds = [k or "other" for k in kinds]
-    order = sorted(set(kinds) | {"other"})
-    action = pa.DictionaryArray.from_arrays(
-        pc.fill_null(pc.take(pa.array([order.index(k) for k in kinds], pa.int32()), cat["action"].indices), order.index("other")),
-        pa.array(order, pa.string()))
+    failing = _failed_results(cols.get("result"), n, mapping) if "login" in kinds else None
+    order = sorted(set(kinds) | {"other"} | ({"login-failed"} if failing is not None else set()))
+    indices = pc.fill_null(pc.take(pa.array([order.index(k) for k in kinds], pa.int32()), cat["action"].indices),
+                           order.index("other"))
+    if failing is not None:  # 로그인 with 결과 실패: a failed authentication, as if its task had said so
+        login = pc.equal(indices, order.index("login"))
+        indices = pc.if_else(pc.and_(login, failing), pa.scalar(order.index("login-failed"), pa.int32()), indices)
+    action = pa.DictionaryArray.from_arrays(indices, pa.array(order, pa.string()))
 
     # record counts: digits, optionally with thousands separators (checked per distinct value)
     counts, bad_counts = [], {}

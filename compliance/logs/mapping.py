@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict
 from compliance.i18n import _
 from compliance.loading import fail, validate_file
 
-FIELDS = ("account", "timestamp", "date", "time", "ip", "system", "action", "subject", "records", "reason", "country")
+FIELDS = ("account", "timestamp", "date", "time", "ip", "system", "action", "subject", "records", "reason", "country",
+          "result")
 ACTION_KINDS = ("view", "change", "input", "delete", "print", "download", "login", "login-failed", "logout",
                 "other")
 _PROFILES_FILE = Path(__file__).parent / "data" / "profiles.yaml"
@@ -67,6 +68,7 @@ class Mapping:
 
     aliases: dict[str, str]  # normalised header → field
     actions: dict[str, str]  # normalised raw action → kind
+    failed: frozenset[str] = frozenset()  # normalised outcomes that mean a task failed (결과 = 실패)
     timezone: str | None = None
     system: str | None = None
     explicit: dict[str, str] = field(default_factory=dict)  # user's own header → field (wins over profiles)
@@ -125,6 +127,10 @@ class Mapping:
             return "other"
         return self.actions.get(norm(raw))
 
+    def failed_result(self, raw: str) -> bool:
+        """Whether an outcome column's value says the task failed (a login that failed is a failed authentication)."""
+        return norm(raw) in self.failed
+
 
 def build(profile: str = "auto", mapping_file: str | None = None, timezone: str | None = None,
           system: str | None = None) -> Mapping:
@@ -139,7 +145,7 @@ def build(profile: str = "auto", mapping_file: str | None = None, timezone: str 
             for name in names:
                 aliases.setdefault(norm(name), fld)
     actions = {norm(name): kind for kind, names in data["actions"].items() for name in names}
-    result = Mapping(aliases, actions)
+    result = Mapping(aliases, actions, frozenset(norm(w) for w in data["results"]["failed"]))
     if mapping_file:
         user = validate_file(mapping_file, MappingFile)[0]
         result.explicit = {norm(h): f for h, f in user.columns.items()}
