@@ -188,6 +188,11 @@ def test_records_without_the_data_subject_are_a_finding_and_a_missing_column_is_
     blank = run("a", "account,timestamp,ip,system,action,subject", rows + ["acc-1,2025-03-10 10:00:00,10.20.0.5,sys,view,"])
     assert [o["status"] for o in blank] == ["violation"] and "1 records without the data subject" in blank[0]["text"]["en"]
     assert run("b", "account,timestamp,ip,system,action,subject", rows) == []  # all carried: clear (not listed)
+    # a login processes no data subject: not lacking one; a blank task cell is a record without its task
+    logins = run("d", "account,timestamp,ip,system,action,subject",
+                 rows + ["acc-1,2025-03-11 09:00:00,10.20.0.5,sys,login,", "acc-1,2025-03-12 10:00:00,10.20.0.5,sys,,cust-9"])
+    assert [o["status"] for o in logins] == ["violation"], logins
+    assert "0 records without the data subject and 1 without the task" in logins[0]["text"]["en"]
     no_column = run("c", "account,timestamp,ip,system,action", [r.rsplit(",", 1)[0] for r in rows])
     assert [o["status"] for o in no_column] == ["insufficient"]
 
