@@ -93,7 +93,7 @@ def main() -> None:
         ratio(f"CSV sources check at {args.large:,} rows vs csv.reader", "<= 1.5x", [*check, str(big_csv)],
               [PY, "-c", f"import csv; [list(csv.reader(open(f, newline='', encoding='utf-8'))) for f in {files!r}]"])
     print(f"{args.n} rows; median of {args.runs} runs; CPU seconds (user+sys)\n")
-    print(f"| measure | pipa-audit | baseline | ratio | target | peak MB |\n|---|---:|---:|---:|---|---:|")
+    print("| measure | pipa-audit | baseline | ratio | target | peak MB |\n|---|---:|---:|---:|---|---:|")
     for name, t, b, r, target, m in rows:
         print(f"| {name} | {t:.2f} | {b:.2f} | {r:.1f}x | {target} | {m} |")
     (work / "targets.json").write_text(json.dumps(rows), encoding="utf-8")
