@@ -40,6 +40,7 @@ from compliance.result import (
     LawApplied,
     MissingFact,
     Offender,
+    PLAIN,
     Summary,
     TimelineEvent,
     jsonable,
@@ -125,7 +126,7 @@ def _values_of(fields: tuple[str, ...]):
     """``item → {field: its value as JSON, or "(absent)"}`` for the fields a check reads: one generated dict
     display per field list (a comprehension calling ``jsonable`` per value cost twice as much per offender)."""
     body = ", ".join(f"{f!r}: (v if (v := g({f!r}, '(absent)')) is None or type(v) in plain else jsonable(v))" for f in fields)
-    space = {"jsonable": jsonable, "plain": frozenset({str, int, bool, float})}
+    space = {"jsonable": jsonable, "plain": PLAIN}
     exec(f"def values_of(item):\n    g = item.get\n    return {{{body}}}\n", space)  # noqa: S102 - names are repr()'d
     return space["values_of"]
 

@@ -298,12 +298,13 @@ class AuditResult(_Model):
         return [c for c in self.controls if c.verdict in FAILING and SEVERITIES.index(c.severity) <= limit]
 
 
-_PLAIN = frozenset({str, int, bool, float})
+PLAIN = frozenset({str, int, bool, float})
+"""types a value keeps as JSON (``jsonable`` returns it as it is)"""
 
 
 def jsonable(value: Any) -> Any:
     """Facts values as JSON: dates and timestamps in ISO 8601, durations in seconds."""
-    if value is None or type(value) in _PLAIN:  # most values of an offender: the checks below cost 4 calls each
+    if value is None or type(value) in PLAIN:  # most values of an offender: the checks below cost 4 calls each
         return value
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()

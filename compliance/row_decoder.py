@@ -119,8 +119,9 @@ def _field(info, max_length: int | None) -> tuple[Any, Any]:
 
 
 @cache
-def decoder(model: type[BaseModel]) -> tuple[type, Any] | None:
-    """(struct type, after-decode reader) for rows of ``model``, or None when a field has no exact equivalent."""
+def decoder(model: type[BaseModel]) -> tuple[type, Any, tuple] | None:
+    """(struct type, after-decode reader, its text columns) for rows of ``model``, or None when a field has no exact
+    equivalent."""
     config = model.model_config
     if config.get("extra") != "forbid" or not config.get("str_strip_whitespace"):
         return None
@@ -227,23 +228,7 @@ def is_decoded(model: type[BaseModel], rows) -> bool:
     return made is not None and is_struct_list(rows) and rows[0].__class__ is made[0]
 
 
-def evaluation_rows(rows: list, none_fields: tuple[str, ...] = ()) -> list[dict]:
+def evaluation_rows(rows: list) -> list[dict]:
     """Structs as the evaluation form's dicts: the fields stated (None omitted, as pydantic's dump without None),
-    dates and times as Python values; then, as ``facts._settle`` does, each field whose absence means "did not
-    happen" present as None when absent, and gone when stated 'unknown'."""
-    out = msgspec.to_builtins(rows, builtin_types=(dt.date, dt.datetime))
-    if none_fields:
-        _settler(none_fields)(out)
-    return out
-
-
-@cache
-def _settler(none_fields: tuple[str, ...]):
-    """``facts._settle`` over a whole list, as one generated loop (five fields of a million handlers: 5 M calls)."""
-    lines = ["def settle(rows):", "    for r in rows:", "        g = r.get"]
-    for name in none_fields:
-        lines += [f"        v = g({name!r})", "        if v is None:", f"            r[{name!r}] = None",
-                  "        elif v.__class__ is str and v == 'unknown':", f"            del r[{name!r}]"]
-    space: dict[str, Any] = {}
-    exec("\n".join(lines), space)  # noqa: S102 - names are repr()'d
-    return space["settle"]
+    dates and times as Python values (``facts.to_evaluation_dict`` then settles them as it settles pydantic's)."""
+    return msgspec.to_builtins(rows, builtin_types=(dt.date, dt.datetime))

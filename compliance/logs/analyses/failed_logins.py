@@ -108,12 +108,15 @@ class FailedLoginsAnalysis(d.Analysis):
     unmapped_actions: dict[str, int] = {}
 
 
+_NO_RUNS = {"accounts_failing": 0, "runs": 0, "longest": 0, "accounts_over": 0, "accounts_over_then_login": 0}
+"""a system's run figures before any account's row is added (and for a system where no account failed)"""
+
+
 def build(c, results, as_of):
     items = []
     per_system: dict[str, dict[str, int]] = {}  # the runs' figures per system, summed from every account's row
     for r in results["failed_logins.sql"]:
-        s = per_system.setdefault(r["system"], {"accounts_failing": 0, "runs": 0, "longest": 0, "accounts_over": 0,
-                                                "accounts_over_then_login": 0})
+        s = per_system.setdefault(r["system"], dict(_NO_RUNS))
         s["accounts_failing"] += 1
         s["runs"] += r["runs"]
         s["longest"] = max(s["longest"], r["longest"])
@@ -132,9 +135,8 @@ def build(c, results, as_of):
             login=login, example=c.example(r)))
     items.sort(key=lambda i: (-i.runs_over_then_login, -i.longest, i.system, i.account))
     rows = results["failed_logins_systems.sql"]
-    none = {"accounts_failing": 0, "runs": 0, "longest": 0, "accounts_over": 0, "accounts_over_then_login": 0}
     systems = sorted((FailedLoginSystem(system=r["system"], records=r["records"], logins=r["logins"],
-                                        failures=r["failures"], **per_system.get(r["system"], none))
+                                        failures=r["failures"], **per_system.get(r["system"], _NO_RUNS))
                       for r in rows), key=lambda s: s.system)
     first = rows[0] if rows else {}
     counts = {"systems": len(systems), "failures": sum(s.failures for s in systems),
