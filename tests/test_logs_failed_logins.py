@@ -210,3 +210,14 @@ def test_an_outcome_column_turns_a_login_into_a_failed_authentication(tmp_path, 
     assert proc.returncode == 0, proc.stderr
     items = json.loads((tmp_path / "d.json").read_text(encoding="utf-8"))["analyses"]["failed_logins"]["items"]
     assert [(i["account"], i["run_failures"], i["runs_over_then_login"]) for i in items] == [("u1", 12, 1)]
+
+
+def test_a_garbled_outcome_rejects_its_row_rather_than_reading_as_a_success(tmp_path):
+    """'실\ufffd패' is no failure word: read as an outcome, it would make a failed login a login. It is refused as a
+    garbled cell of any repetitive column is, and the rejects file says so."""
+    src = write(tmp_path, "e.csv", "계정,접속일시,접속지정보,시스템,수행업무,결과\n"
+                "u1,2025-03-04 14:00:00,10.0.0.1,sys-a,로그인,실\ufffd패\nu1,2025-03-04 14:00:02,10.0.0.1,sys-a,로그인,실패\n")
+    assert cli("logs", "ingest", src, "-o", tmp_path / "rec", "-q").returncode == 0
+    manifest = json.loads((tmp_path / "rec" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["totals"]["rows_rejected"] == 1 and manifest["inputs"][0]["actions"] == {"login-failed": 1}
+    assert "e.csv,2,rejected,result," in (tmp_path / "rec" / "rejects.csv").read_text(encoding="utf-8-sig")

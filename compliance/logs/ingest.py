@@ -911,16 +911,13 @@ def _unique_dictionary(indices: pa.Array, values: list[str]) -> pa.DictionaryArr
     return pa.DictionaryArray.from_arrays(indices, pa.array(list(seen), pa.string()))
 
 
-def _failed_results(col: pa.Array | None, n: int, mapping: Mapping) -> pa.Array | None:
-    """Per row, whether the outcome column says the task failed (checked once per distinct outcome); None without such
-    a column or such a value."""
-    if col is None:
-        return None
-    res, values, _raw, _refused = _categorical(col, n, "result")
-    failed = [j for j, v in enumerate(values) if mapping.failed_result(v)]
+def _failed_results(cat: dict, mapping: Mapping) -> pa.Array | None:
+    """Per row, whether the outcome column (checked as every repetitive column is: a garbled or NUL outcome rejects
+    its row) says the task failed, decided once per distinct outcome; None when no outcome is a failure."""
+    failed = [j for j, v in enumerate(cat["result.values"]) if mapping.failed_result(v)]
     if not failed:
         return None
-    return pc.fill_null(pc.is_in(res.indices, pa.array(failed, pa.int32())), False)
+    return pc.fill_null(pc.is_in(cat["result"].indices, pa.array(failed, pa.int32())), False)
 
 
 def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, local_offset: int):
@@ -940,7 +937,7 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
 
     cols = batch.columns
     cat = {}
-    for f in ("account", "system", "action", "reason", "country", "records", "ip"):
+    for f in ("account", "system", "action", "reason", "country", "records", "ip", *(("result",) if "result" in cols else ())):
         cat[f], values, raw_idx, refused = _categorical(cols.get(f), n, f)
         if refused:
             flag(pc.is_in(raw_idx, pa.array(list(refused), raw_idx.type)), f,
@@ -1012,7 +1009,7 @@ def normalise(batch: Batch, mapping: Mapping, source: str, naive_offset: int, lo
     kinds = [mapping.action_kind(v) for v in cat["action.values"]]
     unmapped = [j for j, k in enumerate(kinds) if k is None]
     kinds = [k or "other" for k in kinds]
-    failing = _failed_results(cols.get("result"), n, mapping) if "login" in kinds else None
+    failing = _failed_results(cat, mapping) if "result" in cat and "login" in kinds else None
     order = sorted(set(kinds) | {"other"} | ({"login-failed"} if failing is not None else set()))
     indices = pc.fill_null(pc.take(pa.array([order.index(k) for k in kinds], pa.int32()), cat["action"].indices),
                            order.index("other"))
