@@ -38,7 +38,7 @@ def skeleton(name: str) -> str:
 
 def difference(name: str, field: str) -> str:
     """Why ``name`` is not ``field``, in words (for the error message)."""
-    odd = [ch for ch in name if not ch.isascii()]
+    odd = [ch for ch in name if not ch.isascii() and skeleton(ch) != ch.casefold()]  # not the Hangul it is written in
     if odd:
         shown = ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in dict.fromkeys(odd))
         return _("it holds {characters}").format(characters=shown)

@@ -547,3 +547,26 @@ def test_disk_full_during_ingest_names_the_file_and_leaves_nothing(tmp_path):
     finally:
         if mounted:
             subprocess.run(["umount", str(small)], check=True)
+
+
+@pytest.mark.parametrize("header, odd", [("결과\u200b", "U+200B"), ("rеsult", "U+0435"), ("수행업무\u2060", "U+2060"),
+                                         ("ｒｅｓｕｌｔ", "U+FF52")])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_header_that_nearly_names_a_field_is_refused_at_its_line(tmp_path, header, odd, fmt):
+    """The facts' near-miss rule on the records' headers: an outcome column with a zero-width space would be left
+    unread and every failed login read as a login; the export is refused at the header's line, naming only the odd
+    character (not the Hangul of the header), and nothing is written."""
+    row = ["u1", "2025-03-04 14:00:00", "10.0.0.1", "sys-a", "로그인", "실패"]
+    names = ["계정", "접속일시", "접속지정보", "시스템", "수행업무", "결과"]
+    names[4 if "수행업무" in header else 5] = header
+    if fmt == "csv":
+        src = tmp_path / "e.csv"
+        src.write_text(",".join(names) + "\n" + ",".join(row) + "\n", encoding="utf-8")
+    else:
+        src = tmp_path / "e.jsonl"
+        src.write_text(json.dumps(dict(zip(names, row)), ensure_ascii=False) + "\n", encoding="utf-8")
+    proc = cli("logs", "ingest", src, "-o", tmp_path / "rec")
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith(f"{src}:1: ") and odd in lines[0] and "HANGUL" not in lines[0]
+    assert not (tmp_path / "rec").exists()

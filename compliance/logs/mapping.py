@@ -94,6 +94,7 @@ class Mapping:
             key = norm(header)
             fld = self.explicit.get(key) or self.aliases.get(key)
             if fld is None:
+                self._refuse_near_miss(header, key, where, line)
                 continue
             if fld in found:
                 text = _("columns {first} and {second} both mean '{field}'; name one in a mapping file (--mapping)")
@@ -111,6 +112,19 @@ class Mapping:
                      "naming the headers")
             raise fail(where, text.format(fields=", ".join(missing), headers=headers), line)
         return found
+
+    def _refuse_near_miss(self, header: str, key: str, where: str, line: int) -> None:
+        """A header that names a field but for a character it should not hold (U+200B, a Cyrillic letter, what NFKC
+        changes: ``compliance.nearmiss``, the facts' rule) would leave that field's column unread, in silence: an
+        outcome column read as no outcome hides every failed login. It is an input error at the header line."""
+        from compliance.nearmiss import difference, skeleton
+
+        near = norm(skeleton(header))
+        fld = None if near == key else self.explicit.get(near) or self.aliases.get(near)
+        if fld is not None:
+            text = _("header {header} looks like a column for '{field}' but is not spelled exactly so ({why}), so it "
+                     "would not be read; rename it, or name it in a mapping file (--mapping)")
+            raise fail(where, text.format(header=repr(header), field=fld, why=difference(header, fld)), line)
 
     def check_named(self) -> None:
         """Refuse a header the mapping file names that no export read so far has (at the first export without it)."""
