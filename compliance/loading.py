@@ -487,17 +487,22 @@ def _fast_json(source: bytes | str) -> Any:
     return data
 
 
+def _bounded_containers(text: str, path: str | Path) -> None:
+    """Refuse a JSON text with more objects and lists than MAX_JSON_CONTAINERS, before any reader builds them."""
+    if len(text) > 2 * MAX_JSON_CONTAINERS:  # a shorter text cannot hold more ("{}" is two characters)
+        containers = text.count("{") + text.count("[")  # braces inside strings counted too: an upper bound
+        if containers > MAX_JSON_CONTAINERS:
+            raise fail(path, _("has {count} '{{' and '[': more than the {limit} objects and lists a JSON input may hold "
+                               "(each costs memory however small the file); put long lists in CSV sources").format(
+                                   count=f"{containers:,}", limit=f"{MAX_JSON_CONTAINERS:,}"))
+
+
 def parse(text: str, path: str | Path, as_json: bool = False, raw: bytes | None = None) -> Any:
     """Parse YAML (or JSON, by extension or ``as_json``) text into plain Python values. ``raw``: the UTF-8 bytes of
     ``text`` without a BOM when the caller has them (read once more as text, a non-ASCII ``str`` would keep a UTF-8
     copy of itself as long as it lives)."""
     if as_json or str(path).endswith(".json"):
-        if len(text) > 2 * MAX_JSON_CONTAINERS:  # a shorter text cannot hold more ("{}" is two characters)
-            containers = text.count("{") + text.count("[")  # braces inside strings counted too: an upper bound
-            if containers > MAX_JSON_CONTAINERS:
-                raise fail(path, _("has {count} '{{' and '[': more than the {limit} objects and lists a JSON input may hold "
-                                   "(each costs memory however small the file); put long lists in CSV sources").format(
-                                       count=f"{containers:,}", limit=f"{MAX_JSON_CONTAINERS:,}"))
+        _bounded_containers(text, path)
         try:
             with _gc_paused():
                 data = _fast_json(raw if raw is not None else text) if len(text) >= FAST_JSON_CHARS else _SLOW
@@ -668,9 +673,12 @@ def _deep_offset(text: str, limit: int = MAX_NESTING) -> int | None:
     return where
 
 
-def load(path: str | Path, as_json: bool = False) -> tuple[Any, str]:
+def load(path: str | Path, as_json: bool = False, rows_of: type | None = None) -> tuple[Any, str]:
     """Load one file (JSON by extension or ``as_json``, a workbook by ``.xlsx``, else YAML); returns (data, text). The
-    text is kept to locate later errors (a workbook's is the canonical JSON text of what it states)."""
+    text is kept to locate later errors (a workbook's is the canonical JSON text of what it states).
+
+    ``rows_of``: a model whose long lists the caller takes as ``compliance.row_decoder`` structs (``validate_file``'s
+    ``rows_as_structs``): a big JSON file's rows are then decoded from its bytes straight into them."""
     if not as_json and str(path).lower().endswith(".xlsx"):
         from compliance.workbook import read_workbook
 
@@ -679,7 +687,17 @@ def load(path: str | Path, as_json: bool = False) -> tuple[Any, str]:
     text = _utf8(path, data)
     raw = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     del data
-    return parse(text, path, as_json, raw if (as_json or str(path).endswith(".json")) else None), text
+    if not (as_json or str(path).endswith(".json")):
+        return parse(text, path, as_json), text
+    if rows_of is not None and len(text) >= FAST_JSON_CHARS:
+        from compliance.row_decoder import decode_json
+
+        _bounded_containers(text, path)
+        with _gc_paused():
+            read = decode_json(rows_of, raw, _row_models)
+        if read is not None:
+            return read, text
+    return parse(text, path, as_json, raw), text
 
 
 _JSON_START = re.compile(r"[ \t\r\n]*\{")

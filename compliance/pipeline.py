@@ -125,7 +125,7 @@ def check_facts(facts_path, catalogs: list[Catalog], data=None, text: str | None
 
     path = str(facts_path)
     if data is None or text is None:
-        data, text = load(facts_path)
+        data, text = load(facts_path, rows_of=Facts if rows_as_structs else None)
     # a {source: …} list names the key "source": without that text there is nothing to expand (and no walk of
     # every row: 0.05 s at 100k rows); a key spelled with escapes is not expanded, and then fails validation
     sourced, problems = (expand(data, text, path, Facts, rows_as_structs) if isinstance(data, dict) and "source" in text

@@ -148,7 +148,7 @@ def decoder(model: type[BaseModel]) -> tuple[type, Any, tuple] | None:
     return struct, _after(readers), tuple(texts)
 
 
-def _unstripped(rows: list, texts) -> bool:
+def _unstripped(rows: list, texts, valid: bool = False) -> bool:
     """Whether any text of ``rows`` has whitespace at an end (pydantic would strip it) or a lone surrogate (pydantic
     refuses it): the decoder gives up. Per column, ``str.strip`` mapped over the values in C (it returns the value
     itself when there is nothing to strip, so the lists compare by identity). Python's whitespace is a superset of
@@ -160,6 +160,8 @@ def _unstripped(rows: list, texts) -> bool:
             values = list(filter(None, chain.from_iterable(values)))
         if list(map(str.strip, values)) != values:
             return True
+        if valid:  # decoded from UTF-8 bytes: no lone surrogate
+            continue
         joined = "".join(values)
         if not joined.isascii() and not _encodes(joined):
             return True
@@ -216,6 +218,69 @@ def decode(model: type[BaseModel], rows: list, stripped: bool = False) -> list |
     except (msgspec.ValidationError, PydanticCustomError, TypeError, ValueError):
         return None
     return out
+
+
+def decode_json(model: type[BaseModel], raw: bytes, rows_of) -> dict | None:
+    """A JSON document of ``model`` read from its bytes, its long lists straight into structs (no dict per row in
+    between), the rest as ``json.loads`` reads it; or None when Python's reader must read it (a repeated key,
+    anything msgspec refuses, a ``null``), as ``loading.parse`` then does.
+
+    ``rows_of(model, data)`` names the row lists (``loading._row_models``). A list the structs cannot take exactly is
+    read as plain values, and validated as before. Repeated keys are found as ``loading._fast_json`` finds them, by
+    counting colons: every value is written back (the structs as they were read, before their dates are read), and
+    the top level's keys, their colons and the colons written back must be all the colons of the text. A struct
+    leaves a ``null`` field out, so that a text with ``null`` in it is not read here. ``tests/test_row_decoder.py``
+    holds this to ``json.loads`` and pydantic on random files."""
+    from compliance.loading import _ESCAPED_COLON
+
+    if b"null" in raw or _ESCAPED_COLON.search(raw):
+        return None
+    try:
+        top = _TOP(raw)
+    except (msgspec.MsgspecError, RecursionError, ValueError):
+        return None
+    lists = {name: row for name, row, _rows in rows_of(model, {k: [None] for k in top})}
+    data = {}
+    colons = len(top) + sum(k.count(":") for k in top)
+    for key, value in top.items():
+        row = lists.get(key)
+        made = decoder(row) if row is not None else None
+        read = _typed(made, value) if made is not None else None
+        if read is None:
+            try:
+                plain = _PLAIN(value)
+            except (msgspec.MsgspecError, RecursionError, ValueError):
+                return None
+            read = plain, _WRITE(plain)
+        data[key], written = read
+        colons += written.count(b":")
+    return data if colons == raw.count(b":") else None
+
+
+_TOP = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_PLAIN = msgspec.json.Decoder().decode
+_WRITE = msgspec.json.encode
+_EDGES = (b"\\", b'" ', b' "')
+"""In compact JSON (what msgspec writes), how a string can begin or end with whitespace when the text is ASCII: a
+space next to a quote, or an escape (a control character, a quote, a backslash; any escape sends the list to the
+exact check). Non-ASCII text is checked exactly."""
+
+
+def _typed(made, raw) -> tuple[list, bytes] | None:
+    """(rows, the rows written back) of a list decoded from its bytes into ``made``'s structs, as ``decode`` would
+    take the same rows parsed; or None (read it as plain values)."""
+    struct, after, texts = made
+    try:
+        out = msgspec.json.decode(raw, type=list[struct])
+        written = _WRITE(out)
+        if not out or (not (written.isascii() and not any(e in written for e in _EDGES))
+                       and _unstripped(out, texts, valid=True)):
+            return None  # text pydantic would strip (read as plain values, then pydantic validates them)
+        if after is not None:
+            after(out)
+    except (msgspec.MsgspecError, PydanticCustomError, RecursionError, TypeError, ValueError):
+        return None
+    return out, written
 
 
 def is_struct_list(rows) -> bool:

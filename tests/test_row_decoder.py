@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -228,3 +229,95 @@ def test_errors_in_decoded_lists_are_pydantics_own(tmp_path, capsys):
     assert main(["check", path]) == 2
     err = capsys.readouterr().err
     assert "handlers[20].left_on" in err and "calendar" in err
+
+
+def _json_text(doc, rnd: random.Random) -> str:
+    """``doc`` as JSON the way different tools write it: compact, spaced, indented, ASCII-escaped or not."""
+    text = json.dumps(doc, ensure_ascii=rnd.random() < 0.3, indent=rnd.choice([None, None, 1, 2]),
+                      separators=rnd.choice([(",", ":"), (", ", ": "), None]), default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate cannot be in a file as itself: escaped, as JSON writes it
+        text = json.dumps(doc, default=str)
+    return text
+
+
+def _unnulled(row: dict) -> dict:
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def test_rows_decoded_from_the_bytes_are_the_rows_decoded_from_the_parsed_file():
+    """``decode_json`` (the big JSON file's rows straight from its bytes) against ``json.loads`` then ``decode``: on
+    random files (hostile rows, repeated keys at either level, nulls, escapes, other layouts) it gives up, or gives
+    every list as the parsed file gives it, and the rows as structs only where ``decode`` takes the same rows."""
+    from compliance.loading import _DuplicateKey, _row_models, _unique_keys
+
+    rnd = random.Random("decode_json")
+    seen = {"structs": 0, "plain": 0, "gave up": 0}
+    for _ in range(400):
+        doc = {"as_of": "2025-11-30", "organization": {"name": rnd.choice(["Org", "기관: 본사", 'a "b"'])}}
+        for name, model in (("handlers", Handler), ("accounts", Account), ("credentials", Credential)):
+            if rnd.random() < 0.8:
+                rows = [_row(model, rnd, clean=rnd.random() < 0.93) for _ in range(rnd.randint(0, 8))]
+                doc[name] = [_unnulled(r) for r in rows] if rnd.random() < 0.85 else rows
+        text = _json_text(doc, rnd)
+        if rnd.random() < 0.1:  # a key repeated in a row, or at the top level
+            pair = re.search(r'"%s"\s*:\s*"[^"\\]*"' % rnd.choice(["id", "as_of"]), text)
+            if pair:
+                text = text[:pair.end()] + "," + pair.group() + text[pair.end():]
+        try:
+            parsed = json.loads(text, object_pairs_hook=_unique_keys)
+        except _DuplicateKey:
+            parsed = None
+        read = row_decoder.decode_json(Facts, text.encode("utf-8"), _row_models)
+        if read is None:
+            seen["gave up"] += 1
+            continue
+        assert parsed is not None, f"read a file with a repeated key: {text!r}"
+        assert list(read) == list(parsed)
+        lists = {name: model for name, model, _rows in _row_models(Facts, parsed)}
+        for key, value in read.items():
+            if row_decoder.is_struct_list(value):
+                seen["structs"] += 1
+                assert row_decoder.is_decoded(lists[key], value)
+                assert value == row_decoder.decode(lists[key], parsed[key]), (key, text)
+            else:
+                seen["plain"] += 1
+                assert value == parsed[key] and json.dumps(value) == json.dumps(parsed[key]), (key, text)
+    assert seen["structs"] > 200 and seen["plain"] > 400 and seen["gave up"] > 40, seen
+
+
+def test_a_big_json_file_is_read_into_structs_from_its_bytes(tmp_path, monkeypatch):
+    """``check`` reads a big JSON file's rows straight into structs (not through parsed dicts), and refuses a key
+    repeated in a row at its line."""
+    from compliance import loading
+
+    handlers = [_unnulled(h) for h in _handlers(2000, random.Random(9))]
+    path = _facts_file(tmp_path, handlers)
+    text = open(path, encoding="utf-8").read().replace(": null", ': "unknown"')
+    assert len(text) >= loading.FAST_JSON_CHARS and "null" not in text
+    open(path, "w", encoding="utf-8").write(text)
+    monkeypatch.setattr(row_decoder, "decode", lambda model, rows, stripped=False:
+                        pytest.fail("decoded from parsed rows") if model in (Handler, Account) else None)
+    facts, _ = validate_file(path, Facts, *loading.load(path, rows_of=Facts), rows_as_structs=True)
+    assert row_decoder.is_struct_list(facts.handlers) and row_decoder.is_struct_list(facts.accounts)
+    monkeypatch.undo()
+    where = text.index('"id": "h-1500"')
+    open(path, "w", encoding="utf-8").write(text[:where] + '"id": "h-1500", ' + text[where:])
+    with pytest.raises(loading.InputError) as exc:
+        loading.load(path, rows_of=Facts)
+    (problem,) = exc.value.problems
+    assert "duplicate key 'id'" in problem.message and problem.line == 1
+
+
+@pytest.mark.parametrize("field, value", [("id", " h-1"), ("id", "h-1 "), ("id", "h-1\t"), ("systems", ["sys-a "]),
+                                          ("systems", ["\u3000sys-a"]), ("id", "\u00a0h-1"), ("id", "h-1\x1c")])
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_text_pydantic_would_strip_is_not_read_into_structs_from_the_bytes(field, value, ascii_only):
+    from compliance.loading import _row_models
+
+    rows = [{"id": f"h-{n}", "systems": ["sys-a"]} for n in range(5)]
+    rows[3][field] = value
+    text = json.dumps({"as_of": "2025-11-30", "handlers": rows}, ensure_ascii=ascii_only)
+    read = row_decoder.decode_json(Facts, text.encode("utf-8"), _row_models)
+    assert read is not None and read["handlers"] == rows  # plain values: pydantic strips them, as before
