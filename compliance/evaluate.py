@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from compliance import __version__, sanctions, todo
+from compliance import __version__, expr, sanctions, todo
 from compliance.catalog import Catalog, CompiledCheck, CompiledControl, Text
 from compliance.precedents import relevant
 from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, Budget, EvalError, Missing, OutOfRange, type_of_annotation
-from compliance.facts import Incident
+from compliance.facts import STRUCT_LISTS, Incident
+from compliance.row_decoder import is_struct_list
 from compliance.i18n import _
 from compliance.waivers import Waiver, apply_waiver
 from compliance.loading import InputError, Problem, file_sha256
@@ -78,7 +79,13 @@ class Inputs:
 
 
 def _ident(item, n: int) -> str:
-    return str(item.get("id", f"#{n + 1}")) if isinstance(item, dict) else f"#{n + 1}"
+    if isinstance(item, dict):
+        return str(item.get("id", f"#{n + 1}"))
+    return item.id if item.__class__ in _ROW_STRUCTS else f"#{n + 1}"
+
+
+_ROW_STRUCTS: set[type] = set()
+"""the struct classes of the rows the running evaluation reads as structs (``expr.read_as_structs``)"""
 
 
 def eval_budget() -> int | None:
@@ -98,6 +105,7 @@ def _offenders(cc: CompiledCheck, root: dict, items: list, failed: list[int], va
     directly (the 87k offenders of a 100k-row file were half of evaluating it)."""
     out = []
     append, fields_set = out.append, {"id", "label", "values"}
+    struct_values = None
     for n in failed:
         item = items[n]
         if type(item) is dict:
@@ -106,6 +114,10 @@ def _offenders(cc: CompiledCheck, root: dict, items: list, failed: list[int], va
             values = values_of(item)
             if "_at" in item:  # an observed row: where the tool's output shows it
                 values["observed at"] = item["_at"]
+        elif item.__class__ in _ROW_STRUCTS:  # a struct row (the id is required, text)
+            if struct_values is None:  # the rows of one list are of one class
+                struct_values = _struct_values_of(values_of.fields, item.__class__)
+            ident, values = item.id, struct_values(item)
         else:
             ident, values = f"#{n + 1}", {}
         o = _new(Offender)
@@ -128,6 +140,27 @@ def _values_of(fields: tuple[str, ...]):
     body = ", ".join(f"{f!r}: (v if (v := g({f!r}, '(absent)')) is None or type(v) in plain else jsonable(v))" for f in fields)
     space = {"jsonable": jsonable, "plain": PLAIN}
     exec(f"def values_of(item):\n    g = item.get\n    return {{{body}}}\n", space)  # noqa: S102 - names are repr()'d
+    space["values_of"].fields = fields
+    return space["values_of"]
+
+
+@functools.lru_cache(maxsize=512)
+def _struct_values_of(fields: tuple[str, ...], cls: type):
+    """``values_of`` for a struct row: what its evaluation dict would give (None stands for an absent key, except in
+    the "did not happen" fields, where 'unknown' does)."""
+    model = next(m for m in STRUCT_LISTS.values() if m.__name__ == cls.__name__)
+    settle = expr._STRUCT_ROWS[model]
+    parts = []
+    for f in fields:
+        if f not in cls.__struct_fields__:
+            parts.append(f"{f!r}: '(absent)'")
+        elif f in settle:
+            parts.append(f"{f!r}: ('(absent)' if (v := item.{f}).__class__ is str and v == 'unknown' else "
+                         f"v if v is None or type(v) in plain else jsonable(v))")
+        else:
+            parts.append(f"{f!r}: ('(absent)' if (v := item.{f}) is None else v if type(v) in plain else jsonable(v))")
+    space = {"jsonable": jsonable, "plain": PLAIN}
+    exec(f"def values_of(item):\n    return {{{', '.join(parts)}}}\n", space)  # noqa: S102 - field names are identifiers
     return space["values_of"]
 
 
@@ -564,6 +597,16 @@ def evaluate(inputs: Inputs) -> AuditResult:
     Budget.reset(eval_budget())
     root = dict(inputs.facts)
     root["as_of"] = inputs.as_of
+    structs = {m: root[name][0].__class__ for name, m in STRUCT_LISTS.items() if is_struct_list(root.get(name))}
+    _ROW_STRUCTS.update(structs.values())
+    try:
+        with expr.read_as_structs(structs):
+            return _evaluate(inputs, root)
+    finally:
+        _ROW_STRUCTS.clear()
+
+
+def _evaluate(inputs: Inputs, root: dict) -> AuditResult:
     by_kind: dict[str, list[str]] = defaultdict(list)
     intact: dict[str, list[AttachmentStatus]] = defaultdict(list)
     for a in inputs.attachments:

@@ -17,6 +17,7 @@ Semantics an author relies on:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
@@ -24,6 +25,7 @@ import math
 import re
 import types
 import typing
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -368,7 +370,8 @@ def _index(root: dict, coll: list) -> dict:
     key = id(coll)
     hit = cache.get(key)
     if hit is None or hit[0] is not coll:
-        hit = (coll, {x.get("id"): x for x in coll if isinstance(x, dict)})
+        hit = (coll, {x.get("id") if x.__class__ is dict else x.id: x for x in coll
+                      if isinstance(x, dict) or x.__class__ in _STRUCT_CLASSES})
         cache[key] = hit
     return hit[1]
 
@@ -542,13 +545,76 @@ def _build(code: Code) -> Fn:
 def _define(name: str, sources: list[str], names: dict[str, Any], origin: str) -> Callable:
     """Execute generated function sources with the helpers (and the fragments' constants) in scope; the function
     ``name`` they define."""
-    space = dict(_NAMESPACE) | names
+    space = dict(_NAMESPACE) | _CURRENT | names
     try:
         exec(compile("\n".join(sources), origin, "exec"), space)  # noqa: S102 - source generated in this module
     except (SyntaxError, RecursionError, MemoryError) as exc:
         raise ExprError(_("too complex to compile ({error}); split it into named conditions").format(
             error=type(exc).__name__)) from None
+    if _STRUCT_ROWS:
+        _DEFINED.add(space[name])  # its globals follow read_as_structs
     return space[name]
+
+
+# --------------------------------------------------------------------------- rows read as structs
+#
+# The long lists (handlers, accounts, keys) may reach the evaluator as compliance.row_decoder's structs instead of
+# the evaluation form's dicts (a dict per row was 1 s of a 1M-row check). A field of such a row is read by
+# ``_G_<Model>(row, name, _X_<Model>)``: ``dict.get`` with ``_ABSENT`` for dicts, ``getattr`` with ``None`` for
+# structs (a struct holds None where the dict has no key). A "did not happen" field reads None as None in both
+# forms and 'unknown' as not known (the dict form has dropped the key). The generated functions' globals hold these
+# names; ``read_as_structs`` rebinds them in every function defined, for the one evaluation that reads structs.
+
+_STRUCT_ROWS: dict[type, frozenset[str]] = {}
+"""row model -> its "did not happen" fields (``facts`` registers the models whose lists may be structs)"""
+_STRUCT_CLASSES: set[type] = set()
+_READS: dict[str, Any] = {}
+"""the reads of dict rows, for every registered model"""
+_CURRENT: dict[str, Any] = {}
+"""the reads in force (a function compiled during an evaluation that reads structs gets them too)"""
+_DEFINED: weakref.WeakSet = weakref.WeakSet()
+
+
+def rows_may_be_structs(models: dict[type, frozenset[str]]) -> None:
+    """Register the row models whose lists the evaluator may get as structs (before any catalog compiles)."""
+    _STRUCT_ROWS.update(models)
+    _READS.update(_dict_reads(models))
+    _CURRENT.update(_READS)
+
+
+def _dict_reads(models) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for m in models:
+        out |= {f"_G_{m.__name__}": dict.get, f"_X_{m.__name__}": _ABSENT, f"_H_{m.__name__}": dict.__contains__}
+    return out
+
+
+def _struct_has(none_fields: frozenset[str]):
+    def has(row, name: str) -> bool:  # as ``name in`` the row's evaluation dict
+        v = getattr(row, name, None)
+        return (v.__class__ is not str or v != "unknown") if name in none_fields else v is not None
+    return has
+
+
+@contextlib.contextmanager
+def read_as_structs(classes: dict[type, type]):
+    """For the block, rows of each model in ``classes`` (model -> its struct class) are read as structs; the rest as
+    dicts. Not reentrant, not thread-safe: one evaluation at a time."""
+    reads = dict(_READS)
+    for model, cls in classes.items():
+        g = model.__name__
+        reads |= {f"_G_{g}": getattr, f"_X_{g}": None, f"_H_{g}": _struct_has(_STRUCT_ROWS[model])}
+    _STRUCT_CLASSES.update(classes.values())
+    _CURRENT.update(reads)
+    for fn in list(_DEFINED):
+        fn.__globals__.update(reads)
+    try:
+        yield
+    finally:
+        _STRUCT_CLASSES.clear()
+        _CURRENT.update(_READS)
+        for fn in list(_DEFINED):
+            fn.__globals__.update(_READS)
 
 
 @dataclass
@@ -669,7 +735,15 @@ class _Compiler:
         self.paths.add(full)
         ftype = known[name] if known is not None else ANY
         v = _fresh("_v")
-        read = f"(_miss({full!r}) if ({v} := {{obj}}.get({name!r}, _ABSENT)) is _ABSENT else {v})"
+        rows = _STRUCT_ROWS.get(t.model) if t.model is not None else None
+        if rows is None:
+            read = f"(_miss({full!r}) if ({v} := {{obj}}.get({name!r}, _ABSENT)) is _ABSENT else {v})"
+        elif name in rows:  # 'did not happen' when absent (None), not known when 'unknown', in either form
+            read = (f"(_miss({full!r}) if ({v} := _G_{t.model.__name__}({{obj}}, {name!r}, _ABSENT)) is _ABSENT or "
+                    f"{v}.__class__ is str and {v} == 'unknown' else {v})")
+        else:  # dict.get and its _ABSENT, or getattr and None (see read_as_structs)
+            g = t.model.__name__
+            read = f"(_miss({full!r}) if ({v} := _G_{g}({{obj}}, {name!r}, _X_{g})) is _X_{g} else {v})"
         if inner.src == "r":  # the facts themselves are never null
             return _code(read.format(obj="r"), inner, may_miss=True), ftype, full
         o = _fresh("_o")
@@ -754,9 +828,11 @@ class _Compiler:
                 return Code(f"({key!r} in r)"), BOOL, None
             if target is not None or len(args) != 1 or args[0].op != "field":
                 raise ExprError(_("has() takes one field, e.g. has(item.left_on) or has(period_start)"), n.col)
-            obj, _t, _p = self.visit(args[0].args[0])
+            obj, t, _p = self.visit(args[0].args[0])
             self.visit(args[0])  # validates the field name
             key, o = args[0].value, _fresh("_o")
+            if t.model is not None and t.model in _STRUCT_ROWS:
+                return _code(f"(({o} := {obj.src}) is not None and _H_{t.model.__name__}({o}, {key!r}))", obj), BOOL, None
             return _code(f"(({o} := {obj.src}) is not None and {key!r} in {o})", obj), BOOL, None
         if target is not None:
             args = [target, *args]

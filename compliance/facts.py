@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, fi
 from pydantic_core import PydanticCustomError
 
 from compliance import loading
+from compliance import expr
 from compliance.expr import type_of_annotation
 from compliance.forms import Date, Stamp, TimeOfDay, YesNo
 from compliance.i18n import _
@@ -1200,18 +1201,23 @@ def _normalise(obj: dict, model: type[BaseModel]) -> dict:
     return obj
 
 
-def to_evaluation_dict(facts: Facts, release: bool = False) -> dict:
+def to_evaluation_dict(facts: Facts, release: bool = False, keep_structs: bool = False) -> dict:
     """Plain dicts for the evaluator: unknown facts absent, 'none' events present as None; an incident's
     clock start, first notice and notice contents taken from its awareness and notice lists when not stated.
 
     ``release``: the caller needs ``facts`` no more, so the rows of its long lists are dumped a chunk at a time
-    and their model instances dropped as they go (at 1M rows the models and the dicts together were the peak)."""
+    and their model instances dropped as they go (at 1M rows the models and the dicts together were the peak).
+    ``keep_structs``: the lists of ``STRUCT_LISTS`` that ``compliance.row_decoder`` decoded stay its structs, which
+    the evaluator reads as it reads the dicts (``expr.read_as_structs``; ``struct_lists_as_dicts`` undoes it)."""
     from compliance.row_decoder import evaluation_rows, is_struct_list
 
     structs = {name: row for name, row in _row_lists().items() if is_struct_list(getattr(facts, name))}
+    kept = {name: getattr(facts, name) for name in structs if keep_structs and name in STRUCT_LISTS}
+    for name in kept:
+        del structs[name]
     long = {name: row for name, row in _row_lists().items()
-            if release and name not in structs and len(getattr(facts, name) or ()) > loading.CHUNK_ROWS}
-    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref", *long, *structs}), Facts)
+            if release and name not in structs and name not in kept and len(getattr(facts, name) or ()) > loading.CHUNK_ROWS}
+    root = _normalise(facts.model_dump(exclude_unset=True, exclude_none=True, exclude={"schema_ref", *long, *structs, *kept}), Facts)
     for name, row in long.items():
         root[name] = _release_rows(getattr(facts, name), row)
     for name, row in structs.items():  # rows compliance.row_decoder took: the same dicts pydantic's dump gives
@@ -1219,6 +1225,7 @@ def to_evaluation_dict(facts: Facts, release: bool = False) -> dict:
         _settler((_PLANS.get(row) or _PLANS.setdefault(row, _plan(row)))[0])(rows)
         if release:
             facts.__dict__[name] = None  # the structs go; their values live on in the dicts
+    root |= kept
     for inc in root.get("incidents") or []:
         starts = [a["at"] for a in inc.get("awareness") or [] if a.get("starts_clock")]
         if "aware_at" not in inc and len(starts) == 1:
@@ -1235,6 +1242,34 @@ def to_evaluation_dict(facts: Facts, release: bool = False) -> dict:
         if possible and inc.get("possible_leak_aware_at") is None:
             inc["possible_leak_aware_at"] = min(possible)
     return root
+
+
+def struct_lists_as_dicts(root: dict) -> None:
+    """Turn the struct lists ``to_evaluation_dict(keep_structs=True)`` kept into the evaluation form's dicts (for
+    whatever changes rows in place: observed facts joining the stated ones)."""
+    from compliance.row_decoder import evaluation_rows, is_struct_list
+
+    for name, row in STRUCT_LISTS.items():
+        if is_struct_list(root.get(name)):
+            rows = root[name] = evaluation_rows(root[name])
+            _settler((_PLANS.get(row) or _PLANS.setdefault(row, _plan(row)))[0])(rows)
+
+
+def evaluation_row(row) -> dict:
+    """One row as the evaluation form has it, a struct's or a dict already."""
+    from compliance.row_decoder import evaluation_rows
+
+    if row.__class__ is dict:
+        return row
+    (out,) = evaluation_rows([row])
+    model = next(m for m in STRUCT_LISTS.values() if m.__name__ == row.__class__.__name__)
+    _settler((_PLANS.get(model) or _PLANS.setdefault(model, _plan(model)))[0])((out,))
+    return out
+
+
+STRUCT_LISTS: dict[str, type[BaseModel]] = {"handlers": Handler, "accounts": Account, "credentials": Credential}
+"""The long lists the evaluator may read as ``compliance.row_decoder`` structs (``to_evaluation_dict(keep_structs)``)."""
+expr.rows_may_be_structs({m: frozenset(_plan(m)[0]) for m in STRUCT_LISTS.values()})
 
 
 @functools.cache

@@ -71,15 +71,19 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
     doc = Document(path, text)
     problems: list[Problem] = []
     ids: dict[str, set[str] | None] = {}
+    plain: set[str] = set()  # the lists whose ids are all printable ASCII (so is any reference equal to one)
     for name in ID_LISTS:
         items = getattr(facts, name, None)
         if items is None:
             ids[name] = None
             continue
         idents = list(map(_ID, items))
-        if _plain(idents) and len(set(idents)) == len(idents):  # the common case, in C: nothing to report
-            ids[name] = set(idents)
-            continue
+        unique = set(idents)
+        if _plain(idents):
+            plain.add(name)
+            if len(unique) == len(idents):  # the common case, in C: nothing to report
+                ids[name] = unique
+                continue
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             ident = item.id
@@ -103,12 +107,12 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
         items = [stated] if single else stated or []
         lists = target.split("+")
         found = [ids[t] for t in lists if ids.get(t) is not None]
-        known = set().union(*found) if found else None
+        known = found[0] if len(found) == 1 else set().union(*found) if found else None
         kind = _(" or ").join(t[:-1].replace("_", " ") for t in lists)
         values = [v for v in map(attrgetter(field), items) if v is not None]  # rows are models or structs: every field is an attribute
-        flat = list(chain.from_iterable(values)) if many else values
-        if known is not None and _plain(flat) and known.issuperset(flat):  # all resolve: no per-row walk
-            continue
+        flat = chain.from_iterable(values) if many else values
+        if known is not None and all(t in plain for t in lists if ids.get(t) is not None) and known.issuperset(flat):
+            continue  # all resolve, each equal to a plain id: no per-row walk
         for i, item in enumerate(items):
             value = getattr(item, field, None)
             if value is None:

@@ -52,11 +52,14 @@ def prepare(
             problems += exc.problems
     if problems:
         raise InputError(problems)
-    root = to_evaluation_dict(facts, release=derived_path is None)  # facts is only read again to compare with records
+    # facts is only read again to compare with records; the long lists may stay structs (expr.read_as_structs)
+    root = to_evaluation_dict(facts, release=derived_path is None, keep_structs=True)
     disagreements = []
     if root.pop("observed", None):  # stated and observed stay apart: observed rows join, disagreements fail controls
+        from compliance.facts import struct_lists_as_dicts
         from compliance.observed import listed, merge
 
+        struct_lists_as_dicts(root)  # observed rows join stated ones in place
         disagreements, strangers = merge(root, listed(str(facts_path)))
         if strangers:  # at the facts file's line that lists the document
             doc, at = Document(str(facts_path), text), {ref.path: i for i, ref in enumerate(facts.observed or [])}

@@ -18,7 +18,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from msgspec import Struct
+
 from compliance.catalog import Text
+from compliance.facts import evaluation_row
 from compliance.result import CatalogInfo, ControlResult, TodoItem
 
 KINDS = ("fact", "attestation", "attachment")
@@ -206,8 +209,11 @@ def build(controls: list[ControlResult], catalogs: list[CatalogInfo], compiled=N
             for n, row in enumerate(rows if isinstance(rows, list) else []):
                 if isinstance(row, dict):
                     index.setdefault(str(row.get("id", f"#{n + 1}")), row)
+                elif isinstance(row, Struct):  # a long list read as structs (facts.to_evaluation_dict)
+                    index.setdefault(row.id, row)
             lists[name] = index
-        return lists[name].get(ident)
+        row = lists[name].get(ident)
+        return row if row is None or row.__class__ is dict else evaluation_row(row)
 
     entries = _Entries()
     for c in controls:
