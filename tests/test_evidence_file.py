@@ -261,3 +261,16 @@ def test_a_csv_source_with_a_broken_quote_is_refused_at_its_row(tmp_path, tail, 
     write(tmp_path, "evidence/hr.csv", HR + tail)
     f = write(tmp_path, "facts.yaml", HEAD + HANDLERS_FROM.format(name="hr.csv"))
     assert_input_error(cli("validate", f), f"hr.csv:{line}: not readable as CSV")
+
+
+@pytest.mark.parametrize("rows, line", [
+    ("h-4,최,2025-02-30,,sys-a\n", 5),  # read in one call (every row one line): the row's own line
+    ('h-4,"최\n(겸직)",,,sys-a\nh-5,정,2025-02-30,,sys-a\n', 7),  # a quoted line break: each row's line read one by one
+    ('h-4,"최\n(겸직)",,,sys-a\nh-5,정,"2025-02-30,,sys-a\n', 7),  # and a quote never closed after it
+])
+def test_a_csv_sources_problems_are_at_their_lines_however_the_rows_are_read(tmp_path, rows, line):
+    write(tmp_path, "evidence/hr.csv", HR + rows)
+    f = write(tmp_path, "facts.yaml", HEAD + HANDLERS_FROM.format(name="hr.csv"))
+    for command in ("validate", "check"):
+        proc = cli(command, f)
+        assert proc.returncode == 2 and f"hr.csv:{line}:" in proc.stderr, proc.stderr

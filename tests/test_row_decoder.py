@@ -321,3 +321,35 @@ def test_text_pydantic_would_strip_is_not_read_into_structs_from_the_bytes(field
     text = json.dumps({"as_of": "2025-11-30", "handlers": rows}, ensure_ascii=ascii_only)
     read = row_decoder.decode_json(Facts, text.encode("utf-8"), _row_models)
     assert read is not None and read["handlers"] == rows  # plain values: pydantic strips them, as before
+
+
+@pytest.mark.parametrize("model", DECODED, ids=lambda m: m.__name__)
+def test_structs_made_from_columns_are_the_structs_decoded_from_the_rows(model):
+    """``from_columns`` (a table's converted columns, ``compliance.sources``) against ``decode`` of the same rows as
+    dicts: it gives up, or gives the same structs. Columns left out, an unknown one, a required one missing, a column
+    of one value stated as not tracked ('unknown'), hostile values."""
+    from itertools import repeat
+
+    rnd = random.Random(f"columns-{model.__name__}")
+    seen = {"same": 0, "gave up": 0}
+    for _ in range(400):
+        rows = [_row(model, rnd, clean=rnd.random() < 0.85) for _ in range(rnd.randint(1, 8))]
+        names = sorted({k for r in rows for k in r} - {"extra", "Id", "left on"})
+        if rnd.random() < 0.1 and "id" in names:
+            names.remove("id")
+        columns: list = [[r.get(n) for r in rows] for n in names]
+        if rnd.random() < 0.1:
+            names.append("extra")
+            columns.append([None] * len(rows))
+        optional = [f for f in model.model_fields if f not in names and f != "id"]
+        if optional and rnd.random() < 0.3:
+            names.append(rnd.choice(optional))
+            columns.append(repeat("unknown"))
+        made = row_decoder.from_columns(model, list(names), list(columns))
+        if made is None:
+            seen["gave up"] += 1
+            continue
+        dicts = [{n: v for n, v in zip(names, values) if v is not None} for values in zip(*columns)]
+        assert made == row_decoder.decode(model, dicts, stripped=True), (names, columns)
+        seen["same"] += 1
+    assert seen["same"] > 100 and seen["gave up"] > 40, seen

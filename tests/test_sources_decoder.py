@@ -89,6 +89,7 @@ def _facts(tmp_path, tables: dict[str, list[list]], xlsx: bool = False) -> str:
 
 def _no_decoder(monkeypatch):
     monkeypatch.setattr(row_decoder, "decode", lambda model, rows, **kw: None)
+    monkeypatch.setattr(row_decoder, "from_columns", lambda model, names, columns: None)
 
 
 def _row_by_row(monkeypatch):
