@@ -130,6 +130,8 @@ def _offenders(cc: CompiledCheck, root: dict, items: list, failed: list[int], va
 
 
 _new, _set = object.__new__, object.__setattr__
+_DAYS = frozenset({dt.date, dt.datetime})
+"""written as ``jsonable`` writes them (ISO 8601), without its call"""
 _ABSENT = object()
 
 
@@ -137,8 +139,9 @@ _ABSENT = object()
 def _values_of(fields: tuple[str, ...]):
     """``item → {field: its value as JSON, or "(absent)"}`` for the fields a check reads: one generated dict
     display per field list (a comprehension calling ``jsonable`` per value cost twice as much per offender)."""
-    body = ", ".join(f"{f!r}: (v if (v := g({f!r}, '(absent)')) is None or type(v) in plain else jsonable(v))" for f in fields)
-    space = {"jsonable": jsonable, "plain": PLAIN}
+    body = ", ".join(f"{f!r}: (v if (v := g({f!r}, '(absent)')) is None or (t := type(v)) in plain else "
+                     f"v.isoformat() if t in days else jsonable(v))" for f in fields)
+    space = {"jsonable": jsonable, "plain": PLAIN, "days": _DAYS}
     exec(f"def values_of(item):\n    g = item.get\n    return {{{body}}}\n", space)  # noqa: S102 - names are repr()'d
     space["values_of"].fields = fields
     return space["values_of"]
@@ -155,11 +158,12 @@ def _struct_values_of(fields: tuple[str, ...], cls: type):
         if f not in cls.__struct_fields__:
             parts.append(f"{f!r}: '(absent)'")
         elif f in settle:
-            parts.append(f"{f!r}: ('(absent)' if (v := item.{f}).__class__ is str and v == 'unknown' else "
-                         f"v if v is None or type(v) in plain else jsonable(v))")
+            parts.append(f"{f!r}: ('(absent)' if (t := (v := item.{f}).__class__) is str and v == 'unknown' else "
+                         f"v if v is None or t in plain else v.isoformat() if t in days else jsonable(v))")
         else:
-            parts.append(f"{f!r}: ('(absent)' if (v := item.{f}) is None else v if type(v) in plain else jsonable(v))")
-    space = {"jsonable": jsonable, "plain": PLAIN}
+            parts.append(f"{f!r}: ('(absent)' if (v := item.{f}) is None else v if (t := type(v)) in plain else "
+                         f"v.isoformat() if t in days else jsonable(v))")
+    space = {"jsonable": jsonable, "plain": PLAIN, "days": _DAYS}
     exec(f"def values_of(item):\n    return {{{', '.join(parts)}}}\n", space)  # noqa: S102 - field names are identifiers
     return space["values_of"]
 

@@ -22,11 +22,13 @@ import datetime as dt
 import functools
 import itertools
 import math
+import operator
 import re
 import types
 import typing
 import weakref
 from collections.abc import Callable
+from itertools import repeat
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, get_args, get_origin
@@ -370,10 +372,20 @@ def _index(root: dict, coll: list) -> dict:
     key = id(coll)
     hit = cache.get(key)
     if hit is None or hit[0] is not coll:
-        hit = (coll, {x.get("id") if x.__class__ is dict else x.id: x for x in coll
-                      if isinstance(x, dict) or x.__class__ in _STRUCT_CLASSES})
+        kinds = set(map(type, coll))
+        if kinds == {dict}:  # a list of rows, in C (the last of two equal ids wins, as in the loop below)
+            found = dict(zip(map(dict.get, coll, repeat("id")), coll))
+        elif len(kinds) == 1 and kinds <= _STRUCT_CLASSES:
+            found = dict(zip(map(_ID, coll), coll))
+        else:
+            found = {x.get("id") if x.__class__ is dict else x.id: x for x in coll
+                     if isinstance(x, dict) or x.__class__ in _STRUCT_CLASSES}
+        hit = (coll, found)
         cache[key] = hit
     return hit[1]
+
+
+_ID = operator.attrgetter("id")
 
 
 # --------------------------------------------------------------------------- compiler
