@@ -75,6 +75,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("facts", help="a big JSON facts file (benchmarks/generate.py --json)")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--structs", action="store_true",
+                    help="the evaluator reads the long lists as the row decoder's structs, as `check` does (the hand "
+                         "loops read the same rows as dicts)")
     args = ap.parse_args()
 
     from compliance.catalog import default_catalog_dir, in_force, load_catalogs
@@ -83,11 +86,16 @@ def main() -> None:
     from compliance.loading import load, validate_file
 
     catalogs = load_catalogs(default_catalog_dir())
-    data, text = load(args.facts)
-    facts, _ = validate_file(args.facts, Facts, data, text)
-    root = to_evaluation_dict(facts, release=True)
+    data, text = load(args.facts, rows_of=Facts if args.structs else None)
+    facts, _ = validate_file(args.facts, Facts, data, text, rows_as_structs=args.structs)
+    evaluated = to_evaluation_dict(facts, release=True, keep_structs=args.structs)
+    root = dict(evaluated)
+    if args.structs:  # the hand loops read dicts
+        from compliance.facts import struct_lists_as_dicts
+
+        struct_lists_as_dicts(root)
     del data, facts
-    inputs = Inputs(in_force(catalogs, root["as_of"]), root, args.facts, text, root["as_of"], [], [])
+    inputs = Inputs(in_force(catalogs, root["as_of"]), evaluated, args.facts, text, root["as_of"], [], [])
     from compliance.catalog import FACTS_TYPE
     from compliance.expr import compile_expr
 
