@@ -190,11 +190,15 @@ for _tag, _pattern, _first in (
 ):
     _SafeLoader.add_implicit_resolver("tag:yaml.org,2002:" + _tag, re.compile(_pattern), list(_first))
 
-_NEEDS_PYYAML = re.compile(r"[!&*]|<<|\?(?:[ \t\r\n]|$)|^%|[0-9]{19}|0[xob][0-9a-fA-F]{15}", re.M)
+_NEEDS_PYYAML = re.compile(
+    r"(?:^[ \t]*+|[\[{,:?][ \t]*+|-[ \t]++)(?:[!&*]|\?(?:[ \t\r\n]|$))|<<|^%|[0-9]{19}|0[xob][0-9a-fA-F]{15}", re.M)
 """Text without these holds no tag (!), anchor (&), alias (*), merge key (<<), complex key (? ), directive (%) or
 integer beyond 64 bits (which the fast reader turns into text or refuses): its result is then the same as PyYAML's
-with the resolvers above. Text with any of them (also inside a quoted string: "R&D") goes to PyYAML, which
-refuses the constructs with a line number and reads big integers as integers."""
+with the resolvers above. A tag, an anchor, an alias or a complex key can only begin a node: at the start of a
+line, or after '- ', after ':', '?', '[', '{' or ',' (with blanks between); '!', '&', '*' and '?' elsewhere are text
+("R&D", an expression's "a && b" or "x != y"), which both readers read alike. Text where one may begin (also inside
+a quoted string: 'a: *b') goes to PyYAML, which refuses the constructs with a line number and reads big integers as
+integers. ``tests/test_yaml_readers.py`` holds this to PyYAML on random documents."""
 
 
 def _fast_yaml(text: str) -> Any:

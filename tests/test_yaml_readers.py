@@ -5,6 +5,7 @@ because it happens to contain an '&' somewhere (which sends it to PyYAML)."""
 import datetime as dt
 import json
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -86,8 +87,12 @@ def test_the_fast_reader_is_used_and_constructs_it_cannot_judge_go_to_pyyaml():
     plain = "handlers:\n  - {id: h-1, left_on: 2024-12-31}\n"
     assert _fast_yaml(plain) == ryaml.loads(plain) == {"handlers": [{"id": "h-1", "left_on": "2024-12-31"}]}
     for text in ("a: &x 1\nb: *x\n", "a: !!set {x: null}\n", "<<: {a: 1}\n", "? [a]\n: 1\n", "%YAML 1.2\n---\na: 1\n",
-                 "name: R&D\n", "n: 12345678901234567890\n", "n: 0x1234567890abcdef1\n"):
+                 "n: 12345678901234567890\n", "n: 0x1234567890abcdef1\n", "- *x\n", "[a,*x]\n", '{"a":*x}\n', "k:\t!t v\n",
+                 "k:\n  &a v\n", "--- !!str v\n", "{? a}\n"):
         assert _fast_yaml(text) is _SLOW, text
+    for text in ("name: R&D\n", "expect: item.a != null && item.b > 2 * c\n", 'where: "!has(item.kind) || x ? a : b"\n',
+                 'except: ["notice/4.*", "4-*"]\n'):  # text, not node properties: the fast reader, the same values
+        assert _fast_yaml(text) is not _SLOW and _fast_yaml(text) == yaml.load(text, Loader=_SafeLoader), text
     with pytest.raises(InputError, match="anchors and aliases"):
         parse("a: &x 1\nb: *x\n", "f.yaml")
     assert parse("n: 12345678901234567890\n", "f.yaml") == {"n": 12345678901234567890}
@@ -104,16 +109,16 @@ def test_yaml_and_json_with_the_same_values_are_the_same_facts(tmp_path):
     from_yaml = check_facts(y, [])[0].model_dump()
     assert from_yaml == check_facts(j, [])[0].model_dump()
     assert isinstance(from_yaml["as_of"], dt.date) and from_yaml["as_of"].isoformat() in text
-    # the same file sent through PyYAML (an '&' in a comment) is the same facts
-    assert check_facts(write(tmp_path, "amp.yaml", "# R&D\n" + text), [])[0].model_dump() == from_yaml
+    # the same file sent through PyYAML (a comment that looks like an anchor) is the same facts
+    assert check_facts(write(tmp_path, "amp.yaml", "# R: &D\n" + text), [])[0].model_dump() == from_yaml
     lines = text.splitlines()
     n = next(i for i, line in enumerate(lines) if line.strip() == "ip_restricted: true")
-    for word, head in [(w, h) for w in ("yes", "YES", "y", "예") for h in ("", "# R&D\n")]:
+    for word, head in [(w, h) for w in ("yes", "YES", "y", "예") for h in ("", "# R: &D\n")]:
         edited = head + "\n".join(lines[:n] + [lines[n].replace("true", word)] + lines[n + 1:]) + "\n"
         assert (_fast_yaml(edited) is _SLOW) == bool(head)  # both readers are used
         assert check_facts(write(tmp_path, "yes.yaml", edited), [])[0].model_dump() == from_yaml, (word, head)
     for word in ("on", "1", "O"):
-        for head in ("", "# R&D\n"):
+        for head in ("", "# R: &D\n"):
             edited = head + "\n".join(lines[:n] + [lines[n].replace("true", word)] + lines[n + 1:]) + "\n"
             with pytest.raises(InputError) as exc:
                 check_facts(write(tmp_path, "on.yaml", edited), [])
@@ -126,3 +131,25 @@ def test_catalogs_load_the_same_through_either_reader():
         text = path.read_text(encoding="utf-8")
         fast, slow = _both(text)
         assert fast is _SLOW or _same(fast, slow), path
+
+
+def test_what_the_fast_reader_takes_pyyaml_reads_the_same():
+    """Random documents of YAML's indicators (anchors, aliases, tags, complex keys, flows, quotes, comments, block
+    scalars): whatever ``_NEEDS_PYYAML`` lets the fast reader take and it reads, PyYAML reads to the same value (a
+    tag or an anchor it would refuse never reaches ryaml, which would drop or expand it)."""
+    rnd = random.Random("fast reader")
+    pieces = ["a", " ", ":", "- ", "\n", "  ", "[", "]", "{", "}", ",", "&x", "*x", "!t", "!!str", "?", "'q'", '"q"', "#c",
+              "|", ">", "\t", "-", "<<", "b: ", "c", "&", "*", "!", "? ", "x&y", "1"]
+    taken = 0
+    for _ in range(60000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 16)))
+        fast = _fast_yaml(text)
+        if fast is _SLOW:
+            continue
+        taken += 1
+        try:
+            slow = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - the project's safe loader
+        except yaml.YAMLError as exc:
+            raise AssertionError(f"the fast reader took what PyYAML refuses: {text!r} ({exc})") from None
+        assert _same(fast, slow) if not isinstance(fast, (dict, list)) else repr(fast) == repr(slow), text
+    assert taken > 5000
