@@ -21,7 +21,7 @@ from compliance.precedents import relevant
 from compliance.versions import units, versions_applied
 from compliance.evidence import AttachmentStatus
 from compliance.expr import DATETIME, Budget, EvalError, Missing, OutOfRange, type_of_annotation
-from compliance.facts import STRUCT_LISTS, Incident
+from compliance.facts import STRUCT_LISTS, Incident, struct_model
 from compliance.row_decoder import is_struct_list
 from compliance.i18n import _
 from compliance.waivers import Waiver, apply_waiver
@@ -151,8 +151,7 @@ def _values_of(fields: tuple[str, ...]):
 def _struct_values_of(fields: tuple[str, ...], cls: type):
     """``values_of`` for a struct row: what its evaluation dict would give (None stands for an absent key, except in
     the "did not happen" fields, where 'unknown' does)."""
-    model = next(m for m in STRUCT_LISTS.values() if m.__name__ == cls.__name__)
-    settle = expr._STRUCT_ROWS[model]
+    settle = expr._STRUCT_ROWS[struct_model(cls)]
     parts = []
     for f in fields:
         if f not in cls.__struct_fields__:

@@ -28,7 +28,6 @@ import types
 import typing
 import weakref
 from collections.abc import Callable
-from itertools import repeat
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Literal, get_args, get_origin
@@ -374,7 +373,7 @@ def _index(root: dict, coll: list) -> dict:
     if hit is None or hit[0] is not coll:
         kinds = set(map(type, coll))
         if kinds == {dict}:  # a list of rows, in C (the last of two equal ids wins, as in the loop below)
-            found = dict(zip(map(dict.get, coll, repeat("id")), coll))
+            found = dict(zip(map(dict.get, coll, itertools.repeat("id")), coll))
         elif len(kinds) == 1 and kinds <= _STRUCT_CLASSES:
             found = dict(zip(map(_ID, coll), coll))
         else:

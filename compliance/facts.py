@@ -20,8 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from compliance import loading
-from compliance import expr
+from compliance import expr, loading
 from compliance.expr import type_of_annotation
 from compliance.forms import Date, Stamp, TimeOfDay, YesNo
 from compliance.i18n import _
@@ -1222,7 +1221,7 @@ def to_evaluation_dict(facts: Facts, release: bool = False, keep_structs: bool =
         root[name] = _release_rows(getattr(facts, name), row)
     for name, row in structs.items():  # rows compliance.row_decoder took: the same dicts pydantic's dump gives
         rows = root[name] = evaluation_rows(getattr(facts, name))
-        _settler((_PLANS.get(row) or _PLANS.setdefault(row, _plan(row)))[0])(rows)
+        _settle_rows(rows, row)
         if release:
             facts.__dict__[name] = None  # the structs go; their values live on in the dicts
     root |= kept
@@ -1252,7 +1251,7 @@ def struct_lists_as_dicts(root: dict) -> None:
     for name, row in STRUCT_LISTS.items():
         if is_struct_list(root.get(name)):
             rows = root[name] = evaluation_rows(root[name])
-            _settler((_PLANS.get(row) or _PLANS.setdefault(row, _plan(row)))[0])(rows)
+            _settle_rows(rows, row)
 
 
 def evaluation_row(row) -> dict:
@@ -1262,9 +1261,18 @@ def evaluation_row(row) -> dict:
     if row.__class__ is dict:
         return row
     (out,) = evaluation_rows([row])
-    model = next(m for m in STRUCT_LISTS.values() if m.__name__ == row.__class__.__name__)
-    _settler((_PLANS.get(model) or _PLANS.setdefault(model, _plan(model)))[0])((out,))
+    _settle_rows((out,), struct_model(row.__class__))
     return out
+
+
+def struct_model(cls: type) -> type[BaseModel]:
+    """The row model of a struct class of ``STRUCT_LISTS`` (the decoder names each struct after its model)."""
+    return next(m for m in STRUCT_LISTS.values() if m.__name__ == cls.__name__)
+
+
+def _settle_rows(rows, model: type[BaseModel]) -> None:
+    """``_settle`` each of the evaluation rows of ``model`` (one generated loop)."""
+    _settler((_PLANS.get(model) or _PLANS.setdefault(model, _plan(model)))[0])(rows)
 
 
 STRUCT_LISTS: dict[str, type[BaseModel]] = {"handlers": Handler, "accounts": Account, "credentials": Credential}
