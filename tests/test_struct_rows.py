@@ -136,9 +136,11 @@ def test_the_examples_audit_the_same_with_struct_rows(example):
     assert structs == dicts
 
 
-def test_random_facts_audit_the_same_with_struct_rows(tmp_path):
+@pytest.mark.parametrize("mixed", [False, True])
+def test_random_facts_audit_the_same_with_struct_rows(tmp_path, mixed):
     """Offenders (their values and labels), what is missing per item, the todo list: all from struct rows as from
-    dicts, on handlers, keys and accounts with every form of 'did not happen', 'unknown' and absent."""
+    dicts, on handlers, keys and accounts with every form of 'did not happen', 'unknown' and absent. ``mixed``: one
+    account's text has a space pydantic strips, so the accounts are its models' dicts beside struct handlers and keys."""
     from compliance.loading import load
 
     rnd = random.Random("random facts")
@@ -157,10 +159,12 @@ def test_random_facts_audit_the_same_with_struct_rows(tmp_path):
             "credentials": [{**_credential(rnd, n, 300), "system": system} for n in range(200)]}
     for c in doc["credentials"]:
         c["owner"] = f"h-{int(c['owner'][2:]) % 300}"
+    if mixed:
+        accounts[7]["shared_reason"] = "a shared desk "
     path = folder / "facts-random.json"
     path.write_text(json.dumps(doc, ensure_ascii=False, default=str), encoding="utf-8")
     kept, structs, dicts = _both_ways(str(path))
-    assert set(kept) == set(STRUCT_LISTS)
+    assert set(kept) == set(STRUCT_LISTS) - ({"accounts"} if mixed else set())
     result = json.loads(structs)
     assert sum(len(ch["offenders"]) for c in result["controls"] for ch in c["checks"]) > 100
     assert any(m["items"] for c in result["controls"] for ch in c["checks"] for m in ch["missing"])
