@@ -109,9 +109,13 @@ def reference_problems(facts: Facts, text: str, path: str) -> list[Problem]:
         found = [ids[t] for t in lists if ids.get(t) is not None]
         known = found[0] if len(found) == 1 else set().union(*found) if found else None
         kind = _(" or ").join(t[:-1].replace("_", " ") for t in lists)
-        values = [v for v in map(attrgetter(field), items) if v is not None]  # rows are models or structs: every field is an attribute
-        flat = chain.from_iterable(values) if many else values
-        if known is not None and all(t in plain for t in lists if ids.get(t) is not None) and known.issuperset(flat):
+        stated_refs = map(attrgetter(field), items)  # rows are models or structs: every field is an attribute
+        if many:  # a list of references (an empty one holds none)
+            refs = chain.from_iterable(filter(None, stated_refs))
+        else:  # the distinct references, hashed once each (a million accounts name a few systems)
+            refs = set(stated_refs)
+            refs.discard(None)
+        if known is not None and all(t in plain for t in lists if ids.get(t) is not None) and known.issuperset(refs):
             continue  # all resolve, each equal to a plain id: no per-row walk
         for i, item in enumerate(items):
             value = getattr(item, field, None)

@@ -486,7 +486,7 @@ def _fast_json(source: bytes | str) -> Any:
         data = decode(raw)
     except (error, RecursionError, ValueError, OverflowError):
         return _SLOW
-    if _ESCAPED_COLON.search(raw) or raw.count(b":") != encode(data).count(b":"):
+    if (b"\\" in raw and _ESCAPED_COLON.search(raw)) or raw.count(b":") != encode(data).count(b":"):
         return _SLOW  # a repeated key (or a colon written escaped): the slow reader says which, where
     return data
 

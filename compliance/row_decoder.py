@@ -233,7 +233,7 @@ def decode_json(model: type[BaseModel], raw: bytes, rows_of) -> dict | None:
     holds this to ``json.loads`` and pydantic on random files."""
     from compliance.loading import _ESCAPED_COLON
 
-    if b"null" in raw or _ESCAPED_COLON.search(raw):
+    if b"null" in raw or (b"\\" in raw and _ESCAPED_COLON.search(raw)):
         return None
     try:
         top = _TOP(raw)
@@ -260,10 +260,19 @@ def decode_json(model: type[BaseModel], raw: bytes, rows_of) -> dict | None:
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _PLAIN = msgspec.json.Decoder().decode
 _WRITE = msgspec.json.encode
-_EDGES = (b"\\", b'" ', b' "')
-"""In compact JSON (what msgspec writes), how a string can begin or end with whitespace when the text is ASCII: a
-space next to a quote, or an escape (a control character, a quote, a backslash; any escape sends the list to the
-exact check). Non-ASCII text is checked exactly."""
+def _may_strip(written: bytes) -> bool:
+    """Whether a string of ``written`` (compact JSON, as msgspec writes it) may begin or end with whitespace: a space
+    next to a quote, any escape (msgspec escapes only control characters, quotes and backslashes), or any of the
+    non-ASCII whitespace characters anywhere. One-byte searches first: they run at memory speed."""
+    if b"\\" in written or (b" " in written and (b'" ' in written or b' "' in written)):
+        return True
+    return not written.isascii() and any(lead in written for lead in WIDE_SPACE_LEADS)
+
+
+WIDE_SPACE_LEADS = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80")
+"""UTF-8 beginnings of every non-ASCII character Python's ``str.strip`` strips (U+0085, U+00A0, U+1680, U+2000-U+200A,
+U+2028, U+2029, U+202F, U+205F, U+3000; ``tests/test_row_decoder.py`` derives them again). U+20xx also holds common
+punctuation (… ‘ ” –): text holding it gets the exact check."""
 
 
 def _typed(made, raw) -> tuple[list, bytes] | None:
@@ -273,8 +282,7 @@ def _typed(made, raw) -> tuple[list, bytes] | None:
     try:
         out = msgspec.json.decode(raw, type=list[struct])
         written = _WRITE(out)
-        if not out or (not (written.isascii() and not any(e in written for e in _EDGES))
-                       and _unstripped(out, texts, valid=True)):
+        if not out or (_may_strip(written) and _unstripped(out, texts, valid=True)):
             return None  # text pydantic would strip (read as plain values, then pydantic validates them)
         if after is not None:
             after(out)

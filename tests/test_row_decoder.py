@@ -353,3 +353,23 @@ def test_structs_made_from_columns_are_the_structs_decoded_from_the_rows(model):
         assert made == row_decoder.decode(model, dicts, stripped=True), (names, columns)
         seen["same"] += 1
     assert seen["same"] > 100 and seen["gave up"] > 40, seen
+
+
+def test_every_character_python_strips_begins_with_a_lead_the_fast_check_looks_for():
+    """``row_decoder._may_strip`` looks for these beginnings of UTF-8 only: every non-ASCII character ``str.strip``
+    removes must begin with one of them, or a row ending in it would be taken as a struct unstripped."""
+    import sys
+
+    stripped = [c for c in map(chr, range(0x80, sys.maxunicode + 1)) if (c + "x").strip() == "x"]
+    assert stripped and all(c.encode("utf-8").startswith(row_decoder.WIDE_SPACE_LEADS) for c in stripped)
+    for c in stripped:  # and a row with one at an end is never read into a struct from the bytes
+        assert row_decoder._may_strip(json.dumps([{"id": f"h-1{c}", "name": "개인정보"}], ensure_ascii=False).encode())
+
+
+def test_korean_text_without_spaces_at_its_ends_is_read_into_structs_from_the_bytes():
+    from compliance.loading import _row_models
+
+    rows = [{"id": f"h-{n}", "role": "개인정보 취급자 (상담·“고객” 응대)", "systems": ["sys-a"]} for n in range(5)]
+    text = json.dumps({"as_of": "2025-11-30", "handlers": rows}, ensure_ascii=False)
+    read = row_decoder.decode_json(Facts, text.encode("utf-8"), _row_models)
+    assert row_decoder.is_struct_list(read["handlers"]) and read["handlers"][0].role == rows[0]["role"]
