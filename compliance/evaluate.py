@@ -81,11 +81,7 @@ class Inputs:
 def _ident(item, n: int) -> str:
     if isinstance(item, dict):
         return str(item.get("id", f"#{n + 1}"))
-    return item.id if item.__class__ in _ROW_STRUCTS else f"#{n + 1}"
-
-
-_ROW_STRUCTS: set[type] = set()
-"""the struct classes of the rows the running evaluation reads as structs (``expr.read_as_structs``)"""
+    return item.id if item.__class__ in expr.STRUCT_CLASSES else f"#{n + 1}"
 
 
 def eval_budget() -> int | None:
@@ -114,7 +110,7 @@ def _offenders(cc: CompiledCheck, root: dict, items: list, failed: list[int], va
             values = values_of(item)
             if "_at" in item:  # an observed row: where the tool's output shows it
                 values["observed at"] = item["_at"]
-        elif item.__class__ in _ROW_STRUCTS:  # a struct row (the id is required, text)
+        elif item.__class__ in expr.STRUCT_CLASSES:  # a struct row (the id is required, text)
             if struct_values is None:  # the rows of one list are of one class
                 struct_values = _struct_values_of(values_of.fields, item.__class__)
             ident, values = item.id, struct_values(item)
@@ -151,7 +147,7 @@ def _values_of(fields: tuple[str, ...]):
 def _struct_values_of(fields: tuple[str, ...], cls: type):
     """``values_of`` for a struct row: what its evaluation dict would give (None stands for an absent key, except in
     the "did not happen" fields, where 'unknown' does)."""
-    settle = expr._STRUCT_ROWS[struct_model(cls)]
+    settle = expr.none_fields(struct_model(cls))
     parts = []
     for f in fields:
         if f not in cls.__struct_fields__:
@@ -601,12 +597,8 @@ def evaluate(inputs: Inputs) -> AuditResult:
     root = dict(inputs.facts)
     root["as_of"] = inputs.as_of
     structs = {m: root[name][0].__class__ for name, m in STRUCT_LISTS.items() if is_struct_list(root.get(name))}
-    _ROW_STRUCTS.update(structs.values())
-    try:
-        with expr.read_as_structs(structs):
-            return _evaluate(inputs, root)
-    finally:
-        _ROW_STRUCTS.clear()
+    with expr.read_as_structs(structs):
+        return _evaluate(inputs, root)
 
 
 def _evaluate(inputs: Inputs, root: dict) -> AuditResult:

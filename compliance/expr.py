@@ -374,11 +374,11 @@ def _index(root: dict, coll: list) -> dict:
         kinds = set(map(type, coll))
         if kinds == {dict}:  # a list of rows, in C (the last of two equal ids wins, as in the loop below)
             found = dict(zip(map(dict.get, coll, itertools.repeat("id")), coll))
-        elif len(kinds) == 1 and kinds <= _STRUCT_CLASSES:
+        elif len(kinds) == 1 and kinds <= STRUCT_CLASSES:
             found = dict(zip(map(_ID, coll), coll))
         else:
             found = {x.get("id") if x.__class__ is dict else x.id: x for x in coll
-                     if isinstance(x, dict) or x.__class__ in _STRUCT_CLASSES}
+                     if isinstance(x, dict) or x.__class__ in STRUCT_CLASSES}
         hit = (coll, found)
         cache[key] = hit
     return hit[1]
@@ -578,12 +578,18 @@ def _define(name: str, sources: list[str], names: dict[str, Any], origin: str) -
 
 _STRUCT_ROWS: dict[type, frozenset[str]] = {}
 """row model -> its "did not happen" fields (``facts`` registers the models whose lists may be structs)"""
-_STRUCT_CLASSES: set[type] = set()
+STRUCT_CLASSES: set[type] = set()
+"""the struct classes the running evaluation reads as structs (``read_as_structs``); empty outside one"""
 _READS: dict[str, Any] = {}
 """the reads of dict rows, for every registered model"""
 _CURRENT: dict[str, Any] = {}
 """the reads in force (a function compiled during an evaluation that reads structs gets them too)"""
 _DEFINED: weakref.WeakSet = weakref.WeakSet()
+
+
+def none_fields(model: type) -> frozenset[str]:
+    """The "did not happen" fields of a row model registered by ``rows_may_be_structs``."""
+    return _STRUCT_ROWS[model]
 
 
 def rows_may_be_structs(models: dict[type, frozenset[str]]) -> None:
@@ -615,14 +621,14 @@ def read_as_structs(classes: dict[type, type]):
     for model, cls in classes.items():
         g = model.__name__
         reads |= {f"_G_{g}": getattr, f"_X_{g}": None, f"_H_{g}": _struct_has(_STRUCT_ROWS[model])}
-    _STRUCT_CLASSES.update(classes.values())
+    STRUCT_CLASSES.update(classes.values())
     _CURRENT.update(reads)
     for fn in list(_DEFINED):
         fn.__globals__.update(reads)
     try:
         yield
     finally:
-        _STRUCT_CLASSES.clear()
+        STRUCT_CLASSES.clear()
         _CURRENT.update(_READS)
         for fn in list(_DEFINED):
             fn.__globals__.update(_READS)
