@@ -1208,7 +1208,7 @@ def to_evaluation_dict(facts: Facts, release: bool = False, keep_structs: bool =
     and their model instances dropped as they go (at 1M rows the models and the dicts together were the peak).
     ``keep_structs``: the lists of ``STRUCT_LISTS`` that ``compliance.row_decoder`` decoded stay its structs, which
     the evaluator reads as it reads the dicts (``expr.read_as_structs``; ``struct_lists_as_dicts`` undoes it)."""
-    from compliance.row_decoder import evaluation_rows, is_struct_list
+    from compliance.row_decoder import is_struct_list
 
     structs = {name: row for name, row in _row_lists().items() if is_struct_list(getattr(facts, name))}
     kept = {name: getattr(facts, name) for name in structs if keep_structs and name in STRUCT_LISTS}
@@ -1220,8 +1220,7 @@ def to_evaluation_dict(facts: Facts, release: bool = False, keep_structs: bool =
     for name, row in long.items():
         root[name] = _release_rows(getattr(facts, name), row)
     for name, row in structs.items():  # rows compliance.row_decoder took: the same dicts pydantic's dump gives
-        rows = root[name] = evaluation_rows(getattr(facts, name))
-        _settle_rows(rows, row)
+        root[name] = _evaluation_dicts(getattr(facts, name), row)
         if release:
             facts.__dict__[name] = None  # the structs go; their values live on in the dicts
     root |= kept
@@ -1246,23 +1245,16 @@ def to_evaluation_dict(facts: Facts, release: bool = False, keep_structs: bool =
 def struct_lists_as_dicts(root: dict) -> None:
     """Turn the struct lists ``to_evaluation_dict(keep_structs=True)`` kept into the evaluation form's dicts (for
     whatever changes rows in place: observed facts joining the stated ones)."""
-    from compliance.row_decoder import evaluation_rows, is_struct_list
+    from compliance.row_decoder import is_struct_list
 
     for name, row in STRUCT_LISTS.items():
         if is_struct_list(root.get(name)):
-            rows = root[name] = evaluation_rows(root[name])
-            _settle_rows(rows, row)
+            root[name] = _evaluation_dicts(root[name], row)
 
 
 def evaluation_row(row) -> dict:
     """One row as the evaluation form has it, a struct's or a dict already."""
-    from compliance.row_decoder import evaluation_rows
-
-    if row.__class__ is dict:
-        return row
-    (out,) = evaluation_rows([row])
-    _settle_rows((out,), struct_model(row.__class__))
-    return out
+    return row if row.__class__ is dict else _evaluation_dicts([row], struct_model(row.__class__))[0]
 
 
 def struct_model(cls: type) -> type[BaseModel]:
@@ -1270,9 +1262,14 @@ def struct_model(cls: type) -> type[BaseModel]:
     return next(m for m in STRUCT_LISTS.values() if m.__name__ == cls.__name__)
 
 
-def _settle_rows(rows, model: type[BaseModel]) -> None:
-    """``_settle`` each of the evaluation rows of ``model`` (one generated loop)."""
+def _evaluation_dicts(structs: list, model: type[BaseModel]) -> list[dict]:
+    """``compliance.row_decoder`` structs of ``model`` as the dicts pydantic's dump gives, settled (one generated
+    loop)."""
+    from compliance.row_decoder import evaluation_rows
+
+    rows = evaluation_rows(structs)
     _settler((_PLANS.get(model) or _PLANS.setdefault(model, _plan(model)))[0])(rows)
+    return rows
 
 
 STRUCT_LISTS: dict[str, type[BaseModel]] = {"handlers": Handler, "accounts": Account, "credentials": Credential}
