@@ -507,24 +507,7 @@ def parse(text: str, path: str | Path, as_json: bool = False, raw: bytes | None 
     copy of itself as long as it lives)."""
     if as_json or str(path).endswith(".json"):
         _bounded_containers(text, path)
-        try:
-            with _gc_paused():
-                data = _fast_json(raw if raw is not None else text) if len(text) >= FAST_JSON_CHARS else _SLOW
-                return data if data is not _SLOW else json.loads(text, object_pairs_hook=_unique_keys)
-        except _DuplicateKey as exc:
-            key, line, column = _duplicate_at(text, exc.key)
-            raise fail(path, _("duplicate key '{key}': JSON objects must not repeat a key (the second would silently win)").format(
-                key=key), line, column=column) from None
-        except json.JSONDecodeError as exc:
-            raise fail(path, _("invalid JSON: {problem}").format(problem=exc.msg), exc.lineno, column=exc.colno) from None
-        except RecursionError:
-            deep = _deep_offset(text)
-            line, column = _json_place(text, deep) if deep is not None else (0, 0)
-            raise fail(path, _("invalid JSON: {problem}").format(problem=_("nested too deeply")), line, column=column) from None
-        except ValueError as exc:  # e.g. an integer with more digits than Python converts
-            long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text) if sys.get_int_max_str_digits() else None
-            line, column = _json_place(text, long.start()) if long else (0, 0)
-            raise fail(path, _("invalid JSON: {problem}").format(problem=str(exc).split(";")[0]), line, column=column) from None
+        return _parse_json(text, path, raw)
     deep = _nesting_line(text)  # before either reader: both cost time per token in the depth (MAX_NESTING)
     if deep:
         raise fail(path, _("invalid YAML: {problem}").format(problem=_(
@@ -677,6 +660,29 @@ def _deep_offset(text: str, limit: int = MAX_NESTING) -> int | None:
     return where
 
 
+
+def _parse_json(text: str, path: str | Path, raw: bytes | None) -> Any:
+    """``parse`` of a JSON text whose containers are already counted (``_bounded_containers``)."""
+    try:
+        with _gc_paused():
+            data = _fast_json(raw if raw is not None else text) if len(text) >= FAST_JSON_CHARS else _SLOW
+            return data if data is not _SLOW else json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        key, line, column = _duplicate_at(text, exc.key)
+        raise fail(path, _("duplicate key '{key}': JSON objects must not repeat a key (the second would silently win)").format(
+            key=key), line, column=column) from None
+    except json.JSONDecodeError as exc:
+        raise fail(path, _("invalid JSON: {problem}").format(problem=exc.msg), exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        deep = _deep_offset(text)
+        line, column = _json_place(text, deep) if deep is not None else (0, 0)
+        raise fail(path, _("invalid JSON: {problem}").format(problem=_("nested too deeply")), line, column=column) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        long = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text) if sys.get_int_max_str_digits() else None
+        line, column = _json_place(text, long.start()) if long else (0, 0)
+        raise fail(path, _("invalid JSON: {problem}").format(problem=str(exc).split(";")[0]), line, column=column) from None
+
+
 def load(path: str | Path, as_json: bool = False, rows_of: type | None = None) -> tuple[Any, str]:
     """Load one file (JSON by extension or ``as_json``, a workbook by ``.xlsx``, else YAML); returns (data, text). The
     text is kept to locate later errors (a workbook's is the canonical JSON text of what it states).
@@ -693,15 +699,15 @@ def load(path: str | Path, as_json: bool = False, rows_of: type | None = None) -
     del data
     if not (as_json or str(path).endswith(".json")):
         return parse(text, path, as_json), text
+    _bounded_containers(text, path)
     if rows_of is not None and len(text) >= FAST_JSON_CHARS:
         from compliance.row_decoder import decode_json
 
-        _bounded_containers(text, path)
         with _gc_paused():
             read = decode_json(rows_of, raw, _row_models)
         if read is not None:
             return read, text
-    return parse(text, path, as_json, raw), text
+    return _parse_json(text, path, raw), text
 
 
 _JSON_START = re.compile(r"[ \t\r\n]*\{")

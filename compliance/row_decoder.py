@@ -260,6 +260,8 @@ def decode_json(model: type[BaseModel], raw: bytes, rows_of) -> dict | None:
 _TOP = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _PLAIN = msgspec.json.Decoder().decode
 _WRITE = msgspec.json.encode
+
+
 def _may_strip(written: bytes) -> bool:
     """Whether a string of ``written`` (compact JSON, as msgspec writes it) may begin or end with whitespace: a space
     next to a quote, any escape (msgspec escapes only control characters, quotes and backslashes), or any of the
