@@ -207,7 +207,10 @@ class _CsvRows:
 
     def __init__(self, text: str, delimiter: str):
         self.text, self.delimiter = text, delimiter
-        self.reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        self._open()
+
+    def _open(self) -> None:
+        self.reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter, strict=True)
         self.prev = 0  # the last line read
 
     def __iter__(self):
@@ -225,23 +228,19 @@ class _CsvRows:
     def bulk(self) -> tuple[range, list[list[str]]] | None:
         """(lines, cells) of the rows left, read in one call: 1M rows in a third of the time of one at a time. None
         when a row spans lines (a quoted line break: then each row's line is only known one at a time) or the text
-        is not valid CSV: ``again`` then gives the rows left one by one, their problems located as always."""
+        is not valid CSV: the rows left are then read again one by one, their problems located as always."""
         start = self.prev
         try:
             cells = list(self.reader)
         except csv.Error:
-            return None
-        if self.reader.line_num - start != len(cells):  # each row took one line exactly
-            return None
-        self.prev = self.reader.line_num
-        return range(start + 1, start + 1 + len(cells)), cells
-
-    def again(self, after: int) -> _CsvRows:
-        """The rows that start after line ``after``, read one by one from the start of the text."""
-        rows = _CsvRows(self.text, self.delimiter)
-        while rows.prev < after:
-            next(rows)
-        return rows
+            cells = None
+        if cells is not None and self.reader.line_num - start == len(cells):  # each row took one line exactly
+            self.prev = self.reader.line_num
+            return range(start + 1, start + 1 + len(cells)), cells
+        self._open()  # from the start of the text, to the rows left
+        while self.prev < start:
+            next(self)
+        return None
 
 
 def _xlsx_rows(data: bytes, sheet: str | None):
@@ -853,12 +852,7 @@ def _by_columns(rows, mapping, header, elem_t, record: Sourced, text: bool):
     names = [f for f, _i, _c in columns] + list(untracked)
     if filters or not columns or elem_t is None or elem_t.kind != "object" or any("." in f for f in names):
         return rows, None
-    read = None
-    if isinstance(rows, _CsvRows):
-        start = rows.prev
-        read = rows.bulk()
-        if read is None:
-            rows = rows.again(start)
+    read = rows.bulk() if isinstance(rows, _CsvRows) else None
     if read is not None:
         lines, cells = read
     else:
