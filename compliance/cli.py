@@ -434,9 +434,10 @@ def _run_outputs(args):
     renderers = registry()  # the outputs' signal handlers are set, so a SIGTERM never lands inside an import
 
     def rendering(path, fmt):
-        def run() -> bytes:
+        def run():
             progress.show(_("rendering {path} ({format})…").format(path=path or _("standard output"), format=fmt), force=True)
-            return renderers[fmt].render(result, options)
+            chosen = renderers[fmt]
+            return (chosen.stream or chosen.render)(result, options)  # pieces, where the format gives them
 
         return run
 

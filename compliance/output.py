@@ -44,7 +44,10 @@ from pathlib import Path
 from compliance.i18n import _
 from compliance.loading import fail, inputs_read
 
-Data = bytes | Callable[[], bytes]
+Data = bytes | Callable[[], bytes | Iterable[bytes]]
+"""What is written: bytes, or a callable giving them, whole or in pieces (a regular file takes the pieces as they
+come, so that a 440 MB findings table is never held whole; every other target gets them joined, as it is written
+only once every output is rendered)."""
 
 _FD_DIR = re.compile(r"^/proc/(\d+)(?:/task/\d+)?/fd$")
 
@@ -95,7 +98,11 @@ def _os_message(exc: OSError) -> str:
 
 
 def _produce(data: Data) -> bytes:
-    return data() if callable(data) else data
+    return _joined(data() if callable(data) else data)
+
+
+def _joined(made: bytes | Iterable[bytes]) -> bytes:
+    return made if isinstance(made, (bytes, bytearray, memoryview)) else b"".join(made)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -220,19 +227,25 @@ class _Target:
             raise fail(self.target, _os_message(exc)) from None
 
     def fill(self, data: Data) -> None:
-        payload = _produce(data)
+        made = data() if callable(data) else data
+        pieces = (made,) if isinstance(made, (bytes, bytearray, memoryview)) else made
         if self.existing is not None:
             mode = stat.S_IMODE(self.existing.st_mode)  # a report the user made private stays private
         else:
             umask = os.umask(0)
             os.umask(umask)
             mode = 0o666 & ~umask  # mkstemp makes 0600; a new report is an ordinary file
+        for piece in pieces:  # rendered and written in turn; a render error is the renderer's, never "cannot write"
+            self._write(_write_all, self.tmp_fd, piece)
+        self._write(os.fchmod, self.tmp_fd, mode)
+        self._write(os.fsync, self.tmp_fd)
+        fd, self.tmp_fd = self.tmp_fd, -1
+        self._write(os.close, fd)
+
+    def _write(self, step: Callable, *args) -> None:
+        """One step of writing the temporary file; an OSError is said as this target's (exit 2)."""
         try:
-            _write_all(self.tmp_fd, payload)
-            os.fchmod(self.tmp_fd, mode)
-            os.fsync(self.tmp_fd)
-            fd, self.tmp_fd = self.tmp_fd, -1
-            os.close(fd)
+            step(*args)
         except OSError as exc:
             raise fail(self.target, _os_message(exc)) from None
 

@@ -14,7 +14,7 @@ import hashlib
 import importlib
 import re
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +68,8 @@ class Format:
     """one line for ``--help``"""
     framework: bool = False
     """can render the result grouped by a framework (``--framework``)"""
+    stream: Callable[[AuditResult, Options], Iterator[bytes]] | None = None
+    """the same bytes as ``render`` in pieces, for an output too big to hold twice (a 1M-row audit's findings)"""
 
 
 @lru_cache(maxsize=1)
@@ -190,17 +192,31 @@ class Say:
         """what the access records showed, by its English text: the evaluator names an observation it could not judge
         by that text ('access records: sys-x: no access records submitted'), said here in the report's language"""
 
+        self._entries: dict[str, dict] = {}
+        self._fields: dict[str, str] = {}
+        """a field's label entry and its name, by key: the same few keys are said for every offender of a check"""
+
     def t(self, key: str, **kw) -> str:
         text = self.lab[key][self.lang]
         return text.format(**kw) if kw else text
 
     def _entry(self, key: str) -> dict:
         """The label of a field: its last two steps (``remote_access.allowed``), else its last step."""
-        steps = key.split(".")
-        fields = self.lab["fields"]
-        return fields.get(".".join(steps[-2:])) or fields.get(steps[-1]) or {}
+        found = self._entries.get(key)
+        if found is None:
+            steps = key.split(".")
+            fields = self.lab["fields"]
+            found = self._entries[key] = fields.get(".".join(steps[-2:])) or fields.get(steps[-1]) or {}
+        return found
 
     def field(self, key: str) -> str:
+        """A field as a reader names it, in the report's language (``_field``, said once per key)."""
+        said = self._fields.get(key)
+        if said is None:
+            said = self._fields[key] = self._field(key)
+        return said
+
+    def _field(self, key: str) -> str:
         for suffix, word in ((" (stated)", "stated_word"), (" (observed)", "observed_word")):  # stated vs observed
             if key.endswith(suffix):
                 return f"{self.field(key[: -len(suffix)])} ({self.t(word)})"
@@ -274,15 +290,26 @@ class Say:
         return f"{self.field(key)}{' ' if dated else ': '}{self.value(v, key)}"
 
 
+@lru_cache(maxsize=256)
+def _paths_read(expect: str, where: str | None) -> frozenset[str]:
+    """The item fields a check's expressions read (once per check, not once per offender)."""
+    return frozenset(_ITEM_PATH.findall(f"{expect} {where or ''}"))
+
+
 def shown_values(ch: CheckResult, values: dict[str, Any]) -> list[tuple[str, Any]]:
     """An offender's facts as columns: a nested object is opened to the fields the check's expression reads
     (``item.access_log.retention_days``), so a reader sees the value that failed, not the object's keys."""
-    read = set(_ITEM_PATH.findall(f"{ch.expect} {ch.where or ''}"))
+    if not any(isinstance(v, dict) for v in values.values()):
+        return list(values.items())  # nothing to open (most offenders: a few dates)
+    read = _paths_read(ch.expect, ch.where)
     out: list[tuple[str, Any]] = []
 
     def walk(path: str, v: Any) -> None:
+        if not isinstance(v, dict):
+            out.append((path, v))
+            return
         deeper = sorted(p for p in read if p.startswith(path + "."))
-        if isinstance(v, dict) and deeper:
+        if deeper:
             for key, sub in v.items():
                 child = f"{path}.{key}"
                 if any(p == child or p.startswith(child + ".") for p in deeper):

@@ -34,6 +34,7 @@ line breaks are ``\\n``; a cell longer than Excel holds (32,767 characters) is c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from compliance.catalog import SEVERITIES
@@ -68,7 +69,7 @@ def column_key(header: str) -> str | None:
 
 def risky(text: str) -> bool:
     """Whether a spreadsheet would read ``text`` as a formula: its first character, or the first after blanks."""
-    return bool(text) and (text[0] in RISKY or text.lstrip(_BLANKS)[:1] in RISKY)
+    return bool(text) and (text[0] in RISKY or (text[0] in _BLANKS and text.lstrip(_BLANKS)[:1] in RISKY))
 
 
 def neutralised(text: str) -> str:
@@ -79,6 +80,8 @@ def neutralised(text: str) -> str:
 def clean(value: Any) -> str:
     """A cell's text: line breaks as ``\\n``, undrawable characters and lone surrogates as their escapes, cut to
     what an Excel cell holds."""
+    if type(value) is str and value.isascii() and value.isprintable() and len(value) <= CELL_MAX:
+        return value  # nothing to replace, escape or cut (no line break, control character or surrogate)
     text = "" if value is None else str(value)
     text = visible(text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _SURROGATE.sub(lambda m: escaped(m[0]), text)
@@ -165,7 +168,14 @@ class _Rows:
             parts.append(f"{t('underlying')}: {self.word('verdicts', c.underlying_verdict)}")
         return "\n".join(parts)
 
-    def control(self, c: ControlResult) -> list[dict[str, str]]:
+    def control(self, c: ControlResult) -> Iterator[dict[str, str]]:
+        """The control's rows, one at a time (a check may have hundreds of thousands of offenders); at least one."""
+        rows = self._rows(c)
+        first = next(rows, None)
+        yield first if first is not None else self._base(c)
+        yield from rows
+
+    def _base(self, c: ControlResult) -> dict[str, str]:
         base = {
             "control": c.id, "provision_ko": c.cite.ko, "provision_en": c.cite.en, "title": self.L(c.title),
             "severity": self.word("severities", c.severity), "verdict": self.word("verdicts", c.verdict),
@@ -174,7 +184,11 @@ class _Rows:
         failing = c.verdict in FAILING or c.verdict == "waived"
         if failing:  # what to do: for a finding only (a compliant control's remediation would read as a finding)
             base["remediation"] = self.L(c.remediation)
-        rows: list[dict[str, str]] = []
+        return base
+
+    def _rows(self, c: ControlResult) -> Iterator[dict[str, str]]:
+        base = self._base(c)
+        failing = c.verdict in FAILING or c.verdict == "waived"
         if failing:
             for ch in c.checks:
                 if ch.status == "pass":
@@ -182,26 +196,26 @@ class _Rows:
                 check = {"check": f"{ch.id} [{ch.law}]" if ch.law else ch.id, "requirement": self.L(ch.description)}
                 if ch.status == "fail":
                     if ch.offenders:
-                        rows += [{**base, **check, **self.offender(c, ch, o)} for o in ch.offenders]
+                        for o in ch.offenders:
+                            yield {**base, **check, **self.offender(c, ch, o)}
                     else:
                         said = self.L(ch.failure or ch.description)
                         facts = "; ".join(self.say.pair(k, v) for k, v in ch.observed.items())
-                        rows.append({**base, **check, "finding": said + (f" ({facts})" if facts else "")})
+                        yield {**base, **check, "finding": said + (f" ({facts})" if facts else "")}
                 for m in ch.missing:  # what could not be judged (a failed check may also lack facts of other items)
                     label, where = self.missing_fact(ch, m.path)
                     finding = self.say.t("insufficient_sentence", what=self.L(ch.description), facts=label)
                     missing = f"{label} ({where})" if where else label
                     for item in m.items or [""]:
-                        rows.append({**base, **check, "item": item, "finding": finding, "missing": missing})
+                        yield {**base, **check, "item": item, "finding": finding, "missing": missing}
             for e in c.evidence:  # not submitted, or (where the catalog sets how recent) stale or undated
                 if e.status != "ok":
-                    rows.append({**base, "requirement": self.say.t("evidence_required"), "finding": self.unmet(e),
-                                 "missing": f"{self.kind(e.kind)} ({self.state(e)}; attachments[].kind: {e.kind})"})
+                    yield {**base, "requirement": self.say.t("evidence_required"), "finding": self.unmet(e),
+                           "missing": f"{self.kind(e.kind)} ({self.state(e)}; attachments[].kind: {e.kind})"}
         elif c.verdict == "not-applicable" and c.not_applicable is not None:
-            rows.append({**base, "finding": f"{self.say.t('not_applicable_reason')}: {self.L(c.not_applicable)}"})
+            yield {**base, "finding": f"{self.say.t('not_applicable_reason')}: {self.L(c.not_applicable)}"}
         elif c.scope_note is not None:
-            rows.append({**base, "finding": f"{self.say.t('scope_note_label')}: {self.L(c.scope_note)}"})
-        return rows or [base]
+            yield {**base, "finding": f"{self.say.t('scope_note_label')}: {self.L(c.scope_note)}"}
 
     def offender(self, c: ControlResult, ch: CheckResult, o: Offender) -> dict[str, str]:
         values = dict(o.values)
@@ -231,7 +245,7 @@ class _Rows:
 
     # ------------------------------------------------------------------ the table
 
-    def rows(self) -> list[dict[str, str]]:
+    def rows(self) -> Iterator[dict[str, str]]:
         order = {c.id: n for n, c in enumerate(self.result.controls)}
 
         def rank(c: ControlResult) -> tuple:
@@ -239,10 +253,8 @@ class _Rows:
                 return 0, SEVERITIES.index(c.severity), 0 if c.verdict == "non-compliant" else 1, order[c.id]
             return _ORDER.get(c.verdict, 4), 0, 0, order[c.id]
 
-        out = []
         for c in sorted(self.result.controls, key=rank):
-            out += self.control(c)
-        return out
+            yield from self.control(c)
 
 
 def header(options: Options) -> list[str]:
@@ -253,8 +265,34 @@ def header(options: Options) -> list[str]:
 
 def table(result: AuditResult, options: Options) -> list[list[str]]:
     """The header and one list of cell texts per row (cleaned, not yet neutralised: each format makes its cells inert)."""
-    rows = [[clean(h) for h in header(options)]]
+    return list(rows_of(result, options))
+
+
+def rows_of(result: AuditResult, options: Options, inert: Callable[[str], str] | None = None) -> Iterator[list[str]]:
+    """``table``'s rows one at a time, so that a writer holds one row, not 870,000 of them (a 1M-row audit's table
+    was 4 GB); ``inert``, if given, is applied to every cleaned cell (the CSV's ``neutralised``). A text repeated from
+    row to row (a control's, a check's) is cleaned once."""
+    finish = (lambda text: text) if inert is None else inert
+    yield [finish(clean(h)) for h in header(options)]
+    said: dict[Any, str] = {}  # a repeated column's text -> its finished cell (cleared when it grows: bounded)
+    get = said.get
     for n, row in enumerate(_Rows(result, options).rows(), start=1):
         row["row"] = str(n)
-        rows.append([clean(row.get(k, "")) for k in COLUMNS])
-    return rows
+        values = list(map(row.get, COLUMNS, _EMPTY))
+        cells = list(map(get, values))
+        for i in _OWN_AT:  # texts of this row alone: never remembered
+            cells[i] = finish(clean(values[i]))
+        if None in cells:  # a repeated text seen for the first time
+            if len(said) > REMEMBERED:
+                said.clear()
+            for i, cell in enumerate(cells):
+                if cell is None:
+                    cells[i] = said[values[i]] = finish(clean(values[i]))
+        yield cells
+
+
+_EMPTY = ("",) * len(COLUMNS)
+OWN_COLUMNS = frozenset({"row", "item", "finding", "missing", "location"})
+"""the columns whose text differs from row to row; every other column repeats its control's or check's text"""
+_OWN_AT = tuple(COLUMNS.index(k) for k in sorted(OWN_COLUMNS))
+REMEMBERED = 10_000

@@ -7,18 +7,34 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from itertools import islice
 
 from compliance.render import Format, Options
-from compliance.render.findings import neutralised, table
+from compliance.render.findings import neutralised, rows_of
 from compliance.result import AuditResult
 
 
-def render_csv(result: AuditResult, options: Options) -> bytes:
+def stream_csv(result: AuditResult, options: Options) -> Iterator[bytes]:
+    """The file in pieces of a few thousand rows: a writer holds one piece, not the whole table (a 1M-row audit's CSV
+    is 440 MB)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
-    for row in table(result, options):
-        writer.writerow([neutralised(cell) for cell in row])
-    return "\ufeff".encode("utf-8") + out.getvalue().encode("utf-8")
+    yield "\ufeff".encode("utf-8")
+    rows = rows_of(result, options, neutralised)
+    while batch := list(islice(rows, _BATCH)):
+        writer.writerows(batch)
+        yield out.getvalue().encode("utf-8")
+        out.seek(0)
+        out.truncate()
 
 
-FORMAT = Format("findings-csv", (".csv",), False, render_csv, "the findings as CSV for auditors: one row per offending item")
+_BATCH = 4096
+
+
+def render_csv(result: AuditResult, options: Options) -> bytes:
+    return b"".join(stream_csv(result, options))
+
+
+FORMAT = Format("findings-csv", (".csv",), False, render_csv, "the findings as CSV for auditors: one row per offending item",
+                stream=stream_csv)
