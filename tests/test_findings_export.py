@@ -285,3 +285,137 @@ def test_the_findings_workbook_never_overwrites_the_facts_workbook(tmp_path):
     assert proc.returncode == 0, proc.stderr
     header = xlsx_rows((folder / "findings.xlsx").read_bytes())[0]
     assert tuple(column_key(h) for h in header) == COLUMNS
+
+
+# ------------------------------------------------------------------------------------ at scale
+
+
+def _awkward(seed_result):
+    """The hostile offenders, and texts that test how a cell is written: blanks at either end, only blanks, XML's own
+    characters, Excel's ``_xHHHH_`` escape, a tab and a line break inside."""
+    result = _hostile(seed_result)
+    offenders = [o for c in result.controls if c.verdict == "non-compliant" for ch in c.checks for o in ch.offenders]
+    texts = ["  lead", "trail  ", "   ", "a & <b> \"c\" 'd'", "_x0041_ and _X0041_", "tab\there", "two\nlines", "\u3000전각"]
+    for o, text in zip(offenders[2:], texts):
+        o.label = text
+    assert len(offenders) >= 2 + len(texts)
+    return result
+
+
+def test_a_repeated_text_is_cleaned_once_and_gives_the_same_table(seed_result, monkeypatch):
+    """rows_of remembers the clean form of a control's and a check's texts: remembered or not (cleared at every new
+    text), the table is each row's cells cleaned one by one."""
+    from compliance.render import findings
+
+    result, options = _awkward(seed_result), Options(lang="ko")
+    plain = [[findings.clean(h) for h in findings.header(options)]]
+    for n, row in enumerate(findings._Rows(result, options).rows(), start=1):
+        row["row"] = str(n)
+        plain.append([findings.clean(row.get(k, "")) for k in COLUMNS])
+    assert findings.table(result, options) == plain
+    monkeypatch.setattr(findings, "REMEMBERED", 0)
+    assert findings.table(result, options) == plain
+    assert list(findings.rows_of(result, options, neutralised)) == [[neutralised(c) for c in row] for row in plain]
+
+
+def _cells_read_back(data: bytes) -> dict:
+    """What openpyxl reads from a workbook: every cell's value, type and look, and each sheet's frame."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    out = {"sheets": book.sheetnames}
+    for ws in book.worksheets:
+        out[ws.title] = (
+            [(c.coordinate, c.value, c.data_type, c.font.b, c.font.name, c.font.sz, c.alignment.wrap_text,
+              c.alignment.vertical, c.quotePrefix, c.fill.fgColor.rgb if c.fill.fill_type else None)
+             for row in ws.iter_rows() for c in row],
+            ws.freeze_panes, ws.auto_filter.ref, {k: d.width for k, d in ws.column_dimensions.items()},
+        )
+    return out
+
+
+def _through_openpyxl(result, options) -> bytes:
+    """The findings sheet as openpyxl writes it cell by cell (the writer before the rows were written as XML)."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from compliance.render.findings_xlsx import WIDTHS, _WRAPPED
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(labels()["findings_sheet"][options.lang])
+
+    def cell(value, bold=False, wrap=False, head=False, number=False):
+        c = WriteOnlyCell(ws, value=int(value) if number else re.sub(r"_(x[0-9A-Fa-f]{4}_)", r"_x005F_\1", value))
+        if not number:
+            c.data_type = "s"
+        c.font = Font(name="맑은 고딕", size=10, bold=bold)
+        c.alignment = Alignment(vertical="top", wrap_text=wrap)
+        c.quotePrefix = not number and risky(value)
+        if head:
+            c.fill = PatternFill("solid", fgColor="DDEBF7")
+        return c
+
+    for n, key in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = WIDTHS[key]
+    ws.freeze_panes = "A2"
+    rows = findings_table(result, options)
+    ws.auto_filter.ref = f"A1:P{len(rows)}"
+    ws.append([cell(v, bold=True, wrap=True, head=True) for v in rows[0]])
+    for row in rows[1:]:
+        ws.append([cell(row[0], number=True), *(cell(v, wrap=k in _WRAPPED) for v, k in zip(row[1:], COLUMNS[1:]))])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def findings_table(result, options):
+    from compliance.render.findings import table
+
+    return table(result, options)
+
+
+@pytest.mark.parametrize("remembered", [10_000, 0])
+def test_the_workbook_rows_are_the_cells_openpyxl_writes(seed_result, monkeypatch, remembered):
+    """The findings sheet's rows are written as XML directly (through openpyxl, 870,000 rows took 200 s): read back
+    by openpyxl, every cell has the value, type, font, alignment, quote prefix and fill that openpyxl writing it cell
+    by cell gives, with awkward and hostile texts, whether repeated cells are remembered or not."""
+    from compliance.render import findings, findings_xlsx
+
+    monkeypatch.setattr(findings, "REMEMBERED", remembered)
+    monkeypatch.setattr(findings_xlsx, "REMEMBERED", remembered)
+    result, options = _awkward(seed_result), Options(lang="ko")
+    ours = _cells_read_back(render(result, "findings-xlsx", "ko", options=options))
+    theirs = _cells_read_back(_through_openpyxl(result, options))
+    sheet = labels()["findings_sheet"]["ko"]
+    assert ours[sheet] == theirs[sheet]
+    assert len(ours[sheet][0]) == len(COLUMNS) * len(findings_table(result, options)) > 500
+    # and the XML itself, but for the style numbers: Excel keeps a text's blanks only under xml:space="preserve"
+    assert _sheet_xml(render(result, "findings-xlsx", "ko", options=options)) == _sheet_xml(_through_openpyxl(result, options))
+
+
+def _sheet_xml(data: bytes) -> list[tuple]:
+    space = "{http://www.w3.org/XML/1998/namespace}space"
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    return [(c.get("r"), c.get("t"), [(t.get(space), t.text) for t in c.iter(f"{MAIN}t")], c.findtext(f"{MAIN}v"))
+            for c in sheet.iter(f"{MAIN}c")]
+
+
+def test_a_sheet_too_short_for_every_row_says_how_many_are_only_in_the_csv(seed_result, monkeypatch):
+    """Excel holds 1,048,576 rows: past them the last row says how many were left out (the CSV has them all), and
+    the filter covers the rows written. A table that just fits has no such row."""
+    from compliance.render import findings_xlsx
+
+    total = len(findings_table(seed_result, Options(lang="ko")))  # the header and the data rows
+    monkeypatch.setattr(findings_xlsx, "MAX_ROWS", 6)
+    data = render(seed_result, "findings-xlsx", "ko")
+    rows = xlsx_rows(data)
+    assert len(rows) == 6 and rows[4][0] == "4"
+    assert rows[5][0] == labels()["findings_truncated"]["ko"].format(n=f"{total - 5:,}")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert b'<autoFilter ref="A1:P5"' in z.read("xl/worksheets/sheet1.xml")
+    monkeypatch.setattr(findings_xlsx, "MAX_ROWS", total)
+    rows = xlsx_rows(render(seed_result, "findings-xlsx", "ko"))
+    assert len(rows) == total and rows[-1][0] == str(total - 1)

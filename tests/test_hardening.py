@@ -214,6 +214,30 @@ def test_failing_render_leaves_the_old_target_and_no_temp_file(tmp_path):
     assert _parts(tmp_path) == []
 
 
+def test_an_output_rendered_in_pieces_is_written_whole_or_not_at_all(tmp_path):
+    """A big findings table is written as it is rendered (``Format.stream``): the pieces make the file, and a render
+    failing half way leaves the old target and no temporary file, with the renderer's own error, even an OSError."""
+    target = write(tmp_path, "findings.csv", "old\n")
+    write_output(target, lambda: iter([b"a,b\r\n", b"", b"1,2\r\n"]))
+    assert target.read_bytes() == b"a,b\r\n1,2\r\n"
+
+    for error in (RuntimeError("render failed"), FileNotFoundError(errno.ENOENT, "font missing")):
+        def pieces(error=error):
+            yield b"half,"
+            (part,) = tmp_path.glob("*.part")
+            assert part.read_bytes() == b"half,", "each piece is written before the next is rendered"
+            raise error
+
+        with pytest.raises(type(error)):  # a renderer's OSError is not "cannot write" the target (exit 2)
+            write_output(target, pieces)
+        assert target.read_bytes() == b"a,b\r\n1,2\r\n" and _parts(tmp_path) == []
+
+
+def test_pieces_for_standard_output_are_joined_and_written_once(capfd):
+    write_output("-", lambda: (piece for piece in (b"one ", b"two\n")))
+    assert capfd.readouterr().out == "one two\n"
+
+
 def test_replace_keeps_a_private_mode_and_new_files_follow_the_umask(tmp_path):
     target = write(tmp_path, "r.json", "old")
     target.chmod(0o600)
