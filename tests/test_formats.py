@@ -16,7 +16,7 @@ from compliance.render import oscal as oscal_format
 from compliance.render import sarif as sarif_format
 
 from . import consumers
-from .conftest import CLEAN, SEED, cli, write
+from .conftest import CATALOGS, CLEAN, SEED, cli, write
 
 # ------------------------------------------------------------------------------------ fixtures
 
@@ -480,3 +480,74 @@ def test_help_does_not_load_the_models():
             "print(heavy, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr[-500:]
+
+
+def _ids_read_whole(text: str, steps: list[str]) -> dict[str, int]:
+    items = json.loads(text)
+    for step in steps:
+        items = items.get(step) if isinstance(items, dict) else None
+    ids: dict[str, int] = {}
+    for n, item in enumerate(items if isinstance(items, list) else []):
+        ids.setdefault(str(item.get("id", f"#{n + 1}")) if isinstance(item, dict) else f"#{n + 1}", n)
+    return ids
+
+
+def test_the_ids_of_a_json_list_are_those_reading_the_whole_text_gives():
+    """SARIF and JUnit find an offender's line by its id; in a JSON text only the ids are read (the whole 1M-row text
+    was 1.3 GB). Every kind of id, a missing one, a repeated one, a nested list; where the list is not all objects,
+    or the path is not objects, the whole text is read instead (None)."""
+    import random
+
+    rng = random.Random(7)
+    values = ['"a"', '"a"', '"h-1"', '"\\u00e9\\n"', "5", "1.0", "1e-7", "-0.0", "1E5", "true", "null", '[1, "x"]',
+              '{"k": 1}', "123456789012345678901234567890"]
+    for _ in range(300):
+        items = [rng.choice(["{%s}" % f'"id": {rng.choice(values)}, "x": 1', '{"x": [1, {"id": "inner"}]}', "{}"])
+                 for _ in range(rng.randrange(0, 8))]
+        if rng.random() < 0.1:
+            items.append(rng.choice(["1", "null", '"s"', "[]"]))
+        listed = "[" + ", ".join(items) + "]"
+        text = rng.choice(['{"h": %s}', '{"a": {"h": %s}, "h": 1}', '{"b": 2, "h": %s}', '{"h": null, "x": %s}']) % listed
+        for steps in (["h"], ["a", "h"], ["a", "b"]):
+            found = sarif_format._json_ids(text, steps)
+            if found is None:
+                assert not isinstance(_walk(json.loads(text), steps), list) or not all(
+                    isinstance(i, dict) for i in _walk(json.loads(text), steps)), text
+            else:
+                assert found == _ids_read_whole(text, steps), text
+
+
+def _walk(value, steps):
+    for step in steps:
+        value = value.get(step) if isinstance(value, dict) else None
+    return value
+
+
+def test_sarif_and_junit_of_a_json_facts_file_locate_offenders_as_reading_it_whole(tmp_path, monkeypatch):
+    """The example's facts as a JSON file, one item a line apart: every located offender is on the line of its
+    item, and the outputs are the same as when the whole text is read for the ids."""
+    from compliance.loading import load
+    from compliance.pipeline import audit
+
+    folder = tmp_path / "seed"
+    shutil.copytree(SEED, folder)
+    data, _text = load(folder / "facts.yaml")
+    facts = folder / "facts.json"
+    facts.write_text(json.dumps(data, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    result = audit(facts, CATALOGS, folder / "waivers.yaml")
+    options = Options(facts_path=facts)
+    monkeypatch.setattr(sarif_format, "_READ", {})
+    doc = json.loads(render(result, "sarif", options=options))
+    junit = render(result, "junit", options=options)
+    lines = facts.read_text(encoding="utf-8").splitlines()
+    offenders = {c.id: {o.id for ch in c.checks for o in ch.offenders} for c in result.controls}
+    related = [(r["ruleId"], rel) for r in doc["runs"][0]["results"] for rel in r.get("relatedLocations", [])]
+    assert len(related) >= 5
+    for rule, rel in related:
+        start = rel["physicalLocation"]["region"]["startLine"]
+        item = " ".join(lines[start - 1:start + 1])  # the item's "{", then its first key: its id
+        assert item.lstrip().startswith("{") and any(f'"id": "{o}"' in item for o in offenders[rule]), (rule, item)
+    monkeypatch.setattr(sarif_format, "_READ", {})
+    monkeypatch.setattr(sarif_format, "_json_ids", lambda text, steps: None)
+    assert json.loads(render(result, "sarif", options=options)) == doc
+    assert render(result, "junit", options=options) == junit
