@@ -323,7 +323,10 @@ def _progress(args):
     return Progress(enabled=False if getattr(args, "quiet", False) else None)
 
 
-def _audit(args, progress=None):
+def _audit(args, progress=None, keep_facts: bool = True):
+    """The audit of ``args.facts``. A check keeps what it built until the process ends (``_keep``), unless
+    ``keep_facts`` is false: the facts are then freed before the outputs are rendered, for an output whose renderer
+    needs the memory (a PDF's layout at 1M rows peaked at 3.2 GB beside them, 2.2 GB without)."""
     from compliance.pipeline import evaluate, prepare
 
     progress = progress or _progress(args)
@@ -335,7 +338,7 @@ def _audit(args, progress=None):
     finally:
         progress.done()
     if args.command == "check":
-        _keep(prepared, result)
+        _keep(*((prepared,) if keep_facts else ()), result)
     return result
 
 
@@ -424,11 +427,15 @@ def _render_options(args):
     )
 
 
+_LAYOUT_HEAVY = frozenset({"pdf"})
+"""outputs whose rendering takes more memory than the facts (WeasyPrint's layout): the facts are freed before them"""
+
+
 def _run_outputs(args):
     """check and report: the outputs planned (``_planned``), audit once, render every output, then write them."""
     plan = _plan_of(args)
     progress = _progress(args)
-    result = _audit(args, progress)
+    result = _audit(args, progress, keep_facts=not any(fmt in _LAYOUT_HEAVY for _path, fmt in plan))
     options = _render_options(args)
     from compliance.render import registry  # the renderers, once there is something to render: imported before
     renderers = registry()  # the outputs' signal handlers are set, so a SIGTERM never lands inside an import

@@ -926,9 +926,9 @@ class _Compiler:
                           f"            if bool({body.src}) == {want}:\n"
                           f"                return {want}\n"
                           f"        except Missing as exc:\n"
-                          f"            missing = missing or exc\n"
+                          f"            missing = missing or exc.with_traceback(None)\n"
                           f"    if missing is not None:\n"
-                          f"        raise missing\n"
+                          f"{_raise_kept('        ')}"
                           f"    return {not want}\n")
         out_type = ct if name == "filter" else T("list", bt) if name == "map" else BOOL
         return _code(f"{fn}(r, s)", coll, body, aux=[src]), out_type, None
@@ -965,14 +965,26 @@ def _absorbing(op: str, lf: Code, rf: Code) -> Code:
            f"        if {decide}({lf.src}):\n"
            f"            return {result}\n"
            f"    except Missing as exc:\n"
-           f"        missing = exc\n"
+           f"        missing = exc.with_traceback(None)\n"
            f"    right = {rf.src}\n"
            f"    if missing is None:\n"
            f"        return bool(right)\n"
            f"    if {decide}right:\n"
            f"        return {result}\n"
-           f"    raise missing from None\n")
+           f"{_raise_kept('    ')}")
     return _code(f"{fn}(r, s)", lf, rf, aux=[src])
+
+
+def _raise_kept(indent: str) -> str:
+    """How a generated function raises the Missing it kept while trying the other side or the other items. A kept
+    exception keeps no traceback, and the local is cleared as it is raised: a frame holding the exception that its
+    own traceback holds is a cycle, which only the collector frees. The collector is off for a command, so each
+    absorbed missing fact kept its frames, and with them the facts, until the process ended (the facts of a 1M-row
+    check could not be freed before a PDF's layout)."""
+    return (f"{indent}try:\n"
+            f"{indent}    raise missing from None\n"
+            f"{indent}finally:\n"
+            f"{indent}    missing = None\n")
 
 
 def _both(lf: Code, rf: Code, if_null: str, op: str, fn: str | None = None) -> Code:
