@@ -419,3 +419,18 @@ def test_a_sheet_too_short_for_every_row_says_how_many_are_only_in_the_csv(seed_
     monkeypatch.setattr(findings_xlsx, "MAX_ROWS", total)
     rows = xlsx_rows(render(seed_result, "findings-xlsx", "ko"))
     assert len(rows) == total and rows[-1][0] == str(total - 1)
+
+
+def test_a_value_said_once_is_said_as_a_fresh_reader_says_it():
+    """Say.pair remembers what it said of a field's value (the same dates recur over a million offenders): asked
+    again, in any order, it says what it says the first time, and 1 is not True, nor -0.0 0.0."""
+    from compliance.render import Say
+
+    values = [True, 1, 0, False, None, "2024-01-01", "(absent)", "x", 1.5, -0.0, 0.0, [1, 2], {"a": 1}, "2025-01-01T09:00:00+09:00"]
+    keys = ["left_on", "access_log.retention_days", "mfa", "kind"]
+    say = Say("ko")
+    for _round in range(2):
+        for value in values + values[::-1]:
+            for key in keys:
+                assert say.pair(key, value) == Say("ko").pair(key, value), (key, value)
+    assert say.pair("mfa", True) != say.pair("mfa", 1) and say.pair("x", -0.0) != say.pair("x", 0.0)

@@ -192,6 +192,7 @@ class Say:
         """what the access records showed, by its English text: the evaluator names an observation it could not judge
         by that text ('access records: sys-x: no access records submitted'), said here in the report's language"""
 
+        self._pairs: dict[tuple, str] = {}
         self._entries: dict[str, dict] = {}
         self._fields: dict[str, str] = {}
         """a field's label entry and its name, by key: the same few keys are said for every offender of a check"""
@@ -282,7 +283,20 @@ class Say:
         return str(v)
 
     def pair(self, key: str, v: Any) -> str:
-        """'left 2024-12-31', or for a stated null the field's own phrase ('still active')."""
+        """'left 2024-12-31', or for a stated null the field's own phrase ('still active'). A field's text, number,
+        yes/no or null is said once per value (the same dates recur over a million offenders); a float is not
+        remembered (-0.0 equals 0.0 and is said "-0"), nor a list or an object."""
+        if type(v) not in _SAID_ONCE:
+            return self._pair(key, v)
+        known = (key, type(v), v)  # the type too: True equals 1 and is said "예", not "1"
+        said = self._pairs.get(known)
+        if said is None:
+            if len(self._pairs) > 10_000:
+                self._pairs.clear()
+            said = self._pairs[known] = self._pair(key, v)
+        return said
+
+    def _pair(self, key: str, v: Any) -> str:
         entry = self._entry(key)
         if v is None and "none" in entry:
             return entry["none"][self.lang]
@@ -294,6 +308,9 @@ class Say:
 def _paths_read(expect: str, where: str | None) -> frozenset[str]:
     """The item fields a check's expressions read (once per check, not once per offender)."""
     return frozenset(_ITEM_PATH.findall(f"{expect} {where or ''}"))
+
+
+_SAID_ONCE = frozenset({str, int, bool, type(None)})
 
 
 def shown_values(ch: CheckResult, values: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -83,8 +83,11 @@ def clean(value: Any) -> str:
     if type(value) is str and value.isascii() and value.isprintable() and len(value) <= CELL_MAX:
         return value  # nothing to replace, escape or cut (no line break, control character or surrogate)
     text = "" if value is None else str(value)
-    text = visible(text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _SURROGATE.sub(lambda m: escaped(m[0]), text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = visible(text)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub(lambda m: escaped(m[0]), text)
     if len(text) > CELL_MAX // 2 and len(text.encode("utf-16-le")) > 2 * CELL_MAX:  # Excel counts UTF-16 units
         units, room = 0, CELL_MAX - len(_CUT)
         for n, ch in enumerate(text):
