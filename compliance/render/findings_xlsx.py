@@ -107,6 +107,8 @@ def _fixed(data: bytes, when: dt.datetime, sheet: str, rows: Iterator[bytes]) ->
     its header row, as they come (the rows of a 1M-row audit are a gigabyte of XML; compressed, 60 MB)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        if sheet not in src.namelist():  # never a workbook without its rows: an internal error (exit 70), not a file
+            raise RuntimeError(f"the findings sheet is not {sheet} in openpyxl's workbook ({', '.join(src.namelist())})")
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
@@ -222,7 +224,6 @@ def render_xlsx(result: AuditResult, options: Options) -> bytes:
     ws.auto_filter.ref = f"A1:{_LAST_COLUMN.decode()}1"  # the rows' extent is set when they are written (_fixed)
     ws.append([cells.text(ws, value, bold=True, wrap=True, head=True) for value in next(rows)])
     ids = {key: cells.style_id(ws, *key) for key in _STYLES}
-    sheet = f"xl/worksheets/sheet{len(wb.worksheets) - 1}.xml"  # the scratch sheet is removed before saving
 
     about = wb.create_sheet(clean(lab["findings_about_sheet"][lang]))
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 24, 100
@@ -243,6 +244,7 @@ def render_xlsx(result: AuditResult, options: Options) -> bytes:
     for name, value in facts:
         about.append([cells.text(about, clean(name), bold=True), cells.text(about, clean(value), wrap=True)])
     cells.done()
+    sheet = f"xl/worksheets/sheet{wb.worksheets.index(ws) + 1}.xml"  # as openpyxl names a sheet's part when saving
 
     out = io.BytesIO()
     wb.save(out)
