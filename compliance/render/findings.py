@@ -104,6 +104,7 @@ class _Rows:
         self.say = Say(options.lang, result)
         self.lab = self.say.lab
         self.attachments = {a.id: a for a in result.attachments}
+        self._checks: dict[int, tuple[CheckResult, str, bool]] = {}
         self.observations: dict[tuple[str, str], list[dict]] = {}
         for o in (result.access_records or {}).get("observations") or []:
             if o.get("status") == "violation":
@@ -221,11 +222,13 @@ class _Rows:
             yield {**base, "finding": f"{self.say.t('scope_note_label')}: {self.L(c.scope_note)}"}
 
     def offender(self, c: ControlResult, ch: CheckResult, o: Offender) -> dict[str, str]:
-        values = dict(o.values)
-        location = values.pop("observed at", None)
-        said = self.L(ch.failure or ch.description)
-        facts = "; ".join(self.say.pair(k, v) for k, v in shown_values(ch, values))
-        facts = time_series_note(ch, values, self.result, self.say) or facts
+        values, location = o.values, None
+        if "observed at" in values:
+            values = dict(values)
+            location = values.pop("observed at")
+        said, series = self._sentence(ch)
+        note = time_series_note(ch, values, self.result, self.say) if series else None
+        facts = note or "; ".join(self.say.pair(k, v) for k, v in shown_values(ch, values))
         seen = self.observations.get((c.id, o.id), []) if ch.id == "access-records" else []
         if seen:  # what the access records show, and where
             said = f"{said}: " + "; ".join(self.L(s.get("text")) for s in seen)
@@ -233,6 +236,14 @@ class _Rows:
         if o.label != o.id and not o.label.startswith(f"{o.id} ("):
             said = f"{o.label}: {said}"
         return {"item": o.id, "finding": said + (f" ({facts})" if facts else ""), "location": location or ""}
+
+    def _sentence(self, ch: CheckResult) -> tuple[str, bool]:
+        """A check's failure sentence, and whether it judges a time series (``time_series_note``), once per check."""
+        known = self._checks.get(id(ch))
+        if known is None or known[0] is not ch:
+            known = self._checks[id(ch)] = (ch, self.L(ch.failure or ch.description),
+                                            "missed_months(" in ch.expect or "longest_gap(" in ch.expect)
+        return known[1], known[2]
 
     def missing_fact(self, ch: CheckResult, path: str) -> tuple[str, str]:
         """A fact a check needed, as a reader names it, and where the facts file states it."""
