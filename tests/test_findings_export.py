@@ -434,3 +434,21 @@ def test_a_value_said_once_is_said_as_a_fresh_reader_says_it():
             for key in keys:
                 assert say.pair(key, value) == Say("ko").pair(key, value), (key, value)
     assert say.pair("mfa", True) != say.pair("mfa", 1) and say.pair("x", -0.0) != say.pair("x", 0.0)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_texts_are_written_as_openpyxl_writes_them(seed_result, seed):
+    """Random labels from an alphabet of what makes cell XML hard — blanks of every kind at either end, line breaks,
+    tabs, XML's own characters, Excel's _xHHHH_ escape, formula starts, controls, bidirectional marks, surrogates,
+    noncharacters, Hangul and emoji: the sheet's XML is openpyxl's, cell by cell."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = [" ", "  ", "\t", "\n", "\r\n", "\u3000", "\xa0", "\u2028", "&", "<", ">", '"', "'", "_x0041_", "_x", "=",
+                "+", "-", "@", "\x00", "\x1b", "\x7f", "\u202e", "\ud800", "\ufffe", "\ufdd0", "가", "한글", "😀", "a", "7"]
+    result = seed_result.model_copy(deep=True)
+    offenders = [o for c in result.controls if c.verdict == "non-compliant" for ch in c.checks for o in ch.offenders]
+    for o in offenders:
+        o.label = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 7)))
+    options = Options(lang="ko")
+    assert _sheet_xml(render(result, "findings-xlsx", "ko", options=options)) == _sheet_xml(_through_openpyxl(result, options))
