@@ -452,3 +452,17 @@ def test_random_texts_are_written_as_openpyxl_writes_them(seed_result, seed):
         o.label = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 7)))
     options = Options(lang="ko")
     assert _sheet_xml(render(result, "findings-xlsx", "ko", options=options)) == _sheet_xml(_through_openpyxl(result, options))
+
+
+def test_the_text_table_names_the_first_offenders_and_counts_the_rest(seed_result):
+    """`check`'s default table names five offenders of a check and says how many more there are (it no longer makes
+    a list of every label to show five: 870,000 of them at 1M rows)."""
+    from compliance.render.text import SHOWN, table
+
+    result = seed_result.model_copy(deep=True)
+    ch = next(ch for c in result.controls for ch in c.checks if len(ch.offenders) >= 2)
+    first = ch.offenders[0]
+    ch.offenders = [first.model_copy(update={"label": f"item-{n:03d}"}) for n in range(SHOWN + 37)]
+    line = next(x for x in table(result, lang="en").splitlines() if f" {ch.id}" in x and "item-000" in x)
+    assert ", ".join(f"item-{n:03d}" for n in range(SHOWN)) in line and f"item-{SHOWN:03d}" not in line
+    assert "and 37 more" in line, line

@@ -49,11 +49,12 @@ class _Words:
     def text(self, value) -> str:
         return getattr(value, self.lang)
 
-    def more(self, ids: list[str]) -> str:
-        """The first ids, then '… and N more'."""
+    def more(self, ids: list[str], total: int | None = None) -> str:
+        """The first ids, then '… and N more' (``total``: how many there are, when ``ids`` holds only the first)."""
+        total = len(ids) if total is None else total
         shown = ", ".join(ids[:SHOWN])
-        if len(ids) > SHOWN:
-            shown += " … " + self.lab["and_more"][self.lang].format(n=f"{len(ids) - SHOWN:,}")
+        if total > SHOWN:
+            shown += " … " + self.lab["and_more"][self.lang].format(n=f"{total - SHOWN:,}")
         return shown
 
 
@@ -73,7 +74,7 @@ def _counts(ch: CheckResult, w: _Words) -> str:
 def _check_line(ch: CheckResult, w: _Words) -> str:
     detail = ""
     if ch.offenders:
-        detail = ": " + w.more([o.label for o in ch.offenders])
+        detail = ": " + w.more([o.label for o in ch.offenders[:SHOWN]], len(ch.offenders))  # not 870,000 labels
     elif ch.status == "fail" and ch.observed:
         detail = ": " + ", ".join(f"{k}={v}" for k, v in ch.observed.items())
     counts = _counts(ch, w)
