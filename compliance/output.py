@@ -97,12 +97,14 @@ def _os_message(exc: OSError) -> str:
     return _("cannot write: {reason}").format(reason=exc.strerror or exc)
 
 
+def _pieces(data: Data) -> Iterable[bytes]:
+    """What ``data`` gives, as pieces (bytes are one piece)."""
+    made = data() if callable(data) else data
+    return (made,) if isinstance(made, (bytes, bytearray, memoryview)) else made
+
+
 def _produce(data: Data) -> bytes:
-    return _joined(data() if callable(data) else data)
-
-
-def _joined(made: bytes | Iterable[bytes]) -> bytes:
-    return made if isinstance(made, (bytes, bytearray, memoryview)) else b"".join(made)
+    return b"".join(_pieces(data))  # one bytes piece is returned as it is, not copied
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -227,8 +229,7 @@ class _Target:
             raise fail(self.target, _os_message(exc)) from None
 
     def fill(self, data: Data) -> None:
-        made = data() if callable(data) else data
-        pieces = (made,) if isinstance(made, (bytes, bytearray, memoryview)) else made
+        pieces = _pieces(data)
         if self.existing is not None:
             mode = stat.S_IMODE(self.existing.st_mode)  # a report the user made private stays private
         else:
