@@ -231,9 +231,9 @@ def decode_json(model: type[BaseModel], raw: bytes, rows_of) -> dict | None:
     the top level's keys, their colons and the colons written back must be all the colons of the text. A struct
     leaves a ``null`` field out, so that a text with ``null`` in it is not read here. ``tests/test_row_decoder.py``
     holds this to ``json.loads`` and pydantic on random files."""
-    from compliance.loading import _ESCAPED_COLON
+    from compliance.loading import colon_escaped
 
-    if b"null" in raw or (b"\\" in raw and _ESCAPED_COLON.search(raw)):
+    if b"null" in raw or colon_escaped(raw):
         return None
     try:
         top = _TOP(raw)

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from compliance.loading import InputError, Locator, fail, parse, read_text
+from compliance.loading import JSON_START, InputError, Locator, fail, parse, read_text
 from compliance.render import Format, Options, docs_anchor, finding_summary, headline
 from compliance.result import FAILING, AuditResult, ControlResult
 
@@ -106,7 +106,7 @@ class Source:
                         text = read_text(self.path)
                         if hashlib.sha256(text.encode("utf-8")).hexdigest() == self.result.facts_sha256:
                             # a JSON text is kept as text: only the ids of a list are read from it (_json_ids)
-                            data = text if _JSON_TEXT.match(text) else parse(text, self.path)
+                            data = text if JSON_START.match(text) else parse(text, self.path)
                             locator = Locator(text)
                     except InputError:  # unreadable now: line numbers are a convenience, not a reason to fail
                         data = None
@@ -148,9 +148,6 @@ class Source:
         if message:
             loc["message"] = {"text": message}
         return loc
-
-
-_JSON_TEXT = re.compile(r"[ \t\r\n]*\{")
 
 
 def _json_ids(text: str, steps: list[str]) -> dict[str, int] | None:
