@@ -84,13 +84,6 @@ class _Cells:
         cell._style = copy.copy(self.style(bold, wrap, quote, False))
         return cell.style_id
 
-    def number(self, ws, value: int):
-        from openpyxl.cell import WriteOnlyCell
-
-        cell = WriteOnlyCell(ws, value=value)
-        cell._style = copy.copy(self.style(False, False, False, False))
-        return cell
-
     def done(self) -> None:
         self.wb.remove(self.ws)
 
@@ -101,10 +94,10 @@ _STYLES = ((False, False, False), (False, True, False), (False, False, True), (F
 so that the same inputs give the same bytes"""
 
 
-def _fixed(data: bytes, when: dt.datetime, sheet: str, rows: Iterator[bytes]) -> bytes:
+def _fixed(data: bytes, when: dt.datetime, sheet: str, rows: Iterator[tuple[bytes, int]]) -> bytes:
     """The archive again with every entry's time fixed (zip entries carry the time of writing), the document's
-    modification time the as-of date (openpyxl writes the time of saving), and ``rows`` written into ``sheet`` after
-    its header row, as they come (the rows of a 1M-row audit are a gigabyte of XML; compressed, 60 MB)."""
+    modification time the as-of date (openpyxl writes the time of saving), and ``rows`` (pieces of XML, each with the
+    last row it holds) written into ``sheet`` after its header row, as they come (the rows of a 1M-row audit are a gigabyte of XML; compressed, 60 MB)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         if sheet not in src.namelist():  # never a workbook without its rows: an internal error (exit 70), not a file
@@ -125,7 +118,10 @@ def _fixed(data: bytes, when: dt.datetime, sheet: str, rows: Iterator[bytes]) ->
                 last = 1
                 for piece, last in rows:
                     sheet_xml.write(piece)
-                sheet_xml.write(_FILTER.sub(b'<autoFilter ref="A1:' + _LAST_COLUMN + str(last).encode() + b'"', end, count=1))
+                end, found = _FILTER.subn(rb"\g<1>" + str(last).encode() + b'"', end, count=1)
+                if not found:  # never a filter over the header alone: an internal error (exit 70), not a file
+                    raise RuntimeError(f"no filter over the header in {sheet} as openpyxl wrote it")
+                sheet_xml.write(end)
                 entry.file_size = sheet_xml.tell()  # known before writing: ZIP64 only past 2 GiB, as zipfile.write decides
                 sheet_xml.seek(0)
                 with dst.open(entry, "w") as stream:
@@ -137,8 +133,8 @@ _SPOOL = 64 << 20
 """a sheet's XML up to this size is kept in memory, beyond it in a temporary file until it is compressed"""
 
 
-_FILTER = re.compile(rb'<autoFilter ref="[^"]*"')
-_LAST_COLUMN = b"P"
+_FILTER = re.compile(rb'(<autoFilter ref="A1:[A-Z]+)1"')
+"""the filter openpyxl wrote over the header alone: its last row becomes the last row written"""
 
 
 def _sheet_rows(rows: Iterator[list[str]], ids: dict[tuple[bool, bool, bool], int], note) -> Iterator[tuple[bytes, int]]:
@@ -221,7 +217,7 @@ def render_xlsx(result: AuditResult, options: Options) -> bytes:
     for n, key in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(n)].width = WIDTHS[key]
     ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{_LAST_COLUMN.decode()}1"  # the rows' extent is set when they are written (_fixed)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}1"  # its last row is set when the rows are written (_fixed)
     ws.append([cells.text(ws, value, bold=True, wrap=True, head=True) for value in next(rows)])
     ids = {key: cells.style_id(ws, *key) for key in _STYLES}
 
