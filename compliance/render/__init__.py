@@ -291,7 +291,7 @@ class Say:
         known = (key, type(v), v)  # the type too: True equals 1 and is said "예", not "1"
         said = self._pairs.get(known)
         if said is None:
-            if len(self._pairs) > 10_000:
+            if len(self._pairs) > REMEMBERED:
                 self._pairs.clear()
             said = self._pairs[known] = self._pair(key, v)
         return said
@@ -311,6 +311,9 @@ def _paths_read(expect: str, where: str | None) -> frozenset[str]:
 
 
 _SAID_ONCE = frozenset({str, int, bool, type(None)})
+REMEMBERED = 10_000
+"""the most texts a renderer's memory of what it already said holds before it starts again (the memory stays small
+however many rows: a 1M-row audit's findings repeat a few hundred texts)"""
 
 
 def shown_values(ch: CheckResult, values: dict[str, Any]) -> list[tuple[str, Any]]:

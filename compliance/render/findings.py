@@ -39,7 +39,7 @@ from typing import Any
 
 from compliance.catalog import SEVERITIES
 from compliance.loading import escaped
-from compliance.render import Options, Say, labels, shown_values, time_series_note, visible
+from compliance.render import REMEMBERED, Options, Say, labels, shown_values, time_series_note, visible
 from compliance.result import FAILING, AuditResult, CheckResult, ControlResult, EvidenceResult, Offender
 
 COLUMNS: tuple[str, ...] = (
@@ -309,4 +309,3 @@ _EMPTY = ("",) * len(COLUMNS)
 OWN_COLUMNS = frozenset({"row", "item", "finding", "missing", "location"})
 """the columns whose text differs from row to row; every other column repeats its control's or check's text"""
 _OWN_AT = tuple(COLUMNS.index(k) for k in sorted(OWN_COLUMNS))
-REMEMBERED = 10_000

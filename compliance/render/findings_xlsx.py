@@ -21,8 +21,8 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 
-from compliance.render import Format, Options, labels, report_id
-from compliance.render.findings import OWN_COLUMNS, REMEMBERED, COLUMNS, clean, risky, rows_of
+from compliance.render import REMEMBERED, Format, Options, labels, report_id
+from compliance.render.findings import COLUMNS, OWN_COLUMNS, clean, risky, rows_of
 from compliance.result import AuditResult
 
 MAX_ROWS = 1_048_576
