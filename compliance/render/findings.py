@@ -97,6 +97,11 @@ def clean(value: Any) -> str:
     return text
 
 
+def _findings(c: ControlResult) -> bool:
+    """Whether a control's rows are its findings (failing, or waived): else one row says why it passes or does not apply."""
+    return c.verdict in FAILING or c.verdict == "waived"
+
+
 class _Rows:
     def __init__(self, result: AuditResult, options: Options):
         self.result = result
@@ -185,15 +190,13 @@ class _Rows:
             "severity": self.word("severities", c.severity), "verdict": self.word("verdicts", c.verdict),
             "evidence": self.evidence(c), "waiver": self.waiver(c),
         }
-        failing = c.verdict in FAILING or c.verdict == "waived"
-        if failing:  # what to do: for a finding only (a compliant control's remediation would read as a finding)
+        if _findings(c):  # what to do: for a finding only (a compliant control's remediation would read as a finding)
             base["remediation"] = self.L(c.remediation)
         return base
 
     def _rows(self, c: ControlResult) -> Iterator[dict[str, str]]:
         base = self._base(c)
-        failing = c.verdict in FAILING or c.verdict == "waived"
-        if failing:
+        if _findings(c):
             for ch in c.checks:
                 if ch.status == "pass":
                     continue
