@@ -325,8 +325,9 @@ def _progress(args):
 
 def _audit(args, progress=None, keep_facts: bool = True):
     """The audit of ``args.facts``. A check keeps what it built until the process ends (``_keep``), unless
-    ``keep_facts`` is false: the facts are then freed before the outputs are rendered, for an output whose renderer
-    needs the memory (a PDF's layout at 1M rows peaked at 3.2 GB beside them, 2.2 GB without)."""
+    ``keep_facts`` is false: the facts and the result are then freed before the outputs are rendered (the result as
+    soon as the last output needing it has read it: ``_run_outputs``), for an output whose renderer needs the memory
+    (a PDF's layout at 1M rows peaked at 3.2 GB beside both, 2.2 GB beside the result)."""
     from compliance.pipeline import evaluate, prepare
 
     progress = progress or _progress(args)
@@ -338,7 +339,7 @@ def _audit(args, progress=None, keep_facts: bool = True):
     finally:
         progress.done()
     if args.command == "check":
-        _keep(*((prepared,) if keep_facts else ()), result)
+        _keep(*((prepared, result) if keep_facts else ()))
     return result
 
 
@@ -428,33 +429,48 @@ def _render_options(args):
 
 
 _LAYOUT_HEAVY = frozenset({"pdf"})
-"""outputs whose rendering takes more memory than the facts (WeasyPrint's layout): the facts are freed before them"""
+"""outputs whose rendering takes more memory than the facts (WeasyPrint's layout): the facts are freed before them,
+and the result before the last one's layout (``Format.handover``)"""
 
 
-def _run_outputs(args):
-    """check and report: the outputs planned (``_planned``), audit once, render every output, then write them."""
+def _run_outputs(args, after):
+    """check and report: the outputs planned (``_planned``), audit once, render every output, then write them.
+    Returns ``after(result)`` (what the command reads once the outputs are written) and the plan.
+
+    With an output whose layout needs the memory (``_LAYOUT_HEAVY``: a PDF), those outputs are rendered last, and the
+    last of them takes the result (``Format.handover``): it lets go of it once its text is made, before the layout.
+    ``after`` is asked first, so that nothing else holds the result by then."""
     plan = _plan_of(args)
     progress = _progress(args)
-    result = _audit(args, progress, keep_facts=not any(fmt in _LAYOUT_HEAVY for _path, fmt in plan))
+    heavy = [i for i, (_path, fmt) in enumerate(plan) if fmt in _LAYOUT_HEAVY]
+    result = _audit(args, progress, keep_facts=not heavy)
+    kept = after(result)
+    held = [result]  # the one reference left once ``result`` is deleted: the last heavy output empties it
+    del result
+    if args.command == "check":
+        _keep(held)
     options = _render_options(args)
     from compliance.render import registry  # the renderers, once there is something to render: imported before
     renderers = registry()  # the outputs' signal handlers are set, so a SIGTERM never lands inside an import
 
-    def rendering(path, fmt):
+    def rendering(path, fmt, last):
         def run():
             progress.show(_("rendering {path} ({format})…").format(path=path or _("standard output"), format=fmt), force=True)
             chosen = renderers[fmt]
-            return (chosen.stream or chosen.render)(result, options)  # pieces, where the format gives them
+            if last and chosen.handover is not None:
+                return chosen.handover(held, options)
+            return (chosen.stream or chosen.render)(held[0], options)  # pieces, where the format gives them
 
         return run
 
+    order = [i for i in range(len(plan)) if i not in heavy] + heavy  # the renders that read the result whole, first
     # targets checked and temporary files reserved first, then every render, then the renames:
     # a refusal or a render error writes nothing, and SIGTERM during a render leaves no temporary file
     try:
-        write_outputs([(path, rendering(path, fmt)) for path, fmt in plan])
+        write_outputs([(plan[i][0], rendering(*plan[i], heavy and i == heavy[-1])) for i in order])
     finally:
         progress.done()
-    return result, plan
+    return kept, plan
 
 
 def cmd_check(args) -> int:
@@ -462,14 +478,24 @@ def cmd_check(args) -> int:
 
     if args.todo:
         return _check_todo(args)
-    result = _run_outputs(args)[0]
-    if result.law_changes:  # the audit judges the as-of date: say, in one line, that the law moved inside the period
+    outcome = _run_outputs(args, lambda r: _After(r, failing(r, args.fail_on, args.insufficient)))[0]
+    if outcome.law_changes:  # the audit judges the as-of date: say, in one line, that the law moved inside the period
         print(inert(_(
             "warning: the law changed inside the audit period ({count} change(s), first: {first}); duties are judged under "
             "the law in force on {as_of}, incidents under the law of their date; see `pipa-audit catalog diff --from "
-            "{start} --to {as_of}`").format(count=len(result.law_changes), first=result.law_changes[0], as_of=result.as_of,
-                                            start=result.period_start)), file=sys.stderr)
-    return EXIT_FINDINGS if failing(result, args.fail_on, args.insufficient) else EXIT_OK
+            "{start} --to {as_of}`").format(count=len(outcome.law_changes), first=outcome.law_changes[0], as_of=outcome.as_of,
+                                            start=outcome.period_start)), file=sys.stderr)
+    return EXIT_FINDINGS if outcome.failing else EXIT_OK
+
+
+class _After:
+    """What ``check`` reads of the result once its outputs are written (the result itself may be gone: a PDF)."""
+
+    __slots__ = ("law_changes", "as_of", "period_start", "failing")
+
+    def __init__(self, result, failing: bool):
+        self.law_changes, self.as_of, self.period_start = result.law_changes, result.as_of, result.period_start
+        self.failing = failing
 
 
 def _check_todo(args) -> int:
@@ -477,13 +503,13 @@ def _check_todo(args) -> int:
     from compliance.todo import text
 
     _plan_of(args)  # --todo's own usage errors
-    result = _run_outputs(args)[0] if args.output else _audit(args)
-    sys.stdout.write(text(result.todo))
-    return EXIT_FINDINGS if result.todo else EXIT_OK
+    todo = _run_outputs(args, lambda r: r.todo)[0] if args.output else _audit(args).todo
+    sys.stdout.write(text(todo))
+    return EXIT_FINDINGS if todo else EXIT_OK
 
 
 def cmd_report(args) -> int:
-    _result, plan = _run_outputs(args)
+    _nothing, plan = _run_outputs(args, lambda result: None)
     for path, fmt in plan:
         if path is not None:
             print(inert(_("wrote {path} ({format}, {lang})").format(path=path, format=fmt, lang=_document_lang(args))), file=sys.stderr)

@@ -70,6 +70,9 @@ class Format:
     """can render the result grouped by a framework (``--framework``)"""
     stream: Callable[[AuditResult, Options], Iterator[bytes]] | None = None
     """the same bytes as ``render`` in pieces, for an output too big to hold twice (a 1M-row audit's findings)"""
+    handover: Callable[[list[AuditResult], Options], bytes] | None = None
+    """the same bytes as ``render``, given a list holding the only reference to the result: it empties the list once
+    it has read what it needs, so that the result is freed before a layout that needs the memory (a PDF's)"""
 
 
 @lru_cache(maxsize=1)
