@@ -467,7 +467,7 @@ def _run_outputs(args, after):
     # targets checked and temporary files reserved first, then every render, then the renames:
     # a refusal or a render error writes nothing, and SIGTERM during a render leaves no temporary file
     try:
-        write_outputs([(plan[i][0], rendering(*plan[i], heavy and i == heavy[-1])) for i in order])
+        write_outputs([(plan[i][0], rendering(*plan[i], bool(heavy) and i == heavy[-1])) for i in order])
     finally:
         progress.done()
     return kept, plan
