@@ -428,21 +428,20 @@ def _render_options(args):
     )
 
 
-_LAYOUT_HEAVY = frozenset({"pdf"})
-"""outputs whose rendering takes more memory than the facts (WeasyPrint's layout): the facts are freed before them,
-and the result before the last one's layout (``Format.handover``)"""
-
-
 def _run_outputs(args, after):
     """check and report: the outputs planned (``_planned``), audit once, render every output, then write them.
     Returns ``after(result)`` (what the command reads once the outputs are written) and the plan.
 
-    With an output whose layout needs the memory (``_LAYOUT_HEAVY``: a PDF), those outputs are rendered last, and the
-    last of them takes the result (``Format.handover``): it lets go of it once its text is made, before the layout.
-    ``after`` is asked first, so that nothing else holds the result by then."""
+    With an output whose layout needs more memory than the facts (a PDF: its format declares ``handover``), the facts
+    are freed before the renders, those outputs are rendered last, and the last of them takes the result: it lets go
+    of it once its text is made, before the layout. ``after`` is asked first, so that nothing else holds the result
+    by then."""
+    from compliance.format_index import declared  # what the renderers declare, without importing them
+
     plan = _plan_of(args)
     progress = _progress(args)
-    heavy = [i for i, (_path, fmt) in enumerate(plan) if fmt in _LAYOUT_HEAVY]
+    formats = declared()
+    heavy = [i for i, (_path, fmt) in enumerate(plan) if formats[fmt].handover]
     result = _audit(args, progress, keep_facts=not heavy)
     kept = after(result)
     held = [result]  # the one reference left once ``result`` is deleted: the last heavy output empties it

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import namedtuple  # imported by argparse already; typing.NamedTuple and dataclasses are not
 
-Declared = namedtuple("Declared", "name suffixes binary summary framework", defaults=(False,))
-"""One format as its renderer declares it: name, suffixes, binary, summary (a message id), framework (takes --framework)."""
+Declared = namedtuple("Declared", "name suffixes binary summary framework handover", defaults=(False, False))
+"""One format as its renderer declares it: name, suffixes, binary, summary (a message id), framework (takes --framework),
+handover (its layout needs the memory: it takes the result and frees it before, ``Format.handover``)."""
 
 _DECLARED = (
     Declared('findings-csv', ('.csv',), False, 'the findings as CSV for auditors: one row per offending item'),
@@ -20,7 +21,7 @@ _DECLARED = (
     Declared('junit', ('.xml',), False, 'JUnit XML for CI test reports (GitLab, Jenkins)'),
     Declared('md', ('.md', '.markdown'), False, 'the report as Markdown'),
     Declared('oscal', ('.oscal.json',), False, 'OSCAL 1.2.3 assessment-results (JSON) for GRC tools'),
-    Declared('pdf', ('.pdf',), True, "the auditor's report (--pdfa: PDF/A-3b with the JSON result embedded)"),
+    Declared('pdf', ('.pdf',), True, "the auditor's report (--pdfa: PDF/A-3b with the JSON result embedded)", False, True),
     Declared('sarif', ('.sarif', '.sarif.json'), False, 'SARIF 2.1.0 for code scanning (GitHub)'),
     Declared('summary', ('.summary.md',), False, 'a short Markdown summary for a CI job page'),
     Declared('text', ('.txt',), False, "the findings table (check's default)", True),
@@ -36,7 +37,10 @@ def table_text(formats) -> str:
     """``_DECLARED`` as this module writes it, for ``formats`` (the registry's: what a failing test asks to paste)."""
     rows = []
     for f in sorted(formats, key=lambda f: f.name):
-        args = [repr(f.name), repr(tuple(f.suffixes)), repr(f.binary), repr(f.summary)] + (["True"] if f.framework else [])
+        flags = [bool(f.framework), bool(f.handover)]
+        while flags and not flags[-1]:  # the defaults left out
+            flags.pop()
+        args = [repr(f.name), repr(tuple(f.suffixes)), repr(f.binary), repr(f.summary), *map(repr, flags)]
         rows.append(f"    Declared({', '.join(args)}),")
     return "\n".join(["_DECLARED = (", *rows, ")"])
 
